@@ -1,0 +1,3 @@
+"""QuantDesk: a keyboard-driven trading console for Solana perpetual futures."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,59 @@
+"""The catalogue of trader actions: one id per thing a key, the palette or the
+command line can do.
+
+The id is the Textual ``Binding.id`` and the key of a keymap entry; ``group``
+orders the help screen and is the palette category (``focus: next pane``).
+``key`` is the default in Textual key syntax, the value ``keymaps/default.toml``
+ships; the keymap loader checks both agree on the set of ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: str
+    group: str
+    description: str
+    key: str
+    scope: str = "app"  # keys clash only within one scope
+
+    @property
+    def palette_name(self) -> str:
+        return f"{self.group}: {self.description}"
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("focus.next", "focus", "next pane", "tab"),
+    Action("focus.prev", "focus", "previous pane", "shift+tab"),
+    Action("focus.depth", "focus", "depth pane", "1"),
+    Action("focus.funding", "focus", "funding pane", "2"),
+    Action("focus.spreads", "focus", "spreads pane", "3"),
+    Action("focus.positions", "focus", "positions pane", "4"),
+    Action("market.next", "market", "next market", "]"),
+    Action("market.prev", "market", "previous market", "["),
+    Action("venue.next", "venue", "next venue", "}"),
+    Action("venue.prev", "venue", "previous venue", "{"),
+    Action("app.palette", "app", "command palette", "ctrl+p"),
+    Action("app.command_line", "app", "command line", ":"),
+    Action("app.help", "app", "help: active keys", "?"),
+    Action("app.quit", "app", "quit", "q"),
+    Action("order.buy", "order", "buy the focused market", "b"),
+    Action("order.sell", "order", "sell the focused market", "s"),
+    Action("orders.cancel_all", "orders", "cancel all orders", "ctrl+x"),
+    Action("risk.kill_switch", "risk", "kill switch: cancel all and block new orders", "ctrl+k"),
+    Action("layout.next", "layout", "next layout", "ctrl+l"),
+    Action("theme.next", "theme", "next theme", "ctrl+t"),
+)
+
+BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+
+# Help screen and palette order.
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(a.group for a in ACTIONS))
+
+
+def default_keymap() -> dict[str, str]:
+    """Binding id -> default key, as ``App.set_keymap`` takes it."""
+    return {a.id: a.key for a in ACTIONS}

@@ -1,0 +1,129 @@
+"""Settings of one Drift-v2 engine deployment (Drift itself, or its fork Velocity).
+
+Both deployments run the same engine behind different hosts, program ids and
+quote mints, so one adapter serves both and everything that differs lives
+here. Every host is configurable: tests point them at local servers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DRIFT_PROGRAM_ID = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
+VELOCITY_PROGRAM_ID = "vELoC1audYbSYVRXn1vPaV8Axoa9oU6BYmNGZZBDZ1P"
+USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
+COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
+
+
+class MarketSpec(BaseModel):
+    """A perp market the deployment lists: its symbol, on-chain index and steps."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    symbol: str
+    index: int = Field(ge=0)
+    tick_size: int = Field(default=100, gt=0)  # price units (1e6): Drift's order_tick_size
+    lot_size: int = Field(default=10_000_000, gt=0)  # base units (1e9): order_step_size
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("-")[0]
+
+
+class DriftDeployment(BaseModel):
+    """One deployment of the Drift-v2 engine. Unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str  # venue id on the bus: "drift" or "velocity"
+    program_id: str
+    quote_mint: str
+    quote: str = "USDC"
+    dlob_url: str
+    dlob_ws_url: str
+    data_api_url: str
+    rpc_urls: list[str] = Field(min_length=1)
+    ws_rpc_url: str
+    # The engine's Anchor IDL; None means "the one driftpy ships" for Drift and
+    # "not available" for Velocity (whose IDL is not public): read-only then.
+    idl_path: Path | None = None
+    markets: list[MarketSpec] = Field(min_length=1)
+    book_depth: int = Field(default=20, ge=1, le=100)
+    heartbeat_s: float = Field(default=5.0, gt=0)  # the DLOB server's heartbeat period
+    silence_s: float = Field(default=12.0, gt=0)  # no message this long -> stale, reconnect
+    funding_poll_s: float = Field(default=60.0, gt=0)
+    backoff_initial_s: float = Field(default=0.5, gt=0)
+    backoff_max_s: float = Field(default=30.0, gt=0)
+    http_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("dlob_url", "data_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def uses_bundled_idl(self) -> bool:
+        return self.idl_path is None and self.program_id == DRIFT_PROGRAM_ID
+
+    @property
+    def has_idl(self) -> bool:
+        return self.idl_path is not None or self.uses_bundled_idl
+
+    def read_only_reason(self) -> str | None:
+        """Why on-chain decoding and orders are off for this deployment, or None."""
+        if self.has_idl:
+            return None
+        return (
+            f"{self.id}: on-chain decoding and orders need the program IDL, which is not public; "
+            f"market data works. Set venues.{self.id}.idl_path to enable them."
+        )
+
+    def market(self, symbol: str) -> MarketSpec | None:
+        for m in self.markets:
+            if m.symbol == symbol:
+                return m
+        return None
+
+
+_DEFAULT_MARKETS = [
+    MarketSpec(symbol="SOL-PERP", index=0, tick_size=100, lot_size=10_000_000),
+    MarketSpec(symbol="BTC-PERP", index=1, tick_size=100_000, lot_size=100_000),
+    MarketSpec(symbol="ETH-PERP", index=2, tick_size=10_000, lot_size=1_000_000),
+]
+
+
+def default_deployment(name: str) -> DriftDeployment:
+    """The documented public hosts of ``drift`` or ``velocity``."""
+    if name == "drift":
+        return DriftDeployment(
+            id="drift",
+            program_id=DRIFT_PROGRAM_ID,
+            quote_mint=USDC_MINT,
+            quote="USDC",
+            dlob_url="https://dlob.drift.trade",
+            dlob_ws_url="wss://dlob.drift.trade/ws",
+            data_api_url="https://data.api.drift.trade",
+            rpc_urls=["https://api.mainnet-beta.solana.com"],
+            ws_rpc_url="wss://api.mainnet-beta.solana.com",
+            markets=list(_DEFAULT_MARKETS),
+        )
+    if name == "velocity":
+        return DriftDeployment(
+            id="velocity",
+            program_id=VELOCITY_PROGRAM_ID,
+            quote_mint=USDT_MINT,
+            quote="USDT",
+            dlob_url="https://dlob.velocity.exchange",
+            dlob_ws_url="wss://dlob.velocity.exchange/ws",
+            data_api_url="https://data.velocity.exchange",
+            rpc_urls=["https://api.mainnet-beta.solana.com"],
+            ws_rpc_url="wss://api.mainnet-beta.solana.com",
+            markets=list(_DEFAULT_MARKETS),
+        )
+    raise ValueError(f"unknown Drift-v2 deployment {name!r}: use 'drift' or 'velocity'")
+
+
+DEPLOYMENTS = ("drift", "velocity")

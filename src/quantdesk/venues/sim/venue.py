@@ -1,0 +1,130 @@
+"""What every simulated venue shares: pacing to an event rate, status, markets."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from quantdesk.bus import Bus
+from quantdesk.model import Market, MarketKind, Order, OrderIntent, VenueStatus
+from quantdesk.venues.base import TradingUnavailable
+from quantdesk.venues.sim.world import SimWorld
+
+TICK_S = 0.005  # pacing granularity; the loop yields to the UI this often
+STATUS_EVERY_NS = 1_000_000_000
+MAX_BURST = 2_000  # events emitted in one tick at most, so a slow machine never freezes the UI
+
+
+class SimVenue(ABC):
+    """Base of the simulated venues. Subclasses implement ``_build`` and ``step``."""
+
+    id: str = ""
+    kind: MarketKind = "clob"
+    can_trade = False
+
+    def __init__(self, seed: int, rate: float, clock: Callable[[], int], bus: Bus | None = None) -> None:
+        self.seed = seed
+        self.rate = rate
+        self.clock = clock
+        self.rng = random.Random(f"{seed}:{self.id}")
+        self.world = SimWorld(seed, clock())
+        self.bus: Bus | None = bus
+        self.markets: list[Market] = []
+        self.events = 0
+        self._last_status_ns = 0
+        self._resync: set[str] = set()
+        self._running = False
+
+    # -- Venue protocol ------------------------------------------------
+    async def connect(self) -> list[Market]:
+        if not self.markets:
+            self.markets = self._build()
+        return self.markets
+
+    def bind(self, bus: Bus) -> None:
+        """Attach to a bus and publish the opening state (status, snapshots)."""
+        if self.bus is bus and self._running:
+            return
+        if not self.markets:
+            self.markets = self._build()
+        self.bus = bus
+        self._running = True
+        self._publish_status("connected")
+        self._publish_opening_state()
+
+    async def run(self, bus: Bus) -> None:
+        self.bind(bus)
+        if self.rate <= 0:
+            await asyncio.Event().wait()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        emitted = 0
+        while True:
+            await asyncio.sleep(TICK_S)
+            due = int((loop.time() - start) * self.rate) - emitted
+            if due > MAX_BURST:  # fell behind: drop the backlog rather than flood
+                emitted += due - MAX_BURST
+                due = MAX_BURST
+            emitted += self.advance(due)
+
+    def request_resync(self, market: str) -> None:
+        self._resync.add(market)
+
+    async def close(self) -> None:
+        if self.bus is not None:
+            self._publish_status("down", "closed")
+        self._running = False
+
+    async def place(self, intent: OrderIntent, order_id: str) -> Order:
+        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
+
+    async def cancel(self, order_id: str) -> None:
+        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
+
+    async def cancel_all(self, market: str | None = None) -> None:
+        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
+
+    async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
+        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
+
+    # -- simulation ----------------------------------------------------
+    def advance(self, n: int) -> int:
+        """Emit at least ``n`` events now; returns how many were published."""
+        published = 0
+        while published < n:
+            if self._resync:
+                for market in sorted(self._resync):
+                    self._publish_snapshot(market)
+                    published += 1
+                self._resync.clear()
+            published += self.step()
+            now = self.clock()
+            if now - self._last_status_ns >= STATUS_EVERY_NS:
+                self._publish_status("connected")
+                published += 1
+        self.events += published
+        return published
+
+    def _publish_status(self, state: str, message: str = "") -> None:
+        now = self.clock()
+        self._last_status_ns = now
+        assert self.bus is not None
+        self.bus.publish(f"status.{self.id}", VenueStatus(self.id, state, now, now, message))  # type: ignore[arg-type]
+
+    @abstractmethod
+    def _build(self) -> list[Market]:
+        """Create the venue's markets and their initial state."""
+
+    @abstractmethod
+    def _publish_opening_state(self) -> None:
+        """Publish everything a fresh subscriber needs: snapshots, funding, oracle."""
+
+    @abstractmethod
+    def _publish_snapshot(self, market: str) -> None:
+        """Publish a full book snapshot of ``market`` at the current sequence."""
+
+    @abstractmethod
+    def step(self) -> int:
+        """Simulate one action; returns the number of events published."""
