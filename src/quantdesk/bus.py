@@ -37,13 +37,33 @@ def topic_matches(pattern: str, topic: str) -> bool:
 
 
 class _Route:
-    """The resolved subscribers of one topic and how often it was published."""
+    """The resolved subscribers of one topic and how often it was published.
 
-    __slots__ = ("callbacks", "published")
+    ``settled`` holds the deliveries made under earlier subscriber sets, so a
+    subscription change never rewrites past counts."""
+
+    __slots__ = ("callbacks", "published", "since", "settled", "unheard")
 
     def __init__(self, callbacks: tuple[Callback, ...]) -> None:
         self.callbacks = callbacks
         self.published = 0
+        self.since = 0  # ``published`` when ``callbacks`` last changed
+        self.settled = 0
+        self.unheard = 0  # published while nobody subscribed, before ``since``
+
+    def reroute(self, callbacks: tuple[Callback, ...]) -> None:
+        period = self.published - self.since
+        self.settled += period * len(self.callbacks)
+        if not self.callbacks:
+            self.unheard += period
+        self.since = self.published
+        self.callbacks = callbacks
+
+    def delivered(self) -> int:
+        return self.settled + (self.published - self.since) * len(self.callbacks)
+
+    def dropped(self) -> int:
+        return self.unheard + (0 if self.callbacks else self.published - self.since)
 
 
 class Subscription:
@@ -79,7 +99,7 @@ class Bus:
 
     def _reroute(self) -> None:
         for topic, route in self._routes.items():
-            route.callbacks = self._resolve(topic)
+            route.reroute(self._resolve(topic))
 
     def _resolve(self, topic: str) -> tuple[Callback, ...]:
         return tuple(s.callback for s in self._subs if topic_matches(s.pattern, topic))
@@ -104,13 +124,13 @@ class Bus:
 
     @property
     def delivered(self) -> int:
-        """Deliveries attempted; a topic's count times its current subscribers."""
-        return sum(r.published * len(r.callbacks) for r in self._routes.values())
+        """Deliveries attempted, over every subscriber set each topic has had."""
+        return sum(r.delivered() for r in self._routes.values())
 
     @property
     def dropped(self) -> int:
-        """Messages published to a topic nobody listens to, plus failed deliveries."""
-        return sum(r.published for r in self._routes.values() if not r.callbacks) + self.errors
+        """Messages nobody was subscribed to, plus deliveries whose subscriber raised."""
+        return sum(r.dropped() for r in self._routes.values()) + self.errors
 
     def topic_counts(self) -> dict[str, int]:
         return {t: r.published for t, r in self._routes.items()}

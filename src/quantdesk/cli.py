@@ -17,7 +17,11 @@ from quantdesk import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "open the terminal (the default)"),
     "show": ("show", "print depth, funding or spreads once and exit (for scripts)"),
+    "feed": ("feed", "publish venue data to Redis for many terminals (--redis URL)"),
     "inspect": ("inspect", "decode a raw on-chain account (Drift-v2 engine) and print it"),
+    "config": ("config_cmd", "check the configuration (validate) or show where files are looked for (path)"),
+    "journal": ("journal", "export the local trading journal (fills, orders) to CSV"),
+    "db": ("db", "migrate and sync the shared PostgreSQL (Supabase) journal"),
 }
 
 

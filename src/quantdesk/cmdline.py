@@ -208,8 +208,9 @@ def _fmt(d: Decimal) -> str:
 
 @dataclass(frozen=True)
 class CommandContext:
-    """Names the parser accepts. An empty ``layouts``/``themes``/``venues`` list
-    means "do not check" (a startup script is parsed before they are known)."""
+    """Names the parser accepts. An empty list means "do not check" (a startup
+    script is checked before the venues are up); with no markets, a word shaped
+    like ``SOL-PERP`` is taken for a market."""
 
     markets: Sequence[str] = ()
     venues: Sequence[str] = ()
@@ -309,6 +310,9 @@ class _Cursor:
         if tok is not None:
             options = self.wanted.get(self.i, [])
             hint = f"; expected {_or(options)}" if options else ""
+            close = did_you_mean(tok.upper, options) if options else ""
+            if close.startswith("did you mean"):
+                hint += f"; {close}"
             raise self.fail(f"unexpected {tok.text!r} after a complete command{hint}")
 
 
@@ -319,6 +323,17 @@ def _or(options: Sequence[str]) -> str:
     if len(opts) <= 1:
         return "".join(opts)
     return ", ".join(opts[:-1]) + " or " + opts[-1]
+
+
+_MARKET_SHAPE = re.compile(r"^[A-Za-z0-9]+-[A-Za-z0-9]+$")
+
+
+def _market(word: str, ctx: CommandContext) -> str | None:
+    """The canonical market ``word`` names. With no market list (a script
+    checked before the venues are up) anything shaped like ``SOL-PERP`` is one."""
+    if ctx.markets:
+        return _lookup(word, ctx.markets)
+    return word.upper() if _MARKET_SHAPE.match(word) else None
 
 
 def _lookup(word: str, names: Sequence[str]) -> str | None:
@@ -339,12 +354,12 @@ def parse(text: str, ctx: CommandContext) -> Command:
 
 def _command(cur: _Cursor) -> Command:
     first_words = [*COMMAND_WORDS, *PANE_WORDS]
-    cur.want([*cur.ctx.markets, *first_words])
+    cur.want([*cur.ctx.markets, *COMMAND_WORDS, *PANE_KEYWORD.values()])
     tok = cur.peek()
     if tok is None:
         raise cur.fail("empty command; type a market, a command or HELP")
     word = tok.upper
-    market = _lookup(tok.text, cur.ctx.markets)
+    market = _market(tok.text, cur.ctx) if word not in first_words else None
     if market is not None:
         cur.i += 1
         return _after_market(cur, market)
@@ -374,7 +389,7 @@ def _command(cur: _Cursor) -> Command:
     if word == "HELP":
         cur.i += 1
         t = cur.peek()
-        cur.want(first_words)
+        cur.want([*COMMAND_WORDS, *PANE_KEYWORD.values()])
         if t is None:
             return Help()
         cur.i += 1
@@ -390,7 +405,7 @@ def _command(cur: _Cursor) -> Command:
 
 def _after_market(cur: _Cursor, market: str) -> Command:
     tok = cur.peek()
-    cur.want([*PANE_WORDS, "BUY", "SELL"])
+    cur.want([*PANE_KEYWORD.values(), "BUY", "SELL"])  # aliases parse but are not suggested
     if tok is None:
         return SelectMarket(market)
     word = tok.upper
@@ -436,9 +451,17 @@ def _order(cur: _Cursor, market: str | None, side: Literal["buy", "sell"]) -> Pl
     mkt = post = ioc = reduce = False
     seen: dict[str, Token] = {}
     while True:
-        tok = cur.accept(*(f for f in ORDER_FLAGS if f not in seen))
-        if tok is None:
+        # A limit price and MKT exclude each other, as do the two triggers.
+        excluded = set(seen) | ({"MKT"} if "@" in seen else set()) | ({"@"} if "MKT" in seen else set())
+        if "STOP" in seen or "TP" in seen:
+            excluded |= {"STOP", "TP"}
+        # Suggest only what still fits, but accept a contradiction so the error
+        # can say what is wrong with it.
+        cur.want(f for f in ORDER_FLAGS if f not in excluded)
+        tok = cur.peek()
+        if tok is None or tok.upper not in ORDER_FLAGS or tok.upper in seen:
             break
+        cur.i += 1
         w = tok.upper
         seen[w] = tok
         if w == "@":
@@ -447,7 +470,7 @@ def _order(cur: _Cursor, market: str | None, side: Literal["buy", "sell"]) -> Pl
             mkt = True
         elif w in ("STOP", "TP"):
             if trigger is not None:
-                raise cur.fail_at(tok, f"{w} after {trigger_word}: an order has one trigger, STOP or TP")
+                raise cur.fail_at(tok, f"{w} after {trigger_word}: an order has one trigger price, STOP or TP")
             trigger_word = w
             trigger = _number(cur, "trigger price")
         elif w == "POST":
@@ -479,7 +502,7 @@ def _cancel(cur: _Cursor) -> Command:
         cur.want(cur.ctx.markets)
         if tok is None:
             return CancelAll()
-        market = _lookup(tok.text, cur.ctx.markets)
+        market = _market(tok.text, cur.ctx)
         if market is None:
             raise cur.fail(f"unknown market {tok.text!r}; {did_you_mean(tok.upper, cur.ctx.markets)}")
         cur.i += 1

@@ -182,7 +182,7 @@ def load_keymap(
     if name in shipped:
         layers.append((str(shipped[name]), read_keymap_file(shipped[name], problems)))
     else:
-        problems.append(Problem("[ui] keymap", "keymap", f"no shipped keymap named {name!r}", did_you_mean(name, shipped)))
+        problems.append(Problem("config", "ui.keymap", f"no shipped keymap named {name!r}", did_you_mean(name, shipped)))
     path = user_file if user_file is not None else user_keymap_path()
     if path.exists() or user_file is not None:
         layers.append((str(path), read_keymap_file(path, problems)))

@@ -12,7 +12,8 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "quantdesk"
-KINDS = ("themes", "keymaps", "layouts")
+KINDS = ("themes", "keymaps", "layouts")  # shipped, and copies a user may keep
+SHIPPED_KINDS = (*KINDS, "migrations")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -20,8 +21,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 def shipped_dir(kind: str) -> Path:
     """The directory of shipped ``kind`` files (installed package data first,
     then the repository top level for a source checkout)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown resource kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind not in SHIPPED_KINDS:
+        raise ValueError(f"unknown resource kind {kind!r}; expected one of {', '.join(SHIPPED_KINDS)}")
     installed = _PACKAGE_DIR / "resources" / kind
     if installed.is_dir():
         return installed

@@ -34,7 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--b64", metavar="DATA", help="the account data, base64")
     src.add_argument("--file", metavar="PATH", type=Path, help="file with base64, raw bytes or JSON lines")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per account)")
-    parser.add_argument("--idl", metavar="PATH", type=Path, help="Anchor IDL file (needed for velocity)")
+    parser.add_argument(
+        "--idl", metavar="PATH", type=Path,
+        help="Anchor IDL file (needed for velocity; default: venues.<deployment>.idl_path from the config)",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: the usual config location)")
 
 
 def _b64(text: str, where: str) -> bytes:
@@ -105,6 +109,21 @@ def _human(d: dict[str, Any], indent: str = "") -> list[str]:
     return lines
 
 
+def _configured(venue: str, config: str | None) -> Any:
+    """The deployment's section of the config file, if it has one (for idl_path)."""
+    from quantdesk.config import check_config
+
+    settings, _problems = check_config(config)
+    if settings is None:
+        print(
+            "quantdesk inspect: the config has problems (see `quantdesk config validate`); "
+            "using the documented defaults",
+            file=sys.stderr,
+        )
+        return None
+    return getattr(settings.venues, venue, None)
+
+
 def main(args: argparse.Namespace) -> int:
     import msgspec
 
@@ -116,7 +135,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"quantdesk inspect: {msg}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    deployment = default_deployment(args.venue)
+    deployment = _configured(args.venue, getattr(args, "config", None)) or default_deployment(args.venue)
     if args.idl is not None:
         deployment = deployment.model_copy(update={"idl_path": args.idl})
     try:

@@ -26,6 +26,7 @@ from quantdesk.math.fixed import (
     PRICE_PRECISION,
     RATE_PRECISION,
     div_ceil,
+    div_trunc,
 )
 
 
@@ -43,7 +44,7 @@ def funding_payment(base: int, cumulative_rate: int, last_cumulative_rate: int) 
 def rate_to_funding_delta(rate_ppb: int, price: int) -> int:
     """Drift funding rate (quote per base, 1e9) of a rate in ppb of notional
     at ``price``: 0.01 % (100_000 ppb) at $100 is $0.01 per unit = 10_000_000."""
-    return rate_ppb * price // PRICE_PRECISION
+    return div_trunc(rate_ppb * price, PRICE_PRECISION)
 
 
 def funding_delta_to_rate(funding_rate: int, oracle_twap: int) -> int:
@@ -51,7 +52,7 @@ def funding_delta_to_rate(funding_rate: int, oracle_twap: int) -> int:
     venue's hourly rate in percent is (funding_rate / 1e9) / (twap / 1e6) * 100."""
     if oracle_twap <= 0:
         return 0
-    return funding_rate * PRICE_PRECISION // oracle_twap
+    return div_trunc(funding_rate * PRICE_PRECISION, oracle_twap)
 
 
 def borrow_fee(cumulative_rate: int, snapshot: int, size_usd: int) -> int:

@@ -139,6 +139,15 @@ def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -
         raise RedisURLError(f"cannot use Redis URL {redact(url)}: {scrub(str(exc), url)}") from None
 
 
+async def close_quietly(resource: Any) -> None:
+    """Close a client or pub/sub whose connection may already be gone."""
+    closer = getattr(resource, "aclose", None) or resource.close
+    try:
+        await closer()
+    except Exception:  # a dead connection has nothing left to report
+        pass
+
+
 def describe_error(exc: BaseException, url: str) -> str:
     """One line for a trader or an operator: what failed and what to do.
 

@@ -29,8 +29,18 @@ def decimals_for_step(step: int, precision: int) -> int:
     return precision - zeros
 
 
-def price_decimals(market: Market) -> int:
-    return decimals_for_step(market.tick_size, market.price_decimals)
+SIGNIFICANT_DIGITS = 7  # for prices with no tick (a pool quoting oracle ± impact)
+
+
+def price_decimals(market: Market, near: int | Decimal | None = None) -> int:
+    """Places to show: the tick's, or for a market without a tick (tick 1 unit)
+    about seven significant digits of a price ``near`` the one shown."""
+    if market.tick_size > 1 or near is None:
+        return decimals_for_step(market.tick_size, market.price_decimals)
+    whole = abs(int(near)) // 10**market.price_decimals
+    if whole == 0:
+        return market.price_decimals
+    return max(2, min(market.price_decimals, SIGNIFICANT_DIGITS - len(str(whole))))
 
 
 def size_decimals(market: Market) -> int:
@@ -46,8 +56,17 @@ def fixed(value: int | Decimal | None, precision: int, shown: int, *, sign: bool
     return format(d, spec)
 
 
-def price(value: int | Decimal | None, market: Market, extra: int = 0) -> str:
-    return fixed(value, market.price_decimals, price_decimals(market) + extra)
+def quote_units(value: Decimal | None, places: int) -> str:
+    """A value already in quote units (a Decimal like 145.2605), thousands separated."""
+    if value is None:
+        return DASH
+    return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN), f",.{places}f")
+
+
+def price(value: int | Decimal | None, market: Market, extra: int = 0, decimals: int | None = None) -> str:
+    """A price at ``decimals`` places (default: the market's, see ``price_decimals``)."""
+    shown = price_decimals(market, value) if decimals is None else decimals
+    return fixed(value, market.price_decimals, min(market.price_decimals, shown + extra))
 
 
 def size(value: int | None, market: Market) -> str:
@@ -98,15 +117,6 @@ def ratio_bps(numerator: int | Decimal, denominator: int | Decimal) -> Decimal |
     if not denominator:
         return None
     return Decimal(numerator) * 10_000 / Decimal(denominator)
-
-
-def interval(seconds: int) -> str:
-    """A funding interval: 3600 -> 1h, 28800 -> 8h, 60 -> 1m."""
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
 
 
 def countdown(ns: int | None) -> str:

@@ -86,9 +86,11 @@ class Table:
         text = Text(style=style or "", no_wrap=True, end="")
         sep = " " * self.gap
         for i, (col, cell) in enumerate(zip(self.columns, cells)):
-            if i:
-                text.append(sep)
             value, cell_style = (cell, None) if isinstance(cell, str) else cell
+            if i:
+                # The gap takes the next cell's style: fewer style runs, fewer
+                # escape codes sent to the terminal.
+                text.append(sep, cell_style or "")
             if len(value) > col.width:
                 value = value[: col.width - 1] + "…" if col.align == "left" else "#" * col.width
             if col.align == "left":
@@ -99,6 +101,30 @@ class Table:
                 value = value.rjust(col.width)
             text.append(value, cell_style or "")
         return text
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]] | None:
+    out: list[tuple[str, Style | None]] = []
+    for seg in strip:
+        style = seg.style
+        out.extend((ch, style) for ch in seg.text)
+    return out if len(out) == strip.cell_length else None  # wide characters: no per-cell view
+
+
+def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
+    """The cells [x0, x1) where two renderings of a line differ (the whole line
+    when that cannot be told cell by cell)."""
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):
+        return 0, width
+    n = len(a)
+    x0 = 0
+    while x0 < n and a[x0] == b[x0]:
+        x0 += 1
+    x1 = n
+    while x1 > x0 and a[x1 - 1] == b[x1 - 1]:
+        x1 -= 1
+    return x0, max(x1, x0 + 1)
 
 
 class Pane(Widget, can_focus=True):
@@ -124,13 +150,16 @@ class Pane(Widget, can_focus=True):
         "pane--flash",
         "pane--flash-fade",
         "pane--mid",
+        "pane--up",
+        "pane--down",
+        "pane--stale",
     }
 
     DEFAULT_CSS = """
     Pane {
         height: 1fr;
         width: 1fr;
-        padding: 0 1;
+        padding: 0 0 0 1;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
         border-title-style: bold;
@@ -152,9 +181,12 @@ class Pane(Widget, can_focus=True):
     Pane > .pane--loss { color: $loss; }
     Pane > .pane--warn { color: $warn; text-style: bold; }
     Pane > .pane--error { color: $loss; text-style: bold; }
-    Pane > .pane--flash { background: $flash 45%; }
-    Pane > .pane--flash-fade { background: $flash 20%; }
+    Pane > .pane--flash { background: $flash 40%; color: $text; text-style: bold; }
+    Pane > .pane--flash-fade { background: $flash 15%; color: $text; }
     Pane > .pane--mid { color: $text; text-style: bold; }
+    Pane > .pane--up { color: $up; }
+    Pane > .pane--down { color: $down; }
+    Pane > .pane--stale { color: $stale; }
     """
 
     def __init__(self, session: object, *, id: str | None = None, classes: str | None = None) -> None:
@@ -165,6 +197,7 @@ class Pane(Widget, can_focus=True):
         self._key: Hashable = object()
         self._strips: list[Strip] = []
         self._last_error = ""
+        self._styles: dict[str, Style] = {}
 
     # -- subclass interface ------------------------------------------------
     def state_key(self, now_ns: int) -> Hashable:
@@ -184,9 +217,11 @@ class Pane(Widget, can_focus=True):
         self.invalidate()
 
     def invalidate(self) -> None:
-        """Forget what was drawn so the next frame rebuilds every line."""
+        """Forget what was drawn (and the styles it was drawn with) so the next
+        frame rebuilds every line: after a resize, a theme or a CSS change."""
         self._key = object()
         self._strips = []
+        self._styles.clear()
         self.refresh()
 
     def tick(self, now_ns: int) -> bool:
@@ -221,37 +256,53 @@ class Pane(Widget, can_focus=True):
 
     def _show(self, texts: list[Text], width: int, height: int) -> None:
         console = self.app.console
-        base = self.rich_style
+        base = self.style("")
         blank = Strip.blank(width, base)
         strips: list[Strip] = []
         for text in texts[:height]:
             segments = list(text.render(console, end=""))
-            strips.append(Strip(segments).apply_style(base).crop_extend(0, width, base))
+            strips.append(Strip(segments).apply_style(base).crop_extend(0, width, base).simplify())
         strips.extend([blank] * (height - len(strips)))
         old = self._strips
         self._strips = strips
         if len(old) != height:
             self.refresh()
             return
-        # Repaint only runs of changed lines.
-        y = 0
-        while y < height:
-            if strips[y] == old[y]:
-                y += 1
-                continue
-            start = y
-            while y < height and strips[y] != old[y]:
-                y += 1
-            self.refresh(Region(0, start, width, y - start))
+        # Repaint only the changed span of changed lines: a busy book moves a
+        # few numbers per row. (Textual then writes each dirty line from the
+        # pane's left edge to the span's end; cells right of it are not sent.)
+        for y in range(height):
+            if strips[y] != old[y]:
+                x0, x1 = changed_span(old[y], strips[y], width)
+                self.refresh(Region(x0, y, x1 - x0, 1))
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
+        return Strip.blank(self.size.width, self.style(""))
+
+    # -- reading the cache -------------------------------------------------
+    def ordered_symbols(self, venue: str | None = None) -> list[str]:
+        """Market symbols in the venues' own order (Drift's market index: SOL,
+        BTC, ETH), optionally only those ``venue`` lists."""
+        order: dict[str, tuple[int, str]] = {}
+        for (v, sym), m in self.cache.markets.items():
+            if venue is None or v == venue:
+                order[sym] = min(order.get(sym, (m.index, sym)), (m.index, sym))
+        return sorted(order, key=order.__getitem__)
 
     # -- drawing aids ------------------------------------------------------
     def style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        """The rich style of a component class ("" for the pane's own).
+
+        Full (not partial) styles: Textual blends translucent theme colours
+        ("$bid 35%") over the pane's background only in the full style. Kept
+        here because Textual drops its own style cache on every refresh."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self.rich_style if not component else self.get_component_rich_style(component)
+            self._styles[component] = style
+        return style
 
     def message(self, lines: Sequence[str], component: str = "pane--dim") -> list[Text]:
         style = self.style(component)

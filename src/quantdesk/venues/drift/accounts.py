@@ -188,21 +188,26 @@ def normalize(name: str, acc: Any) -> dict[str, Any]:
     fn = NORMALIZERS.get(name)
     if fn is not None:
         return fn(acc)
-    return {"account": name, **_plain(acc)}
+    return {"account": name, **plain(acc)}
 
 
-def _plain(value: Any) -> Any:
-    """A decoded container as JSON-ready data (for account types without a normalizer)."""
+def plain(value: Any) -> Any:
+    """Decoded IDL data (structs, enums, lists, pubkeys) as JSON-ready values."""
+    import dataclasses
+
     from construct import Container, ListContainer
 
-    if isinstance(value, Container):
-        return {k: _plain(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, ListContainer | list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool | int | str | Decimal) or value is None:
+    if value is None or isinstance(value, bool | int | str | Decimal):
         return value
     if isinstance(value, bytes):
         return value.hex()
-    if hasattr(value, "__dataclass_fields__") or type(value).__module__.startswith("borsh"):
-        return variant(value)
-    return str(value)
+    if isinstance(value, Container):
+        return {k: plain(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, ListContainer | list | tuple):
+        return [plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value).__module__ == "sumtypes":  # a Borsh enum variant
+        fields = {k: plain(v) for k, v in vars(value).items() if not k.startswith("_")} if hasattr(value, "__dict__") else {}
+        return {variant(value): fields} if fields else variant(value)
+    return str(value)  # Pubkey and other scalars with a canonical text form

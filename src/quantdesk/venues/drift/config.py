@@ -54,15 +54,39 @@ class DriftDeployment(BaseModel):
     book_depth: int = Field(default=20, ge=1, le=100)
     heartbeat_s: float = Field(default=5.0, gt=0)  # the DLOB server's heartbeat period
     silence_s: float = Field(default=12.0, gt=0)  # no message this long -> stale, reconnect
+    max_snapshot_age_s: float = Field(default=30.0, gt=0)  # older books on arrival are dropped as stale
     funding_poll_s: float = Field(default=60.0, gt=0)
+    slot_poll_s: float = Field(default=10.0, ge=0)  # RPC getSlot for the slot-lag figure; 0 turns it off
     backoff_initial_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
+    # Trading and account watching (Drift deployment; driftpy builds the transactions).
+    keypair_path: Path | None = None  # Solana CLI keypair file; unset: watch only
+    sub_account_id: int = Field(default=0, ge=0, le=65535)
+    watch: str | None = None  # an authority (wallet) whose positions to show, read-only, no key needed
+    account_poll_s: float = Field(default=5.0, gt=0)
+    compute_units: int = Field(default=600_000, ge=0, le=1_400_000)
+    priority_fee_micro_lamports: int = Field(default=0, ge=0)
+    allow_durable_nonce: bool = False  # sign transactions that use a durable nonce (normally refused)
+    dry_run: bool = False  # build and sign orders but never send them
 
     @field_validator("dlob_url", "data_api_url")
     @classmethod
     def _no_trailing_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("watch")
+    @classmethod
+    def _solana_address(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from solders.pubkey import Pubkey
+
+        try:
+            Pubkey.from_string(v)
+        except Exception:
+            raise ValueError("not a Solana address (base58, 32 bytes)") from None
+        return v
 
     @property
     def uses_bundled_idl(self) -> bool:

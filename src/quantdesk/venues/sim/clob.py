@@ -117,21 +117,25 @@ class SimClobVenue(SimVenue):
 
     # -- publishing ----------------------------------------------------
     def _publish_opening_state(self) -> None:
+        now = self.clock()
         for m in self._order:
+            self.bus.publish(f"oracle.{self.id}.{m.symbol}", OraclePrice(self.id, m.symbol, now, m.oracle, m.oracle // 20_000))
             self._publish_snapshot(m.symbol)
-            self._publish_stats(m, self.clock())
+            self._publish_stats(m, now)
 
     def _publish_snapshot(self, market: str) -> None:
         m = self.books[market]
         bids, asks = m.engine.levels()
         self.bus.publish(m.topic_book, BookSnapshot(self.id, m.symbol, m.seq, self.clock(), bids, asks))
 
+    def apply_result(self, market: str, res: Result) -> int:
+        """Publish what an engine call did (paper orders go through here too)."""
+        return self._publish_result(self.books[market], res, self.clock())
+
     def _publish_result(self, m: ClobMarket, res: Result, now: int) -> int:
         n = 0
         for match in res.matches:
             self.bus.publish(m.topic_trade, Trade(self.id, m.symbol, now, match.price, match.size, match.taker_side))
-            for listener in self.match_listeners:
-                listener(m, match)
             n += 1
         if res.bid_changes or res.ask_changes:
             m.seq += 1
@@ -140,6 +144,10 @@ class SimClobVenue(SimVenue):
                 BookDelta(self.id, m.symbol, m.seq, now, list(res.bid_changes.items()), list(res.ask_changes.items())),
             )
             n += 1
+        # after the delta, so a listener's own book changes follow it in sequence
+        for match in res.matches:
+            for listener in self.match_listeners:
+                listener(m, match)
         return n
 
     def _publish_stats(self, m: ClobMarket, now: int) -> int:

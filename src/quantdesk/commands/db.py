@@ -1,0 +1,132 @@
+"""``quantdesk db migrate|status|sync``: the shared PostgreSQL (Supabase) journal.
+
+``migrate`` applies the SQL files in ``migrations/`` once each; ``status``
+lists applied migrations and how many journal entries wait to be pushed;
+``sync`` pushes them now. The DSN comes from ``--dsn``, ``QUANTDESK_DB__DSN``
+or ``[db] dsn`` in the config; it is only ever shown with its password masked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    mig = sub.add_parser("migrate", help="create or update the tables and row-level security policies")
+    st = sub.add_parser("status", help="applied migrations and journal entries waiting to be pushed")
+    syn = sub.add_parser("sync", help="push the local journal's waiting entries now")
+    for p in (mig, st, syn):
+        p.add_argument("--dsn", metavar="DSN", help="PostgreSQL connection string (default: QUANTDESK_DB__DSN or config)")
+    for p in (st, syn):
+        p.add_argument("--journal", metavar="PATH", type=Path, help="journal file (default: in the user data dir)")
+    syn.add_argument("--user-id", metavar="UUID", help="Supabase user id rows belong to (default: QUANTDESK_DB__USER_ID)")
+    syn.add_argument("--team-id", metavar="UUID", help="share the rows read-only with this team")
+
+
+def _connect(dsn: str):
+    import psycopg
+
+    return psycopg.connect(dsn, connect_timeout=10, prepare_threshold=None)
+
+
+def main(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from quantdesk.journal import JournalError
+    from quantdesk.sync.pg_dsn import DSNError, describe_error, redact, resolve_dsn
+
+    try:
+        dsn = resolve_dsn(args.dsn)
+    except DSNError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.db_command == "migrate":
+            return _migrate(dsn)
+        if args.db_command == "status":
+            return _status(dsn, args)
+        return _sync(dsn, args)
+    except JournalError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except psycopg.Error as exc:
+        print(f"Database {redact(dsn)}: {describe_error(exc, dsn)}. Check the DSN and that the server is up.",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _migrate(dsn: str) -> int:
+    from quantdesk.sync.migrate import MigrationError, migrate
+    from quantdesk.sync.pg_dsn import redact, scrub
+
+    with _connect(dsn) as conn:
+        try:
+            result = migrate(conn)
+        except MigrationError as exc:
+            print(scrub(str(exc), dsn), file=sys.stderr)
+            return EXIT_FAILED
+    for name in result.applied:
+        print(f"applied {name}")
+    for name in result.changed:
+        print(f"warning: {name} was applied earlier and its file has changed since; add a new migration instead",
+              file=sys.stderr)
+    if not result.applied:
+        print(f"{redact(dsn)} is up to date ({len(result.already) + len(result.changed)} migrations applied)")
+    return 0
+
+
+def _status(dsn: str, args: argparse.Namespace) -> int:
+    from quantdesk.sync.pg_dsn import redact
+
+    with _connect(dsn) as conn:
+        exists = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()[0]
+        rows = conn.execute("SELECT version, name FROM public.schema_migrations ORDER BY version").fetchall() if exists else []
+    print(f"database {redact(dsn)}: {len(rows)} migrations applied" + ("" if rows else " (run: quantdesk db migrate)"))
+    for version, name in rows:
+        print(f"  {version}_{name}")
+    from quantdesk.journal import Journal, configured_path
+
+    path = configured_path(args.journal)
+    if not path.exists():
+        print(f"journal {path}: not created yet (nothing traded)")
+        return 0
+    with Journal.open(path) as journal:
+        print(f"journal {journal.path}: {journal.pending_count()} entries waiting to be pushed")
+    return 0
+
+
+def _sync(dsn: str, args: argparse.Namespace) -> int:
+    from quantdesk.sync.pg_dsn import resolve_team_id, resolve_user_id
+    from quantdesk.sync.postgres import PostgresSync, SyncError
+
+    from quantdesk.journal import Journal, configured_path
+
+    path = configured_path(args.journal)
+    if not path.exists():
+        print(f"No journal at {path}: nothing to push yet (or pass --journal PATH).")
+        return 0
+    user_id = resolve_user_id(args.user_id)
+    if not user_id:
+        print("No user id: pass --user-id UUID or set QUANTDESK_DB__USER_ID (the Supabase user's id).",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with Journal.open(path) as journal:
+        try:
+            syncer = PostgresSync(journal, dsn, user_id, team_id=resolve_team_id(args.team_id) or None)
+        except SyncError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        syncer.step()
+        state = syncer.state
+        if state.status == "down":
+            print(f"Not pushed: {state.last_error}. {state.pending} entries stay queued in the journal.",
+                  file=sys.stderr)
+            return EXIT_FAILED
+        print(f"pushed {syncer.pushed} rows; {state.describe()}")
+    return 0

@@ -1,0 +1,92 @@
+"""``quantdesk feed --redis URL``: ingest the venues once, serve every terminal.
+
+Runs a Session and publishes its market data to Redis Streams (see
+``quantdesk.sync.redis_feed``); terminals started with
+``quantdesk --source redis://...`` consume it. Until venue configuration is
+wired in, the feed serves the embedded simulated venues (``--seed``, ``--rate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+ENV_URL = "QUANTDESK_REDIS_URL"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get(ENV_URL),
+        help=f"Redis URL, e.g. redis://user:pass@host:6379/0 or rediss://...?ssl_ca_certs=ca.pem "
+        f"(default: ${ENV_URL})",
+    )
+    parser.add_argument("--namespace", default="default", help="key namespace shared with the terminals")
+    parser.add_argument("--seed", type=int, default=7, help="simulated venues: random seed")
+    parser.add_argument("--rate", type=float, default=2000.0, help="simulated venues: events per second")
+    parser.add_argument("--maxlen", type=int, default=100_000, help="entries kept per stream (approximate)")
+    parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
+    parser.add_argument("--quiet", action="store_true", help="no periodic status line")
+
+
+def main(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from quantdesk.sync.redis_feed import check_namespace
+    from quantdesk.sync.redis_url import RedisURLError, validate
+
+    if not args.redis:
+        print(f"quantdesk feed: no Redis URL: pass --redis redis://host:6379/0 or set {ENV_URL}", file=sys.stderr)
+        return 2
+    try:
+        validate(args.redis)
+        check_namespace(args.namespace)
+    except (RedisURLError, ValueError) as exc:
+        print(f"quantdesk feed: {exc}", file=sys.stderr)
+        return 2
+    if args.rate < 0 or args.maxlen < 1000:
+        print("quantdesk feed: --rate must be >= 0 and --maxlen >= 1000", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from quantdesk.session import simulated_session
+    from quantdesk.sync.redis_feed import FeedPublisher
+
+    session = simulated_session(seed=args.seed, rate=args.rate)
+    publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
+    publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
+    await session.start()
+    publisher.set_markets(session.markets)
+    task = asyncio.create_task(publisher.run(), name="feed-publisher")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    last_t, last_n = started, 0
+    try:
+        while not args.duration or loop.time() - started < args.duration:
+            await asyncio.sleep(min(5.0, args.duration or 5.0))
+            now = loop.time()
+            if not args.quiet:
+                rate = (publisher.events - last_n) / max(now - last_t, 1e-9)
+                print(f"{publisher.status_line()}; {rate:,.0f} events/s", file=sys.stderr)
+            last_t, last_n = now, publisher.events
+    finally:
+        await session.stop()  # the venues' final "down" status reaches the terminals
+        try:
+            await asyncio.wait_for(publisher.flush(), 2.0)
+        except Exception:  # Redis gone at shutdown: nothing more to deliver
+            pass
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()

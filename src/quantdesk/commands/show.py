@@ -1,0 +1,365 @@
+"""``quantdesk show depth|funding|spreads``: print market state once and exit.
+
+For scripts and quick looks: start a session, wait until every market has a
+synced book, a funding rate and an oracle price, print, stop. ``--json``
+prints one JSON document that uses the model's field names; numbers are exact
+decimals in human units (see the help text for units).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quantdesk.cache import MarketCache
+    from quantdesk.session import Session
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+SIM_RATE = 2_000.0  # events/s: fast enough that a full state arrives in a few ms
+BPS_PLACES = Decimal("0.0001")
+DEFAULT_MARKET = "SOL-PERP"
+PIPE_WIDTH = 160
+
+UNITS = """\
+units:
+  price, size, bid, ask, mid   decimal numbers in human units (USD, base asset)
+  rate, predicted_rate         fraction of notional per interval_s (0.0000123 = 0.00123 %/h);
+                               positive: longs pay shorts; kind "borrow": every position pays
+  annualized                   rate x (seconds per year / interval_s), a fraction (0.1 = 10 %/yr)
+  spread_bps, basis_bps        basis points; a venue's basis = (mid_venue - mid_ref) / mid_ref x 1e4
+                               against the reference venue (the first order-book venue with a mid);
+                               a market's basis_bps is that of basis_venues[0] against basis_venues[1]
+  ts, next_ts                  nanoseconds since the Unix epoch
+  open_interest_long/short     base asset units
+exit status: 0 printed, 1 no full state before --timeout, 2 bad arguments
+"""
+
+
+class UsageError(ValueError):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = UNITS
+    parser.add_argument("what", choices=("depth", "funding", "spreads"), help="what to print")
+    parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
+    parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
+    parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
+    parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
+    parser.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="seconds to wait for a full state (default 10)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return x
+
+
+# -- session ----------------------------------------------------------------
+def build_session(args: argparse.Namespace) -> Session:
+    """The venues ``show`` reads from. Today the embedded simulated venues;
+    live venues join here when configured."""
+    from quantdesk.session import simulated_session
+
+    return simulated_session(seed=args.seed, rate=SIM_RATE)
+
+
+def missing_state(cache: MarketCache) -> list[str]:
+    """What keeps ``cache.has_full_state()`` false, one entry per market."""
+    if not cache.markets:
+        return ["no venue listed any market"]
+    out = []
+    for venue, symbol in cache.markets:
+        key = (venue, symbol)
+        lacks = []
+        book = cache.books.get(key)
+        if book is None:
+            lacks.append("order book")
+        elif book.needs_resync:
+            lacks.append("order book (resyncing)")
+        if key not in cache.funding:
+            lacks.append("funding rate")
+        if key not in cache.oracle:
+            lacks.append("oracle price")
+        if lacks:
+            out.append(f"{venue} {symbol}: {', '.join(lacks)}")
+    return out
+
+
+async def wait_full_state(session: Session, timeout: float) -> None:
+    """Return once the cache holds a full state; TimeoutError naming what is missing."""
+    deadline = time.monotonic() + timeout
+    while not session.cache.has_full_state():
+        if session.errors:
+            raise RuntimeError("; ".join(session.errors))
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no full market state after {timeout:g} s; still missing: " + "; ".join(missing_state(session.cache)))
+        await asyncio.sleep(0.005)
+
+
+def _check_choice(kind: str, value: str | None, valid: list[str]) -> None:
+    if value is not None and value not in valid:
+        raise UsageError(f"unknown {kind} {value!r}; valid {kind}s: {', '.join(valid)}")
+
+
+async def collect(session: Session, args: argparse.Namespace) -> Any:
+    """Start ``session``, validate the choices against what its venues list,
+    wait for a full state and return the view ``args.what`` asks for."""
+    try:
+        await session.start()
+        cache = session.cache
+        venues = list(dict.fromkeys(v for v, _ in cache.markets))
+        symbols = list(dict.fromkeys(s for _, s in cache.markets))
+        _check_choice("venue", args.venue, venues)
+        _check_choice("market", args.market, symbols)
+        if args.venue and args.market and (args.venue, args.market) not in cache.markets:
+            listed = [s for v, s in cache.markets if v == args.venue]
+            raise UsageError(f"{args.venue} does not list {args.market}; it lists: {', '.join(listed)}")
+        await wait_full_state(session, args.timeout)
+        if args.what == "depth":
+            return depth_view(cache, args.venue, args.market, args.depth)
+        if args.what == "funding":
+            return funding_view(cache, args.venue, args.market)
+        return spreads_view(cache, args.venue, args.market)
+    finally:
+        await session.stop()
+
+
+# -- views (plain data, shared by the table and the JSON output) -------------
+def _bps(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(BPS_PLACES)
+
+
+def depth_view(cache: MarketCache, venue: str | None, symbol: str | None, n: int) -> dict[str, Any]:
+    """One book: SOL-PERP (or the venue's first market) on the first venue listing it by default."""
+    if symbol is None:
+        listed = [s for v, s in cache.markets if venue in (None, v)]
+        symbol = DEFAULT_MARKET if DEFAULT_MARKET in listed else listed[0]
+    if venue is None:
+        venue = next(v for v, s in cache.markets if s == symbol)
+    market = cache.markets[(venue, symbol)]
+    book = cache.books[(venue, symbol)]
+    mid = book.mid()
+    return {
+        "venue": venue,
+        "market": symbol,
+        "seq": book.seq,
+        "ts": book.ts,
+        "bids": [{"price": market.price(lv.price), "size": market.size(lv.size)} for lv in book.depth("bid", n)],
+        "asks": [{"price": market.price(lv.price), "size": market.size(lv.size)} for lv in book.depth("ask", n)],
+        "mid": None if mid is None else mid.scaleb(-market.price_decimals),
+        "spread_bps": _bps(book.spread_bps()),
+    }
+
+
+def funding_view(cache: MarketCache, venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
+    from quantdesk.model import RATE_SCALE
+
+    rows = []
+    for key, market in cache.markets.items():
+        v, s = key
+        if (venue and v != venue) or (symbol and s != symbol):
+            continue
+        f = cache.funding[key]
+        oi = cache.open_interest.get(key)
+        rows.append(
+            {
+                "venue": v,
+                "market": s,
+                "kind": f.kind,
+                "rate": Decimal(f.rate) / RATE_SCALE,
+                "predicted_rate": Decimal(f.predicted_rate) / RATE_SCALE,
+                "interval_s": f.interval_s,
+                "annualized": Decimal(f.annualized) / RATE_SCALE,
+                "next_ts": f.next_ts,
+                "open_interest_long": None if oi is None else market.size(oi.long),
+                "open_interest_short": None if oi is None else market.size(oi.short),
+            }
+        )
+    return rows
+
+
+def spreads_view(cache: MarketCache, venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
+    from quantdesk.spreads import market_spreads
+
+    venues = [venue] if venue else None
+    out = []
+    for ms in market_spreads(cache, venues):
+        if symbol and ms.symbol != symbol:
+            continue
+        out.append(
+            {
+                "market": ms.symbol,
+                "venues": [
+                    {"venue": q.venue, "bid": q.bid_price, "ask": q.ask_price, "mid": q.mid, "basis_bps": _bps(ms.basis.get(q.venue))}
+                    for q in ms.quotes
+                ],
+                "best_bid": None if ms.best_bid is None else {"venue": ms.best_bid.venue, "price": ms.best_bid.price},
+                "best_ask": None if ms.best_ask is None else {"venue": ms.best_ask.venue, "price": ms.best_ask.price},
+                "basis_bps": _bps(ms.basis_bps),
+                "basis_venues": None if ms.basis_pair is None else list(ms.basis_pair),
+            }
+        )
+    return out
+
+
+# -- output -------------------------------------------------------------------
+def to_json(view: Any) -> bytes:
+    import msgspec
+
+    return msgspec.json.Encoder(decimal_format="number").encode(view)
+
+
+def _num(value: Decimal | None, places: int) -> str:
+    if value is None:
+        return "—"
+    return format(value.quantize(Decimal(1).scaleb(-places)), f",.{places}f")
+
+
+def _places(step: Decimal) -> int:
+    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
+def render(what: str, view: Any, cache_markets: dict) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    if what == "depth":
+        market = cache_markets[(view["venue"], view["market"])]
+        pp = _places(market.price(market.tick_size))
+        sp = _places(market.size(market.lot_size))
+        title = f"{view['venue']} {view['market']}  mid {_num(view['mid'], pp + 1)}  spread {_num(view['spread_bps'], 2)} bps  seq {view['seq']}"
+        t = Table(title=title, show_edge=False)
+        for name in ("Bid cum", "Bid size", "Bid"):
+            t.add_column(name, justify="right", style="green")
+        for name in ("Ask", "Ask size", "Ask cum"):
+            t.add_column(name, justify="right", style="red")
+        bids, asks = view["bids"], view["asks"]
+        bcum = acum = Decimal(0)
+        for i in range(max(len(bids), len(asks))):
+            cells = ["", "", ""]
+            if i < len(bids):
+                bcum += bids[i]["size"]
+                cells = [_num(bcum, sp), _num(bids[i]["size"], sp), _num(bids[i]["price"], pp)]
+            if i < len(asks):
+                acum += asks[i]["size"]
+                cells += [_num(asks[i]["price"], pp), _num(asks[i]["size"], sp), _num(acum, sp)]
+            else:
+                cells += ["", "", ""]
+            t.add_row(*cells)
+        return t
+    if what == "funding":
+        t = Table(title="Funding and borrow rates", show_edge=False)
+        t.add_column("Venue")
+        t.add_column("Market")
+        t.add_column("Kind")
+        for name in ("Rate", "Predicted", "Per", "Annualized", "Next in", "OI long", "OI short"):  # OI in base units
+            t.add_column(name, justify="right")
+        now = time.time_ns()
+        for r in view:
+            rate_style = "red" if r["rate"] > 0 else "green" if r["rate"] < 0 else ""
+            t.add_row(
+                r["venue"],
+                r["market"],
+                r["kind"],
+                Text(_num(r["rate"] * 100, 5) + "%", style=rate_style),
+                _num(r["predicted_rate"] * 100, 5) + "%",
+                f"{r['interval_s'] // 3600}h" if r["interval_s"] % 3600 == 0 else f"{r['interval_s']}s",
+                Text(_num(r["annualized"] * 100, 2) + "%", style=rate_style),
+                _countdown(r["next_ts"] - now),
+                _num(r["open_interest_long"], 2),
+                _num(r["open_interest_short"], 2),
+            )
+        return t
+    t = Table(title="Cross-venue spreads", show_edge=False)
+    t.add_column("Market")
+    t.add_column("Venue")
+    for name in ("Bid", "Ask", "Mid"):
+        t.add_column(name, justify="right")
+    t.add_column("Best bid", justify="right", style="green")
+    t.add_column("Best ask", justify="right", style="red")
+    t.add_column("Basis bps", justify="right")
+    for m in view:
+        ref = m["basis_venues"][1] if m["basis_venues"] else None
+        # one precision per symbol (the finest tick of an order book), so venues line up
+        pp = min(_places(mk.price(mk.tick_size)) for mk in (cache_markets[(q["venue"], m["market"])] for q in m["venues"]))
+        for i, q in enumerate(m["venues"]):
+            best_bid = m["best_bid"] and m["best_bid"]["venue"] == q["venue"]
+            best_ask = m["best_ask"] and m["best_ask"]["venue"] == q["venue"]
+            first = i == 0
+            t.add_row(
+                m["market"] if first else "",
+                q["venue"],
+                Text(_num(q["bid"], pp), style="bold green" if best_bid else "green"),
+                Text(_num(q["ask"], pp), style="bold red" if best_ask else "red"),
+                _num(q["mid"], pp + 1),
+                f"{_num(m['best_bid']['price'], pp)} {m['best_bid']['venue']}" if first and m["best_bid"] else "",
+                f"{_num(m['best_ask']['price'], pp)} {m['best_ask']['venue']}" if first and m["best_ask"] else "",
+                "ref" if q["venue"] == ref else _num(q["basis_bps"], 2),
+            )
+        t.add_section()
+    return t
+
+
+def _countdown(ns: int) -> str:
+    s = max(0, ns // 1_000_000_000)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+def main(args: argparse.Namespace) -> int:
+    from quantdesk.venues.base import VenueError
+
+    session = build_session(args)
+    try:
+        view = asyncio.run(collect(session, args))
+    except UsageError as exc:
+        print(f"quantdesk show: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (TimeoutError, RuntimeError) as exc:
+        print(f"quantdesk show: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (VenueError, OSError) as exc:
+        print(f"quantdesk show: could not reach the venues ({exc}); check the connection and venue settings", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    try:
+        if args.json:
+            sys.stdout.buffer.write(to_json(view) + b"\n")
+            sys.stdout.flush()
+            return 0
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+            console = Console(width=PIPE_WIDTH)
+        console.print(render(args.what, view, session.cache.markets))
+    except BrokenPipeError:  # `quantdesk show ... | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return 0

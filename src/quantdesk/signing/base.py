@@ -1,0 +1,27 @@
+"""The Signer protocol: anything that can sign a Solana transaction message.
+
+A local keypair file, a Ledger or a remote signer agent all look the same to
+the venues: a public key and ``sign_message``. Implementations keep secret
+material out of ``repr``, logs and exception messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from solders.pubkey import Pubkey
+
+
+class SignerError(Exception):
+    """A signer could not be loaded or refused to sign; the message is for the trader."""
+
+
+@runtime_checkable
+class Signer(Protocol):
+    @property
+    def pubkey(self) -> Pubkey: ...
+
+    def sign_message(self, message: bytes) -> bytes:
+        """The 64-byte ed25519 signature of ``message`` (a serialized transaction message)."""
+        ...

@@ -1,0 +1,79 @@
+"""A Signer backed by a Solana CLI keypair file (a JSON array of 64 bytes).
+
+The secret bytes live only inside the solders ``Keypair``; ``repr``, ``str``
+and every error message show the public key or the path, never the secret,
+and the object refuses to be pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+
+from quantdesk.signing.base import SignerError
+
+log = logging.getLogger(__name__)
+
+
+class KeypairSigner:
+    __slots__ = ("_keypair", "path")
+
+    def __init__(self, keypair, path: Path | None = None) -> None:  # keypair: solders Keypair
+        self._keypair = keypair
+        self.path = path
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> KeypairSigner:
+        from solders.keypair import Keypair
+
+        p = Path(path).expanduser()
+        try:
+            text = p.read_text()
+        except FileNotFoundError:
+            raise SignerError(f"keypair file {p} does not exist; create one with `solana-keygen new -o {p}`") from None
+        except OSError as exc:
+            raise SignerError(f"cannot read keypair file {p}: {exc.strerror or 'unreadable'}") from None
+        except UnicodeDecodeError:
+            raise SignerError(f"keypair file {p} is not a Solana CLI keypair (a JSON array of 64 numbers)") from None
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError:
+            values = None
+        if (
+            not isinstance(values, list)
+            or len(values) != 64
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values)
+        ):
+            raise SignerError(f"keypair file {p} is not a Solana CLI keypair (a JSON array of 64 numbers 0-255)")
+        raw = bytes(values)
+        try:
+            keypair = Keypair.from_bytes(raw)
+        except Exception:
+            raise SignerError(f"keypair file {p}: the public half does not match the secret half") from None
+        finally:
+            del raw, values, text
+        try:
+            mode = p.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                log.warning("keypair file %s is readable by other users; chmod 600 it", p)
+        except OSError:
+            pass
+        return cls(keypair, p)
+
+    @property
+    def pubkey(self):
+        return self._keypair.pubkey()
+
+    def sign_message(self, message: bytes) -> bytes:
+        return bytes(self._keypair.sign_message(bytes(message)))
+
+    def __repr__(self) -> str:
+        return f"KeypairSigner(pubkey={self.pubkey})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("a KeypairSigner holds a secret key and cannot be pickled")

@@ -1,0 +1,351 @@
+"""Shared workspace: the watchlists, alerts, layouts and notes a team shares.
+
+Everything lives under ``qd:{team}:ws:`` in Redis:
+
+``watchlists``  hash name -> JSON list of symbols
+``alerts``      hash id -> JSON :class:`Alert`
+``layouts``     hash name -> TOML text
+``notes``       hash id -> JSON :class:`Note`
+``rev``         counter bumped by every change
+
+Each write is one transaction that also publishes a :class:`Change` on the
+channel ``qd:{team}:ws:changes``, so every other terminal hears of it at once.
+A subscriber that loses its connection re-subscribes with backoff and then
+hands its callback a ``resync`` change: reload everything, something may have
+been missed. Writes are idempotent by name or id, so a queued write can be
+replayed safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import secrets
+import time
+import tomllib
+from collections.abc import Awaitable, Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from quantdesk.sync.redis_feed import check_namespace, raise_if_cancelled
+from quantdesk.sync.redis_url import client, close_quietly, describe_error, redact, validate
+
+if TYPE_CHECKING:
+    import redis.asyncio
+
+log = logging.getLogger(__name__)
+
+Condition = Literal["above", "below"]
+Kind = Literal["watchlist", "alert", "layout", "note", "resync"]
+Op = Literal["set", "delete", "resync"]
+MAX_NAME = 64
+MAX_TEXT = 64_000
+
+
+class Alert(msgspec.Struct, frozen=True):
+    """Tell the team when ``market`` on ``venue`` trades above or below ``price``."""
+
+    id: str
+    market: str
+    venue: str
+    condition: Condition
+    price: Decimal
+    note: str = ""
+    user: str = ""
+    created_ts: int = 0
+
+    def triggered(self, price: Decimal) -> bool:
+        return price >= self.price if self.condition == "above" else price <= self.price
+
+
+class Note(msgspec.Struct, frozen=True):
+    id: str
+    text: str
+    user: str
+    ts: int
+    market: str = ""  # empty: a desk-wide note
+
+
+class Change(msgspec.Struct, frozen=True):
+    """One change to the workspace; ``resync`` means reload everything."""
+
+    kind: Kind
+    op: Op
+    name: str  # watchlist or layout name, alert or note id
+    user: str = ""
+    client: str = ""  # the Workspace instance that made it (ignore your own echo)
+    ts: int = 0
+
+
+class WorkspaceError(Exception):
+    """The shared workspace could not be read or written; says what to do."""
+
+
+ChangeCallback = Callable[[Change], Awaitable[None] | None]
+
+
+def _check_name(what: str, name: str) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise ValueError(f"{what} name {name!r} is not usable: give 1-{MAX_NAME} characters")
+    return name.strip()
+
+
+def _check_price(price: Decimal | str | int) -> Decimal:
+    if isinstance(price, float | bool):
+        raise ValueError("alert price must be exact: pass it as a string or Decimal, e.g. '142.5'")
+    try:
+        value = Decimal(str(price).strip())
+    except InvalidOperation:
+        raise ValueError(f"alert price {price!r} is not a number: use e.g. 142.5") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"alert price {price!r} must be a positive number")
+    return value
+
+
+class WorkspaceSubscription:
+    """A running change listener; ``close()`` stops it."""
+
+    def __init__(self, task: asyncio.Task) -> None:
+        self._task = task
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+class Workspace:
+    def __init__(self, url: str, team: str, user: str, *, clock: Callable[[], int] = time.time_ns) -> None:
+        validate(url)
+        self.url = url
+        self.team = check_namespace(team)
+        self.user = _check_name("user", user)
+        self.clock = clock
+        self.client_id = secrets.token_hex(6)
+        p = f"qd:{team}:ws"
+        self._keys = {k: f"{p}:{k}" for k in ("watchlists", "alerts", "layouts", "notes")}
+        self._rev_key = f"{p}:rev"
+        self.channel = f"{p}:changes"
+        self.state = "connecting"
+        self.last_error = ""
+        self._redis: redis.asyncio.Redis | None = None
+        self._subs: list[WorkspaceSubscription] = []
+        self._alert_dec = msgspec.json.Decoder(Alert)
+        self._note_dec = msgspec.json.Decoder(Note)
+        self._list_dec = msgspec.json.Decoder(list[str])
+        self._change_dec = msgspec.json.Decoder(Change)
+
+    def __repr__(self) -> str:
+        return f"Workspace({redact(self.url)!r}, team={self.team!r}, user={self.user!r})"
+
+    def _r(self) -> redis.asyncio.Redis:
+        if self._redis is None:
+            self._redis = client(self.url)
+        return self._redis
+
+    async def _call(self, what: str, fn: Callable[[redis.asyncio.Redis], Awaitable[Any]]) -> Any:
+        import redis.exceptions
+
+        try:
+            out = await fn(self._r())
+        except (redis.exceptions.RedisError, OSError) as exc:
+            self.state, self.last_error = "down", describe_error(exc, self.url)
+            raise WorkspaceError(f"{what}: {self.last_error}") from None
+        self.state, self.last_error = "connected", ""
+        return out
+
+    async def _write(self, kind: Kind, name: str, key: str, value: bytes | str | None) -> None:
+        change = Change(kind, "set" if value is not None else "delete", name, self.user, self.client_id, self.clock())
+
+        async def run(r: redis.asyncio.Redis) -> None:
+            pipe = r.pipeline(transaction=True)
+            if value is None:
+                pipe.hdel(key, name)
+            else:
+                pipe.hset(key, name, value)
+            pipe.incr(self._rev_key)
+            pipe.publish(self.channel, msgspec.json.encode(change))
+            await pipe.execute()
+
+        await self._call(f"{kind} {name!r} was not saved", run)
+
+    # -- watchlists --------------------------------------------------------
+    async def set_watchlist(self, name: str, symbols: Iterable[str]) -> list[str]:
+        name = _check_name("watchlist", name)
+        syms = [s.strip() for s in symbols]
+        bad = [s for s in syms if not s or len(s) > MAX_NAME or " " in s]
+        if bad:
+            raise ValueError(f"watchlist {name!r}: symbols {bad!r} are not usable: use symbols like SOL-PERP")
+        syms = list(dict.fromkeys(syms))  # keep order, drop repeats
+        await self._write("watchlist", name, self._keys["watchlists"], msgspec.json.encode(syms))
+        return syms
+
+    async def get_watchlist(self, name: str) -> list[str] | None:
+        raw = await self._call("reading watchlist", lambda r: r.hget(self._keys["watchlists"], name))
+        return None if raw is None else self._list_dec.decode(raw)
+
+    async def watchlists(self) -> dict[str, list[str]]:
+        raw = await self._call("reading watchlists", lambda r: r.hgetall(self._keys["watchlists"]))
+        return {k.decode(): self._list_dec.decode(v) for k, v in sorted(raw.items())}
+
+    async def delete_watchlist(self, name: str) -> None:
+        await self._write("watchlist", name, self._keys["watchlists"], None)
+
+    # -- alerts ------------------------------------------------------------
+    async def add_alert(
+        self,
+        market: str,
+        venue: str,
+        condition: str,
+        price: Decimal | str | int,
+        note: str = "",
+        id: str | None = None,
+    ) -> Alert:
+        if condition not in ("above", "below"):
+            raise ValueError(f"alert condition {condition!r} is not known: use 'above' or 'below'")
+        alert = Alert(
+            id or secrets.token_hex(8),
+            _check_name("market", market),
+            _check_name("venue", venue),
+            condition,  # type: ignore[arg-type]
+            _check_price(price),
+            note[:MAX_TEXT],
+            self.user,
+            self.clock(),
+        )
+        await self._write("alert", alert.id, self._keys["alerts"], msgspec.json.encode(alert))
+        return alert
+
+    async def remove_alert(self, alert_id: str) -> bool:
+        exists = await self._call("reading alerts", lambda r: r.hexists(self._keys["alerts"], alert_id))
+        if exists:
+            await self._write("alert", alert_id, self._keys["alerts"], None)
+        return bool(exists)
+
+    async def alerts(self) -> list[Alert]:
+        raw = await self._call("reading alerts", lambda r: r.hgetall(self._keys["alerts"]))
+        out = []
+        for v in raw.values():
+            try:
+                out.append(self._alert_dec.decode(v))
+            except msgspec.DecodeError:
+                log.warning("workspace %s: skipped an unreadable alert", self.team)
+        return sorted(out, key=lambda a: (a.created_ts, a.id))
+
+    # -- layouts -----------------------------------------------------------
+    async def save_layout(self, name: str, toml_text: str) -> None:
+        name = _check_name("layout", name)
+        if len(toml_text) > MAX_TEXT:
+            raise ValueError(f"layout {name!r} is larger than {MAX_TEXT} characters")
+        try:
+            tomllib.loads(toml_text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"layout {name!r} is not valid TOML ({exc}): fix it and save again") from None
+        await self._write("layout", name, self._keys["layouts"], toml_text.encode())
+
+    async def get_layout(self, name: str) -> str | None:
+        raw = await self._call("reading layout", lambda r: r.hget(self._keys["layouts"], name))
+        return None if raw is None else raw.decode()
+
+    async def layouts(self) -> list[str]:
+        raw = await self._call("reading layouts", lambda r: r.hkeys(self._keys["layouts"]))
+        return sorted(k.decode() for k in raw)
+
+    async def delete_layout(self, name: str) -> None:
+        await self._write("layout", name, self._keys["layouts"], None)
+
+    # -- notes -------------------------------------------------------------
+    async def set_note(self, text: str, id: str | None = None, market: str = "") -> Note:
+        if not text.strip():
+            raise ValueError("a note needs some text")
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"a note holds at most {MAX_TEXT} characters")
+        note = Note(id or secrets.token_hex(8), text, self.user, self.clock(), market)
+        await self._write("note", note.id, self._keys["notes"], msgspec.json.encode(note))
+        return note
+
+    async def delete_note(self, note_id: str) -> None:
+        await self._write("note", note_id, self._keys["notes"], None)
+
+    async def notes(self) -> list[Note]:
+        raw = await self._call("reading notes", lambda r: r.hgetall(self._keys["notes"]))
+        return sorted((self._note_dec.decode(v) for v in raw.values()), key=lambda n: (n.ts, n.id))
+
+    async def revision(self) -> int:
+        raw = await self._call("reading the workspace revision", lambda r: r.get(self._rev_key))
+        return int(raw or 0)
+
+    # -- live changes --------------------------------------------------------
+    async def subscribe(self, callback: ChangeCallback) -> WorkspaceSubscription:
+        """Call ``callback`` with every change any terminal makes (this one
+        included: compare ``change.client`` with ``client_id``). Returns once
+        listening, so a change made after this call is never missed."""
+        ready = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._listen(callback, ready), name=f"workspace:{self.team}")
+        try:
+            async with asyncio.timeout(5.0):
+                await asyncio.shield(ready)
+        except TimeoutError:
+            pass  # Redis is down: the listener keeps retrying and sends resync when back
+        sub = WorkspaceSubscription(task)
+        self._subs.append(sub)
+        return sub
+
+    async def _listen(self, callback: ChangeCallback, ready: asyncio.Future) -> None:
+        import redis.exceptions
+
+        backoff = 0.1
+        first = True
+        while True:
+            raise_if_cancelled()
+            pubsub = None
+            try:
+                pubsub = self._r().pubsub()
+                await pubsub.subscribe(self.channel)
+                self.state, self.last_error = "connected", ""
+                if not ready.done():
+                    ready.set_result(None)
+                if not first:  # changes may have been missed while away
+                    await self._deliver(callback, Change("resync", "resync", "", ts=self.clock()))
+                first = False
+                backoff = 0.1
+                while True:
+                    raise_if_cancelled()
+                    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if msg is None or msg.get("type") != "message":
+                        continue
+                    try:
+                        change = self._change_dec.decode(msg["data"])
+                    except msgspec.DecodeError:
+                        log.warning("workspace %s: ignored a malformed change message", self.team)
+                        continue
+                    await self._deliver(callback, change)
+            except (redis.exceptions.RedisError, OSError) as exc:
+                msg_text = describe_error(exc, self.url)
+                if self.last_error != msg_text:
+                    log.warning("workspace %s: %s; retrying", self.team, msg_text)
+                self.state, self.last_error = "down", msg_text
+                first = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if pubsub is not None:
+                    await close_quietly(pubsub)
+
+    async def _deliver(self, callback: ChangeCallback, change: Change) -> None:
+        try:
+            result = callback(change)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("workspace %s: change callback failed", self.team)
+
+    async def close(self) -> None:
+        for sub in self._subs:
+            await sub.close()
+        self._subs.clear()
+        if self._redis is not None:
+            r, self._redis = self._redis, None
+            await close_quietly(r)

@@ -1,0 +1,363 @@
+"""Public market data of a Drift-v2 deployment: DLOB server books and trades,
+data-API funding, RPC slot for the lag figure.
+
+The DLOB WebSocket pushes a full snapshot of the top levels per market about
+every 400 ms, so each push becomes a ``BookSnapshot`` with the next sequence
+number; a REST ``/l2`` snapshot is taken on start, after every reconnect and
+on request. Pushes older than one already published (by slot, then server
+time) or older than ``max_snapshot_age_s`` are counted and dropped, as is any
+message that does not decode. Silence past ``silence_s`` marks the feed stale
+and resubscribes; a second silence reconnects with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from quantdesk.bus import Bus
+from quantdesk.model import ConnState, MarkPrice, OraclePrice, VenueStatus, topic_for
+from quantdesk.venues.drift import wire
+from quantdesk.venues.drift.backoff import backoff_s
+from quantdesk.venues.drift.config import DriftDeployment, MarketSpec
+from quantdesk.venues.drift.health import FeedHealth
+from quantdesk.venues.drift.rest import HostsUnavailable, HttpHosts, retry_after_s
+from quantdesk.venues.drift.rpc import RpcClient, RpcError
+
+log = logging.getLogger(__name__)
+
+DAY_S = 24 * 3600
+
+
+class DlobFeed:
+    def __init__(
+        self,
+        deployment: DriftDeployment,
+        health: FeedHealth,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        d = deployment
+        self.deployment = d
+        self.venue = d.id
+        self.health = health
+        self.clock = clock
+        self._sleep = sleep
+        common = dict(
+            timeout_s=d.http_timeout_s, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s
+        )
+        self.dlob = HttpHosts([d.dlob_url], health, name="DLOB server", **common)
+        self.data_api = HttpHosts([d.data_api_url], health, name="data API", **common)
+        self.rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC", **common), health)
+        self.by_index: dict[int, MarketSpec] = {m.index: m for m in d.markets}
+        self.seq: dict[str, int] = {}
+        self._last_key: dict[str, tuple[int, int]] = {}
+        self._resync: set[str] = set()
+        self._resync_event = asyncio.Event()
+        self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
+        self.funding_avg_24h: dict[str, int | None] = {}
+        self.state: ConnState = "connecting"
+        self.status_message = ""
+        self._bus: Bus | None = None
+        self._ws: Any = None
+
+    # -- publishing ------------------------------------------------------
+    def _publish(self, event: Any) -> None:
+        if self._bus is not None:
+            self._bus.publish(topic_for(event), event)
+
+    def _set_state(self, state: ConnState, message: str = "") -> None:
+        if state == "connected" and self.deployment.read_only_reason():
+            state, message = "read-only", message or self.deployment.read_only_reason() or ""
+        if state == self.state and message == self.status_message:
+            return
+        self.state, self.status_message = state, message
+        self._publish(
+            VenueStatus(
+                venue=self.venue,
+                state=state,
+                ts=self.clock(),
+                last_message_ts=self.health.last_message_ns,
+                message=message,
+            )
+        )
+
+    # -- books -------------------------------------------------------------
+    def on_book(self, market: str, book: wire.L2Book) -> bool:
+        """Publish a snapshot unless it is out of order or stale. True if published."""
+        now = self.clock()
+        key = wire.book_order_key(book) if book.slot is not None or book.ts is not None else None
+        last = self._last_key.get(market)
+        if key is not None and last is not None and key < last:
+            self.health.out_of_order += 1
+            return False
+        ts = wire.book_ts_ns(book)
+        if ts is not None and now - ts > self.deployment.max_snapshot_age_s * 1e9:
+            self.health.stale += 1
+            return False
+        if key is not None:
+            self._last_key[market] = key
+        if book.slot is not None:
+            self.health.dlob_slot = max(self.health.dlob_slot or 0, book.slot)
+        if ts is not None:
+            self.health.feed_lag_ms = (now - ts) / 1e6
+        seq = self.seq[market] = self.seq.get(market, 0) + 1
+        self.health.last_message_ns = now
+        snap = wire.to_snapshot(book, self.venue, market, seq, ts if ts is not None else now)
+        self.health.books += 1
+        self._publish(snap)
+        oracle = wire.oracle_price(book)
+        if oracle:
+            conf = book.oracleData.confidence if book.oracleData is not None else None
+            self._publish(OraclePrice(self.venue, market, snap.ts, oracle, conf or 0))
+        if book.markPrice:
+            self._publish(MarkPrice(self.venue, market, snap.ts, book.markPrice))
+        return True
+
+    async def fetch_l2(self, spec: MarketSpec) -> bool:
+        try:
+            raw = await self.dlob.get(
+                "/l2", {"marketName": spec.symbol, "depth": self.deployment.book_depth}
+            )
+            book = wire.decode_l2(raw)
+        except HostsUnavailable as exc:
+            log.warning("%s: /l2 %s: %s", self.venue, spec.symbol, exc)
+            return False
+        except wire.WireError as exc:
+            self.health.malformed += 1
+            self.health.last_error = f"/l2 {spec.symbol}: {exc}"
+            return False
+        self.health.rest_snapshots += 1
+        return self.on_book(spec.symbol, book)
+
+    async def snapshot_all(self) -> None:
+        await asyncio.gather(*(self.fetch_l2(m) for m in self.deployment.markets))
+
+    def request_resync(self, market: str) -> None:
+        if self.deployment.market(market) is not None:
+            self._resync.add(market)
+            self._resync_event.set()
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await self._resync_event.wait()
+            self._resync_event.clear()
+            markets, self._resync = self._resync, set()
+            for symbol in sorted(markets):
+                spec = self.deployment.market(symbol)
+                if spec is None:
+                    continue
+                try:
+                    await self.fetch_l2(spec)
+                except Exception as exc:
+                    log.exception("%s: resync of %s failed", self.venue, symbol)
+                    self.health.error(f"resync {symbol}: {exc.__class__.__name__}")
+
+    # -- WebSocket -----------------------------------------------------------
+    def _subscriptions(self) -> list[bytes]:
+        out = []
+        for m in self.deployment.markets:
+            for channel in ("orderbook", "trades"):
+                out.append(
+                    msgspec.json.encode({"type": "subscribe", "marketType": "perp", "channel": channel, "market": m.symbol})
+                )
+        return out
+
+    async def _subscribe(self, ws: Any) -> None:
+        for msg in self._subscriptions():
+            await ws.send(msg.decode())
+
+    def on_message(self, raw: str | bytes) -> bool:
+        """Handle one WebSocket message; never raises on bad data. True if it
+        shows the feed is alive (a heartbeat or data, not an ack or an error)."""
+        self.health.messages += 1
+        try:
+            env = wire.decode_envelope(raw)
+        except wire.WireError:
+            self.health.malformed += 1
+            return False
+        channel = env.channel
+        if channel == "heartbeat":
+            self.health.heartbeats += 1
+            self.health.last_message_ns = self.clock()
+            return True
+        if env.error is not None:
+            self.health.error(f"DLOB server: {env.error}"[:200])
+            return False
+        if channel is None:
+            return False  # subscription ack: {"message": "Subscribe received for channel ..."}
+        if env.data is None:
+            self.health.malformed += 1
+            return False
+        parts = channel.split("_")
+        spec = None
+        if len(parts) >= 3 and parts[1] == "perp" and parts[2].isdigit():
+            spec = self.by_index.get(int(parts[2]))
+        if spec is None:
+            return False  # a market or channel this feed did not ask for
+        self.health.last_message_ns = self.clock()
+        try:
+            if parts[0] == "orderbook":
+                self.on_book(spec.symbol, wire.decode_l2(env.data))
+            elif parts[0] == "trades":
+                for rec in wire.decode_trades(env.data):
+                    if rec.action != "fill":
+                        continue
+                    self._publish(wire.to_trade(rec, self.venue, spec.symbol))
+                    self.health.trades += 1
+        except wire.WireError:
+            self.health.malformed += 1
+            return False
+        except Exception:  # hostile values (NaN, huge numbers) must not stop the feed
+            self.health.malformed += 1
+            log.debug("%s: dropped a message that broke conversion", self.venue, exc_info=True)
+            return False
+        return True
+
+    async def _read(self, ws: Any) -> None:
+        """Read until the connection closes, or stays silent (no heartbeat, no
+        data) for ``silence_s`` after a resubscribe."""
+        resubscribed = False
+        silence = self.deployment.silence_s
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + silence
+        while True:
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                self.health.silences += 1
+                self._set_state("stale", f"no data for {silence:g}s")
+                if resubscribed:
+                    return
+                self.health.resubscribes += 1
+                await self._subscribe(ws)
+                resubscribed = True
+                deadline = loop.time() + silence
+                continue
+            if self.on_message(raw):
+                resubscribed = False
+                deadline = loop.time() + silence
+                if self.state not in ("connected", "read-only"):
+                    self._set_state("connected")
+
+    async def _ws_loop(self) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import InvalidStatus, WebSocketException
+
+        attempt = 0
+        first = True
+        while True:
+            if not first:
+                self.health.reconnects += 1
+            first = False
+            retry: float | None = None
+            try:
+                async with connect(
+                    self.deployment.dlob_ws_url,
+                    open_timeout=self.deployment.http_timeout_s,
+                    close_timeout=1,
+                    ping_interval=None,  # the server's heartbeat is the liveness signal
+                    max_size=4 * 1024 * 1024,
+                ) as ws:
+                    self._ws = ws
+                    await self._subscribe(ws)
+                    await self.snapshot_all()
+                    self._set_state("connected")
+                    attempt = 0
+                    await self._read(ws)
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                self.health.error(f"DLOB WebSocket: HTTP {status} at the handshake")
+                if status == 429:
+                    self.health.http_429 += 1
+                    retry = retry_after_s(exc.response.headers.get("Retry-After"))
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                self.health.error(f"DLOB WebSocket: {exc.__class__.__name__}: {exc}"[:200])
+            except Exception as exc:  # a bug must cost a reconnect, not the feed
+                log.exception("%s: DLOB feed failed", self.venue)
+                self.health.error(f"DLOB feed: {exc.__class__.__name__}")
+            finally:
+                self._ws = None
+            delay = backoff_s(attempt, self.deployment.backoff_initial_s, self.deployment.backoff_max_s)
+            if retry is not None:
+                delay = max(delay, retry)
+            attempt += 1
+            self._set_state("down", f"reconnecting in {delay:.1f}s")
+            await self._sleep(delay)
+
+    # -- funding and slot ------------------------------------------------------
+    async def poll_funding(self, spec: MarketSpec) -> bool:
+        try:
+            raw = await self.data_api.get("/fundingRates", {"marketName": spec.symbol})
+            records = [r for r in wire.decode_funding_rates(raw) if r.marketIndex == spec.index]
+            if not records:
+                return False
+            event = wire.to_funding(records, self.venue, spec.symbol)
+            history = sorted((r.ts * 1_000_000_000, wire.hourly_rate_ppb(r)) for r in records)
+            since = max(r.ts for r in records) - DAY_S
+            avg = wire.average_rate_ppb(records, since)
+        except HostsUnavailable:
+            return False
+        except wire.WireError as exc:
+            self.health.malformed += 1
+            self.health.last_error = f"/fundingRates {spec.symbol}: {exc}"
+            return False
+        self.funding_history[spec.symbol] = history
+        self.funding_avg_24h[spec.symbol] = avg
+        self._publish(event)
+        return True
+
+    async def _guarded(self, what: str, step: Callable[[], Awaitable[Any]], every_s: float) -> None:
+        """Run ``step`` every ``every_s``; an unexpected error is counted and logged, not fatal."""
+        while True:
+            try:
+                await step()
+            except (HostsUnavailable, RpcError):
+                pass  # already counted where it happened
+            except Exception as exc:
+                log.exception("%s: %s failed", self.venue, what)
+                self.health.error(f"{what}: {exc.__class__.__name__}")
+            await self._sleep(every_s)
+
+    async def _poll_all_funding(self) -> None:
+        for spec in self.deployment.markets:
+            await self.poll_funding(spec)
+
+    # -- lifecycle -----------------------------------------------------------
+    async def run(self, bus: Bus) -> None:
+        self._bus = bus
+        self._set_state("connecting")
+        tasks = [
+            asyncio.create_task(self._ws_loop(), name=f"{self.venue}-dlob-ws"),
+            asyncio.create_task(
+                self._guarded("funding", self._poll_all_funding, self.deployment.funding_poll_s), name=f"{self.venue}-funding"
+            ),
+            asyncio.create_task(self._resync_loop(), name=f"{self.venue}-resync"),
+        ]
+        if self.deployment.slot_poll_s > 0:
+            tasks.append(
+                asyncio.create_task(self._guarded("slot", self.rpc.get_slot, self.deployment.slot_poll_s), name=f"{self.venue}-slot")
+            )
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._set_state("down", "stopped")
+
+    async def close(self) -> None:
+        for hosts in (self.dlob, self.data_api, self.rpc.hosts):
+            await hosts.aclose()
+
+    def funding_avg_24h_pct(self, market: str) -> Decimal | None:
+        """The 24h average hourly rate in percent, for display."""
+        avg = self.funding_avg_24h.get(market)
+        return None if avg is None else Decimal(avg).scaleb(-7)

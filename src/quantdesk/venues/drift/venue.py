@@ -1,0 +1,149 @@
+"""The Drift-v2 engine venue: ``drift`` or ``velocity`` behind one adapter.
+
+Market data comes from the deployment's public DLOB server and data API
+(``market_data.DlobFeed``). With ``watch`` set to an authority, that wallet's
+positions and margin are polled from chain (``account_view``). Trading needs
+the program IDL and a signer and is built with driftpy (``execution``); a
+deployment without them is watch-only and ``place`` says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quantdesk.bus import Bus
+from quantdesk.model import Market, Order, OrderIntent
+from quantdesk.venues.base import TradingUnavailable, VenueError
+from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
+from quantdesk.venues.drift.health import FeedHealth
+from quantdesk.venues.drift.market_data import DlobFeed
+
+
+def to_market(venue: str, quote: str, spec: Any) -> Market:
+    return Market(
+        venue=venue,
+        symbol=spec.symbol,
+        base=spec.base,
+        quote=quote,
+        kind="clob",
+        tick_size=spec.tick_size,
+        lot_size=spec.lot_size,
+        index=spec.index,
+    )
+
+
+class DriftVenue:
+    kind = "clob"
+
+    def __init__(
+        self,
+        deployment: DriftDeployment | str = "drift",
+        *,
+        signer: Any = None,
+        executor: Any = None,
+        watch: str | None = None,
+        clock: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.deployment = default_deployment(deployment) if isinstance(deployment, str) else deployment
+        self.id = self.deployment.id
+        self.health = FeedHealth()
+        self.feed = DlobFeed(self.deployment, self.health, clock=clock, sleep=sleep)
+        d = self.deployment
+        self.signer_problem: str | None = None
+        if signer is None and d.keypair_path is not None:
+            from quantdesk.signing.base import SignerError
+            from quantdesk.signing.keypair import KeypairSigner
+
+            try:
+                signer = KeypairSigner.from_file(d.keypair_path)
+            except SignerError as exc:
+                self.signer_problem = f"{self.id}: {exc}"
+        self.signer = signer
+        self.executor = executor  # execution.DriftExecutor, built on first use when None
+        # Whose positions to show: the given or configured wallet, else the trader's own.
+        self.watch = watch or d.watch or (str(signer.pubkey) if signer is not None else None)
+        self.account_view: Any = None
+        self._clock = clock
+        self._sleep = sleep
+        self.markets: list[Market] = []
+
+    @property
+    def can_trade(self) -> bool:
+        return self.trading_unavailable_reason() is None
+
+    def trading_unavailable_reason(self) -> str | None:
+        reason = self.deployment.read_only_reason()
+        if reason:
+            return reason
+        if self.signer_problem:
+            return self.signer_problem
+        if self.signer is None:
+            return f"{self.id}: no signer configured; watching only. Set venues.{self.id}.keypair_path to trade."
+        if self.executor is None and self.deployment.program_id != DRIFT_PROGRAM_ID:
+            return f"{self.id}: orders are built with driftpy, which supports only the Drift deployment"
+        return None
+
+    async def connect(self) -> list[Market]:
+        self.markets = [to_market(self.id, self.deployment.quote, m) for m in self.deployment.markets]
+        return list(self.markets)
+
+    async def run(self, bus: Bus) -> None:
+        tasks = [asyncio.create_task(self.feed.run(bus), name=f"{self.id}-feed")]
+        if self.watch:
+            from quantdesk.venues.drift.account_view import DriftAccountView
+
+            try:
+                self.account_view = DriftAccountView(
+                    self.deployment, self.feed.rpc, self.watch, sub_account_id=self.deployment.sub_account_id,
+                    market_events=frozenset({"oi"}), clock=self._clock, sleep=self._sleep,
+                )
+            except VenueError as exc:
+                self.health.last_error = str(exc)
+            else:
+                tasks.append(
+                    asyncio.create_task(self.account_view.run(bus, self.deployment.account_poll_s), name=f"{self.id}-account")
+                )
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def request_resync(self, market: str) -> None:
+        self.feed.request_resync(market)
+
+    async def close(self) -> None:
+        await self.feed.close()
+
+    # -- trading ---------------------------------------------------------------
+    def _executor(self) -> Any:
+        reason = self.trading_unavailable_reason()
+        if reason:
+            raise TradingUnavailable(reason)
+        if self.executor is None:
+            from quantdesk.venues.drift.execution import DriftExecutor
+
+            d = self.deployment
+            self.executor = DriftExecutor(
+                d, self.signer, self.feed.rpc, sub_account_id=d.sub_account_id, compute_units=d.compute_units,
+                priority_fee_micro_lamports=d.priority_fee_micro_lamports,
+                allow_durable_nonce=d.allow_durable_nonce, dry_run=d.dry_run, clock=self._clock,
+            )
+        return self.executor
+
+    async def place(self, intent: OrderIntent, order_id: str) -> Order:
+        return await self._executor().place(intent, order_id)
+
+    async def cancel(self, order_id: str) -> None:
+        await self._executor().cancel(order_id)
+
+    async def cancel_all(self, market: str | None = None) -> None:
+        await self._executor().cancel_all(market)
+
+    async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
+        return await self._executor().modify(order_id, price=price, size=size)

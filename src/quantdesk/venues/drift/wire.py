@@ -1,0 +1,209 @@
+"""Wire shapes of the DLOB server and the data API, and their conversion to events.
+
+Decoded with typed msgspec decoders in non-strict mode, because the servers
+send integers as strings ("81868100") in some places and as JSON numbers in
+others. Book prices are integers at 1e6, sizes at 1e9. Trade amounts arrive in
+human units (``baseAssetAmountFilled: 2``) and are converted exactly through
+Decimal. Anything that does not match raises ``WireError``; the feed counts
+and drops it.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import msgspec
+
+from quantdesk.model import BookSnapshot, Funding, Level, Trade
+
+PRICE_SCALE = 10**6
+BASE_SCALE = 10**9
+FUNDING_RATE_SCALE = 10**9
+PPB = 10**9
+
+
+class WireError(ValueError):
+    pass
+
+
+# -- DLOB server ---------------------------------------------------------------
+
+
+class L2Level(msgspec.Struct):
+    price: int
+    size: int
+
+
+class OracleData(msgspec.Struct):
+    price: int | None = None
+    slot: int | None = None
+    confidence: int | None = None
+    twap: int | None = None
+
+
+class L2Book(msgspec.Struct):
+    """``GET /l2`` and the inner ``data`` of an ``orderbook_perp_N`` push."""
+
+    bids: list[L2Level]
+    asks: list[L2Level]
+    marketName: str | None = None
+    marketIndex: int | None = None
+    marketType: str | None = None
+    ts: int | None = None  # ms
+    slot: int | None = None
+    markPrice: int | None = None
+    oracle: int | None = None
+    oracleData: OracleData | None = None
+    generatedAt: int | None = None  # ms; Velocity sets it for staleness checks
+
+
+class Envelope(msgspec.Struct):
+    """A WebSocket message: a push (``channel`` + JSON string ``data``), a
+    heartbeat (``channel: heartbeat``), an ack (``message``) or an error."""
+
+    channel: str | None = None
+    data: str | None = None
+    message: str | None = None
+    error: str | None = None
+
+
+class TradeRecord(msgspec.Struct):
+    """The inner ``data`` of a ``trades_perp_N`` push (one record or a list)."""
+
+    ts: int  # seconds
+    marketIndex: int
+    baseAssetAmountFilled: Decimal  # base, human units
+    quoteAssetAmountFilled: Decimal  # quote, human units
+    takerOrderDirection: str  # "long" | "short"
+    action: str = "fill"
+    slot: int | None = None
+    marketType: str = "perp"
+    fillRecordId: int | None = None
+
+
+class FundingRateRecord(msgspec.Struct):
+    ts: int  # seconds
+    marketIndex: int
+    fundingRate: int  # quote per base per period, 1e9
+    oraclePriceTwap: int  # 1e6
+    slot: int | None = None
+    markPriceTwap: int | None = None
+
+
+class FundingRates(msgspec.Struct):
+    fundingRates: list[FundingRateRecord]
+
+
+_l2 = msgspec.json.Decoder(L2Book, strict=False)
+_envelope = msgspec.json.Decoder(Envelope, strict=False)
+_trades = msgspec.json.Decoder(TradeRecord | list[TradeRecord], strict=False)
+_funding = msgspec.json.Decoder(FundingRates, strict=False)
+
+
+def _decode(decoder: msgspec.json.Decoder, raw: bytes | str, what: str):
+    try:
+        return decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise WireError(f"malformed {what}: {exc}") from None
+
+
+def decode_l2(raw: bytes | str) -> L2Book:
+    return _decode(_l2, raw, "L2 book")
+
+
+def decode_envelope(raw: bytes | str) -> Envelope:
+    return _decode(_envelope, raw, "WebSocket message")
+
+
+def decode_trades(raw: bytes | str) -> list[TradeRecord]:
+    out = _decode(_trades, raw, "trade")
+    return out if isinstance(out, list) else [out]
+
+
+def decode_funding_rates(raw: bytes | str) -> list[FundingRateRecord]:
+    return _decode(_funding, raw, "funding rates").fundingRates
+
+
+# -- conversions ---------------------------------------------------------------
+
+
+def book_levels(levels: list[L2Level]) -> list[Level]:
+    return [(lv.price, lv.size) for lv in levels if lv.size > 0 and lv.price > 0]
+
+
+def book_ts_ns(book: L2Book) -> int | None:
+    ms = book.generatedAt if book.generatedAt is not None else book.ts
+    return None if ms is None else ms * 1_000_000
+
+
+def book_order_key(book: L2Book) -> tuple[int, int]:
+    """What orders two snapshots of one market: slot first, then server time."""
+    return (book.slot or 0, book.ts or 0)
+
+
+def to_snapshot(book: L2Book, venue: str, market: str, seq: int, ts: int) -> BookSnapshot:
+    bids = sorted(book_levels(book.bids), key=lambda lv: -lv[0])
+    asks = sorted(book_levels(book.asks), key=lambda lv: lv[0])
+    return BookSnapshot(venue=venue, market=market, seq=seq, ts=ts, bids=bids, asks=asks)
+
+
+def oracle_price(book: L2Book) -> int | None:
+    if book.oracleData is not None and book.oracleData.price is not None:
+        return book.oracleData.price
+    return book.oracle
+
+
+def _round(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
+    base = rec.baseAssetAmountFilled
+    quote = rec.quoteAssetAmountFilled
+    if not (base.is_finite() and quote.is_finite()) or base <= 0 or quote < 0:
+        raise WireError(f"trade with base {base} and quote {quote}")
+    if rec.takerOrderDirection not in ("long", "short"):
+        raise WireError(f"trade with direction {rec.takerOrderDirection!r}")
+    return Trade(
+        venue=venue,
+        market=market,
+        ts=rec.ts * 1_000_000_000,
+        price=_round(quote / base * PRICE_SCALE),
+        size=_round(base * BASE_SCALE),
+        side="buy" if rec.takerOrderDirection == "long" else "sell",
+    )
+
+
+def hourly_rate_ppb(rec: FundingRateRecord, period_s: int = 3600) -> int:
+    """A funding record as parts per billion of notional per hour (positive: longs pay)."""
+    if rec.oraclePriceTwap <= 0:
+        raise WireError(f"funding record with oracle twap {rec.oraclePriceTwap}")
+    # fundingRate is quote (1e9) per base per period; the twap is quote (1e6) per base.
+    frac = Decimal(rec.fundingRate) * PRICE_SCALE / (Decimal(rec.oraclePriceTwap) * FUNDING_RATE_SCALE)
+    return _round(frac * PPB * 3600 / period_s)
+
+
+def to_funding(history: list[FundingRateRecord], venue: str, market: str, period_s: int = 3600) -> Funding:
+    """The newest record as the current rate; the next payment one period later.
+
+    The data API has no prediction, so ``predicted_rate`` repeats the last rate.
+    """
+    last = max(history, key=lambda r: r.ts)
+    rate = hourly_rate_ppb(last, period_s)
+    return Funding(
+        venue=venue,
+        market=market,
+        ts=last.ts * 1_000_000_000,
+        rate=rate,
+        predicted_rate=rate,
+        interval_s=3600,
+        next_ts=(last.ts + period_s) * 1_000_000_000,
+    )
+
+
+def average_rate_ppb(history: list[FundingRateRecord], since_s: int, period_s: int = 3600) -> int | None:
+    """Mean hourly rate (ppb) of the records at or after ``since_s``; None if there are none."""
+    rates = [hourly_rate_ppb(r, period_s) for r in history if r.ts >= since_s]
+    if not rates:
+        return None
+    return _round(Decimal(sum(rates)) / len(rates))

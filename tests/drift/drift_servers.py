@@ -1,0 +1,266 @@
+"""Local stand-ins for a Drift-v2 deployment's public servers, for tests.
+
+- ``DlobWsServer``: the DLOB WebSocket (``/ws``). Acks ``subscribe`` messages
+  with ``{"message": ...}``, pushes ``{"channel": "orderbook_perp_N", "data":
+  "<JSON string>"}`` full snapshots and ``{"channel": "heartbeat"}``, as the
+  dlob-server does. Faults: drop every connection, go silent, send raw frames, refuse
+  handshakes with 429.
+- ``HttpServer``: DLOB REST (``GET /l2``), data API (``GET /fundingRates``)
+  and Solana JSON-RPC (``POST /``: getSlot, getAccountInfo,
+  getMultipleAccounts, getLatestBlockhash, sendTransaction). Faults: the next N responses are
+  429 with ``Retry-After``, or 500.
+
+Data comes from the JSON fixtures in tests/fixtures/drift; each push moves
+the slot and timestamp forward so the adapter sees a live book.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import json
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from websockets.asyncio.server import ServerConnection, serve
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
+MARKET_INDEX = {"SOL-PERP": 0, "BTC-PERP": 1, "ETH-PERP": 2}
+
+
+def load_fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+class BookSource:
+    """The fixture SOL-PERP book, moved forward one slot per snapshot."""
+
+    def __init__(self) -> None:
+        self.base = load_fixture("dlob_l2_sol_perp.json")
+        self.slot = int(self.base["slot"])
+        self.lock = threading.Lock()
+
+    def next(self, market: str) -> dict:
+        with self.lock:
+            self.slot += 1
+            book = copy.deepcopy(self.base)
+            book["marketName"] = market
+            book["marketIndex"] = MARKET_INDEX[market]
+            book["slot"] = self.slot
+            book["ts"] = int(time.time() * 1000)
+            return book
+
+
+class DlobWsServer:
+    def __init__(self, books: BookSource, push_interval: float = 0.05, heartbeat_interval: float = 0.1) -> None:
+        self.books = books
+        self.push_interval = push_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.silent = False
+        self.reject_429 = 0  # refuse this many handshakes with HTTP 429 + Retry-After
+        self.retry_after = "1"
+        self.connections: set[ServerConnection] = set()
+        self.connects = 0
+        self.subscribes: list[dict] = []
+        self._server: Any = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    def _process_request(self, connection: ServerConnection, request: Any) -> Any:
+        if self.reject_429 > 0:
+            self.reject_429 -= 1
+            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "rate limited\n")
+            response.headers["Retry-After"] = self.retry_after
+            return response
+        return None
+
+    async def drop_all(self) -> None:
+        for ws in list(self.connections):
+            await ws.close(code=1011, reason="test drop")
+
+    async def send_raw(self, frame: str) -> None:
+        for ws in list(self.connections):
+            await ws.send(frame)
+
+    async def push_book(self, book: dict) -> None:
+        channel = f"orderbook_perp_{book['marketIndex']}"
+        await self.send_raw(json.dumps({"channel": channel, "data": json.dumps(book)}))
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        self.connects += 1
+        self.connections.add(ws)
+        subs: set[tuple[str, str]] = set()
+        pusher = asyncio.create_task(self._push(ws, subs))
+        try:
+            async for raw in ws:
+                try:
+                    msg = json.loads(raw)
+                except json.JSONDecodeError:
+                    await ws.send(json.dumps({"error": "invalid JSON"}))
+                    continue
+                self.subscribes.append(msg)
+                if msg.get("type") == "subscribe" and msg.get("market") in MARKET_INDEX:
+                    subs.add((msg["channel"], msg["market"]))
+                    await ws.send(json.dumps({
+                        "message": f"Subscribe received for channel: {msg['channel']}, market: {msg['market']}, "
+                        f"marketType: {msg.get('marketType')}"
+                    }))
+        except Exception:
+            pass
+        finally:
+            pusher.cancel()
+            self.connections.discard(ws)
+
+    async def _push(self, ws: ServerConnection, subs: set[tuple[str, str]]) -> None:
+        last_hb = time.monotonic()
+        try:
+            while True:
+                await asyncio.sleep(self.push_interval)
+                if self.silent:
+                    continue
+                for channel, market in list(subs):
+                    if channel == "orderbook":
+                        book = self.books.next(market)
+                        await ws.send(json.dumps({"channel": f"orderbook_perp_{MARKET_INDEX[market]}",
+                                                  "data": json.dumps(book)}))
+                if time.monotonic() - last_hb >= self.heartbeat_interval:
+                    last_hb = time.monotonic()
+                    await ws.send(json.dumps({"channel": "heartbeat"}))
+        except Exception:
+            return
+
+
+class HttpServer:
+    def __init__(self, books: BookSource) -> None:
+        self.books = books
+        self.funding = load_fixture("data_api_funding_sol_perp.json")
+        self.accounts: dict[str, str] = {}  # pubkey -> base64 data for getAccountInfo
+        self.slot = 300_000_100
+        self.fail_429: int = 0
+        self.retry_after: str | None = "1"
+        self.fail_500: int = 0
+        self.requests: list[tuple[str, str, dict]] = []
+        self.sent: list[bytes] = []  # raw transactions received by sendTransaction
+        self.lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _fault(self) -> bool:
+                with outer.lock:
+                    if outer.fail_429 > 0:
+                        outer.fail_429 -= 1
+                        hdr = {"retry-after": outer.retry_after} if outer.retry_after is not None else {}
+                        self._reply(429, {"error": "Too Many Requests"}, hdr)
+                        return True
+                    if outer.fail_500 > 0:
+                        outer.fail_500 -= 1
+                        self._reply(500, {"error": "internal"})
+                        return True
+                return False
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                outer.requests.append(("GET", url.path, q))
+                if self._fault():
+                    return
+                if url.path == "/l2":
+                    market = q.get("marketName", "")
+                    if market not in MARKET_INDEX:
+                        self._reply(400, {"error": "unknown market"})
+                        return
+                    self._reply(200, outer.books.next(market))
+                elif url.path == "/fundingRates":
+                    market = q.get("marketName", "")
+                    recs = [dict(r, marketIndex=MARKET_INDEX.get(market, -1)) for r in outer.funding["fundingRates"]]
+                    self._reply(200, {"fundingRates": recs})
+                else:
+                    self._reply(404, {"error": "not found"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                outer.requests.append(("POST", self.path, body))
+                if self._fault():
+                    return
+                method, params, rid = body.get("method"), body.get("params", []), body.get("id")
+                ctx = {"slot": outer.slot, "apiVersion": "2.0.15"}
+                if method == "getSlot":
+                    result: Any = outer.slot
+                elif method == "getAccountInfo":
+                    result = {"context": ctx, "value": outer._account(params[0])}
+                elif method == "getMultipleAccounts":
+                    result = {"context": ctx, "value": [outer._account(k) for k in params[0]]}
+                elif method == "sendTransaction":
+                    from solders.transaction import VersionedTransaction
+
+                    raw = base64.b64decode(params[0])
+                    outer.sent.append(raw)
+                    result = str(VersionedTransaction.from_bytes(raw).signatures[0])
+                elif method == "getLatestBlockhash":
+                    result = {"context": ctx, "value": {"blockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+                                                        "lastValidBlockHeight": 290_000_150}}
+                else:
+                    self._reply(200, {"jsonrpc": "2.0", "id": rid,
+                                      "error": {"code": -32601, "message": "Method not found"}})
+                    return
+                self._reply(200, {"jsonrpc": "2.0", "id": rid, "result": result})
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def _account(self, pubkey: str) -> dict | None:
+        data = self.accounts.get(pubkey)
+        if data is None:
+            return None
+        return {"data": [data, "base64"], "executable": False, "lamports": 1_000_000,
+                "owner": "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH", "rentEpoch": 0, "space": 0}
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p, _ in self.requests if m == method and p == path)

@@ -1,0 +1,200 @@
+"""Each pre-trade check with inputs just inside and just outside its limit."""
+
+from decimal import Decimal
+
+import pydantic
+import pytest
+
+from quantdesk.model import OrderIntent
+from quantdesk.risk import RiskContext, RiskEngine, RiskLimits
+
+SOL = 10**9
+USD = 10**6
+S = 1_000_000_000  # ns
+
+
+def intent(side="buy", size=SOL, price=0, type="limit", **kw):
+    if type == "limit" and price == 0:
+        price = 100 * USD
+    return OrderIntent("sim-drift", "SOL-PERP", side, type, size, price=price, **kw)
+
+
+def ctx(**kw):
+    base = dict(ts=0, oracle_price=100 * USD, best_bid=99_900_000, best_ask=100_100_000, equity=100_000 * USD)
+    base.update(kw)
+    return RiskContext(**base)
+
+
+def engine(**limits):
+    defaults = dict(
+        max_order_notional=1_000, max_position_notional=2_000, max_leverage=5, price_band_bps=500,
+        max_open_orders=3, max_orders_per_second=1_000,
+    )
+    defaults.update(limits)
+    return RiskEngine(RiskLimits(**defaults))
+
+
+def test_defaults_and_config_validation():
+    limits = RiskLimits()
+    assert limits.max_leverage == Decimal(10) and limits.kill_switch is False
+    assert RiskLimits(max_order_notional="2500.5").max_order_notional == Decimal("2500.5")
+    with pytest.raises(pydantic.ValidationError, match="max_leverge"):
+        RiskLimits(max_leverge=3)  # a typo is reported, not ignored
+    with pytest.raises(pydantic.ValidationError):
+        RiskLimits(max_leverage=0)
+
+
+def test_max_order_notional():
+    e = engine()
+    assert e.check(intent(size=10 * SOL), ctx()).accepted  # $1,000.00 == limit
+    d = e.check(intent(size=10 * SOL + 100_000), ctx())  # 10.0001 SOL @ $100 = $1,000.01
+    assert not d.accepted and d.check == "max_order_notional"
+    assert d.message == "order notional $1,000.01 exceeds the max order notional $1,000.00 by $0.01"
+
+
+def test_market_order_valued_at_the_touch():
+    e = engine()
+    # 9.99 SOL at the $100.10 ask = $999.999 -> inside; 10 SOL = $1,001 -> outside by $1.00
+    assert e.check(intent(type="market", size=9_990_000_000), ctx()).accepted
+    d = e.check(intent(type="market", size=10 * SOL), ctx())
+    assert d.check == "max_order_notional" and d.message.endswith("by $1.00")
+
+
+def test_max_position_notional_per_market():
+    e = engine(max_order_notional=10_000)
+    assert e.check(intent(size=5 * SOL), ctx(position_base=15 * SOL)).accepted  # 20 SOL = $2,000
+    d = e.check(intent(size=5 * SOL + 100_000), ctx(position_base=15 * SOL))
+    assert d.check == "max_position_notional"
+    assert d.message == (
+        "position in SOL-PERP would be $2,000.01, over the max position notional $2,000.00 by $0.01"
+    )
+    # already over the cap: reducing is still allowed
+    assert e.check(intent(side="sell", size=SOL), ctx(position_base=25 * SOL)).accepted
+    # a per-market override replaces the default
+    e2 = engine(max_order_notional=10_000, max_position_notional_per_market={"SOL-PERP": 2_500})
+    assert e2.check(intent(size=25 * SOL), ctx()).accepted
+    assert e2.check(intent(size=25 * SOL + 100_000), ctx()).check == "max_position_notional"
+
+
+def test_max_leverage_after_the_order():
+    e = engine(max_order_notional=10**6, max_position_notional=10**6)
+    # equity $1,000, $3,000 elsewhere; buying 20 SOL ($2,000) makes $5,000 = 5.00x: inside
+    c = ctx(equity=1_000 * USD, account_notional=3_000 * USD)
+    assert e.check(intent(size=20 * SOL), c).accepted
+    assert e.check(intent(size=20 * SOL + 100_000), c).check == "max_leverage"
+    d = e.check(intent(size=21 * SOL), c)
+    assert d.message == "account leverage would be 5.10x, over the max leverage 5.00x by 0.10x"
+    # no equity: nothing that adds exposure
+    d = e.check(intent(size=SOL), ctx(equity=0))
+    assert d.check == "max_leverage" and "deposit collateral" in d.message
+    # a reducing order passes even when over the limit
+    over = ctx(equity=1_000 * USD, position_base=80 * SOL, account_notional=8_000 * USD)
+    assert e.check(intent(side="sell", size=SOL), over).accepted
+
+
+def test_price_band_vs_oracle():
+    e = engine(max_order_notional=10**6, max_position_notional=10**6)
+    assert e.check(intent(price=105 * USD), ctx()).accepted  # exactly +5.00 %
+    d = e.check(intent(price=105 * USD + 1), ctx())
+    assert d.check == "price_band"
+    assert d.message.startswith("limit price $105.00 is 5.00% above the oracle $100.00; the band is 5.00%")
+    assert e.check(intent(side="sell", price=95 * USD), ctx()).accepted
+    assert e.check(intent(side="sell", price=95 * USD - 1), ctx()).check == "price_band"
+    # far from the market on the harmless side is a resting order, not a fat finger
+    assert e.check(intent(price=50 * USD), ctx()).accepted
+    d = e.check(intent(price=120 * USD), ctx())
+    assert d.message.endswith("exceeded by 15.00%")
+    # a market order is judged at the touch it would take
+    assert e.check(intent(type="market"), ctx(best_ask=105 * USD)).accepted
+    d = e.check(intent(type="market"), ctx(best_ask=106 * USD))
+    assert d.check == "price_band" and d.message.startswith("best ask $106.00 is 6.00% above")
+    assert e.check(intent(), ctx(oracle_price=0)).check == "price_band"
+
+
+def test_max_open_orders():
+    e = engine()
+    assert e.check(intent(), ctx(open_orders=2)).accepted  # becomes the 3rd
+    d = e.check(intent(), ctx(open_orders=3))
+    assert d.check == "max_open_orders"
+    assert d.message == "3 orders are open; one more exceeds the max open orders 3 by 1"
+    # orders that never rest are not counted
+    assert e.check(intent(type="market"), ctx(open_orders=3)).accepted
+    assert e.check(intent(ioc=True), ctx(open_orders=3)).accepted
+    assert not e.check(intent(type="stop_market", trigger_price=90 * USD), ctx(open_orders=3)).accepted
+
+
+def test_max_orders_per_second_sliding_window():
+    e = engine(max_orders_per_second=2)
+    assert e.check(intent(), ctx(ts=0)).accepted
+    assert e.check(intent(), ctx(ts=S // 2)).accepted
+    d = e.check(intent(), ctx(ts=S - 1))  # both still inside the last second
+    assert d.check == "max_orders_per_second"
+    assert d.message == "2 orders in the last second; one more exceeds the max orders per second 2 by 1"
+    assert e.check(intent(), ctx(ts=S)).accepted  # the order at 0 has left the window
+    # rejections do not use up the budget: at 1.5 s the window holds 0.5 s and 1.0 s
+    assert not e.check(intent(), ctx(ts=S + S // 4)).accepted
+    assert e.check(intent(), ctx(ts=S + S // 2)).accepted
+
+
+def test_reduce_only_must_reduce_and_not_flip():
+    e = engine()
+    long2 = ctx(position_base=2 * SOL)
+    assert e.check(intent(side="sell", size=2 * SOL, reduce_only=True), long2).accepted
+    d = e.check(intent(side="sell", size=2 * SOL + 1, reduce_only=True), long2)
+    assert d.check == "reduce_only"
+    assert d.message == (
+        "reduce-only sell of 2.000000001 would flip the long of 2; it exceeds the position by 0.000000001"
+    )
+    d = e.check(intent(side="buy", size=SOL, reduce_only=True), long2)
+    assert d.check == "reduce_only" and "cannot reduce a long of 2" in d.message
+    d = e.check(intent(side="sell", size=SOL, reduce_only=True), ctx())
+    assert d.check == "reduce_only" and "cannot reduce no position" in d.message
+    assert e.check(intent(side="buy", size=SOL, reduce_only=True), ctx(position_base=-SOL)).accepted
+
+
+def test_kill_switch_halts_everything_until_released():
+    e = engine()
+    e.engage_kill_switch("drawdown")
+    assert e.kill_switch_engaged
+    d = e.check(intent(side="sell", reduce_only=True), ctx(position_base=SOL))
+    assert d.check == "kill_switch" and "drawdown" in d.message and "release" in d.message
+    e.release_kill_switch()
+    assert e.check(intent(), ctx()).accepted
+    assert RiskEngine(RiskLimits(kill_switch=True)).check(intent(), ctx()).check == "kill_switch"
+
+
+def test_order_params():
+    e = engine()
+    assert e.check(intent(size=0), ctx()).check == "order_size"
+    d = e.check(OrderIntent("sim-drift", "SOL-PERP", "buy", "stop_limit", SOL, trigger_price=USD), ctx())
+    assert d.check == "order_params" and "limit price" in d.message
+    d = e.check(OrderIntent("sim-drift", "SOL-PERP", "buy", "stop_market", SOL), ctx())
+    assert d.check == "order_params" and "trigger price" in d.message
+
+
+def test_decision_carries_client_id_and_time():
+    d = engine().check(intent(client_id="abc"), ctx(ts=42))
+    assert (d.accepted, d.check, d.client_id, d.ts) == (True, "", "abc", 42)
+
+
+def test_rejections_carry_exact_limit_and_excess_for_the_journal():
+    e = engine()
+    d = e.check(intent(size=10 * SOL + 100_000), ctx())
+    assert (d.limit_value, d.excess) == ("1000", "0.01")
+    d = e.check(intent(price=120 * USD), ctx())
+    assert (d.check, d.limit_value, d.excess) == ("price_band", "500", "1500")  # bps
+    e2 = engine(max_order_notional=10**6, max_position_notional=10**6)
+    d = e2.check(intent(size=21 * SOL), ctx(equity=1_000 * USD, account_notional=3_000 * USD))
+    assert (d.limit_value, d.excess) == ("5", "0.1")
+    d = e.check(intent(side="sell", size=3 * SOL, reduce_only=True), ctx(position_base=2 * SOL))
+    assert (d.limit_value, d.excess) == ("2", "1")
+
+
+def test_stop_limit_price_is_banded_against_its_trigger():
+    e = engine(max_order_notional=10**6, max_position_notional=10**6)
+    # oracle $100, stop buy triggers at $110 with a limit of $115.50 (+5 % of the trigger): inside
+    inside = OrderIntent("sim-drift", "SOL-PERP", "buy", "stop_limit", SOL, price=115_500_000, trigger_price=110 * USD)
+    assert e.check(inside, ctx()).accepted
+    outside = OrderIntent("sim-drift", "SOL-PERP", "buy", "stop_limit", SOL, price=115_500_001, trigger_price=110 * USD)
+    d = e.check(outside, ctx())
+    assert d.check == "price_band" and "above the trigger $110.00" in d.message
