@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from quantdesk.keymap import flatten_bindings
 from quantdesk.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.resources import user_config_dir, user_data_dir
+from quantdesk.risk import RiskLimits
 from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
 
 ENV_PREFIX = "QUANTDESK_"
@@ -79,11 +80,13 @@ class DbSettings(BaseModel):
 class JournalSettings(BaseModel):
     model_config = _STRICT
 
-    path: Path | None = Field(default=None, description="SQLite journal file; unset: <user data dir>/journal.sqlite")
+    path: Path | None = Field(default=None, description="SQLite journal file; unset: <user data dir>/journal.sqlite3")
 
     @property
     def resolved_path(self) -> Path:
-        return self.path.expanduser() if self.path is not None else user_data_dir() / "journal.sqlite"
+        from quantdesk.journal import default_path
+
+        return self.path.expanduser() if self.path is not None else default_path()
 
 
 class DeadManSettings(BaseModel):
@@ -130,8 +133,7 @@ class Settings(BaseSettings):
 
     ui: UISettings = Field(default_factory=UISettings)
     sim: SimSettings = Field(default_factory=SimSettings)
-    # Risk limits: the risk engine's section; validated there.
-    risk: dict[str, Any] = Field(default_factory=dict)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
     venues: VenuesSettings = Field(default_factory=VenuesSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     db: DbSettings = Field(default_factory=DbSettings)

@@ -141,6 +141,15 @@ async def test_unknown_wallet_reports_no_account(chain):
     await rpc.hosts.aclose()
 
 
+def test_a_bad_watch_address_is_a_clear_error():
+    from quantdesk.venues.base import VenueError
+
+    health = FeedHealth()
+    d = default_deployment("drift")
+    with pytest.raises(VenueError, match="not a Solana public key"):
+        DriftAccountView(d, RpcClient(HttpHosts(d.rpc_urls, health), health), "my-wallet")
+
+
 def test_velocity_has_no_on_chain_view_without_drift_addresses():
     health = FeedHealth()
     d = default_deployment("velocity")
@@ -191,3 +200,43 @@ async def test_venue_watching_a_wallet_shows_book_and_positions_in_the_cache(cha
         await asyncio.gather(task, return_exceptions=True)
         await venue.close()
         await ws.stop()
+
+
+async def test_velocity_with_an_idl_reads_accounts_at_its_own_addresses(chain, tmp_path):
+    import shutil
+
+    from driftpy.addresses import get_perp_market_public_key, get_spot_market_public_key
+    from solders.pubkey import Pubkey
+
+    from quantdesk.venues.drift.idl import bundled_idl_path
+
+    http, markets = chain
+    idl = tmp_path / "velocity.json"
+    shutil.copy(bundled_idl_path(), idl)  # stands in for Velocity's IDL: same layouts
+    user_bytes = raw(USER_LINE)
+    d = DriftDeployment(**{
+        **default_deployment("velocity").model_dump(), "rpc_urls": [http.url], "idl_path": str(idl),
+        "markets": [MarketSpec(symbol="SOL-PERP", index=0)],
+    })
+    health = FeedHealth()
+    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    view = DriftAccountView(d, rpc, pk(user_bytes, 8), sub_account_id=struct.unpack_from("<H", user_bytes, 4346)[0])
+    vel = Pubkey.from_string(d.program_id)
+    # serve the accounts only at Velocity's PDAs: reading Drift's addresses would fail
+    http.accounts.clear()
+    for index, data in markets.items():
+        http.accounts[str(get_perp_market_public_key(vel, index))] = base64.b64encode(data).decode()
+    for n, x in enumerate(LINES):
+        if x["account"] == "SpotMarket":
+            index = struct.unpack_from("<H", raw(n), 684)[0]
+            http.accounts[str(get_spot_market_public_key(vel, index))] = x["data_b64"]
+    assert str(view.chain.user_address) != str(view_for(http, user_bytes)[0].chain.user_address)
+    http.accounts[str(view.chain.user_address)] = LINES[USER_LINE]["data_b64"]
+    bus = Bus()
+    cache = MarketCache()
+    cache.attach(bus)
+    assert await view.poll_once(bus) is True, view.last_error
+    await rpc.hosts.aclose()
+    assert {p.market for p in cache.positions.values()} == {"SOL-PERP", "1MBONK-PERP"}
+    assert all(p.venue == "velocity" for p in cache.positions.values())
+    assert cache.oracle[("velocity", "SOL-PERP")].price == i64(markets[0], 72)

@@ -42,6 +42,7 @@ def local(ws: DlobWsServer, http: HttpServer, name: str = "drift", **over) -> Dr
         rpc_urls=[http.url],
         ws_rpc_url=ws.url,
         markets=[MarketSpec(symbol=SOL, index=0)],
+        heartbeat_s=0.1,  # the local server's heartbeat period
         silence_s=0.6,
         backoff_initial_s=0.05,
         backoff_max_s=0.2,
@@ -117,7 +118,7 @@ async def test_end_to_end_book_oracle_funding_and_health_in_the_cache(servers):
         assert r.cache.has_full_state()
         # the REST snapshot came first, then WebSocket pushes
         assert http.count("GET", "/l2") >= 1
-        assert "connected" in r.states()
+        assert r.states()[0] == "connecting" and "connected" in r.states()
         h = r.venue.health
         await until(lambda: h.heartbeats >= 1, what="a heartbeat")
         assert h.books >= 3 and h.malformed == 0
@@ -352,7 +353,7 @@ def test_deployment_settings_validate_and_default_to_documented_hosts():
         DriftDeployment(**{**d.model_dump(), "rpc_urls": []})
     with pytest.raises(ValueError):
         DriftDeployment(**{**d.model_dump(), "dlob_hots": "typo"})
-    with pytest.raises(ValueError, match="not a Solana address"):
-        DriftDeployment(**{**d.model_dump(), "watch": "my-wallet"})
+    with pytest.raises(ValueError, match="must be longer than heartbeat_s"):
+        DriftDeployment(**{**d.model_dump(), "silence_s": 4.0})
     with pytest.raises(ValueError, match="unknown Drift-v2 deployment"):
         default_deployment("mango")

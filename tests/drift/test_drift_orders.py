@@ -364,3 +364,39 @@ def test_keypair_file_enables_trading_and_shows_the_traders_account(tmp_path):
     assert "does not exist" in broken.trading_unavailable_reason()
     watcher = DriftVenue(DriftDeployment(**{**base, "watch": "DXHpL2cCjm3CtMSJk9js8TdigSCUNMAs4MipvNKGrmtq"}))
     assert watcher.can_trade is False and watcher.watch == "DXHpL2cCjm3CtMSJk9js8TdigSCUNMAs4MipvNKGrmtq"
+
+
+async def test_preview_before_signing_then_submit(rpc_server):
+    from driftpy.addresses import get_user_account_public_key
+
+    http = rpc_server
+    signed_payloads: list[bytes] = []
+
+    class CountingSigner(MemorySigner):
+        def sign_message(self, message: bytes) -> bytes:
+            signed_payloads.append(message)
+            return super().sign_message(message)
+
+    signer = CountingSigner()
+    d = DriftDeployment(**{**default_deployment("drift").model_dump(), "rpc_urls": [http.url]})
+    for n, x in enumerate(LINES):
+        if x["account"] in ("PerpMarket", "SpotMarket"):
+            http.accounts[pk(raw(n), 8)] = x["data_b64"]
+    user_pda = get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), signer.pubkey, 0)
+    http.accounts[str(user_pda)] = LINES[USER_LINE]["data_b64"]
+    health = FeedHealth()
+    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    ex = DriftExecutor(d, signer, rpc)
+
+    prepared = await ex.prepare_place(intent(type="stop_market", side="sell", price=0, trigger_price=120 * 10**6), "q5")
+    assert signed_payloads == [] and http.sent == []  # a preview signs and sends nothing
+    assert prepared.preview["signatures"] == [] and prepared.preview["recent_blockhash"] == BLOCKHASH
+    params = drift_ix(prepared.preview)["args"]["params"]
+    assert params["order_type"] == "TriggerMarket" and params["trigger_condition"] == "Below"
+
+    order = await ex.submit_order(prepared)
+    assert order.order_id == "q5" and len(signed_payloads) == 1 and len(http.sent) == 1
+    sent = VersionedTransaction.from_bytes(http.sent[0])
+    sent.verify_and_hash_message()
+    assert bytes(sent.message) == bytes(prepared.message)  # exactly what was previewed
+    await rpc.hosts.aclose()

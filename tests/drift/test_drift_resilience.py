@@ -73,7 +73,7 @@ async def test_websocket_reconnects_back_off_exponentially():
         base = min(1.6, 0.1 * 2**n)
         assert 0.5 * base <= delay <= base, (n, delay)
     assert health.errors == 7 and health.reconnects == 6
-    assert feed.state == "down" and "reconnecting" in feed.status_message
+    assert feed.state == "down" and "unreachable" in feed.status_message and "reconnecting" in feed.status_message
 
 
 async def test_all_hosts_down_gives_a_clear_error_after_bounded_attempts():

@@ -49,6 +49,11 @@ def test_secret_never_in_repr_str_or_pickle(keyfile):
         assert form not in text
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(signer)
+    # what a traceback with locals or a debugger would show of its insides
+    inner = repr(signer._sealed) + repr([getattr(signer, s) for s in type(signer).__slots__])
+    for form in secret_forms(kp):
+        assert form not in inner
+    assert "SecretKey" not in inner
 
 
 @pytest.mark.parametrize(

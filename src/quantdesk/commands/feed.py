@@ -2,8 +2,8 @@
 
 Runs a Session and publishes its market data to Redis Streams (see
 ``quantdesk.sync.redis_feed``); terminals started with
-``quantdesk --source redis://...`` consume it. Until venue configuration is
-wired in, the feed serves the embedded simulated venues (``--seed``, ``--rate``).
+``quantdesk --source redis://...`` consume it. Venues come from the config (``quantdesk.sources``): the live ones it turns
+on, else the embedded simulated venues (``--seed``, ``--rate``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: ${ENV_URL})",
     )
     parser.add_argument("--namespace", default="default", help="key namespace shared with the terminals")
+    parser.add_argument("--config", metavar="PATH", help="config file: its [venues.*] sections choose the live venues")
+    parser.add_argument("--source", default="auto", choices=("auto", "sim"), help="auto: configured live venues, else simulated; sim: simulated")
     parser.add_argument("--seed", type=int, default=7, help="simulated venues: random seed")
     parser.add_argument("--rate", type=float, default=2000.0, help="simulated venues: events per second")
     parser.add_argument("--maxlen", type=int, default=100_000, help="entries kept per stream (approximate)")
@@ -50,6 +52,14 @@ def main(args: argparse.Namespace) -> int:
     if args.rate < 0 or args.maxlen < 1000:
         print("quantdesk feed: --rate must be >= 0 and --maxlen >= 1000", file=sys.stderr)
         return 2
+    from quantdesk.config import load_config
+    from quantdesk.problems import ProblemsError
+
+    try:
+        load_config(args.config)
+    except ProblemsError as exc:
+        print(f"quantdesk feed: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         asyncio.run(_run(args))
@@ -61,10 +71,11 @@ def main(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> None:
     import asyncio
 
-    from quantdesk.session import simulated_session
+    from quantdesk.config import load_config
+    from quantdesk.sources import build_session
     from quantdesk.sync.redis_feed import FeedPublisher
 
-    session = simulated_session(seed=args.seed, rate=args.rate)
+    session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
     publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
     publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
     await session.start()

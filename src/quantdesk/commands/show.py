@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+from quantdesk.sources import SOURCES_HELP
+
 SIM_RATE = 2_000.0  # events/s: fast enough that a full state arrives in a few ms
 BPS_PLACES = Decimal("0.0001")
 DEFAULT_MARKET = "SOL-PERP"
@@ -54,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
     parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
+    parser.add_argument("--source", default="auto", help=SOURCES_HELP)
+    parser.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
     parser.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="seconds to wait for a full state (default 10)")
 
 
@@ -79,11 +83,13 @@ def _positive_float(text: str) -> float:
 
 # -- session ----------------------------------------------------------------
 def build_session(args: argparse.Namespace) -> Session:
-    """The venues ``show`` reads from. Today the embedded simulated venues;
-    live venues join here when configured."""
-    from quantdesk.session import simulated_session
+    """The venues ``show`` reads from: see ``quantdesk.sources``. The simulated
+    venues run fast here so a full state arrives in milliseconds."""
+    from quantdesk.config import load_config
+    from quantdesk.sources import build_session as from_source
 
-    return simulated_session(seed=args.seed, rate=SIM_RATE)
+    settings = load_config(getattr(args, "config", None))
+    return from_source(settings, source=getattr(args, "source", None), seed=args.seed, rate=SIM_RATE)
 
 
 def missing_state(cache: MarketCache) -> list[str]:
@@ -331,9 +337,15 @@ def _countdown(ns: int) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from quantdesk.problems import ProblemsError
+    from quantdesk.sources import SourceError
     from quantdesk.venues.base import VenueError
 
-    session = build_session(args)
+    try:
+        session = build_session(args)
+    except (ProblemsError, SourceError) as exc:
+        print(f"quantdesk show: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         view = asyncio.run(collect(session, args))
     except UsageError as exc:

@@ -18,11 +18,27 @@ from quantdesk.signing.base import SignerError
 log = logging.getLogger(__name__)
 
 
+class _Sealed:
+    """Holds the solders Keypair, whose own repr prints the secret bytes, behind
+    a repr that does not (tracebacks with locals, debuggers, ``vars()``)."""
+
+    __slots__ = ("keypair",)
+
+    def __init__(self, keypair) -> None:
+        self.keypair = keypair
+
+    def __repr__(self) -> str:
+        return "<sealed keypair>"
+
+    def __reduce__(self):
+        raise TypeError("a keypair cannot be pickled")
+
+
 class KeypairSigner:
-    __slots__ = ("_keypair", "path")
+    __slots__ = ("_sealed", "path")
 
     def __init__(self, keypair, path: Path | None = None) -> None:  # keypair: solders Keypair
-        self._keypair = keypair
+        self._sealed = keypair if isinstance(keypair, _Sealed) else _Sealed(keypair)
         self.path = path
 
     @classmethod
@@ -50,7 +66,7 @@ class KeypairSigner:
             raise SignerError(f"keypair file {p} is not a Solana CLI keypair (a JSON array of 64 numbers 0-255)")
         raw = bytes(values)
         try:
-            keypair = Keypair.from_bytes(raw)
+            sealed = _Sealed(Keypair.from_bytes(raw))
         except Exception:
             raise SignerError(f"keypair file {p}: the public half does not match the secret half") from None
         finally:
@@ -61,14 +77,14 @@ class KeypairSigner:
                 log.warning("keypair file %s is readable by other users; chmod 600 it", p)
         except OSError:
             pass
-        return cls(keypair, p)
+        return cls(sealed, p)
 
     @property
     def pubkey(self):
-        return self._keypair.pubkey()
+        return self._sealed.keypair.pubkey()
 
     def sign_message(self, message: bytes) -> bytes:
-        return bytes(self._keypair.sign_message(bytes(message)))
+        return bytes(self._sealed.keypair.sign_message(bytes(message)))
 
     def __repr__(self) -> str:
         return f"KeypairSigner(pubkey={self.pubkey})"

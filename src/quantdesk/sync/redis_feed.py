@@ -211,6 +211,7 @@ class FeedPublisher:
         self.published = 0  # stream entries written
         self.dropped = 0  # events not streamed (Redis down or buffer full)
         self.flushes = 0
+        self.restores = 0  # full-state rewrites (first connect, reconnects, overflow)
         self._buf: list[Event] = []
         self._book_dirty: set[Key] = set()
         self._latest_dirty: set[tuple[Key, str]] = set()
@@ -369,6 +370,7 @@ class FeedPublisher:
         if snapshots:
             self._last_book_id = _as_str(results[2 * snapshots - 1])
         self.published += snapshots
+        self.restores += 1
         self._last_snap = self._last_beat = time.monotonic()
 
     def _beat(self) -> FeedBeat:
@@ -412,13 +414,12 @@ class FeedPublisher:
             pipe.set(self.keys.heartbeat, enc(self._beat()))
             self._last_beat = mono
         # Book copies are taken now, before any await, so each one holds
-        # exactly the deltas in this batch and before it.
+        # exactly the deltas in this batch and before it. Quiet books are
+        # rewritten too: their snapshot is still exact at the newer stream id,
+        # and a joining terminal then never replays a long stream backlog.
         snaps: list[BookSnapshot] = []
         if self._book_dirty and mono - self._last_snap >= self.snapshot_interval:
-            for key in self._book_dirty:
-                book = self.books[key]
-                if not book.needs_resync:
-                    snaps.append(book.snapshot())
+            snaps = [b.snapshot() for b in self.books.values() if not b.needs_resync]
             self._book_dirty = {k for k in self._book_dirty if self.books[k].needs_resync}
             self._last_snap = mono
         results = await pipe.execute()
@@ -501,7 +502,8 @@ class FeedSource:
         self.feed_epoch = ""
         self.events = 0
         self.gaps = 0
-        self.resyncs = 0
+        self.resyncs = 0  # after a gap, a feed restart or a request
+        self.syncs = 0  # full reads of the state keys, first one included
         self.malformed = 0
         self.synced = asyncio.Event()
         self._bus: Bus | None = None
@@ -673,6 +675,7 @@ class FeedSource:
             self._pos[self.keys.streams[fam]] = _as_str(tail[0][0]) if tail else "0-0"
         if book_ids:
             self._pos[self.keys.streams["book"]] = min(book_ids, key=_id_tuple)
+        self.syncs += 1
         self.state, self.last_error = "connected", ""
         self._publish_own_status()
         self.synced.set()

@@ -73,6 +73,22 @@ def scrub(text: str, url: str) -> str:
     return text
 
 
+def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``url`` without user, password or ``password=``, and those two."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return url, None, None
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    for k, v in pairs:
+        if k == "password":
+            password = v
+    query = urlencode([(k, v) for k, v in pairs if k != "password"], safe="/")
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), user, password
+
+
 def validate(url: str) -> dict[str, Any]:
     """Check ``url`` and return what it names (no secrets) for messages.
 
@@ -125,6 +141,8 @@ def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
+    from redis.credentials import UsernamePasswordCredentialProvider
+
     validate(url)
     kwargs: dict[str, Any] = {
         "socket_connect_timeout": 3.0,
@@ -132,9 +150,14 @@ def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -
         "retry": Retry(NoBackoff(), 0),
         "decode_responses": False,
     }
+    bare, user, password = _split_credentials(url.strip())
+    if user or password:
+        # Credentials go in a provider, not the connection kwargs: some
+        # redis-py versions print those kwargs (password too) in the client repr.
+        kwargs["credential_provider"] = UsernamePasswordCredentialProvider(user, password)
     kwargs.update(overrides)
     try:
-        return redis.asyncio.Redis.from_url(url.strip(), **kwargs)
+        return redis.asyncio.Redis.from_url(bare, **kwargs)
     except ValueError as exc:
         raise RedisURLError(f"cannot use Redis URL {redact(url)}: {scrub(str(exc), url)}") from None
 

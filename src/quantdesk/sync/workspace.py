@@ -188,7 +188,11 @@ class Workspace:
 
     async def watchlists(self) -> dict[str, list[str]]:
         raw = await self._call("reading watchlists", lambda r: r.hgetall(self._keys["watchlists"]))
-        return {k.decode(): self._list_dec.decode(v) for k, v in sorted(raw.items())}
+        out = {}
+        for k, v in sorted(raw.items()):
+            for symbols in self._readable("watchlist", self._list_dec, [v]):
+                out[k.decode()] = symbols
+        return out
 
     async def delete_watchlist(self, name: str) -> None:
         await self._write("watchlist", name, self._keys["watchlists"], None)
@@ -226,13 +230,19 @@ class Workspace:
 
     async def alerts(self) -> list[Alert]:
         raw = await self._call("reading alerts", lambda r: r.hgetall(self._keys["alerts"]))
+        alerts = self._readable("alert", self._alert_dec, raw.values())
+        return sorted(alerts, key=lambda a: (a.created_ts, a.id))
+
+    def _readable(self, what: str, decoder: msgspec.json.Decoder, values: Iterable[bytes]) -> list[Any]:
+        """Decode what can be decoded; an entry another program mangled is
+        logged and skipped rather than hiding the whole list."""
         out = []
-        for v in raw.values():
+        for v in values:
             try:
-                out.append(self._alert_dec.decode(v))
-            except msgspec.DecodeError:
-                log.warning("workspace %s: skipped an unreadable alert", self.team)
-        return sorted(out, key=lambda a: (a.created_ts, a.id))
+                out.append(decoder.decode(v))
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                log.warning("workspace %s: skipped an unreadable %s", self.team, what)
+        return out
 
     # -- layouts -----------------------------------------------------------
     async def save_layout(self, name: str, toml_text: str) -> None:
@@ -271,21 +281,24 @@ class Workspace:
 
     async def notes(self) -> list[Note]:
         raw = await self._call("reading notes", lambda r: r.hgetall(self._keys["notes"]))
-        return sorted((self._note_dec.decode(v) for v in raw.values()), key=lambda n: (n.ts, n.id))
+        notes = self._readable("note", self._note_dec, raw.values())
+        return sorted(notes, key=lambda n: (n.ts, n.id))
 
     async def revision(self) -> int:
         raw = await self._call("reading the workspace revision", lambda r: r.get(self._rev_key))
         return int(raw or 0)
 
     # -- live changes --------------------------------------------------------
-    async def subscribe(self, callback: ChangeCallback) -> WorkspaceSubscription:
+    async def subscribe(self, callback: ChangeCallback, wait: float = 2.0) -> WorkspaceSubscription:
         """Call ``callback`` with every change any terminal makes (this one
         included: compare ``change.client`` with ``client_id``). Returns once
-        listening, so a change made after this call is never missed."""
+        listening, so a change made after this call is never missed; if Redis
+        does not answer within ``wait`` seconds it returns anyway, keeps
+        retrying, and sends a ``resync`` change when it gets through."""
         ready = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._listen(callback, ready), name=f"workspace:{self.team}")
         try:
-            async with asyncio.timeout(5.0):
+            async with asyncio.timeout(wait):
                 await asyncio.shield(ready)
         except TimeoutError:
             pass  # Redis is down: the listener keeps retrying and sends resync when back
@@ -304,6 +317,7 @@ class Workspace:
             try:
                 pubsub = self._r().pubsub()
                 await pubsub.subscribe(self.channel)
+                await self._confirmed(pubsub)
                 self.state, self.last_error = "connected", ""
                 if not ready.done():
                     ready.set_result(None)
@@ -333,6 +347,16 @@ class Workspace:
             finally:
                 if pubsub is not None:
                     await close_quietly(pubsub)
+
+    async def _confirmed(self, pubsub: Any) -> None:
+        """Wait for the server's subscribe reply: from then on no change is missed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while loop.time() < deadline:
+            msg = await pubsub.get_message(timeout=0.5)
+            if msg is not None and msg.get("type") == "subscribe":
+                return
+        raise TimeoutError("no reply to SUBSCRIBE")
 
     async def _deliver(self, callback: ChangeCallback, change: Change) -> None:
         try:

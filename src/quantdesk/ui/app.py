@@ -25,6 +25,7 @@ from quantdesk.keymap import display_key, normalize_key
 from quantdesk.ui.panes.base import Pane, pane_class
 from quantdesk.ui.panes.depth import DepthPane
 from quantdesk.ui.statusbar import StatusBar
+from quantdesk.ui.trading import TradingActions, trading_bindings
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def catalogue_bindings(ids: Iterable[str]) -> list[Binding]:
     return out
 
 
-class QuantDeskApp(App[int]):
+class QuantDeskApp(TradingActions, App[int]):
     # In code rather than a .tcss file so an installed wheel needs no package data.
     CSS = """
     Screen {
@@ -101,7 +102,7 @@ class QuantDeskApp(App[int]):
     }
     """
     TITLE = "QuantDesk"
-    BINDINGS = catalogue_bindings(APP_ACTIONS)
+    BINDINGS = catalogue_bindings(APP_ACTIONS) + trading_bindings()
 
     def __init__(
         self,
@@ -111,6 +112,8 @@ class QuantDeskApp(App[int]):
         columns: int = 2,
         fps: float = DEFAULT_FPS,
         log_path: Path | None = None,
+        router: object | None = None,  # OrderRouter; None: read-only market data
+        dead_man: bool = False,  # cancel resting orders when the terminal quits or hangs up
     ) -> None:
         super().__init__()
         if fps <= 0:
@@ -120,6 +123,8 @@ class QuantDeskApp(App[int]):
         self.columns = max(1, columns)
         self.fps = fps
         self.log_path = log_path
+        self.router = router
+        self.dead_man = dead_man
         self.frames = 0
         self.session_started = asyncio.Event()
         self._session_running = False

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from quantdesk.ui import format as fmt
+from quantdesk.ui.account_status import account_key, account_segment
 from quantdesk.ui.freshness import venue_state
 
 RATE_WINDOW_NS = 1_000_000_000
@@ -90,6 +91,7 @@ class StatusBar(Widget):
             self.error,
             errors,
             self.size.width,
+            account_key(self.cache, self._kill_switch()),
         )
         if key == self._key:
             return False
@@ -111,6 +113,8 @@ class StatusBar(Widget):
             t.append(f" {fmt.age(age)} ", s("status--dim"))
         t.append("│ feed ", s("status--dim"))
         t.append(f"{fmt.per_second(self.feed_rate)} ev/s ")
+        for text, component in account_segment(self.cache, self._kill_switch()):
+            t.append(text, s(component) if component else "")
         problem = self.error
         if not problem and errors:
             log_path = getattr(self.app, "log_path", None)
@@ -134,6 +138,9 @@ class StatusBar(Widget):
             t.append(" " * (room - right.cell_len))
             t.append_text(right)
         return t
+
+    def _kill_switch(self) -> bool:
+        return bool(getattr(self.app, "kill_switch_on", False))
 
     def render(self) -> Text:
         return self._text

@@ -1,14 +1,21 @@
-"""Open positions per venue and market, and each account's equity."""
+"""Open positions per venue and market, and each account's equity.
+
+Close the selected position (c) or all of them (C), each after a confirmation,
+with reduce-only market orders through the App's router."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 
 from quantdesk.model import PRICE_DECIMALS, AccountState, Market, Position
 from quantdesk.ui import format as fmt
 from quantdesk.ui.panes.base import Column, Pane, Table, register_pane
+from quantdesk.ui.panes.orders import pane_binding
+from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS, RowCursor
 
 COLUMNS = [
     Column("Market", 8, "left"),
@@ -35,9 +42,75 @@ class PositionsPane(Pane):
     pane_type = "positions"
     pane_title = "POSITIONS"
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = Pane.COMPONENT_CLASSES | {CURSOR_CSS_CLASS}
+    DEFAULT_CSS = """
+    PositionsPane > .pane--cursor { background: $accent 25%; }
+    """
+    BINDINGS: ClassVar = [
+        Binding("up", "cursor(-1)", "previous position", show=False, id="positions.cursor_up"),
+        Binding("down", "cursor(1)", "next position", show=False, id="positions.cursor_down"),
+        pane_binding("positions.close", "close_selected"),
+        pane_binding("positions.close_all", "close_all"),
+    ]
+
+    def __init__(self, session: object, **kw) -> None:
+        super().__init__(session, **kw)
+        self.cursor = RowCursor()
+
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev
-        return (rev["position"], rev["account"], rev["mark"])
+        return (rev["position"], rev["account"], rev["mark"], self.cursor.key)
+
+    # -- selection and closing -----------------------------------------------
+    def open_positions(self) -> list[Position]:
+        return [p for _, p in sorted(self.cache.positions.items()) if p.base != 0]
+
+    def selected(self) -> Position | None:
+        rows = self.open_positions()
+        i = self.cursor.pick([(p.venue, p.market) for p in rows])
+        return None if i is None else rows[i]
+
+    def selected_market(self) -> tuple[str, str] | None:
+        p = self.selected()
+        return None if p is None else (p.venue, p.market)
+
+    def action_cursor(self, step: int) -> None:
+        self.cursor.move([(p.venue, p.market) for p in self.open_positions()], step)
+        self.tick(self.session.clock())  # type: ignore[attr-defined]
+
+    def _confirm_close(self, positions: list[Position], title: str) -> None:
+        from quantdesk.ui.confirm import ConfirmScreen
+
+        close = getattr(self.app, "close_positions", None)
+        if not positions:
+            self.app.notify("No open position to close.", severity="warning")
+            return
+        if close is None:
+            return
+        detail = "\n".join(
+            f"{'LONG' if p.base > 0 else 'SHORT'} {self._size(p)} {p.market} on {p.venue} "
+            "with a reduce-only market order"
+            for p in positions
+        )
+        keys = [(p.venue, p.market) for p in positions]
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await close(keys)
+
+        self.app.push_screen(ConfirmScreen(title, detail, yes="close"), answered)
+
+    def _size(self, p: Position) -> str:
+        market = self.cache.markets.get((p.venue, p.market))
+        return fmt.size(abs(p.base), market) if market else fmt.fixed(abs(p.base), 9, 4)
+
+    def action_close_selected(self) -> None:
+        p = self.selected()
+        self._confirm_close([p] if p else [], f"Close {p.market} on {p.venue}?" if p else "")
+
+    def action_close_all(self) -> None:
+        rows = self.open_positions()
+        self._confirm_close(rows, f"Close all {len(rows)} position{'s' if len(rows) != 1 else ''}?")
 
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         s = self.style
@@ -49,9 +122,13 @@ class PositionsPane(Pane):
             lines.append(Text(""))
             lines.append(Text("No open positions", s("pane--dim"), end=""))
             return lines
-        for p in positions:
+        i = self.cursor.pick([(p.venue, p.market) for p in positions])
+        for k, p in enumerate(positions):
             market = cache.markets.get((p.venue, p.market))
-            lines.append(table.row(self._cells(p, market)))
+            row = table.row(self._cells(p, market))
+            if k == i and len(positions) > 1:
+                row.stylize(s(CURSOR_CSS_CLASS))
+            lines.append(row)
         return lines
 
     def _cells(self, p: Position, market: Market | None) -> list:

@@ -1,0 +1,16 @@
+"""The Drift-v2 engine adapter, for Drift and its fork Velocity.
+
+venue.py          DriftVenue: the Venue protocol, composing the parts below
+config.py         DriftDeployment settings and the documented public defaults
+market_data.py    DLOB WebSocket/REST books and trades, data-API funding, slot lag
+wire.py           msgspec shapes of the DLOB server and data API, conversions to events
+rest.py, rpc.py   HTTP with host failover and 429 handling; Solana JSON-RPC
+health.py         feed and RPC counters for the health pane
+idl.py            the program IDL and raw-account decoding with it
+accounts.py       normalized views of decoded accounts (``quantdesk inspect``)
+chain.py          driftpy's client for one authority, fed from RPC (account_store.py)
+account_view.py   read-only positions, margin and market figures from chain
+orders.py         order intents as driftpy OrderParams
+execution.py      place/cancel/modify: preview, checked transaction, Signer, send
+transaction.py    compose, allowlist/durable-nonce check, sign, decode
+"""

@@ -1,7 +1,8 @@
-"""Read-only on-chain view of the Drift deployment through driftpy: perp
-markets (oracle, mark, funding, open interest) and any trader's account
-(positions, unrealized PnL, liquidation prices, health, leverage, free
-collateral), for any authority and subaccount, no key needed.
+"""Read-only on-chain view of a Drift-v2 deployment through driftpy (Drift,
+or a fork whose IDL is configured; PDAs follow its program id): perp markets
+(oracle, mark, funding, open interest) and any trader's account (positions,
+unrealized PnL, liquidation prices, health, leverage, free collateral), for
+any authority and subaccount, no key needed.
 
 Accounts are polled over RPC (``getMultipleAccounts``). Prices come from each
 market's last recorded oracle data (``amm.historical_oracle_data``), so the

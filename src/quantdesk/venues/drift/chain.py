@@ -13,7 +13,7 @@ from typing import Any
 
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.account_store import AccountStore
-from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment
+from quantdesk.venues.drift.config import DriftDeployment
 from quantdesk.venues.drift.rpc import RpcClient
 
 QUOTE_SPOT_MARKET_INDEX = 0
@@ -34,14 +34,30 @@ class _PubkeyWallet:
         return f"_PubkeyWallet({self.public_key})"
 
 
+def _load_idl(deployment: DriftDeployment) -> Any:
+    from anchorpy_core.idl import Idl
+
+    from quantdesk.venues.drift.idl import IdlError, idl_path_for
+
+    path = idl_path_for(deployment)
+    try:
+        return Idl.from_json(path.read_text())
+    except OSError as exc:
+        raise VenueError(f"cannot read the IDL file {path}: {exc.strerror or exc}; check idl_path") from None
+    except IdlError as exc:
+        raise VenueError(str(exc)) from None
+    except Exception:
+        raise VenueError(f"{path} is not an Anchor IDL driftpy can use (legacy, pre-0.30 format)") from None
+
+
 class DriftChain:
     def __init__(
         self, deployment: DriftDeployment, authority: Any, rpc: RpcClient | None, *, sub_account_id: int = 0
     ) -> None:
-        if deployment.program_id != DRIFT_PROGRAM_ID:
+        if not deployment.has_idl:
             raise TradingUnavailable(
-                f"{deployment.id}: on-chain accounts are read with driftpy, which knows only the Drift "
-                "deployment's addresses; market data still works"
+                f"{deployment.id}: reading on-chain accounts needs the program IDL (set venues.{deployment.id}.idl_path); "
+                "market data still works"
             )
         from driftpy.account_subscription_config import AccountSubscriptionConfig
         from driftpy.drift_client import DriftClient
@@ -67,6 +83,14 @@ class DriftChain:
             active_sub_account_id=sub_account_id,
             sub_account_ids=[sub_account_id],
         )
+        if not deployment.uses_bundled_idl:
+            # A fork (or a newer Drift) decodes with its own IDL at its own program id;
+            # driftpy derives every PDA from ``program_id``.
+            from anchorpy import Program
+
+            pid = Pubkey.from_string(deployment.program_id)
+            self.client.program = Program(_load_idl(deployment), pid, self.client.program.provider)
+            self.client.program_id = pid
         self.store = AccountStore(self.client.program.coder.accounts)
         self.client.account_subscriber = self.store
         self.user_address = self.client.get_user_account_public_key(sub_account_id)

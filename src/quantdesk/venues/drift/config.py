@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DRIFT_PROGRAM_ID = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
 VELOCITY_PROGRAM_ID = "vELoC1audYbSYVRXn1vPaV8Axoa9oU6BYmNGZZBDZ1P"
@@ -75,18 +75,14 @@ class DriftDeployment(BaseModel):
     def _no_trailing_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
-    @field_validator("watch")
-    @classmethod
-    def _solana_address(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        from solders.pubkey import Pubkey
-
-        try:
-            Pubkey.from_string(v)
-        except Exception:
-            raise ValueError("not a Solana address (base58, 32 bytes)") from None
-        return v
+    @model_validator(mode="after")
+    def _silence_outlasts_heartbeat(self) -> DriftDeployment:
+        if self.silence_s <= self.heartbeat_s:
+            raise ValueError(
+                f"silence_s ({self.silence_s:g}) must be longer than heartbeat_s ({self.heartbeat_s:g}), "
+                "or every quiet moment between heartbeats would count as an outage"
+            )
+        return self
 
     @property
     def uses_bundled_idl(self) -> bool:

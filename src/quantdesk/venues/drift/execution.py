@@ -9,23 +9,37 @@ decoded transaction is kept in ``last_preview``.
 
 QuantDesk order ids map to Drift's one-byte ``user_order_id`` (1-255), so
 cancel and modify address the order by that id.
+
+``prepare_place`` returns the checked, unsigned transaction with its decoded
+preview, for a confirmation step; ``submit_order`` then signs and sends it.
+``place`` does both.
 """
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from quantdesk.model import Order, OrderIntent
 from quantdesk.signing.base import Signer
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift import transaction as txn
 from quantdesk.venues.drift.chain import DriftChain
-from quantdesk.venues.drift.config import COMPUTE_BUDGET_PROGRAM_ID, DriftDeployment
+from quantdesk.venues.drift.config import COMPUTE_BUDGET_PROGRAM_ID, DRIFT_PROGRAM_ID, DriftDeployment
 from quantdesk.venues.drift.orders import OrderRejected, order_params
 from quantdesk.venues.drift.rpc import RpcClient
+
+
+class Prepared(NamedTuple):
+    """A checked, unsigned transaction and its decoded preview (shown before signing)."""
+
+    message: Any  # solders MessageV0
+    preview: dict[str, Any]
+    order: Order | None = None
+    user_order_id: int = 0
 
 
 class DriftExecutor:
@@ -42,6 +56,11 @@ class DriftExecutor:
         dry_run: bool = False,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
+        if deployment.program_id != DRIFT_PROGRAM_ID:
+            # driftpy derives the State account from the "drift_state" seed; Velocity's differs.
+            raise TradingUnavailable(
+                f"{deployment.id}: orders are built with driftpy, which supports only the Drift deployment"
+            )
         self.deployment = deployment
         self.signer = signer
         self.rpc = rpc
@@ -117,42 +136,42 @@ class DriftExecutor:
     async def _blockhash(self) -> str:
         if self.rpc is None:
             raise TradingUnavailable(f"{self.deployment.id}: no RPC for a recent blockhash")
-        import msgspec
+        return await self.rpc.get_latest_blockhash()
 
-        raw = await self.rpc.call("getLatestBlockhash", [{"commitment": "confirmed"}])
-        return msgspec.json.decode(raw)["value"]["blockhash"]
-
-    def signed_transaction(self, instructions: list[Any], blockhash: Any) -> Any:
-        """Compose with compute budget, check against the allowlist, sign."""
+    def message(self, instructions: list[Any], blockhash: Any) -> Any:
+        """A v0 message with the compute budget, checked against the allowlist (unsigned)."""
         ixs = txn.compute_budget_ixs(self.compute_units, self.priority_fee) + list(instructions)
         message = txn.compose(self.signer.pubkey, ixs, blockhash)
         txn.check(message, self.allowed_programs, allow_durable_nonce=self.allow_durable_nonce)
-        return txn.sign(message, self.signer)
+        return message
 
-    def describe(self, tx: Any) -> dict[str, Any]:
-        return txn.decode(tx, self._ix_coders, self._names)
+    def signed_transaction(self, instructions: list[Any], blockhash: Any) -> Any:
+        return txn.sign(self.message(instructions, blockhash), self.signer)
 
-    async def _submit(self, instructions: list[Any], blockhash: Any = None) -> tuple[Any, str | None]:
-        tx = self.signed_transaction(instructions, blockhash if blockhash is not None else await self._blockhash())
+    def describe(self, tx_or_message: Any) -> dict[str, Any]:
+        return txn.decode(tx_or_message, self._ix_coders, self._names)
+
+    async def prepare(self, instructions: list[Any], blockhash: Any = None) -> Prepared:
+        """The transaction preview: what will be signed, decoded, before the signer sees it."""
+        message = self.message(instructions, blockhash if blockhash is not None else await self._blockhash())
+        return Prepared(message, self.describe(message))
+
+    async def submit(self, prepared: Prepared) -> str | None:
+        """Sign a prepared message and send it; None in dry-run mode (signed, not sent)."""
+        tx = txn.sign(prepared.message, self.signer)
         self.last_preview = self.describe(tx)
         if self.dry_run:
-            return tx, None
+            return None
         if self.rpc is None:
             raise TradingUnavailable(f"{self.deployment.id}: no RPC to send the transaction")
-        import msgspec
-
-        wire = base64.b64encode(bytes(tx)).decode()
-        raw = await self.rpc.call(
-            "sendTransaction", [wire, {"encoding": "base64", "preflightCommitment": "confirmed", "maxRetries": 0}]
-        )
-        return tx, msgspec.json.decode(raw, type=str)
+        return await self.rpc.send_transaction(bytes(tx))
 
     # -- the Venue trading calls -----------------------------------------------------
-    async def place(self, intent: OrderIntent, order_id: str, *, blockhash: Any = None) -> Order:
+    async def prepare_place(self, intent: OrderIntent, order_id: str, *, blockhash: Any = None) -> Prepared:
         index = self._market_index(intent.market)
         await self.load_accounts({index})
         uid = self._next_user_order_id()
-        tx, sig = await self._submit(self.place_instructions(intent, uid), blockhash)
+        prepared = await self.prepare(self.place_instructions(intent, uid), blockhash)
         order = Order(
             venue=self.deployment.id,
             market=intent.market,
@@ -168,12 +187,22 @@ class DriftExecutor:
             ioc=intent.ioc,
             client_id=intent.client_id,
             ts=self.clock(),
-            reason="dry run: signed, not sent" if sig is None else "",
         )
-        if sig is not None:
-            self.orders[order_id] = (uid, order)
-            self.signatures[order_id] = sig
-        return order
+        return prepared._replace(order=order, user_order_id=uid)
+
+    async def place(self, intent: OrderIntent, order_id: str, *, blockhash: Any = None) -> Order:
+        prepared = await self.prepare_place(intent, order_id, blockhash=blockhash)
+        return await self.submit_order(prepared)
+
+    async def submit_order(self, prepared: Prepared) -> Order:
+        """Sign and send a prepared order; the order is tracked once it was sent."""
+        assert prepared.order is not None
+        sig = await self.submit(prepared)
+        if sig is None:
+            return msgspec.structs.replace(prepared.order, reason="dry run: signed, not sent")
+        self.orders[prepared.order.order_id] = (prepared.user_order_id, prepared.order)
+        self.signatures[prepared.order.order_id] = sig
+        return prepared.order
 
     def _uid(self, order_id: str) -> tuple[int, Order]:
         try:
@@ -184,26 +213,24 @@ class DriftExecutor:
     async def cancel(self, order_id: str, *, blockhash: Any = None) -> None:
         uid, order = self._uid(order_id)
         await self.load_accounts({self._market_index(order.market)})
-        await self._submit(self.cancel_instructions(uid), blockhash)
+        await self.submit(await self.prepare(self.cancel_instructions(uid), blockhash))
 
     async def cancel_all(self, market: str | None = None, *, blockhash: Any = None) -> None:
         await self.load_accounts({self._market_index(market)} if market else set())
-        await self._submit(self.cancel_all_instructions(market), blockhash)
+        await self.submit(await self.prepare(self.cancel_all_instructions(market), blockhash))
 
     async def modify(
         self, order_id: str, *, price: int | None = None, size: int | None = None, blockhash: Any = None
     ) -> Order:
-        import msgspec
-
         uid, order = self._uid(order_id)
         await self.load_accounts({self._market_index(order.market)})
-        await self._submit(self.modify_instructions(uid, price=price, size=size), blockhash)
+        sig = await self.submit(await self.prepare(self.modify_instructions(uid, price=price, size=size), blockhash))
         changes: dict[str, Any] = {}
         if price is not None:
             changes["price"] = price
         if size is not None:
             changes["size"] = size
         updated = msgspec.structs.replace(order, **changes)
-        if not self.dry_run:
+        if sig is not None:
             self.orders[order_id] = (uid, updated)
         return updated

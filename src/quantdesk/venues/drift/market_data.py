@@ -65,6 +65,7 @@ class DlobFeed:
         self.funding_avg_24h: dict[str, int | None] = {}
         self.state: ConnState = "connecting"
         self.status_message = ""
+        self._status_published = False
         self._bus: Bus | None = None
         self._ws: Any = None
 
@@ -76,8 +77,9 @@ class DlobFeed:
     def _set_state(self, state: ConnState, message: str = "") -> None:
         if state == "connected" and self.deployment.read_only_reason():
             state, message = "read-only", message or self.deployment.read_only_reason() or ""
-        if state == self.state and message == self.status_message:
+        if state == self.state and message == self.status_message and self._status_published:
             return
+        self._status_published = True
         self.state, self.status_message = state, message
         self._publish(
             VenueStatus(
@@ -258,6 +260,7 @@ class DlobFeed:
                 self.health.reconnects += 1
             first = False
             retry: float | None = None
+            why = "connection closed"
             try:
                 async with connect(
                     self.deployment.dlob_ws_url,
@@ -274,22 +277,27 @@ class DlobFeed:
                     await self._read(ws)
             except InvalidStatus as exc:
                 status = exc.response.status_code
-                self.health.error(f"DLOB WebSocket: HTTP {status} at the handshake")
+                why = f"DLOB server refused the connection (HTTP {status})"
+                self.health.error(why)
                 if status == 429:
                     self.health.http_429 += 1
                     retry = retry_after_s(exc.response.headers.get("Retry-After"))
             except (OSError, TimeoutError, WebSocketException) as exc:
+                why = f"DLOB server unreachable ({exc.__class__.__name__})"
                 self.health.error(f"DLOB WebSocket: {exc.__class__.__name__}: {exc}"[:200])
             except Exception as exc:  # a bug must cost a reconnect, not the feed
                 log.exception("%s: DLOB feed failed", self.venue)
-                self.health.error(f"DLOB feed: {exc.__class__.__name__}")
+                why = f"DLOB feed error ({exc.__class__.__name__})"
+                self.health.error(why)
             finally:
                 self._ws = None
             delay = backoff_s(attempt, self.deployment.backoff_initial_s, self.deployment.backoff_max_s)
             if retry is not None:
                 delay = max(delay, retry)
             attempt += 1
-            self._set_state("down", f"reconnecting in {delay:.1f}s")
+            if self.state == "stale":
+                why = f"no data for {self.deployment.silence_s:g}s"
+            self._set_state("down", f"{why}; reconnecting in {delay:.1f}s")
             await self._sleep(delay)
 
     # -- funding and slot ------------------------------------------------------

@@ -47,6 +47,15 @@ class _MultipleResult(msgspec.Struct):
     context: _Ctx = msgspec.field(default_factory=_Ctx)
 
 
+class _Blockhash(msgspec.Struct):
+    blockhash: str
+    lastValidBlockHeight: int = 0
+
+
+class _BlockhashResult(msgspec.Struct):
+    value: _Blockhash
+
+
 class RpcClient:
     def __init__(self, hosts: HttpHosts, health: FeedHealth) -> None:
         self.hosts = hosts
@@ -84,3 +93,21 @@ class RpcClient:
         raw = await self.call("getMultipleAccounts", [pubkeys, {"encoding": "base64", "commitment": "confirmed"}])
         res = msgspec.json.decode(raw, type=_MultipleResult)
         return [None if v is None else base64.b64decode(v.data[0]) for v in res.value]
+
+    async def get_latest_blockhash(self) -> str:
+        raw = await self.call("getLatestBlockhash", [{"commitment": "confirmed"}])
+        try:
+            return msgspec.json.decode(raw, type=_BlockhashResult).value.blockhash
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise RpcError("RPC getLatestBlockhash: malformed result") from None
+
+    async def send_transaction(self, tx: bytes) -> str:
+        """Send a signed transaction (preflight checks on); returns its signature."""
+        wire = base64.b64encode(tx).decode()
+        raw = await self.call(
+            "sendTransaction", [wire, {"encoding": "base64", "preflightCommitment": "confirmed", "maxRetries": 0}]
+        )
+        try:
+            return msgspec.json.decode(raw, type=str)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise RpcError("RPC sendTransaction: malformed result") from None

@@ -92,8 +92,10 @@ def sign(message: Any, signer: Signer) -> Any:
 
 
 def decode(tx: Any, instruction_coders: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """A readable account of a transaction: programs, accounts and decoded arguments."""
-    msg = tx.message
+    """A readable account of a transaction (or an unsigned message): programs,
+    accounts and decoded arguments."""
+    msg = getattr(tx, "message", tx)
+    signatures = [str(s) for s in tx.signatures] if hasattr(tx, "signatures") else []
     keys = msg.account_keys
     out_ixs = []
     for ix in msg.instructions:
@@ -121,7 +123,7 @@ def decode(tx: Any, instruction_coders: dict[str, Any], names: dict[str, str]) -
             entry["data_hex"] = data.hex()
         out_ixs.append(entry)
     return {
-        "signatures": [str(s) for s in tx.signatures],
+        "signatures": signatures,
         "fee_payer": str(keys[0]),
         "recent_blockhash": str(msg.recent_blockhash),
         "uses_durable_nonce": uses_durable_nonce(msg),

@@ -101,8 +101,8 @@ class DriftVenue:
                     self.deployment, self.feed.rpc, self.watch, sub_account_id=self.deployment.sub_account_id,
                     market_events=frozenset({"oi"}), clock=self._clock, sleep=self._sleep,
                 )
-            except VenueError as exc:
-                self.health.last_error = str(exc)
+            except VenueError as exc:  # a bad watch address or a deployment driftpy cannot read
+                self.health.error(str(exc))
             else:
                 tasks.append(
                     asyncio.create_task(self.account_view.run(bus, self.deployment.account_poll_s), name=f"{self.id}-account")

@@ -1,0 +1,65 @@
+"""Paper trading for a simulated session: journal, risk engine and router in one.
+
+``open_paper_trading`` is what ``quantdesk run`` (and the tests) use to turn a
+simulated session into a tradable one: it opens the journal, builds the risk
+engine from the configured limits, attaches paper accounts restored from the
+journal, and shows the restored orders, fills and positions in the cache so the
+panes have them from the first frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quantdesk.execution import JournalRecorder, OrderRouter, paper_router
+from quantdesk.journal import Journal
+from quantdesk.model import topic_for
+from quantdesk.risk import RiskEngine, RiskLimits
+
+RESTORED_FILLS_SHOWN = 200
+
+
+@dataclass
+class PaperTrading:
+    router: OrderRouter
+    recorder: JournalRecorder
+    journal: Journal
+
+    def close(self) -> None:
+        self.recorder.close()
+        self.journal.close()
+
+
+def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
+    """Paper trading on ``session``'s simulated venues, restored from the
+    journal at ``journal_path`` (the default journal when None)."""
+    journal = Journal.open(journal_path)
+    try:
+        router, recorder = paper_router(session, journal, RiskEngine(limits))
+        show_restored_state(session, router, journal)
+    except BaseException:
+        journal.close()
+        raise
+    return PaperTrading(router, recorder, journal)
+
+
+def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> None:
+    """Put what the paper accounts restored into the cache (not onto the bus:
+    it is already journaled) - open orders, recent fills, positions, accounts."""
+    cache = session.cache
+    now = session.clock()
+    for venue_id, ex in router.executors.items():
+        for order in ex.open_orders():
+            cache.on_event(topic_for(order), order)
+        for fill in reversed(journal.fills(RESTORED_FILLS_SHOWN, venue=venue_id)):  # oldest first: newest ends on top
+            cache.on_event(topic_for(fill), fill)
+        account = getattr(ex, "account", None)
+        if account is None:
+            continue
+        for market in list(account.positions):
+            if account.oracle_price(market) <= 0:
+                account.set_oracle(market, ex.oracle(market))  # type: ignore[attr-defined]
+        for ev in account.events(now):
+            cache.on_event(topic_for(ev), ev)

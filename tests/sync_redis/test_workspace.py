@@ -1,0 +1,142 @@
+"""Shared workspace: one terminal's change reaches the others within a second."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import pytest
+
+from quantdesk.sync.workspace import Change, Workspace
+
+from .rig import wait_until
+
+
+@pytest.fixture
+async def desk(redis_url, ns):
+    alice = Workspace(redis_url, ns, "alice")
+    bob = Workspace(redis_url, ns, "bob")
+    yield alice, bob
+    await alice.close()
+    await bob.close()
+
+
+async def test_watchlist_change_reaches_another_terminal_within_a_second(desk):
+    alice, bob = desk
+    seen: list[tuple[float, Change]] = []
+    await bob.subscribe(lambda ch: seen.append((time.monotonic(), ch)))
+    t0 = time.monotonic()
+    await alice.set_watchlist("majors", ["SOL-PERP", "BTC-PERP", "SOL-PERP"])
+    assert await wait_until(lambda: seen, 1.0), "bob heard nothing within 1 s"
+    at, change = seen[0]
+    assert at - t0 < 1.0
+    assert (change.kind, change.op, change.name, change.user) == ("watchlist", "set", "majors", "alice")
+    assert change.client == alice.client_id != bob.client_id
+    assert await bob.get_watchlist("majors") == ["SOL-PERP", "BTC-PERP"]
+    await alice.delete_watchlist("majors")
+    assert await wait_until(lambda: len(seen) == 2, 1.0)
+    assert seen[1][1].op == "delete"
+    assert await bob.watchlists() == {}
+
+
+async def test_alerts_add_list_remove(desk):
+    alice, bob = desk
+    changes: list[Change] = []
+
+    async def on_change(ch: Change) -> None:  # async callbacks work too
+        changes.append(ch)
+
+    await bob.subscribe(on_change)
+    a = await alice.add_alert("SOL-PERP", "sim-drift", "above", "142.50", note="breakout")
+    b = await alice.add_alert("BTC-PERP", "sim-jup", "below", Decimal("60000"))
+    listed = await bob.alerts()
+    assert [x.id for x in listed] == [a.id, b.id]
+    assert listed[0].price == Decimal("142.50") and listed[0].note == "breakout" and listed[0].user == "alice"
+    assert listed[0].triggered(Decimal("142.5")) and not listed[0].triggered(Decimal("142.49"))
+    assert listed[1].triggered(Decimal("59999")) and not listed[1].triggered(Decimal("60001"))
+    assert await bob.remove_alert(a.id) is True
+    assert await bob.remove_alert(a.id) is False
+    assert [x.id for x in await alice.alerts()] == [b.id]
+    assert await wait_until(lambda: len(changes) == 3, 1.0)
+    assert [(c.kind, c.op, c.user) for c in changes] == [("alert", "set", "alice")] * 2 + [("alert", "delete", "bob")]
+
+
+async def test_bad_alerts_and_layouts_are_refused_with_a_fix(desk):
+    alice, _ = desk
+    with pytest.raises(ValueError, match="use 'above' or 'below'"):
+        await alice.add_alert("SOL-PERP", "sim-drift", "crosses", "1")
+    with pytest.raises(ValueError, match="string or Decimal"):
+        await alice.add_alert("SOL-PERP", "sim-drift", "above", 142.5)
+    with pytest.raises(ValueError, match="positive"):
+        await alice.add_alert("SOL-PERP", "sim-drift", "above", "-3")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        await alice.save_layout("broken", "panes = [")
+    assert await alice.alerts() == [] and await alice.layouts() == []
+
+
+async def test_layouts_and_notes(desk):
+    alice, bob = desk
+    text = '[[pane]]\nkind = "depth"\nmarket = "SOL-PERP"\n'
+    await alice.save_layout("scalping", text)
+    await alice.save_layout("funding", 'panes = ["funding"]\n')
+    assert await bob.layouts() == ["funding", "scalping"]
+    assert await bob.get_layout("scalping") == text
+    assert await bob.get_layout("missing") is None
+    n1 = await alice.set_note("SOL funding flips at 14:00", market="SOL-PERP")
+    n2 = await bob.set_note("desk offsite friday")
+    assert [(n.id, n.user) for n in await alice.notes()] == [(n1.id, "alice"), (n2.id, "bob")]
+    await alice.set_note("SOL funding flips at 15:00", id=n1.id, market="SOL-PERP")  # edit in place
+    notes = {n.id: n for n in await bob.notes()}
+    assert len(notes) == 2 and notes[n1.id].text.endswith("15:00")
+    await bob.delete_note(n2.id)
+    assert [n.id for n in await alice.notes()] == [n1.id]
+    assert await alice.revision() == 6
+
+
+async def test_teams_do_not_see_each_other(redis_url, ns):
+    mine = Workspace(redis_url, ns, "alice")
+    other = Workspace(redis_url, ns + "x", "eve")
+    heard: list[Change] = []
+    await other.subscribe(heard.append)
+    await mine.set_watchlist("majors", ["SOL-PERP"])
+    await asyncio.sleep(0.3)
+    assert heard == [] and await other.watchlists() == {}
+    await mine.close()
+    await other.close()
+
+
+async def test_subscriber_resyncs_after_redis_restarts(redis_server):
+    srv = redis_server()
+    alice = Workspace(srv.url, "desk", "alice")
+    bob = Workspace(srv.url, "desk", "bob")
+    seen: list[Change] = []
+    await bob.subscribe(seen.append)
+    await alice.set_watchlist("majors", ["SOL-PERP"])
+    assert await wait_until(lambda: len(seen) == 1, 1.0)
+    srv.kill()
+    assert await wait_until(lambda: bob.state == "down", 5)
+    with pytest.raises(Exception, match="was not saved.*unreachable"):
+        await alice.set_watchlist("majors", ["BTC-PERP"])
+    srv.start()
+    # Back: bob is told to reload (changes may have been missed), then hears new ones.
+    assert await wait_until(lambda: any(c.kind == "resync" for c in seen), 10)
+    await alice.set_watchlist("majors", ["ETH-PERP"])
+    assert await wait_until(lambda: seen[-1].kind == "watchlist", 1.0)
+    assert await bob.get_watchlist("majors") == ["ETH-PERP"]
+    await alice.close()
+    await bob.close()
+
+
+async def test_a_mangled_entry_is_skipped_not_fatal(desk, redis_url, ns):
+    import redis.asyncio
+
+    alice, _ = desk
+    await alice.set_watchlist("majors", ["SOL-PERP"])
+    a = await alice.add_alert("SOL-PERP", "sim-drift", "above", "150")
+    r = redis.asyncio.Redis.from_url(redis_url)
+    await r.hset(f"qd:{ns}:ws:watchlists", "junk", b"{not json")
+    await r.hset(f"qd:{ns}:ws:alerts", "junk", b'{"id": 3}')
+    await r.aclose()
+    assert await alice.watchlists() == {"majors": ["SOL-PERP"]}
+    assert [x.id for x in await alice.alerts()] == [a.id]
