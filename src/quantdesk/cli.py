@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config_cmd", "check the configuration (validate) or show where files are looked for (path)"),
     "journal": ("journal", "export the local trading journal (fills, orders) to CSV"),
     "db": ("db", "migrate and sync the shared PostgreSQL (Supabase) journal"),
+    "order": ("order", "place one live order: risk check, transaction preview, sign, send (--dry-run: sign only)"),
 }
 
 

@@ -16,11 +16,13 @@ def default_history_path() -> Path:
 
 
 class CommandHistory:
-    def __init__(self, path: Path | None = None, max_size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, path: Path | None = None, max_size: int = DEFAULT_SIZE, *, persist: bool = True) -> None:
         self.path = path if path is not None else default_history_path()
         self.max_size = max(1, max_size)
+        self.persist = persist  # False: in memory only (an App embedded or under test)
         self.entries: list[str] = []
-        self._load()
+        if persist:
+            self._load()
 
     def _load(self) -> None:
         try:
@@ -46,6 +48,8 @@ class CommandHistory:
             self.save()
 
     def save(self) -> None:
+        if not self.persist:
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")

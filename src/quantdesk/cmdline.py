@@ -554,7 +554,7 @@ def complete(text: str, ctx: CommandContext) -> list[str]:
     when ``text`` ends in a space). Placeholders such as ``<size>`` are left
     out: they say what is expected but cannot be inserted."""
     tokens = tokenize(text)
-    if tokens and tokens[-1].end == len(text) and tokens[-1].text != "@":
+    if tokens and tokens[-1].end == len(text):
         partial = tokens[-1].text
         done = tokens[:-1]
     else:

@@ -34,7 +34,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from quantdesk.keymap import flatten_bindings
 from quantdesk.problems import Problem, ProblemsError, did_you_mean
-from quantdesk.resources import user_config_dir, user_data_dir
+from quantdesk.resources import user_config_dir
 from quantdesk.risk import RiskLimits
 from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
 
@@ -368,7 +368,7 @@ def _problem(err: Mapping[str, Any], origins: Origins, env_names: Mapping[tuple[
     loc = tuple(str(x) for x in err["loc"])
     # Tagged unions add model names to loc; keep only real keys.
     loc = tuple(x for x in loc if not x.startswith("function-") and x not in ("str", "list[str]"))
-    dotted = ".".join(loc)
+    dotted = _dotted(loc)
     source = "defaults"
     for n in range(len(loc), 0, -1):
         if loc[:n] in origins:
@@ -421,10 +421,18 @@ def _friendly(kind: str, msg: str) -> str:
     return msg[0].lower() + msg[1:] if msg else "invalid value"
 
 
+def _dotted(loc: tuple[str, ...]) -> str:
+    """``venues.drift.markets.0.symbol`` -> ``venues.drift.markets[1].symbol`` (counted from 1)."""
+    out = ""
+    for part in loc:
+        out += f"[{int(part) + 1}]" if part.isdigit() and out else (f".{part}" if out else part)
+    return out
+
+
 def _unwrap(annotation: Any) -> Any:
-    """The model class inside ``Model | None`` (or the annotation itself)."""
+    """The model class inside ``Model | None`` or ``list[Model]`` (or the annotation itself)."""
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
+    if origin in (typing.Union, types.UnionType, list):
         for a in typing.get_args(annotation):
             if isinstance(a, type) and issubclass(a, BaseModel):
                 return a
@@ -434,7 +442,7 @@ def _unwrap(annotation: Any) -> Any:
 def _field_at(loc: tuple[str, ...]) -> Any:
     model: Any = Settings
     info = None
-    for part in loc:
+    for part in (p for p in loc if not p.isdigit()):
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
@@ -447,7 +455,7 @@ def _field_at(loc: tuple[str, ...]) -> Any:
 
 def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
     model: Any = Settings
-    for part in loc:
+    for part in (p for p in loc if not p.isdigit()):
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None

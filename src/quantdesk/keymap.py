@@ -224,6 +224,7 @@ def merge_layers(layers: list[tuple[str, Mapping[str, object]]], problems: list[
             origin[action_id] = source
             rank[action_id] = i
     _resolve_clashes(keys, origin, rank, problems)
+    _report_shadowed(keys, origin, problems)
     return Keymap(keys=keys, origin=origin, problems=problems)
 
 
@@ -255,3 +256,28 @@ def _resolve_clashes(
                     f"give {loser!r} or {winner!r} another key",
                 )
             )
+
+
+def _report_shadowed(keys: dict[str, tuple[str, ...]], origin: dict[str, str], problems: list[Problem]) -> None:
+    """An app-wide key that a pane also uses does nothing while that pane has
+    focus (the focused pane's key wins): say so, keep both."""
+    pane_keys: dict[str, list[str]] = {}
+    for action_id, ks in keys.items():
+        if actions.BY_ID[action_id].scope != "app":
+            for k in ks:
+                pane_keys.setdefault(k, []).append(action_id)
+    for action_id, ks in keys.items():
+        if actions.BY_ID[action_id].scope != "app":
+            continue
+        for k in ks:
+            for other in pane_keys.get(k, []):
+                scope = actions.BY_ID[other].scope
+                problems.append(
+                    Problem(
+                        origin[action_id],
+                        action_id,
+                        f"key {display_key(k)!r} is also {other!r} in the {scope} pane; "
+                        f"while that pane has focus the key does {other!r}",
+                        f"give {action_id!r} another key if it should work there too",
+                    )
+                )

@@ -71,6 +71,11 @@ class TicketPlan:
         return sum(i.size for i in self.intents)
 
 
+def plain(value: Decimal) -> str:
+    """A Decimal as a trader types it: ``140``, ``0.01`` (never ``1.4E+2``)."""
+    return f"{value.normalize():f}"
+
+
 def needs_price(order_type: str) -> bool:
     return order_type in LIMIT_PRICED
 
@@ -113,10 +118,10 @@ def parse_price(market: Market, text: str, field_name: str = "price", label: str
         tick = market.tick_size
         below = int(value.scaleb(market.price_decimals)) // tick * tick
         options = [p for p in (below, below + tick) if p > 0]
-        use = " or ".join(str(market.price(p).normalize()) for p in options)
+        use = " or ".join(plain(market.price(p)) for p in options)
         raise TicketError(
             field_name,
-            f"{label} {value.normalize()} is off the tick {market.price(tick).normalize()}: use {use}",
+            f"{label} {plain(value)} is off the tick {plain(market.price(tick))}: use {use}",
         )
     return units
 
@@ -128,11 +133,11 @@ def parse_base_size(market: Market, text: str) -> int:
         lot = market.lot_size
         below = int(value.scaleb(market.size_decimals)) // lot * lot
         options = [s for s in (below, below + lot) if s > 0]
-        use = " or ".join(f"{market.size(s).normalize()}" for s in options)
+        use = " or ".join(f"{plain(market.size(s))}" for s in options)
         raise TicketError(
             "size",
-            f"size {value.normalize()} {market.base} is not a multiple of the lot "
-            f"{market.size(lot).normalize()} {market.base}: use {use}",
+            f"size {plain(value)} {market.base} is not a multiple of the lot "
+            f"{plain(market.size(lot))} {market.base}: use {use}",
         )
     return units
 
@@ -149,8 +154,8 @@ def quote_to_base(market: Market, quote_text: str, price: int) -> int:
         one_lot = -(-market.lot_size * price // 10**market.size_decimals)  # ceil, quote units
         raise TicketError(
             "size",
-            f"${value.normalize()} buys less than one lot ({market.size(market.lot_size).normalize()} "
-            f"{market.base} at {market.price(price).normalize()}): enter at least ${Decimal(one_lot).scaleb(-market.price_decimals):.2f}",
+            f"${plain(value)} buys less than one lot ({plain(market.size(market.lot_size))} "
+            f"{market.base} at {plain(market.price(price))}): enter at least ${Decimal(one_lot).scaleb(-market.price_decimals):.2f}",
         )
     return lots * market.lot_size
 
@@ -179,14 +184,13 @@ def build_plan(
 ) -> TicketPlan:
     """Validate the ticket and shape its orders; raises ``TicketError`` naming the field to fix."""
     kind = inp.type.replace("_", "-")
+    size = 0 if inp.size_in_quote else parse_base_size(market, inp.size)  # fields top to bottom
     price = parse_price(market, inp.price) if needs_price(inp.type) else 0
     trigger = (
         parse_price(market, inp.trigger_price, "trigger_price", "trigger price") if needs_trigger(inp.type) else 0
     )
     if inp.size_in_quote:
         size = quote_to_base(market, inp.size, price or trigger or reference_price(inp, market, book, oracle))
-    else:
-        size = parse_base_size(market, inp.size)
     if inp.post_only and inp.type != "limit":
         raise TicketError("post_only", f"post-only is for limit orders; a {kind} order cannot be post-only")
     if inp.post_only and inp.ioc:
@@ -209,14 +213,14 @@ def build_plan(
             if take_profit and (take_profit <= entry if long else take_profit >= entry):
                 raise TicketError(
                     "take_profit",
-                    f"take-profit {market.price(take_profit).normalize()} must be "
-                    f"{'above' if long else 'below'} the entry {market.price(entry).normalize()} for a {inp.side}",
+                    f"take-profit {plain(market.price(take_profit))} must be "
+                    f"{'above' if long else 'below'} the entry {plain(market.price(entry))} for a {inp.side}",
                 )
             if stop_loss and (stop_loss >= entry if long else stop_loss <= entry):
                 raise TicketError(
                     "stop_loss",
-                    f"stop-loss {market.price(stop_loss).normalize()} must be "
-                    f"{'below' if long else 'above'} the entry {market.price(entry).normalize()} for a {inp.side}",
+                    f"stop-loss {plain(market.price(stop_loss))} must be "
+                    f"{'below' if long else 'above'} the entry {plain(market.price(entry))} for a {inp.side}",
                 )
 
     count_text = inp.scale_count.strip()
@@ -324,8 +328,13 @@ def preview(
     else:
         fill_price = Decimal(first.trigger_price)
         notes.append("fills at market when the oracle crosses the trigger")
+    if first.type in TRIGGERED and oracle > 0:
+        # Drift's rule: a stop buys above and sells below its trigger, a take-profit the other way
+        above = (side == "buy") == first.type.startswith("stop")
+        if oracle > first.trigger_price if above else oracle < first.trigger_price:
+            notes.append("the oracle is already through the trigger: the order fires at once")
     if unfilled:
-        notes.append(f"the visible book fills only {market.size(size - unfilled).normalize()} {market.base} now")
+        notes.append(f"the visible book fills only {plain(market.size(size - unfilled))} {market.base} now")
 
     price_int = int(fill_price.to_integral_value()) if fill_price is not None else 0
     notional = size * price_int // scale

@@ -26,6 +26,7 @@ class PaperTrading:
     router: OrderRouter
     recorder: JournalRecorder
     journal: Journal
+    dead_man: bool = False  # the [dead_man] setting: cancel resting orders when the terminal goes away
 
     def close(self) -> None:
         self.recorder.close()
@@ -43,6 +44,20 @@ def open_paper_trading(session: Any, journal_path: str | Path | None = None, lim
         journal.close()
         raise
     return PaperTrading(router, recorder, journal)
+
+
+def paper_trading_from_settings(session: Any, settings: Any | None = None) -> PaperTrading:
+    """Paper trading as the configuration says: ``[journal] path``, ``[risk]``
+    limits and ``[dead_man] enabled`` (the config is loaded when not given).
+    Raises ``ProblemsError`` for a bad config, ``JournalError`` for a journal
+    that cannot be opened; both carry a message saying what to do."""
+    if settings is None:
+        from quantdesk.config import load_config
+
+        settings = load_config()
+    trading = open_paper_trading(session, settings.journal.resolved_path, settings.risk)
+    trading.dead_man = bool(settings.dead_man.enabled)
+    return trading
 
 
 def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> None:

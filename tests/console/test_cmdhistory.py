@@ -36,3 +36,12 @@ def test_unreadable_history_starts_empty(tmp_path):
     p = tmp_path / "h"
     p.write_bytes(b"\xff\xfe\x00bad")
     assert CommandHistory(p).entries == []
+
+
+def test_history_in_memory_only_touches_no_file(tmp_path):
+    path = tmp_path / "h"
+    path.write_text("OLD\n")
+    h = CommandHistory(path, persist=False)
+    h.add("THEME amber")
+    assert h.entries == ["THEME amber"]
+    assert path.read_text() == "OLD\n"

@@ -263,3 +263,20 @@ def test_markets_unchecked_without_a_market_list():
     assert parse("CANCEL ALL wif-perp", ctx) == CancelAll("WIF-PERP")
     with pytest.raises(ParseError, match="unknown command or market 'DEPHT'"):
         parse("DEPHT", ctx)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_commands)
+def test_completion_offers_every_keyword_and_name_of_a_valid_command(cmd):
+    # Typing a command word by word, each keyword or known name is among the
+    # candidates offered at that point (numbers and new names cannot be offered).
+    words = cmd.to_text().split(" ")
+    offerable = {*CTX.markets, *CTX.venues, *CTX.layouts, *CTX.themes, *CTX.order_ids,
+                 "BUY", "SELL", "@", "MKT", "STOP", "TP", "POST", "IOC", "REDUCE", "USD", "SOL", "BTC", "ETH",
+                 "CANCEL", "ALL", "LAYOUT", "SAVE", "THEME", "VENUE", "KILL", "OFF", "HELP", "QUIT", *PANE_KEYWORD.values()}
+    for i, word in enumerate(words):
+        if word not in offerable:
+            continue
+        prefix = " ".join(words[:i]) + (" " if i else "")
+        assert word in complete(prefix, CTX), (prefix, word)
+        assert word in complete(prefix + word[0], CTX), (prefix + word[0], word)

@@ -225,3 +225,10 @@ def test_explicit_file_is_the_only_file_read(user_dirs, tmp_path):
     (d / "config.toml").write_text("[ui\n")
     f = write(tmp_path, "[ui]\nfps = 5\n", "other.toml")
     assert load_config(f, environ={}).ui.fps == 5
+
+
+def test_problems_inside_lists_name_the_entry(tmp_path):
+    f = write(tmp_path, '[venues.drift]\n[[venues.drift.markets]]\nsymbol = "SOL-PERP"\nindx = 0\n')
+    got = problems_of(config=f, environ={})
+    assert f'{f}: venues.drift.markets[1].indx: unknown key (did you mean "index"?)' in got
+    assert any("venues.drift.markets[1].index: required key is missing" in m for m in got)

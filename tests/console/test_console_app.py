@@ -235,15 +235,13 @@ async def test_startup_script_runs_then_stops_at_the_first_bad_line():
         assert any("desk.qd:5:10" in n.message for n in app._notifications)
 
 
-async def test_order_commands_are_not_sent_without_order_entry():
-    app = make_app()
-    if hasattr(app, "order_command"):
-        pytest.skip("order entry is wired in; its own tests cover the command line")
+async def test_order_commands_without_a_trading_connection_send_nothing():
+    app = make_app()  # no router: read-only market data
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
-        assert not await app.execute(parse_cmd(app, "SOL-PERP BUY 2 @ 145.20 POST"))
+        await pilot.press("colon", *"SOL-PERP BUY 2 @ 145.20 POST", "enter")
         await pilot.pause()
-        assert any("nothing was sent" in n.message for n in app._notifications)
+        assert any("Nothing was sent" in n.message for n in app._notifications)
 
 
 async def test_layout_cells_and_gaps_land_where_the_file_says(tmp_path):
@@ -301,3 +299,41 @@ async def test_a_key_clash_is_shown_when_the_console_opens():
         assert any("key 'q' is also bound to 'app.quit'" in n.message for n in app._notifications)
         await pilot.press("q")  # no longer quits: order.buy took it
         assert app.is_running
+
+
+def test_every_catalogue_action_has_a_binding_with_its_id():
+    from quantdesk import actions
+    from quantdesk.ui.app import QuantDeskApp
+
+    from quantdesk.ui.panes.base import PANE_TYPES, pane_class
+
+    bound = {b.id for _key, b in QuantDeskApp._merge_bindings()}
+    assert {a.id for a in actions.ACTIONS if a.scope == "app"} <= bound
+    for name in ("orders", "positions"):
+        pane_class(name)
+    pane_bound = {b.id for cls in PANE_TYPES.values() for _key, b in cls._merge_bindings()}
+    assert {a.id for a in actions.ACTIONS if a.scope != "app"} <= pane_bound
+
+
+async def test_every_palette_action_runs_something():
+    # Each "category: action" entry reaches a binding; none answers "not available".
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        for binding_id in ("focus.funding", "market.next", "layout.next", "theme.next"):
+            await app.run_action_id(binding_id)
+            await pilot.pause()
+        assert not any("is not available" in n.message for n in app._notifications)
+        assert app.theme == "amber" and app.layout_name == "carry"  # the next after dark / overview
+
+
+async def test_a_pane_action_from_the_palette_acts_in_that_pane():
+    app = make_app(layout="scalper")
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        await app.run_action_id("orders.modify")  # focuses the orders pane, which has no order to modify
+        await pilot.pause()
+        assert getattr(app.focused, "pane_type", None) == "orders"
+        await app.run_action_id("positions.close")  # no positions pane in this layout
+        await pilot.pause()
+        assert any("not available in this layout" in n.message for n in app._notifications)

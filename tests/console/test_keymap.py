@@ -119,3 +119,16 @@ def test_help_rows_grouped_in_catalogue_order():
     assert [g for g, _ in groups] == list(actions.GROUPS)
     focus = dict(groups)["focus"]
     assert focus[0][0].id == "focus.next" and focus[0][1] == ("tab",)
+
+
+def test_app_key_used_by_a_pane_is_reported_as_shadowed():
+    km = load_keymap("default", overrides={"app.help": "m"})
+    (p,) = km.problems
+    assert "key 'm' is also 'orders.modify' in the orders pane" in p.message
+    assert km.keys_for("app.help") == ("m",) and km.keys_for("orders.modify") == ("m",)  # both kept
+
+
+def test_pane_keys_in_different_panes_do_not_clash():
+    km = load_keymap("default")
+    assert km.keys_for("orders.cancel") == km.keys_for("positions.close") == ("c",)
+    assert km.problems == []

@@ -357,3 +357,18 @@ def test_deployment_settings_validate_and_default_to_documented_hosts():
         DriftDeployment(**{**d.model_dump(), "silence_s": 4.0})
     with pytest.raises(ValueError, match="unknown Drift-v2 deployment"):
         default_deployment("mango")
+
+
+async def test_cancelling_a_busy_feed_stops_it_promptly(servers):
+    ws, http = servers
+    ws.push_interval = 0  # messages arrive back to back, so a cancellation lands mid-receive
+    venue = DriftVenue(local(ws, http, slot_poll_s=0))
+    await venue.connect()
+    for n in range(30):
+        task = asyncio.create_task(venue.run(Bus()))
+        start = venue.health.books
+        await until(lambda: venue.health.books >= start + 3 + n % 4, what="a busy feed")
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=3)
+        assert done, f"the feed ignored its cancellation (round {n})"
+    await venue.close()

@@ -21,6 +21,16 @@ def paused_session(seed: int = SEED) -> Session:
     return simulated_session(seed=seed, clock=ManualClock(START_NS), paused=True)
 
 
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch):
+    """A fresh user config and data directory: a developer's own theme, keymap
+    or layout choices must not change what these tests see."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path
+
+
 @pytest.fixture
 def session() -> Session:
     return paused_session()

@@ -81,9 +81,11 @@ def test_run_rejects_bad_flags_with_a_fix(flags, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_run_flags_default_to_a_lively_sim_at_20_fps():
-    args = run_args()
-    assert (args.seed, args.rate, args.fps) == (7, 200.0, 20.0)
+def test_run_flags_default_to_a_lively_sim_at_20_fps(tmp_path, monkeypatch):
+    # Flags left out fall back to the config, whose defaults are these.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    settings = run_command.settings_from(run_args())
+    assert (settings.sim.seed, settings.sim.rate, settings.ui.fps) == (7, 200.0, 20.0)
 
 
 def test_log_file_goes_to_the_configured_directory(tmp_path, monkeypatch, root_logger):

@@ -47,7 +47,9 @@ def collect_problems(config: str | None) -> list:
     problems.extend(keymap.problems)
     themes, theme_problems = load_themes()
     problems.extend(theme_problems)
-    if ui is not None and ui.theme not in themes:
+    from textual.theme import BUILTIN_THEMES  # Textual's own themes work too
+
+    if ui is not None and ui.theme not in themes and ui.theme not in BUILTIN_THEMES:
         problems.append(Problem("config", "ui.theme", f"no theme named {ui.theme!r}", did_you_mean(ui.theme, themes)))
     files = layout_files()
     for name, path in files.items():

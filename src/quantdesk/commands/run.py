@@ -1,35 +1,55 @@
-"""``quantdesk run``: open the terminal (on the embedded simulated venues)."""
+"""``quantdesk run``: open the terminal on the configured venues, the embedded
+simulated ones (the default), or a Redis feed (``--source redis://...``)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 MAX_RATE = 1_000_000.0
 MAX_FPS = 120.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated venues (same seed, same market)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of the simulated venues (same seed, same market; default 7)"
+    )
     parser.add_argument(
         "--rate",
         type=float,
-        default=200.0,
-        help="simulated events per second across all venues (200 is lively, 50000 is a stress feed)",
+        default=None,
+        help="simulated events per second across all venues (default 200; 50000 is a stress feed)",
     )
-    parser.add_argument("--fps", type=float, default=20.0, help="screen refreshes per second (default 20)")
+    parser.add_argument("--fps", type=float, default=None, help="screen refreshes per second (default 20)")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see `quantdesk config path`)")
+    from quantdesk.sources import SOURCES_HELP
+
+    parser.add_argument("--source", default="auto", help=SOURCES_HELP)
+    parser.add_argument("--layout", metavar="NAME", help="layout to open: overview, scalper, carry or a saved one")
+    parser.add_argument(
+        "--script", metavar="FILE", help="command-line commands to run once the venues are up, one per line"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    if not 0 <= args.rate <= MAX_RATE:
+    if args.rate is not None and not 0 <= args.rate <= MAX_RATE:
         print(f"quantdesk: --rate must be between 0 and {MAX_RATE:,.0f} events per second.", file=sys.stderr)
         return 2
-    if not 0 < args.fps <= MAX_FPS:
+    if args.fps is not None and not 0 < args.fps <= MAX_FPS:
         print(f"quantdesk: --fps must be above 0 and at most {MAX_FPS:.0f}.", file=sys.stderr)
         return 2
 
-    from quantdesk.session import simulated_session
+    settings = _settings_or_none(args)
+    if settings is None:
+        return 2
+    script = _read_script(args.script)
+    if script is False:
+        return 2
+
+    from quantdesk.problems import ProblemsError
+    from quantdesk.sources import SourceError, build_session
     from quantdesk.ui.app import QuantDeskApp
     from quantdesk.ui.logfile import setup_file_logging
 
@@ -41,7 +61,95 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         logging.getLogger().addHandler(logging.NullHandler())  # never print tracebacks over the screen
-    session = simulated_session(seed=args.seed, rate=args.rate)
-    app = QuantDeskApp(session, fps=args.fps, log_path=log_path)
-    app.run()
+    try:
+        session = build_session(settings, source=args.source)
+    except SourceError as exc:
+        print(f"quantdesk: {exc}", file=sys.stderr)
+        return 2
+    trading = _paper_trading(session, settings)
+    if trading is None:
+        return 2
+    app = QuantDeskApp(session, fps=settings.ui.fps, log_path=log_path, router=trading.router, dead_man=trading.dead_man)
+    try:
+        app.configure_console(settings, script=script or None)
+    except ProblemsError as exc:  # the layout named by --layout / [ui] layout
+        trading.close()
+        print(f"quantdesk: {exc.render()}", file=sys.stderr)
+        return 2
+    try:
+        app.run()
+    finally:
+        trading.close()
     return app.return_code or 0
+
+
+def _paper_trading(session, settings=None):
+    """Journal, risk engine and paper router for the simulated venues, from the
+    config; None (with the reason on stderr) when they cannot be set up."""
+    from quantdesk.journal import JournalError
+    from quantdesk.paper_trading import paper_trading_from_settings
+    from quantdesk.problems import ProblemsError
+
+    try:
+        return paper_trading_from_settings(session, settings)
+    except ProblemsError as exc:
+        print(f"quantdesk: {exc.render()}", file=sys.stderr)
+    except JournalError as exc:
+        print(f"quantdesk: {exc} Set [journal] path in the config to a writable file.", file=sys.stderr)
+    return None
+
+
+def settings_from(args: argparse.Namespace):
+    """The configuration with this command's flags on top (raises ``ProblemsError``)."""
+    from quantdesk.config import load_config
+
+    flags = {"sim.seed": args.seed, "sim.rate": args.rate, "ui.fps": args.fps, "ui.layout": args.layout}
+    return load_config(args.config, flags=flags)
+
+
+def _settings_or_none(args: argparse.Namespace):
+    from quantdesk.problems import ProblemsError
+
+    try:
+        settings = settings_from(args)
+    except ProblemsError as exc:
+        print(f"quantdesk: {exc.render()}", file=sys.stderr)
+        print("Fix these (check with `quantdesk config validate`) and start again.", file=sys.stderr)
+        return None
+    from quantdesk.layouts import layout_names
+
+    names = layout_names()
+    if settings.ui.layout not in names:
+        from quantdesk.problems import did_you_mean
+
+        print(
+            f"quantdesk: no layout named {settings.ui.layout!r}; {did_you_mean(settings.ui.layout, names)}",
+            file=sys.stderr,
+        )
+        return None
+    return settings
+
+
+def _read_script(path: str | None) -> tuple[str, str] | None | bool:
+    """(file name, text) of the startup script, None without one, False (reason
+    on stderr) when it cannot be read or a line does not parse. Markets are
+    checked again once the venues are up."""
+    if path is None:
+        return None
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        print(f"quantdesk: cannot read the startup script {path}: {reason}", file=sys.stderr)
+        return False
+    from quantdesk.cmdline import CommandContext, ScriptError, parse_script
+    from quantdesk.layouts import layout_names
+    from quantdesk.themes import theme_names
+
+    try:
+        parse_script(text, CommandContext(layouts=layout_names(), themes=theme_names()), source=path)
+    except ScriptError as exc:
+        print(f"quantdesk: {exc}", file=sys.stderr)
+        print("The startup script stopped at that line; fix it and start again.", file=sys.stderr)
+        return False
+    return (path, text)

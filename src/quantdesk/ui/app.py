@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 
 from quantdesk import actions
 from quantdesk.keymap import display_key, normalize_key
+from quantdesk.ui.console import ConsoleApp
 from quantdesk.ui.panes.base import Pane, pane_class
 from quantdesk.ui.panes.depth import DepthPane
 from quantdesk.ui.statusbar import StatusBar
@@ -67,6 +68,8 @@ HINTS = (
     ("panes", ("focus.depth", "focus.positions")),
     ("market", ("market.prev", "market.next")),
     ("venue", ("venue.prev", "venue.next")),
+    ("command", ("app.command_line",)),
+    ("help", ("app.help",)),
     ("quit", ("app.quit",)),
 )
 
@@ -88,7 +91,7 @@ def catalogue_bindings(ids: Iterable[str]) -> list[Binding]:
     return out
 
 
-class QuantDeskApp(TradingActions, App[int]):
+class QuantDeskApp(TradingActions, ConsoleApp):
     # In code rather than a .tcss file so an installed wheel needs no package data.
     CSS = """
     Screen {

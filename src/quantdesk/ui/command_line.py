@@ -133,7 +133,7 @@ class CommandLine(Vertical):
             self._show_hint()
             return
         tokens = tokenize(text)
-        typing = bool(tokens) and tokens[-1].end == len(text) and tokens[-1].text != "@"
+        typing = bool(tokens) and tokens[-1].end == len(text)
         start = tokens[-1].start if typing else len(text)
         if len(options) == 1:
             new = text[:start] + options[0] + " "

@@ -86,8 +86,10 @@ class ConsoleApp(App[int]):
         self.history_size = 500
         self.prefs_path: Path | None = None
         self.theme_names: list[str] = []
-        self._console_ready = False
         self.script_error: ScriptError | None = None
+        # Only a configured console (``quantdesk run``) reads and writes the
+        # user's history and remembered theme; a bare App touches no files.
+        self.configured = False
         themes, self.theme_problems = load_themes()
         for t in themes.values():
             self.register_theme(t)
@@ -108,6 +110,7 @@ class ConsoleApp(App[int]):
     ) -> None:
         """Apply the configuration before ``run()``. Raises ``ProblemsError``
         for a layout that does not exist or does not load."""
+        self.configured = True
         self.prefs_path = prefs_path
         self.history_path = history_path
         if settings is not None:
@@ -135,14 +138,15 @@ class ConsoleApp(App[int]):
         self.set_keymap(self.keymap_model.textual_keymap())
         for p in [*self.keymap_model.problems, *self.theme_problems]:
             self.notify(str(p), title="Keymap / theme", severity="warning", timeout=10)
-        await self.mount(CommandLine(CommandHistory(self.history_path, self.history_size)))
+        history = CommandHistory(self.history_path, self.history_size, persist=self.configured)
+        await self.mount(CommandLine(history))
         if self.layout_model is not None:
             try:
                 await self._show_layout(self.layout_model)
             except ProblemsError as e:
                 self.notify(e.render(), title="Layout", severity="error", timeout=15)
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self._console_ready = True
+        if self.configured:
+            self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.script is not None:
             self.run_worker(self._run_script_when_ready(), name="script", group="script", exit_on_error=False)
 
@@ -159,7 +163,8 @@ class ConsoleApp(App[int]):
             markets=list(symbols),
             venues=list(cache.venues()),
             layouts=layout_names(),
-            themes=list(self.theme_names),
+            # QuantDesk's themes first, then Textual's own (they work too).
+            themes=list(dict.fromkeys([*self.theme_names, *self.available_themes])),
             order_ids=list(getattr(cache, "orders", {}) or {}),
         )
 
@@ -174,7 +179,15 @@ class ConsoleApp(App[int]):
             if binding.id == binding_id:
                 await self.run_action(binding.action)
                 return
-        self.notify(f"{actions.BY_ID[binding_id].palette_name} is not available here.", severity="warning")
+        scope = actions.BY_ID[binding_id].scope
+        pane = self._pane_of_type(scope) if scope != "app" else None
+        if pane is not None:  # a pane's own action: act in that pane
+            for _key, binding in pane._bindings:
+                if binding.id == binding_id:
+                    pane.focus()
+                    await self.run_action(binding.action, pane)
+                    return
+        self.notify(f"{actions.BY_ID[binding_id].palette_name} is not available in this layout.", severity="warning")
 
     @property
     def command_line(self) -> CommandLine:

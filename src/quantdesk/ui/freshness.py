@@ -14,6 +14,8 @@ def venue_state(cache: MarketCache, venue: str, now_ns: int) -> tuple[str, float
     status = cache.status.get(venue)
     state = status.state if status is not None else "connecting"
     age = cache.data_age_s(venue, now_ns)
+    if age is None and status is not None and status.last_message_ts:
+        age = status.age_s(now_ns)  # a source with no market data of its own (a Redis feed)
     if state == "connected" and age is not None and age > STALE_AFTER_S:
         state = "stale"
     return state, age

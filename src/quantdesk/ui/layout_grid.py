@@ -83,10 +83,11 @@ class LayoutGrid(Grid):
         self.session = session
         self.styles.grid_size_columns = layout.columns
         self.styles.grid_size_rows = layout.rows
-        if layout.column_widths:
-            self.styles.grid_columns = " ".join(f"{w}fr" for w in layout.column_widths)
-        if layout.row_heights:
-            self.styles.grid_rows = " ".join(f"{h}fr" for h in layout.row_heights)
+        # Always set: the layout file alone decides the proportions.
+        widths = layout.column_widths or [1] * layout.columns
+        heights = layout.row_heights or [1] * layout.rows
+        self.styles.grid_columns = " ".join(f"{w}fr" for w in widths)
+        self.styles.grid_rows = " ".join(f"{h}fr" for h in heights)
 
     def compose(self):
         layout = self.layout_model

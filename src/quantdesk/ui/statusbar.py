@@ -66,7 +66,8 @@ class StatusBar(Widget):
 
     def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
         """(venue, state, data age in seconds) for every venue of the session."""
-        venues = list(getattr(self.session, "venues", {})) or self.cache.venues()
+        # the session's own venues first, then any a feed relays (``--source redis://``)
+        venues = list(dict.fromkeys([*getattr(self.session, "venues", {}), *self.cache.venues()]))
         return [(v, *venue_state(self.cache, v, now_ns)) for v in venues]
 
     def _update_rate(self, now_ns: int) -> None:
@@ -96,7 +97,10 @@ class StatusBar(Widget):
         if key == self._key:
             return False
         self._key = key
-        self._text = self._build(now_ns, states, errors)
+        text = self._build(now_ns, states, errors)
+        if text == self._text:
+            return False
+        self._text = text
         self.refresh()
         return True
 

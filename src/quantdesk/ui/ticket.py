@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Input, Static
 
 from quantdesk.model import Market, OrderType, Side
 from quantdesk.order_ticket import (
@@ -33,6 +33,7 @@ from quantdesk.order_ticket import (
     build_plan,
     needs_price,
     needs_trigger,
+    plain,
     preview,
     step_price,
 )
@@ -78,11 +79,35 @@ class Choice(Widget, can_focus=True):
         self.post_message(self.Changed(self))
 
 
-class Flag(Checkbox):
-    """A checkbox toggled with space only, so enter still sends the ticket."""
+class Flag(Widget, can_focus=True):
+    """An on/off field, toggled with space (enter still sends the ticket).
+    Drawn as ``[x] label`` so its state reads without colour."""
 
-    BINDINGS: ClassVar = [Binding("space", "toggle_button", "toggle", show=False, id="ticket.toggle")]
-    inherit_bindings = False
+    DEFAULT_CSS = """
+    Flag { height: 1; width: auto; padding: 0 1; }
+    Flag:focus { background: $accent 30%; text-style: bold; }
+    """
+    BINDINGS: ClassVar = [Binding("space", "toggle", "toggle", show=False, id="ticket.toggle")]
+    value: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        def __init__(self, flag: Flag) -> None:
+            super().__init__()
+            self.flag = flag
+
+    def __init__(self, label: str, value: bool = False, **kw) -> None:
+        super().__init__(**kw)
+        self.label = label
+        self.set_reactive(Flag.value, value)
+
+    def render(self) -> Text:
+        return Text(f"[{'x' if self.value else ' '}] {self.label}")
+
+    def action_toggle(self) -> None:
+        self.value = not self.value
+
+    def watch_value(self) -> None:
+        self.post_message(self.Changed(self))
 
 
 class TicketScreen(ModalScreen[TicketPlan | None]):
@@ -98,13 +123,11 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
     TicketScreen.-sell > #ticket { border: thick $error; }
     TicketScreen .row { height: 1; margin: 0 0 0 0; }
     TicketScreen .label { width: 12; color: $text-muted; }
-    TicketScreen .hint { color: $text-muted; padding-left: 1; }
+    TicketScreen .hint { width: auto; color: $text-muted; padding: 0 1; }
     TicketScreen Input { width: 18; height: 1; border: none; padding: 0 1; background: $boost; }
     TicketScreen Input:focus { background: $accent 30%; }
     TicketScreen Input.-narrow { width: 8; }
     TicketScreen Input.-invalid { background: $error 30%; }
-    TicketScreen Checkbox { height: 1; border: none; padding: 0 1; background: transparent; }
-    TicketScreen Checkbox:focus { background: $accent 30%; }
     TicketScreen #ticket-title { text-style: bold; height: 1; }
     TicketScreen #touch { height: 1; color: $text-muted; }
     TicketScreen #preview { height: auto; margin-top: 1; }
@@ -157,7 +180,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
             with Horizontal(classes="row"):
                 yield Static("Size", classes="label", id="size-label")
                 yield Input(self.initial_size, placeholder=f"{m.base}", id="size", compact=True)
-                yield Flag("size in USD", id="quote", compact=True)
+                yield Flag("size in USD", id="quote")
             with Horizontal(classes="row", id="price-row"):
                 yield Static("Limit price", classes="label")
                 yield Input(placeholder="↑/↓ from touch", id="price", compact=True)
@@ -168,9 +191,9 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
                 yield Static("fires on the oracle price", classes="hint")
             with Horizontal(classes="row"):
                 yield Static("Flags", classes="label")
-                yield Flag("post-only", id="post_only", compact=True)
-                yield Flag("reduce-only", id="reduce_only", compact=True)
-                yield Flag("IOC", id="ioc", compact=True)
+                yield Flag("post-only", id="post_only")
+                yield Flag("reduce-only", id="reduce_only")
+                yield Flag("IOC", id="ioc")
             with Horizontal(classes="row", id="scale-row"):
                 yield Static("Scale", classes="label")
                 yield Input(placeholder="N", id="scale_count", classes="-narrow", compact=True)
@@ -249,12 +272,9 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
 
     # -- live preview ----------------------------------------------------------
     @on(Input.Changed)
-    @on(Checkbox.Changed)
+    @on(Flag.Changed)
     def _on_field_changed(self, event: Message) -> None:
-        if getattr(event, "input", None) is not None and event.input.id == "size":  # type: ignore[attr-defined]
-            self._update_title()
-        if getattr(event, "checkbox", None) is not None and event.checkbox.id == "quote":  # type: ignore[attr-defined]
-            self._update_title()
+        self._update_title()
         self.refresh_preview()
 
     @on(Choice.Changed)
@@ -288,7 +308,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
         if self.error is not None:
             self.last_preview = None
             prev.update(Text("Preview: fill in the fields above", "dim"))
-            if self._shown_error or self._field_has_text(self.error.field):
+            if self._shown_error or not self.error.message.startswith("enter "):
                 self._mark_invalid(self.error.field)
                 err.update(f"✗ {self.error.message}")
             else:
@@ -298,12 +318,6 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
         assert self.plan is not None
         self.last_preview = preview(self.plan, self.market, book, self._oracle(), self.account)  # type: ignore[arg-type]
         prev.update(self._preview_text(self.last_preview))
-
-    def _field_has_text(self, field: str) -> bool:
-        try:
-            return bool(self.query_one(f"#{field}", Input).value.strip())
-        except Exception:
-            return False
 
     def _mark_invalid(self, field: str) -> None:
         try:
@@ -341,7 +355,12 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
         t.append("  notional ", "dim")
         t.append(f"${fmt.fixed(p.notional, m.price_decimals, 2)}")
         t.append("\nFee ", "dim")
-        t.append(f"${fmt.fixed(p.fee, m.price_decimals, 2)}" if p.fee is not None else "—")
+        if p.fee is None:
+            t.append("—")
+        elif p.fee < 0:
+            t.append(f"-${fmt.fixed(-p.fee, m.price_decimals, 2)} rebate", "green")
+        else:
+            t.append(f"${fmt.fixed(p.fee, m.price_decimals, 2)}")
         if p.position_after is not None:
             t.append("  position after ", "dim")
             if p.position_after == 0:
@@ -380,7 +399,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
             touch = self._oracle() or None
         new = step_price(self.market, focused.value, ticks, touch)
         if new is not None:
-            focused.value = str(self.market.price(new).normalize())
+            focused.value = plain(self.market.price(new))
             focused.cursor_position = len(focused.value)
 
     def action_confirm(self) -> None:

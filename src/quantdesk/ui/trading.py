@@ -101,8 +101,12 @@ class TradingActions:
 
     # -- the ticket ------------------------------------------------------------
     def action_order_ticket(self, side: Side) -> None:
+        from textual.screen import ModalScreen
+
         from quantdesk.ui.ticket import TicketScreen
 
+        if isinstance(self.screen, ModalScreen):  # type: ignore[attr-defined]
+            return  # one dialog at a time: answer or close the open one first
         market = self.trading_target()
         if market is None:
             self.notify("No market to trade yet: wait for the venues to list their markets.", severity="warning")  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -22,12 +23,14 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from quantdesk.ui import format as fmt
+from quantdesk.ui.freshness import NOT_LIVE, venue_state
+
 if TYPE_CHECKING:
     from quantdesk.cache import MarketCache
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PANES = ("depth", "funding", "spreads", "positions")
 PANE_TYPES: dict[str, type[Pane]] = {}
 
 
@@ -52,10 +55,16 @@ def pane_class(type_name: str) -> type[Pane]:
     try:
         return PANE_TYPES[type_name]
     except KeyError:
-        for name in BUILTIN_PANES:
-            importlib.import_module(f"{__package__}.{name}")
-        known = ", ".join(sorted(PANE_TYPES))
+        known = ", ".join(sorted(known_pane_types()))
         raise UnknownPane(f"unknown pane type {type_name!r}; choose one of: {known}") from None
+
+
+def known_pane_types() -> list[str]:
+    """Every pane type this build ships (imports each module of the package)."""
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{__package__}.{info.name}")
+    return sorted(PANE_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +299,25 @@ class Pane(Widget, can_focus=True):
             if venue is None or v == venue:
                 order[sym] = min(order.get(sym, (m.index, sym)), (m.index, sym))
         return sorted(order, key=order.__getitem__)
+
+    def health_key(self, now_ns: int) -> tuple:
+        """Each venue's liveness, with its age while it is not live (for ``state_key``)."""
+        out = []
+        for venue in self.cache.venues():
+            state, age = venue_state(self.cache, venue, now_ns)
+            out.append((venue, state, int(age) if state in NOT_LIVE and age is not None else None))
+        return tuple(out)
+
+    def health_lines(self, now_ns: int) -> list[Text]:
+        """One warning line per venue whose data is not live, saying how old it is."""
+        lines = []
+        for venue, state, age in self.health_key(now_ns):
+            if state in NOT_LIVE:
+                since = f" for {fmt.age(float(age))}" if age is not None else ""
+                lines.append(
+                    Text(f"{venue} is {state}{since}: its figures may be out of date.", self.style("pane--warn"))
+                )
+        return lines
 
     # -- drawing aids ------------------------------------------------------
     def style(self, component: str) -> Style:

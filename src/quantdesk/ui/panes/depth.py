@@ -1,9 +1,10 @@
 """Depth ladder: asks above, bids below, for one market on one venue.
 
 Each level shows price, size, cumulative size, cumulative notional and a bar of
-the level's size (where the large resting orders are). Levels whose size changed since the previous frame flash and
-fade out within half a second; the comparison is frame to frame, so a burst of
-deltas to one level between two frames is one flash.
+the level's size (where the large resting orders are). Levels whose size
+changed since the previous frame flash and fade out within half a second; the
+comparison is frame to frame, so a burst of deltas to one level between two
+frames is one flash.
 """
 
 from __future__ import annotations
@@ -236,12 +237,11 @@ class DepthPane(Pane):
         if changed is not None and not stale:
             age = now_ns - changed
             flash = s("pane--flash") if age < FLASH_NS else s("pane--flash-fade") if age < FADE_NS else None
-        size_style = flash
         notional = lv.cumulative * lv.price // 10**market.size_decimals
         return table.row(
             [
                 (fmt.price(lv.price, market, decimals=self._dec), side_style),
-                (fmt.size(lv.size, market), size_style),
+                (fmt.size(lv.size, market), flash),
                 (fmt.size(lv.cumulative, market), s("pane--dim")),
                 (fmt.compact(notional, market.price_decimals), s("pane--dim")),
                 (fmt.bar(lv.size / self._scale if self._scale else 0.0, bar_w), s(f"pane--{side}-bar")),

@@ -73,6 +73,7 @@ class FundingPane(Pane):
             rev["mark"],
             len(self.cache.markets),
             now_ns // 1_000_000_000,
+            self.health_key(now_ns),
         )
 
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
@@ -81,7 +82,7 @@ class FundingPane(Pane):
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
         table = Table(COLUMNS)
-        lines = [table.header(s("pane--header"))]
+        lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
         symbols = self.ordered_symbols()
         for symbol in symbols:
             venues = sorted(v for v, sym in cache.markets if sym == symbol)

@@ -16,18 +16,26 @@ from quantdesk.ui.panes.base import Column, Pane, Table, register_pane
 from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS, RowCursor
 
 COLUMNS = [
-    Column("Order", 14, "left"),
+    Column("Order", 15, "left"),
     Column("Market", 8, "left"),
     Column("Venue", 9, "left"),
     Column("Side", 4, "left"),
-    Column("Type", 11, "left"),
-    Column("Size", 9),
-    Column("Filled", 9),
-    Column("Price", 10),
-    Column("Trigger", 10),
-    Column("Flags", 9, "left"),
+    Column("Type", 8, "left"),
+    Column("Size", 8),
+    Column("Filled", 7),
+    Column("Price", 9),
+    Column("Trigger", 9),
     Column("Status", 9, "left"),
+    Column("Flags", 6, "left"),
 ]
+TYPE_SHORT = {
+    "market": "MKT",
+    "limit": "LIMIT",
+    "stop_market": "STOP",
+    "stop_limit": "STOP LMT",
+    "take_profit_market": "TP",
+    "take_profit_limit": "TP LMT",
+}
 
 
 def pane_binding(binding_id: str, action: str) -> Binding:
@@ -36,7 +44,7 @@ def pane_binding(binding_id: str, action: str) -> Binding:
 
 
 def flags(o: Order) -> str:
-    return " ".join(f for f, on in (("POST", o.post_only), ("RO", o.reduce_only), ("IOC", o.ioc and o.type == "limit")) if on)
+    return " ".join(f for f, on in (("PO", o.post_only), ("RO", o.reduce_only), ("IOC", o.ioc and o.type == "limit")) if on)
 
 
 @register_pane
@@ -117,13 +125,13 @@ class OrdersPane(Pane):
             (o.market, s("pane--title")),
             (o.venue, s("pane--dim")),
             ("BUY" if buy else "SELL", s("pane--bid") if buy else s("pane--ask")),
-            (o.type.replace("_", "-"), None),
+            (TYPE_SHORT.get(o.type, o.type), None),
             (size(o.size), None),
             (size(o.filled), s("pane--dim") if not o.filled else None),
             (price(o.price), None),
             (price(o.trigger_price), None),
-            (flags(o), s("pane--dim")),
             (o.status, s("pane--warn") if o.status == "triggered" else None),
+            (flags(o), s("pane--dim")),
         ]
 
     # -- keys ----------------------------------------------------------------

@@ -88,7 +88,7 @@ class PositionsPane(Pane):
         if close is None:
             return
         detail = "\n".join(
-            f"{'LONG' if p.base > 0 else 'SHORT'} {self._size(p)} {p.market} on {p.venue} "
+            f"{'LONG' if p.base > 0 else 'SHORT'} {self.size_text(p)} {p.market} on {p.venue} "
             "with a reduce-only market order"
             for p in positions
         )
@@ -100,7 +100,7 @@ class PositionsPane(Pane):
 
         self.app.push_screen(ConfirmScreen(title, detail, yes="close"), answered)
 
-    def _size(self, p: Position) -> str:
+    def size_text(self, p: Position) -> str:
         market = self.cache.markets.get((p.venue, p.market))
         return fmt.size(abs(p.base), market) if market else fmt.fixed(abs(p.base), 9, 4)
 

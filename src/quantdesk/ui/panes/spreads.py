@@ -59,7 +59,7 @@ class SpreadsPane(Pane):
 
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev
-        return (rev["book"], rev["oracle"], len(self.cache.markets))
+        return (rev["book"], rev["oracle"], len(self.cache.markets), self.health_key(now_ns))
 
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         cache = self.cache
@@ -67,7 +67,7 @@ class SpreadsPane(Pane):
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
         table = Table(COLUMNS)
-        lines = [table.header(s("pane--header"))]
+        lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
         for symbol in self.ordered_symbols():
             ms = market_spread(cache, symbol)
             if not ms.quotes:

@@ -232,7 +232,10 @@ class DlobFeed:
         deadline = loop.time() + silence
         while True:
             try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=max(0.0, deadline - loop.time()))
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that lands as a message arrives, and the feed never stops.
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    raw = await ws.recv()
             except TimeoutError:
                 self.health.silences += 1
                 self._set_state("stale", f"no data for {silence:g}s")
@@ -271,10 +274,16 @@ class DlobFeed:
                 ) as ws:
                     self._ws = ws
                     await self._subscribe(ws)
-                    await self.snapshot_all()
                     self._set_state("connected")
                     attempt = 0
-                    await self._read(ws)
+                    # The REST snapshot runs beside the reader: a slow or rate-limited
+                    # /l2 must not hold back the pushes (which are full snapshots too).
+                    snapshot = asyncio.create_task(self.snapshot_all())
+                    try:
+                        await self._read(ws)
+                    finally:
+                        snapshot.cancel()
+                        await asyncio.gather(snapshot, return_exceptions=True)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 why = f"DLOB server refused the connection (HTTP {status})"

@@ -1,0 +1,221 @@
+"""``quantdesk order VENUE MARKET buy|sell SIZE [--limit PRICE | --market] ...``: one live order.
+
+The order takes the same path as in the terminal: it is journaled, checked
+by the risk engine (the ``[risk]`` limits of the config), built into a
+transaction whose decoded preview is printed, confirmed by the trader (or
+``--yes``), signed by the venue's configured signer and sent. ``--dry-run``
+signs but does not send, and prints the signed transaction decoded.
+
+``--stop PRICE`` makes a stop order and ``--take-profit PRICE`` a
+take-profit order triggered at that price (at market, or at ``--limit``
+once triggered), as STOP and TP do on the terminal's command line.
+
+Exit status: 0 sent (or signed, in a dry run), 1 refused or failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from typing import Any
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("venue", metavar="VENUE", help="a live venue: drift or velocity")
+    parser.add_argument("market", metavar="MARKET", help="market symbol, e.g. SOL-PERP")
+    parser.add_argument("side", choices=("buy", "sell"), help="buy or sell")
+    parser.add_argument("size", metavar="SIZE", help="size in the base asset, e.g. 0.5")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--limit", metavar="PRICE", help="limit price (default: a market order)")
+    kind.add_argument("--market", dest="market_order", action="store_true", help="a market order (the default)")
+    parser.add_argument("--stop", metavar="PRICE", help="make it a stop order triggered at PRICE")
+    parser.add_argument("--take-profit", metavar="PRICE", help="make it a take-profit order triggered at PRICE")
+    parser.add_argument("--post-only", action="store_true", help="limit orders: only rest, never take")
+    parser.add_argument("--reduce-only", action="store_true", help="only reduce the position")
+    parser.add_argument("--ioc", action="store_true", help="limit orders: immediate or cancel")
+    parser.add_argument("--dry-run", action="store_true", help="build and sign, print the signed transaction, do not send")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see `quantdesk config path`)")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation after the preview")
+
+
+class Refused(Exception):
+    """The order cannot go ahead; the message is one sentence for the trader."""
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_order(args))
+    except Refused as exc:
+        print(f"quantdesk order: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("quantdesk order: interrupted; nothing more was sent.", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from quantdesk.config import load_config
+    from quantdesk.problems import ProblemsError
+
+    try:
+        return load_config(args.config)
+    except ProblemsError as exc:
+        raise Refused(f"{exc.render()}\nFix these (check with `quantdesk config validate`) and try again.", EXIT_BAD_INPUT) from None
+
+
+def _deployment(settings: Any, name: str, dry_run: bool) -> Any:
+    from quantdesk.venues.drift.config import DEPLOYMENTS, default_deployment
+
+    if name not in DEPLOYMENTS:
+        raise Refused(
+            f"{name!r} is not a live venue; choose {' or '.join(DEPLOYMENTS)} "
+            "(simulated venues trade on paper inside `quantdesk run`).",
+            EXIT_BAD_INPUT,
+        )
+    deployment = getattr(settings.venues, name, None) or default_deployment(name)
+    return deployment.model_copy(update={"dry_run": True}) if dry_run else deployment
+
+
+def _intent(args: argparse.Namespace, market: Any) -> Any:
+    from quantdesk.order_ticket import TicketError, TicketInput, build_plan
+
+    if args.stop and args.take_profit:
+        raise Refused("an order is either a stop (--stop) or a take-profit (--take-profit), not both.", EXIT_BAD_INPUT)
+    trigger = args.stop or args.take_profit or ""
+    priced = args.limit is not None
+    if trigger:
+        base = "stop" if args.stop else "take_profit"
+        kind = f"{base}_{'limit' if priced else 'market'}"
+    else:
+        kind = "limit" if priced else "market"
+    ticket = TicketInput(
+        side=args.side, type=kind, size=args.size, price=args.limit or "", trigger_price=trigger,  # type: ignore[arg-type]
+        post_only=args.post_only, reduce_only=args.reduce_only, ioc=args.ioc,
+    )
+    try:
+        plan = build_plan(ticket, market)
+    except TicketError as exc:
+        raise Refused(f"{exc.message}.", EXIT_BAD_INPUT) from None
+    return plan.intents[0]
+
+
+async def _market_snapshot(venue: Any, cache: Any, symbol: str) -> str:
+    """The DLOB server's book and oracle for ``symbol`` into ``cache``; a note if unavailable."""
+    from quantdesk.model import OraclePrice, topic_for
+    from quantdesk.venues.base import VenueError
+    from quantdesk.venues.drift import wire
+
+    try:
+        raw = await venue.feed.dlob.get("/l2", {"marketName": symbol, "depth": venue.deployment.book_depth})
+        book = wire.decode_l2(raw)
+    except (VenueError, wire.WireError) as exc:
+        return f"no order book from the DLOB server ({exc}); the risk check uses the on-chain oracle price"
+    now = time.time_ns()
+    snap = wire.to_snapshot(book, venue.id, symbol, 1, now)
+    cache.on_event(topic_for(snap), snap)
+    oracle = wire.oracle_price(book)
+    if oracle:
+        ev = OraclePrice(venue.id, symbol, now, oracle)
+        cache.on_event(topic_for(ev), ev)
+    return ""
+
+
+def _confirm(preview: Any, args: argparse.Namespace) -> bool:
+    _say("\n".join(preview.lines()))
+    _say()
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to confirm the transaction on; review the preview and pass --yes to sign it.")
+    what = "Sign (dry run: it will not be sent)" if preview.dry_run else "Sign and send"
+    try:
+        answer = input(f"{what}? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _order(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    deployment = _deployment(settings, args.venue, args.dry_run)
+
+    from quantdesk.cache import MarketCache
+    from quantdesk.execution import OrderRouter
+    from quantdesk.journal import Journal, JournalError
+    from quantdesk.risk import RiskEngine
+    from quantdesk.venues.base import VenueError
+    from quantdesk.venues.drift.router_executor import DriftRouterExecutor
+    from quantdesk.venues.drift.venue import DriftVenue
+
+    venue = DriftVenue(deployment)
+    try:
+        reason = venue.trading_unavailable_reason()
+        if reason:
+            raise Refused(reason)
+        markets = {m.symbol: m for m in await venue.connect()}
+        market = markets.get(args.market)
+        if market is None:
+            raise Refused(f"{args.market} is not a market of {venue.id}; choose one of {', '.join(markets)}.", EXIT_BAD_INPUT)
+        intent = _intent(args, market)
+        cache = MarketCache()
+        cache.add_markets(list(markets.values()))
+        note = await _market_snapshot(venue, cache, market.symbol)
+        if note:
+            print(f"quantdesk order: {note}.", file=sys.stderr)
+        executor = DriftRouterExecutor(venue, cache, approve=lambda p: _confirm(p, args))
+        try:
+            await executor.refresh([market.symbol])
+        except VenueError as exc:
+            raise Refused(f"cannot load the {venue.id} account from the RPC: {exc}. Check venues.{venue.id}.rpc_urls.") from None
+        try:
+            journal = Journal.open(settings.journal.resolved_path)
+        except JournalError as exc:
+            raise Refused(f"{exc} Set [journal] path in the config to a writable file.") from None
+        try:
+            router = OrderRouter(cache, RiskEngine(settings.risk), journal, {venue.id: executor}, time.time_ns)
+            ack = await router.submit(intent)
+        finally:
+            journal.close()
+    except Refused:
+        raise
+    except VenueError as exc:
+        raise Refused(f"{exc}.".replace("..", ".")) from None
+    except Exception as exc:  # a bug must not print a traceback over the trader's terminal
+        log.exception("quantdesk order failed")
+        raise Refused(f"unexpected error ({type(exc).__name__}); nothing was sent if no signature was printed.") from None
+    finally:
+        await venue.close()
+
+    if not ack.decision.accepted:
+        d = ack.decision
+        raise Refused(f"rejected by the risk engine ({d.check}): {d.message}.")
+    if ack.error:
+        raise Refused(ack.error.rstrip(".") + ".")
+    order = ack.order
+    assert order is not None
+    if executor.last_signed is not None and deployment.dry_run:
+        from quantdesk.venues.drift.preview import render
+
+        _say("\n".join(render(executor.last_signed, f"Signed transaction (dry run, NOT sent) on {venue.id}")))
+        _say()
+        _say(f"Dry run: order {order.order_id} was signed and not sent.")
+        return 0
+    sig = executor.signatures.get(order.order_id, "")
+    _say(f"Sent: order {order.order_id} ({order.side} {market.size(order.size)} {market.symbol}), signature {sig}.")
+    return 0

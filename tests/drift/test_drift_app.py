@@ -1,0 +1,164 @@
+"""The terminal on a live Drift venue: the Textual app on a Session whose
+DriftVenue reads the local DLOB WebSocket + HTTP servers (fixture data). The
+depth pane shows the fixture's SOL-PERP book, the funding pane Drift's
+funding from the data API, the health pane the feed's counters; when the
+DLOB server drops the connection (and refuses the next handshake with a 429)
+or goes silent, the status shows down / stale, then live again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import pytest
+
+from drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
+from quantdesk.session import Session
+from quantdesk.ui.app import QuantDeskApp
+from quantdesk.ui.panes.depth import DepthPane
+from quantdesk.ui.panes.funding import FundingPane
+from quantdesk.ui.panes.health import HealthPane
+from quantdesk.ui.statusbar import StatusBar
+from quantdesk.venues.drift.venue import DriftVenue
+from test_drift_market_data import local
+
+SOL = "SOL-PERP"
+SIZE = (200, 50)
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch):
+    """A fresh config dir: a developer's saved layouts or theme must not change the screen."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+async def servers():
+    books = BookSource()
+    ws = DlobWsServer(books)
+    await ws.start()
+    http = HttpServer(books)
+    http.start()
+    yield ws, http
+    http.stop()
+    await ws.stop()
+
+
+def text(widget) -> str:
+    return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
+
+
+async def until(app, pilot, cond, what: str, timeout: float = 8.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.frame()
+        await pilot.pause()
+        if cond():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def live_app(ws: DlobWsServer, http: HttpServer) -> tuple[QuantDeskApp, DriftVenue]:
+    venue = DriftVenue(local(ws, http))
+    app = QuantDeskApp(Session([venue], time.time_ns))
+    app.configure_console(layout="live")
+    return app, venue
+
+
+def price(raw: str) -> str:
+    return f"{Decimal(raw).scaleb(-6):,.4f}"
+
+
+def size(raw: str) -> str:
+    return f"{Decimal(raw).scaleb(-9):,.2f}"
+
+
+async def test_depth_funding_and_health_panes_show_drift_data(servers):
+    ws, http = servers
+    app, venue = live_app(ws, http)
+    fixture = load_fixture("dlob_l2_sol_perp.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.session_started.wait()
+        depth = app.query_one(DepthPane)
+        funding = app.query_one(FundingPane)
+        health = app.query_one(HealthPane)
+        cache = app.session.cache
+        await until(app, pilot, lambda: cache.book("drift", SOL) is not None and (("drift", SOL) in cache.funding),
+                    "the book and funding")
+        await until(app, pilot, lambda: price(fixture["bids"][0]["price"]) in text(depth), "the book on screen")
+
+        # the depth ladder: every fixture level, best bid and ask with their sizes
+        assert depth.venue == "drift" and depth.market == SOL
+        shown = text(depth)
+        for level in fixture["bids"][:5] + fixture["asks"][:5]:
+            assert price(level["price"]) in shown, level
+        best_bid_row = next(line for line in shown.splitlines() if price(fixture["bids"][0]["price"]) in line)
+        assert size(fixture["bids"][0]["size"]) in best_bid_row
+        best_ask_row = next(line for line in shown.splitlines() if price(fixture["asks"][0]["price"]) in line)
+        assert size(fixture["asks"][0]["size"]) in best_ask_row
+
+        # funding: the data API's newest record, fundingRate -0.001 USD/SOL/h over a 176 USD twap:
+        # -0.000568% per hour (-0.0006% at four places), -4.98% a year
+        row = next(line for line in text(funding).splitlines() if "drift" in line and "funding" in line)
+        assert row.split()[0] == SOL
+        assert "-0.0006%" in row and "-4.98%" in row
+
+        # health: the venue's column with live counters
+        await until(app, pilot, lambda: venue.health.rpc_slot is not None and "connected" in text(health),
+                    "health figures")
+        h = text(health)
+        assert "drift" in h.splitlines()[0]
+        lines = {line.split()[0]: line for line in h.splitlines() if line.strip()}
+        assert "connected" in lines["State"]
+        lag = lines["Slot"].split()[-1]
+        assert lines["Slot"].startswith("Slot lag") and lag.lstrip("-").isdigit()  # RPC slot minus DLOB slot, not "—"
+        assert lines["Errors"].split()[-1] == "0" and lines["Reconnects"].split()[-1] == "0"
+        assert lines["429s"].split()[-1] == "0" and lines["Malformed"].split()[-1] == "0"
+        assert "ms" in lines["RPC"]  # a latency was measured
+
+
+async def test_dropped_connection_shows_down_then_recovers(servers):
+    ws, http = servers
+    app, venue = live_app(ws, http)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.session_started.wait()
+        bar = app.query_one(StatusBar)
+        health = app.query_one(HealthPane)
+        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
+
+        ws.reject_429 = 1  # the first reconnect is refused with 429, Retry-After 1s
+        ws.retry_after = "1"
+        await ws.drop_all()
+        await until(app, pilot, lambda: "drift down" in bar.render().plain, "the status bar to show down")
+        assert "down" in next(line for line in text(health).splitlines() if line.startswith("State"))
+
+        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
+        await until(app, pilot, lambda: venue.health.books > 0 and venue.health.reconnects >= 2, "fresh books")
+        app.frame()
+        await pilot.pause()
+        lines = {line.split()[0]: line for line in text(health).splitlines() if line.strip()}
+        assert int(lines["429s"].split()[-1]) >= 1
+        assert int(lines["Reconnects"].split()[-1]) >= 2
+        assert int(lines["Errors"].split()[-1]) >= 1
+        assert "connected" in lines["State"]
+        # the book was resynced from a REST snapshot after the reconnect
+        assert venue.health.rest_snapshots >= 2
+
+
+async def test_silent_feed_shows_stale_then_recovers(servers):
+    ws, http = servers
+    app, venue = live_app(ws, http)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.session_started.wait()
+        bar = app.query_one(StatusBar)
+        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
+        ws.silent = True
+        await until(app, pilot, lambda: "drift stale" in bar.render().plain, "the status bar to show stale")
+        assert app.query_one(DepthPane).health_lines(app.session.clock())  # the pane warns its data may be old
+        ws.silent = False
+        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
+        assert venue.health.silences >= 1
