@@ -8,6 +8,9 @@
     SOL-PERP BUY 2 @ 150 STOP 149   stop-limit (STOP alone: stop-market; TP: take profit)
     BUY 2 @ 145                  the focused market
     CANCEL ALL [MARKET] | CANCEL <order id>
+    WATCH ADD SOL-PERP [LIST] | WATCH DEL SOL-PERP [LIST]   the team's shared watchlists
+    ALERT SOL-PERP ABOVE 150 [note] | ALERT SOL-PERP BELOW 140 | ALERT DEL <id>
+    NOTE <text>                  a note on the team's shared workspace
     LAYOUT <name> | LAYOUT SAVE <name> | THEME <name> | VENUE <venue>
     KILL | KILL OFF | HELP [topic] | QUIT
 
@@ -51,7 +54,8 @@ PANE_KEYWORD: dict[PaneName, str] = {}
 for _w, _p in PANE_WORDS.items():
     PANE_KEYWORD.setdefault(_p, _w)
 
-COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT")
+COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "NOTE")
+DEFAULT_WATCHLIST = "main"
 ORDER_FLAGS = ("@", "MKT", "STOP", "TP", "POST", "IOC", "REDUCE")
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -182,6 +186,55 @@ class Quit:
         return "QUIT"
 
 
+@dataclass(frozen=True, slots=True)
+class WatchAdd:
+    market: str
+    watchlist: str = DEFAULT_WATCHLIST
+
+    def to_text(self) -> str:
+        return f"WATCH ADD {self.market} {self.watchlist}"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchDel:
+    market: str
+    watchlist: str = DEFAULT_WATCHLIST
+
+    def to_text(self) -> str:
+        return f"WATCH DEL {self.market} {self.watchlist}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddAlert:
+    market: str
+    condition: Literal["above", "below"]
+    price: Decimal
+    note: str = ""
+
+    def to_text(self) -> str:
+        text = f"ALERT {self.market} {self.condition.upper()} {_fmt(self.price)}"
+        return f"{text} {self.note}" if self.note else text
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAlert:
+    alert_id: str
+
+    def to_text(self) -> str:
+        return f"ALERT DEL {self.alert_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    text: str
+
+    def to_text(self) -> str:
+        return f"NOTE {self.text}"
+
+
+# What the team's shared workspace carries out (the App's ``workspace_command``).
+WORKSPACE_COMMANDS = (WatchAdd, WatchDel, AddAlert, DeleteAlert, AddNote)
+
 Command = (
     SelectMarket
     | ShowPane
@@ -195,6 +248,11 @@ Command = (
     | Kill
     | Help
     | Quit
+    | WatchAdd
+    | WatchDel
+    | AddAlert
+    | DeleteAlert
+    | AddNote
 )
 
 
@@ -217,6 +275,8 @@ class CommandContext:
     layouts: Sequence[str] = ()
     themes: Sequence[str] = ()
     order_ids: Sequence[str] = ()  # only for completion; any id is accepted
+    alert_ids: Sequence[str] = ()  # only for completion; any id is accepted
+    watchlists: Sequence[str] = ()  # only for completion; a new name creates a list
 
     def base_of(self, market: str) -> str:
         return market.split("-", 1)[0].upper()
@@ -397,6 +457,15 @@ def _command(cur: _Cursor) -> Command:
     if word in ("QUIT", "EXIT"):
         cur.i += 1
         return Quit()
+    if word == "WATCH":
+        cur.i += 1
+        return _watch(cur)
+    if word == "ALERT":
+        cur.i += 1
+        return _alert(cur)
+    if word == "NOTE":
+        cur.i += 1
+        return AddNote(_rest(cur, "note text: NOTE followed by what to tell the team"))
     hint = did_you_mean(word, [*first_words, *(m.upper() for m in cur.ctx.markets)])
     if market is None and "-" in word:
         raise cur.fail(f"unknown market {tok.text!r}; {hint}")
@@ -515,6 +584,61 @@ def _cancel(cur: _Cursor) -> Command:
         raise cur.fail(f"{tok.text!r} is not an order id: expected ALL or an order id")
     cur.i += 1
     return CancelOrder(tok.text)
+
+
+def _rest(cur: _Cursor, what: str, required: bool = True) -> str:
+    """Everything after the current word, as typed (free text: notes)."""
+    cur.want([f"<{what.split(':')[0]}>"])
+    tok = cur.peek()
+    if tok is None:
+        if required:
+            raise cur.fail(f"missing {what}")
+        return ""
+    cur.i = len(cur.tokens)
+    return cur.text[tok.start :].strip()
+
+
+def _known_market(cur: _Cursor) -> str:
+    cur.want(cur.ctx.markets)
+    tok = cur.peek()
+    if tok is None:
+        raise cur.fail("missing market: expected a market such as SOL-PERP")
+    market = _market(tok.text, cur.ctx)
+    if market is None:
+        raise cur.fail(f"unknown market {tok.text!r}; {did_you_mean(tok.upper, cur.ctx.markets)}")
+    cur.i += 1
+    return market
+
+
+def _watch(cur: _Cursor) -> Command:
+    tok = cur.accept("ADD", "DEL")
+    if tok is None:
+        raise cur.fail("WATCH needs ADD or DEL, e.g. WATCH ADD SOL-PERP")
+    market = _known_market(cur)
+    cur.want(cur.ctx.watchlists)
+    name = DEFAULT_WATCHLIST
+    if cur.peek() is not None:
+        name = _new_name(cur, "watchlist name")
+    return (WatchAdd if tok.upper == "ADD" else WatchDel)(market, name)
+
+
+def _alert(cur: _Cursor) -> Command:
+    if cur.accept("DEL"):
+        cur.want(cur.ctx.alert_ids)
+        tok = cur.peek()
+        if tok is None:
+            raise cur.fail("missing alert id: ALERT DEL <id> (the workspace pane lists the ids)")
+        if not _NAME.match(tok.text):
+            raise cur.fail(f"{tok.text!r} is not an alert id: the workspace pane lists the ids")
+        cur.i += 1
+        return DeleteAlert(tok.text)
+    market = _known_market(cur)
+    tok = cur.accept("ABOVE", "BELOW")
+    if tok is None:
+        raise cur.fail(f"expected ABOVE or BELOW after {market}, e.g. ALERT {market} ABOVE 150")
+    price = _number(cur, "price")
+    note = _rest(cur, "note", required=False)
+    return AddAlert(market, "above" if tok.upper == "ABOVE" else "below", price, note)
 
 
 def _name(cur: _Cursor, what: str, names: Sequence[str]) -> str:

@@ -40,8 +40,8 @@ from quantdesk.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.resources import shipped_files, user_dir, user_files
 
 DEFAULT_LAYOUT = "overview"
-PANE_TYPES = ("depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health")
-PaneType = Literal["depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health"]
+PANE_TYPES = ("depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health", "workspace")
+PaneType = Literal["depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health", "workspace"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 MAX_CELLS = 12
 

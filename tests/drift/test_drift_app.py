@@ -162,3 +162,27 @@ async def test_silent_feed_shows_stale_then_recovers(servers):
         ws.silent = False
         await until(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
         assert venue.health.silences >= 1
+
+
+async def test_health_pane_shows_the_event_rate_of_simulated_venues():
+    from quantdesk.session import simulated_session
+    from quantdesk.venues.sim.clock import ManualClock
+
+    session = simulated_session(clock=ManualClock(1_795_000_000_000_000_000), paused=True)
+    app = QuantDeskApp(session, panes=("health",), columns=1)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await app.session_started.wait()
+        pane = app.query_one(HealthPane)
+        venues = session.venues
+        app.frame()  # the rate window starts here
+        t0, e0 = session.clock(), {v: venues[v].events for v in venues}
+        session.advance(400)  # 5 ms of simulated time per event: about two seconds
+        app.frame()
+        await pilot.pause()
+        elapsed = session.clock() - t0
+        rows = {line.split()[0]: line for line in text(pane).splitlines() if line.strip()}
+        assert "Events/s" in rows["Simulated"]
+        for v in ("sim-drift", "sim-jup"):
+            rate = (venues[v].events - e0[v]) * 1e9 / elapsed
+            assert rate > 0
+            assert rows[v].split()[1] == "connected" and rows[v].split()[-1] == f"{rate:,.0f}"

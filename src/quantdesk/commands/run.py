@@ -76,11 +76,27 @@ def main(args: argparse.Namespace) -> int:
         trading.close()
         print(f"quantdesk: {exc.render()}", file=sys.stderr)
         return 2
+    team = _team(settings, trading)
+    if team is None:
+        trading.close()
+        return 2
+    app.attach_team(*team)  # the shared workspace and journal sync start with the App, stop with it
     try:
         app.run()
     finally:
         trading.close()
     return app.return_code or 0
+
+
+def _team(settings, trading):
+    """(workspace, db syncer) the config asks for; None (reason on stderr) if unusable."""
+    from quantdesk.team_setup import TeamSetupError, team_from_settings
+
+    try:
+        return team_from_settings(settings, trading.journal)
+    except TeamSetupError as exc:
+        print(f"quantdesk: {exc}", file=sys.stderr)
+        return None
 
 
 def _paper_trading(session, settings=None):

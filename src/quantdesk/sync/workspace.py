@@ -56,6 +56,10 @@ class Alert(msgspec.Struct, frozen=True):
     note: str = ""
     user: str = ""
     created_ts: int = 0
+    # Set once by whichever terminal first sees the price cross; shared like the rest.
+    state: Literal["armed", "triggered"] = "armed"
+    triggered_ts: int = 0
+    triggered_price: Decimal | None = None
 
     def triggered(self, price: Decimal) -> bool:
         return price >= self.price if self.condition == "above" else price <= self.price
@@ -222,6 +226,11 @@ class Workspace:
         await self._write("alert", alert.id, self._keys["alerts"], msgspec.json.encode(alert))
         return alert
 
+    async def put_alert(self, alert: Alert) -> None:
+        """Write ``alert`` as it is (a replayed or re-stated alert: idempotent by id)."""
+        _check_name("alert id", alert.id)
+        await self._write("alert", alert.id, self._keys["alerts"], msgspec.json.encode(alert))
+
     async def remove_alert(self, alert_id: str) -> bool:
         exists = await self._call("reading alerts", lambda r: r.hexists(self._keys["alerts"], alert_id))
         if exists:
@@ -275,6 +284,11 @@ class Workspace:
         note = Note(id or secrets.token_hex(8), text, self.user, self.clock(), market)
         await self._write("note", note.id, self._keys["notes"], msgspec.json.encode(note))
         return note
+
+    async def put_note(self, note: Note) -> None:
+        """Write ``note`` as it is (a replayed note: idempotent by id)."""
+        _check_name("note id", note.id)
+        await self._write("note", note.id, self._keys["notes"], msgspec.json.encode(note))
 
     async def delete_note(self, note_id: str) -> None:
         await self._write("note", note_id, self._keys["notes"], None)

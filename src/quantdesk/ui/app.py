@@ -26,6 +26,7 @@ from quantdesk.ui.console import ConsoleApp
 from quantdesk.ui.panes.base import Pane, pane_class
 from quantdesk.ui.panes.depth import DepthPane
 from quantdesk.ui.statusbar import StatusBar
+from quantdesk.ui.team_sync import TeamSyncActions
 from quantdesk.ui.trading import TradingActions, trading_bindings
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def catalogue_bindings(ids: Iterable[str]) -> list[Binding]:
     return out
 
 
-class QuantDeskApp(TradingActions, ConsoleApp):
+class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
     # In code rather than a .tcss file so an installed wheel needs no package data.
     CSS = """
     Screen {

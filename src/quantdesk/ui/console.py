@@ -36,6 +36,7 @@ from quantdesk.cmdline import (
     SetTheme,
     SetVenue,
     ShowPane,
+    WORKSPACE_COMMANDS,
     parse,
 )
 from quantdesk.keymap import Keymap, load_keymap, normalize_key
@@ -166,6 +167,8 @@ class ConsoleApp(App[int]):
             # QuantDesk's themes first, then Textual's own (they work too).
             themes=list(dict.fromkeys([*self.theme_names, *self.available_themes])),
             order_ids=list(getattr(cache, "orders", {}) or {}),
+            alert_ids=list(getattr(getattr(self, "team_desk", None), "alerts", {}) or {}),
+            watchlists=list(getattr(getattr(self, "team_desk", None), "watchlists", {}) or {}),
         )
 
     # -- actions -----------------------------------------------------------
@@ -244,6 +247,9 @@ class ConsoleApp(App[int]):
             return True
         if isinstance(command, SaveLayout):
             path = save_layout(self.current_layout(), command.name)
+            share = getattr(self, "share_layout", None)
+            if share is not None:  # the team workspace gets it too
+                await share(command.name, path.read_text(encoding="utf-8"))
             self.layout_name = command.name
             self.notify(f"Layout saved as {command.name} ({path}).")
             return True
@@ -268,6 +274,12 @@ class ConsoleApp(App[int]):
             if hasattr(result, "__await__"):
                 result = await result
             return bool(result) if result is not None else True
+        if isinstance(command, WORKSPACE_COMMANDS):  # the team's shared workspace (ui/team_sync.py)
+            handler = getattr(self, "workspace_command", None)
+            if handler is None:
+                self.notify(f"{command.to_text()}: this terminal has no team workspace.", severity="warning")
+                return False
+            return bool(await handler(command))
         raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 
     def _panes(self) -> list[Widget]:

@@ -91,6 +91,7 @@ class StatusBar(Widget):
             tuple(self.hints),
             self.error,
             errors,
+            tuple(self._sync_segments()),
             self.size.width,
             account_key(self.cache, self._kill_switch()),
         )
@@ -117,6 +118,9 @@ class StatusBar(Widget):
             t.append(f" {fmt.age(age)} ", s("status--dim"))
         t.append("│ feed ", s("status--dim"))
         t.append(f"{fmt.per_second(self.feed_rate)} ev/s ")
+        for text, state in self._sync_segments():  # team workspace and journal sync
+            t.append("│ ", s("status--dim"))
+            t.append(text + " ", s(STATE_STYLE.get(state, "status--dim")))
         for text, component in account_segment(self.cache, self._kill_switch()):
             t.append(text, s(component) if component else "")
         problem = self.error
@@ -142,6 +146,10 @@ class StatusBar(Widget):
             t.append(" " * (room - right.cell_len))
             t.append_text(right)
         return t
+
+    def _sync_segments(self) -> list[tuple[str, str]]:
+        segments = getattr(self.app, "sync_segments", None)
+        return segments() if callable(segments) else []
 
     def _kill_switch(self) -> bool:
         return bool(getattr(self.app, "kill_switch_on", False))

@@ -211,12 +211,13 @@ class Pane(Widget, can_focus=True):
     # -- subclass interface ------------------------------------------------
     def state_key(self, now_ns: int) -> Hashable:
         """Everything the drawing depends on; the pane redraws when it changes.
-        Start from the cache revisions (``self.cache.rev[...]``) it reads."""
-        raise NotImplementedError
+        Start from the cache revisions (``self.cache.rev[...]``) it reads.
+        Every pane type defines it (Textual widgets cannot be ABCs)."""
+        raise TypeError(f"{type(self).__name__} does not define state_key()")
 
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         """The pane's lines, top to bottom (extra lines are cut, missing ones blank)."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} does not define build()")
 
     # -- frame -------------------------------------------------------------
     def on_mount(self) -> None:

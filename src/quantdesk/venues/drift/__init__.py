@@ -13,4 +13,6 @@ account_view.py   read-only positions, margin and market figures from chain
 orders.py         order intents as driftpy OrderParams
 execution.py      place/cancel/modify: preview, checked transaction, Signer, send
 transaction.py    compose, allowlist/durable-nonce check, sign, decode
+preview.py        a decoded transaction in human units with named accounts, for the trader
+router_executor.py  the OrderRouter executor: preview, confirm, sign, send; ``live_router``
 """

@@ -97,6 +97,7 @@ class DriftRouterExecutor:
         self.last_preview: TxPreview | None = None  # the latest transaction prepared
         self.last_signed: dict[str, Any] | None = None  # the latest signed transaction, decoded in human units
         self.signatures: dict[str, str] = {}  # order id -> transaction signature
+        self._cancelled_on_chain: set[str] = set()  # chain orders cancelled since the User account was loaded
         self._by_symbol = {m.symbol: m for m in venue.deployment.markets}
         self._symbols = {m.index: m.symbol for m in venue.deployment.markets}
 
@@ -119,6 +120,7 @@ class DriftRouterExecutor:
     async def refresh(self, markets: Iterable[str] = ()) -> None:
         """Reload the trader's User account and the markets it and ``markets`` touch."""
         await self.executor.chain.load({self._index(m) for m in markets}, refresh=True)
+        self._cancelled_on_chain.clear()
 
     # -- reads ---------------------------------------------------------------------
     def _tracked(self) -> list[tuple[int, Order]]:
@@ -173,7 +175,7 @@ class DriftRouterExecutor:
         tracked_uids = {uid for uid, _ in tracked}
         out.extend((uid, o, None) for uid, o in tracked)
         for uid, o in self._chain_orders():
-            if uid and uid in tracked_uids:
+            if (uid and uid in tracked_uids) or o.order_id in self._cancelled_on_chain:
                 continue
             out.append((uid, o, int(o.order_id.rsplit(":", 1)[1])))
         return out
@@ -224,6 +226,10 @@ class DriftRouterExecutor:
         self._index(market)
         figures = self._figures()
         if figures is None:
+            view = getattr(self.venue, "account_view", None)
+            why = getattr(view, "last_error", "") if view is not None else ""
+            if why:
+                raise VenueError(f"{self.id}: the trading account could not be loaded ({why})")
             raise VenueError(f"{self.id}: the trading account is not loaded yet; wait for it to load and try again")
         return RiskContext(
             ts=ts,
@@ -381,6 +387,8 @@ class DriftRouterExecutor:
             cancelled = msgspec.structs.replace(order, status="cancelled", reason="cancelled by the trader")
             if order.order_id in ex.orders:
                 ex.orders[order.order_id] = (ex.orders[order.order_id][0], cancelled)
+            else:
+                self._cancelled_on_chain.add(order.order_id)
             self._publish(cancelled)
             done.append(cancelled)
         return done

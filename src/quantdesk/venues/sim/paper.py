@@ -23,6 +23,7 @@ Everything here is synchronous and deterministic; the venue's async
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,7 +79,7 @@ class _Live:
     oco: str = ""  # legs of one bracket share it
 
 
-class PaperExecution:
+class PaperExecution(ABC):
     def __init__(
         self,
         account: PaperAccount,
@@ -508,9 +509,9 @@ class PaperExecution:
 
     # -- venue specifics -------------------------------------------------------------
 
+    @abstractmethod
     def _execute(self, lv: _Live, ts: int) -> None:
         """Send a live (non-trigger) order to the market."""
-        raise NotImplementedError
 
     def _withdraw(self, lv: _Live) -> None:
         """Take an order off the market, if it is resting there."""

@@ -1,0 +1,292 @@
+"""A terminal's view of the team workspace: a local mirror, writes, an outbox.
+
+``TeamDesk`` keeps a copy of the team's watchlists, alerts, notes and layout
+names that the workspace pane draws from (``rev`` moves whenever it changes).
+It listens for changes from every terminal and reloads within a second.
+Writes change the mirror at once and go to Redis; while Redis is down they
+queue in the journal file (:class:`WorkspaceOutbox`) and a background task
+replays them, in order and idempotently, when Redis is back.
+
+Alerts: :meth:`check_alerts` compares each armed alert with the market's
+price; the first terminal that sees it cross marks it triggered in the
+workspace, so every terminal shows it (and announces it once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import msgspec
+
+from quantdesk.sync.workspace import Alert, Change, Note, Workspace, WorkspaceError, _check_price
+from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 0.5
+PriceOf = Callable[[str, str], Decimal | None]  # (venue, market) -> price in quote units
+
+
+class _WatchEntry(msgspec.Struct, frozen=True):
+    watchlist: str
+    symbol: str
+
+
+class TeamDesk:
+    def __init__(self, workspace: Workspace, outbox: WorkspaceOutbox, *, clock: Callable[[], int] = time.time_ns):
+        self.ws = workspace
+        self.outbox = outbox
+        self.clock = clock
+        self.watchlists: dict[str, list[str]] = {}
+        self.alerts: dict[str, Alert] = {}
+        self.notes: list[Note] = []
+        self.layouts: list[str] = []
+        self.rev = 0
+        self.loaded = False
+        self.on_triggered: Callable[[Alert], None] | None = None
+        self._announced: set[str] = set()
+        self._firing: set[str] = set()
+        self._reload = True
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._sub = None
+        self._alert_dec = msgspec.json.Decoder(Alert)
+        self._note_dec = msgspec.json.Decoder(Note)
+        self._watch_dec = msgspec.json.Decoder(_WatchEntry)
+
+    def __repr__(self) -> str:
+        return f"TeamDesk({self.ws!r}, queued={len(self.outbox)})"
+
+    # -- lifecycle ---------------------------------------------------------
+    async def start(self, wait: float = 1.0) -> None:
+        self._sub = await self.ws.subscribe(self._on_change, wait=wait)
+        self._task = asyncio.create_task(self._run(), name=f"team-desk:{self.ws.team}")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.ws.close()
+        self.outbox.close()
+
+    def _on_change(self, change: Change) -> None:
+        self._reload = True
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(RETRY_S):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if len(self.outbox) and not await self.flush():
+                continue  # still down: try again shortly
+            if self._reload:
+                self._reload = False
+                try:
+                    await self.reload()
+                except WorkspaceError:
+                    self._reload = True
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def queued(self) -> int:
+        return len(self.outbox)
+
+    def status(self) -> tuple[str, str]:
+        """(text, state) for the status bar: ``redis ok`` or ``redis down (3 queued)``."""
+        n = len(self.outbox)
+        if self.ws.state == "down":
+            return f"redis down ({n} queued)", "down"
+        if self.ws.state == "connecting":
+            return "redis connecting", "connecting"
+        if n:
+            return f"redis syncing ({n} queued)", "stale"
+        return "redis ok", "connected"
+
+    async def reload(self) -> None:
+        """Read the whole workspace (after a change or a reconnect)."""
+        watchlists = await self.ws.watchlists()
+        alerts = {a.id: a for a in await self.ws.alerts()}
+        notes = await self.ws.notes()
+        layouts = await self.ws.layouts()
+        if len(self.outbox):  # a write queued meanwhile is newer than what was read
+            return
+        fresh = [a for a in alerts.values() if a.state == "triggered" and self.alerts.get(a.id, a).state == "armed"]
+        if self.loaded:
+            for a in fresh:
+                self._announce(a)
+        else:  # alerts triggered before this terminal started are not news
+            self._announced.update(a.id for a in alerts.values() if a.state == "triggered")
+        self.watchlists, self.alerts, self.notes, self.layouts = watchlists, alerts, notes, layouts
+        self.loaded = True
+        self.rev += 1
+
+    def _announce(self, alert: Alert) -> None:
+        if alert.id in self._announced:
+            return
+        self._announced.add(alert.id)
+        if self.on_triggered is not None:
+            try:
+                self.on_triggered(alert)
+            except Exception:
+                log.exception("alert notification failed")
+
+    # -- writes ----------------------------------------------------------------
+    async def _submit(self, key: str, op: str, payload: bytes) -> bool:
+        """Send one write now, or queue it. True if Redis took it."""
+        self.rev += 1
+        if not len(self.outbox):
+            try:
+                await self._apply(op, payload)
+                return True
+            except WorkspaceError as exc:
+                log.warning("team workspace: %s; queued until Redis is back", exc)
+        self.outbox.put(key, op, payload)
+        self._wake.set()
+        return False
+
+    async def _apply(self, op: str, payload: bytes) -> None:
+        ws = self.ws
+        if op in ("watch_add", "watch_del"):
+            e = self._watch_dec.decode(payload)
+            current = await ws.get_watchlist(e.watchlist) or []
+            if op == "watch_add" and e.symbol not in current:
+                await ws.set_watchlist(e.watchlist, [*current, e.symbol])
+            elif op == "watch_del" and e.symbol in current:
+                rest = [s for s in current if s != e.symbol]
+                await (ws.set_watchlist(e.watchlist, rest) if rest else ws.delete_watchlist(e.watchlist))
+        elif op == "alert_put":
+            await ws.put_alert(self._alert_dec.decode(payload))
+        elif op == "alert_trigger":
+            alert = self._alert_dec.decode(payload)
+            current = {a.id: a for a in await ws.alerts()}.get(alert.id)
+            if current is not None and current.state == "armed":  # deleted or already fired: leave it
+                await ws.put_alert(alert)
+        elif op == "alert_del":
+            await ws.remove_alert(payload.decode())
+        elif op == "note_put":
+            await ws.put_note(self._note_dec.decode(payload))
+        elif op == "layout_put":
+            name, _, text = payload.decode().partition("\n")
+            await ws.save_layout(name, text)
+        else:  # written by a newer QuantDesk: skip rather than block the queue
+            log.warning("team workspace: skipped a queued write of unknown kind %r", op)
+
+    async def flush(self) -> bool:
+        """Replay queued writes in order; True when the queue is empty."""
+        for write in self.outbox.pending():
+            try:
+                await self._apply(write.op, write.payload)
+            except WorkspaceError:
+                return False
+            except (ValueError, msgspec.DecodeError):
+                log.warning("team workspace: dropped a queued %s that Redis cannot take", write.op)
+            self.outbox.done(write)
+        self._reload = True
+        return True
+
+    async def watch_add(self, symbol: str, watchlist: str) -> bool:
+        syms = self.watchlists.setdefault(watchlist, [])
+        if symbol not in syms:
+            syms.append(symbol)
+        entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
+        return await self._submit(f"watch:{watchlist}:{symbol}", "watch_add", entry)
+
+    async def watch_del(self, symbol: str, watchlist: str) -> bool:
+        syms = [s for s in self.watchlists.get(watchlist, []) if s != symbol]
+        if syms:
+            self.watchlists[watchlist] = syms
+        else:
+            self.watchlists.pop(watchlist, None)
+        entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
+        return await self._submit(f"watch:{watchlist}:{symbol}", "watch_del", entry)
+
+    async def add_alert(self, market: str, venue: str, condition: str, price: Decimal, note: str = "") -> Alert:
+        alert = Alert(
+            secrets.token_hex(4), market, venue, condition, _check_price(price),  # type: ignore[arg-type]
+            note, self.ws.user, self.clock(),
+        )  # fmt: skip
+        self.alerts[alert.id] = alert
+        await self._submit(f"alert:{alert.id}", "alert_put", msgspec.json.encode(alert))
+        return alert
+
+    async def remove_alert(self, alert_id: str) -> bool:
+        """False when no alert has that id (as far as this terminal knows)."""
+        if self.alerts.pop(alert_id, None) is None:
+            return False
+        await self._submit(f"alert:{alert_id}", "alert_del", alert_id.encode())
+        return True
+
+    async def add_note(self, text: str, market: str = "") -> Note:
+        if not text.strip():
+            raise ValueError("a note needs some text: NOTE followed by what to tell the team")
+        note = Note(secrets.token_hex(6), text.strip(), self.ws.user, self.clock(), market)
+        self.notes.append(note)
+        await self._submit(f"note:{note.id}", "note_put", msgspec.json.encode(note))
+        return note
+
+    async def save_layout(self, name: str, toml_text: str) -> bool:
+        if name not in self.layouts:
+            self.layouts = sorted([*self.layouts, name])
+        return await self._submit(f"layout:{name}", "layout_put", f"{name}\n{toml_text}".encode())
+
+    # -- alerts ------------------------------------------------------------------
+    def check_alerts(self, price_of: PriceOf) -> list[Alert]:
+        """Fire every armed alert whose market has crossed its price (the
+        shared write runs in the background); returns the ones fired now."""
+        fired = []
+        for alert in list(self.alerts.values()):
+            if alert.state != "armed" or alert.id in self._firing:
+                continue
+            price = price_of(alert.venue, alert.market)
+            if price is None or not alert.triggered(price):
+                continue
+            done = msgspec.structs.replace(alert, state="triggered", triggered_ts=self.clock(), triggered_price=price)
+            self.alerts[alert.id] = done
+            self._firing.add(alert.id)
+            self._announce(done)
+            fired.append(done)
+            task = asyncio.create_task(self._submit(f"alert:{alert.id}", "alert_trigger", msgspec.json.encode(done)))
+            task.add_done_callback(lambda t, i=alert.id: self._firing.discard(i))
+        return fired
+
+
+def market_price(cache: object, venue: str, market: str) -> Decimal | None:
+    """The price alerts and watchlists use, in quote units: the book's mid,
+    else the oracle price (pool venues have no book of their own)."""
+    m = cache.markets.get((venue, market))  # type: ignore[attr-defined]
+    if m is None:
+        return None
+    book = cache.books.get((venue, market))  # type: ignore[attr-defined]
+    mid = book.mid() if book is not None and not book.needs_resync else None
+    if mid is not None:
+        return mid.scaleb(-m.price_decimals)
+    oracle = cache.oracle.get((venue, market))  # type: ignore[attr-defined]
+    return None if oracle is None else m.price(oracle.price)
+
+
+def venue_for(cache: object, market: str, preferred: str | None = None) -> str | None:
+    """``preferred`` if it lists ``market``, else the first venue that does."""
+    listing = sorted(v for v, s in cache.markets if s == market)  # type: ignore[attr-defined]
+    if preferred in listing:
+        return preferred
+    return listing[0] if listing else None
+
+
+def open_team_desk(url: str, team: str, user: str, outbox_path: str, **kw) -> TeamDesk:
+    """A TeamDesk on ``url`` (not yet started) with its outbox in ``outbox_path``."""
+    ws = Workspace(url, team, user, **kw)
+    return TeamDesk(ws, WorkspaceOutbox(outbox_path, ws.team), clock=ws.clock)
+
+
+__all__ = ["QueuedWrite", "TeamDesk", "market_price", "open_team_desk", "venue_for"]

@@ -1,0 +1,101 @@
+"""A change made in one terminal shows in the other terminal's workspace pane
+within a second; an alert fires on a crossing and shows triggered in both."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import redis
+
+from quantdesk.model import BookSnapshot
+
+from .conftest import SIZE, run, start, status_text, terminal, type_command, wait_until, workspace_text
+
+
+async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second(redis_url, ns, tmp_path):
+    alice, bob = terminal(redis_url, ns, "alice", tmp_path), terminal(redis_url, ns, "bob", tmp_path)
+    async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
+        await start(alice, pa)
+        await start(bob, pb)
+        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert "No watchlists yet" in workspace_text(bob)
+
+        await type_command(pa, "WATCH ADD SOL-PERP majors")
+        t0 = time.monotonic()
+        await pa.press("enter")
+        assert await wait_until(lambda: "SOL-PERP" in workspace_text(bob), 1.0), workspace_text(bob)
+        assert time.monotonic() - t0 < 1.0
+        row = next(line for line in workspace_text(bob).splitlines() if "majors" in line)
+        assert "sim-drift" in row and any(ch.isdigit() for ch in row.split("sim-drift")[1])  # a live mid
+
+        await type_command(pa, "ALERT BTC-PERP BELOW 1000 capitulation")
+        t0 = time.monotonic()
+        await pa.press("enter")
+        assert await wait_until(lambda: "capitulation" in workspace_text(bob), 1.0), workspace_text(bob)
+        assert time.monotonic() - t0 < 1.0
+        alert_row = next(line for line in workspace_text(bob).splitlines() if "capitulation" in line)
+        assert "BTC-PERP" in alert_row and "below" in alert_row and "armed" in alert_row and "alice" in alert_row
+
+        await type_command(pa, "NOTE funding flips negative on SOL at the hour")
+        t0 = time.monotonic()
+        await pa.press("enter")
+        assert await wait_until(lambda: "funding flips negative" in workspace_text(bob), 1.0)
+        assert "alice: funding flips negative on SOL at the hour" in workspace_text(bob)
+
+        # And back: bob removes alice's alert and takes SOL off the list.
+        alert_id = next(iter(bob.team_desk.alerts))
+        assert await run(bob, f"ALERT DEL {alert_id}")
+        assert await run(bob, "WATCH DEL SOL-PERP majors")
+        assert await wait_until(lambda: "capitulation" not in workspace_text(alice), 1.0)
+        assert await wait_until(lambda: "No watchlists yet" in workspace_text(alice), 1.0)
+        assert "redis ok" in status_text(alice) and "redis ok" in status_text(bob)
+
+    r = redis.Redis.from_url(redis_url)
+    try:
+        assert r.hlen(f"qd:{ns}:ws:alerts") == 0
+        assert r.hlen(f"qd:{ns}:ws:notes") == 1
+    finally:
+        r.close()
+
+
+def _push_book(app, venue: str, market: str, bid: Decimal, ask: Decimal) -> None:
+    """The venue's next book: a move through the alert's price."""
+    m = app.session.cache.markets[(venue, market)]
+    book = app.session.cache.book(venue, market)
+    snap = BookSnapshot(venue, market, book.seq + 1, app.session.clock(),
+                        [(m.to_price(bid), 10**9)], [(m.to_price(ask), 10**9)])  # fmt: skip
+    app.session.bus.publish(f"book.{venue}.{market}", snap)
+
+
+def _alert_notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications if n.title == "Alert triggered"]
+
+
+async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, ns, tmp_path):
+    alice, bob = terminal(redis_url, ns, "alice", tmp_path), terminal(redis_url, ns, "bob", tmp_path)
+    async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
+        await start(alice, pa)
+        await start(bob, pb)
+        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        m = alice.session.cache.markets[("sim-drift", "SOL-PERP")]
+        mid = alice.session.cache.book("sim-drift", "SOL-PERP").mid().scaleb(-m.price_decimals)
+        level = (mid + 5).quantize(Decimal("0.01"))
+
+        assert await run(alice, f"VENUE sim-drift")
+        assert await run(alice, f"ALERT SOL-PERP ABOVE {level} breakout")
+        assert await wait_until(lambda: "breakout" in workspace_text(bob), 1.0)
+        await asyncio.sleep(0.3)  # several alert checks: below the level nothing fires
+        assert all("armed" in t and "triggered" not in t for t in (workspace_text(alice), workspace_text(bob)))
+        assert not _alert_notices(alice) and not _alert_notices(bob)
+
+        _push_book(alice, "sim-drift", "SOL-PERP", level + 1, level + 2)  # only alice's feed moved
+        for app in (alice, bob):
+            assert await wait_until(lambda app=app: "triggered" in workspace_text(app), 1.0), workspace_text(app)
+            assert await wait_until(lambda app=app: len(_alert_notices(app)) == 1, 1.0)
+            assert "SOL-PERP on sim-drift crossed above" in _alert_notices(app)[0]
+        (alert,) = bob.team_desk.alerts.values()
+        assert alert.state == "triggered" and alert.triggered_price == (2 * level + 3) / 2
+        await asyncio.sleep(0.3)
+        assert len(_alert_notices(alice)) == 1 and len(_alert_notices(bob)) == 1  # announced once
