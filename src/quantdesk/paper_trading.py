@@ -1,4 +1,7 @@
-"""Paper trading for a simulated session: journal, risk engine and router in one.
+"""Trading for a session: journal, risk engine and router in one.
+
+Simulated venues trade on paper; live Drift venues that can trade get the
+signer path (risk check, transaction preview, sign, send).
 
 ``open_paper_trading`` is what ``quantdesk run`` (and the tests) use to turn a
 simulated session into a tradable one: it opens the journal, builds the risk
@@ -33,12 +36,24 @@ class PaperTrading:
         self.journal.close()
 
 
+def _has_live_venues(session: Any) -> bool:
+    # by module, so a simulated-only session never imports the Solana stack
+    return any(type(v).__module__.startswith("quantdesk.venues.drift") for v in session.venues.values())
+
+
+def live_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+    from quantdesk.venues.drift.router_executor import live_router as drift_router
+
+    return drift_router(session, journal, risk)
+
+
 def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
     """Paper trading on ``session``'s simulated venues, restored from the
     journal at ``journal_path`` (the default journal when None)."""
     journal = Journal.open(journal_path)
     try:
-        router, recorder = paper_router(session, journal, RiskEngine(limits))
+        build = live_router if _has_live_venues(session) else paper_router
+        router, recorder = build(session, journal, RiskEngine(limits))
         show_restored_state(session, router, journal)
     except BaseException:
         journal.close()

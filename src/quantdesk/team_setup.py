@@ -36,14 +36,33 @@ def team_from_settings(settings: Any, journal: Any) -> tuple[Any, Any]:
             desk = open_team_desk(url, settings.redis.team, desk_user(), str(journal.path))
         except (RedisURLError, ValueError) as exc:
             raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
-    sync = None
     try:
-        from quantdesk.sync.pg_dsn import DSNError
-        from quantdesk.sync.postgres import SyncError, configured_sync
-
-        sync = configured_sync(journal)
-    except (SyncError, DSNError) as exc:
+        sync = _db_sync(settings, journal)
+    except TeamSetupError:
         if desk is not None:
             desk.outbox.close()
-        raise TeamSetupError(f"[db] cannot be used: {exc}") from None
+        raise
     return desk, sync
+
+
+def _db_sync(settings: Any, journal: Any) -> Any:
+    """The journal's Postgres syncer for ``[db]`` of these settings (the file
+    given with --config included), or None without a DSN."""
+    from quantdesk.sync.pg_dsn import ENV_TEAM_ID, ENV_USER_ID, DSNError, find_dsn
+    from quantdesk.sync.postgres import PostgresSync, SyncError
+
+    db = settings.db  # the file and QUANTDESK_DB__* merged already
+    try:
+        raw = db.dsn.get_secret_value() if db.dsn is not None else ""
+        if not raw:
+            return None
+        dsn = find_dsn(raw)  # checks its shape, never echoing it
+        user_id = db.user_id or os.environ.get(ENV_USER_ID, "")
+        if not user_id:
+            raise SyncError(
+                "a database is configured but no user id: set [db] user_id (or QUANTDESK_DB__USER_ID) "
+                "to the Supabase user's id (Authentication > Users)"
+            )
+        return PostgresSync(journal, dsn, user_id, team_id=db.team_id or os.environ.get(ENV_TEAM_ID) or None)
+    except (SyncError, DSNError) as exc:
+        raise TeamSetupError(f"[db] cannot be used: {exc}") from None

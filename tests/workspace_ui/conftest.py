@@ -13,6 +13,7 @@ from quantdesk.cmdline import parse
 from quantdesk.sync.team_desk import open_team_desk
 from quantdesk.ui.app import QuantDeskApp
 from quantdesk.ui.panes.workspace import WorkspacePane
+from sync_pg.conftest import closed_port, fresh_dsn, migrated_dsn  # noqa: F401  (fixtures)
 from sync_redis.conftest import ns, redis_server, redis_url  # noqa: F401  (fixtures)
 from sync_redis.rig import wait_until  # noqa: F401  (re-exported for the tests)
 from ui.conftest import paused_session, start, user_dirs  # noqa: F401  (fixture and helpers)
@@ -45,6 +46,11 @@ def status_text(app: QuantDeskApp) -> str:
 
 
 async def type_command(pilot, text: str) -> None:
-    """Open the command line and type ``text`` (enter not yet pressed)."""
-    await pilot.press("colon")
-    await pilot.press(*text)
+    """Open the command line holding ``text`` (enter not yet pressed); the
+    first word is typed key by key."""
+    first, _, rest = text.partition(" ")
+    await pilot.press("colon", *first)
+    line = pilot.app.command_line
+    line.input.value = f"{first} {rest}"
+    line.input.cursor_position = len(line.input.value)
+    await pilot.pause()

@@ -83,7 +83,7 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
         mid = alice.session.cache.book("sim-drift", "SOL-PERP").mid().scaleb(-m.price_decimals)
         level = (mid + 5).quantize(Decimal("0.01"))
 
-        assert await run(alice, f"VENUE sim-drift")
+        assert await run(alice, "VENUE sim-drift")
         assert await run(alice, f"ALERT SOL-PERP ABOVE {level} breakout")
         assert await wait_until(lambda: "breakout" in workspace_text(bob), 1.0)
         await asyncio.sleep(0.3)  # several alert checks: below the level nothing fires
@@ -99,3 +99,39 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
         assert alert.state == "triggered" and alert.triggered_price == (2 * level + 3) / 2
         await asyncio.sleep(0.3)
         assert len(_alert_notices(alice)) == 1 and len(_alert_notices(bob)) == 1  # announced once
+
+
+async def test_a_saved_layout_goes_to_the_team_and_the_pane_repaints_only_on_change(redis_url, ns, tmp_path):
+    from quantdesk.ui.panes.workspace import WorkspacePane
+
+    alice, bob = terminal(redis_url, ns, "alice", tmp_path), terminal(redis_url, ns, "bob", tmp_path)
+    async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
+        await start(alice, pa)
+        await start(bob, pb)
+        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await run(alice, "LAYOUT desk")
+        assert await run(alice, "LAYOUT SAVE my-desk")
+        assert await wait_until(lambda: "Shared layouts: my-desk" in workspace_text(bob), 1.0), workspace_text(bob)
+        r = redis.Redis.from_url(redis_url)
+        try:
+            saved = r.hget(f"qd:{ns}:ws:layouts", "my-desk").decode()
+        finally:
+            r.close()
+        assert 'type = "workspace"' in saved
+
+        pane = bob.query_one(WorkspacePane)
+        now = bob.session.clock()
+        pane.tick(now)
+        bob.session.advance(500)  # the book moves, no watched market: nothing to redraw
+        assert pane.tick(now) is False
+        assert await run(alice, "WATCH ADD ETH-PERP")
+        assert await wait_until(lambda: "ETH-PERP" in workspace_text(bob), 1.0)
+        pane.tick(now)
+        assert pane.tick(now) is False  # drawn once per change
+        before = workspace_text(bob)
+        bob.session.advance(2000)  # now a watched market's price moves: redrawn with the new mid
+        assert pane.tick(now) is True
+        bob.refresh()
+        await pb.pause()
+        eth = lambda text: next(line for line in text.splitlines() if "ETH-PERP" in line)  # noqa: E731
+        assert eth(workspace_text(bob)) != eth(before)

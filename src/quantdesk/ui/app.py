@@ -156,6 +156,7 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
     # -- lifecycle ---------------------------------------------------------
     def on_mount(self) -> None:
         self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
+        self.attach_transaction_preview()
         panes = self.panes
         if panes:
             panes[0].focus()

@@ -87,6 +87,30 @@ class TradingActions:
             return cache.markets[sorted(cache.markets, key=lambda k: (cache.markets[k].kind != "clob", k))[0]]
         return None
 
+    # -- live venues: a transaction preview before anything is signed ---------
+    def attach_transaction_preview(self) -> None:
+        """Ask the trader before a live executor signs (executors with an
+        ``approve`` hook: the Drift signer path)."""
+        for ex in getattr(self.router, "executors", {}).values():
+            if hasattr(ex, "approve"):
+                ex.approve = self.approve_transaction
+
+    async def approve_transaction(self, preview: Any) -> bool:
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        from quantdesk.ui.confirm import ConfirmScreen
+
+        try:
+            get_current_worker()
+        except NoActiveWorker:
+            # a key handler (cancel, modify): the key press was the decision, and
+            # waiting for a dialog here would block the very loop that runs it
+            return True
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        screen = ConfirmScreen("Sign and send this transaction?", "\n".join(preview.lines()), yes="sign and send")
+        self.push_screen(screen, callback=lambda ok: answer.done() or answer.set_result(bool(ok)))  # type: ignore[attr-defined]
+        return await answer
+
     def _can_trade(self, venue: str) -> bool:
         if self.router is None:
             self.notify(READ_ONLY, title="Read-only", severity="warning", timeout=6)  # type: ignore[attr-defined]

@@ -124,6 +124,8 @@ class WorkspacePane(Pane):
                 a.id, (a.market, s("pane--title")), a.venue, a.condition, fmt.quote_units(a.price, _places(a.price)),
                 (a.state, s("pane--warn") if fired else s("pane--gain")), a.user, a.note,
             ]))  # fmt: skip
+        if desk.layouts:
+            lines.append(Text(f"Shared layouts: {', '.join(desk.layouts)}", s("pane--dim"), no_wrap=True, end=""))
         lines.append(Text(""))
         lines.append(Text("Notes", s("pane--header")))
         if not desk.notes:

@@ -1,0 +1,122 @@
+"""Trading a live Drift venue from the terminal: the ticket's order passes the
+risk engine, then the terminal shows the decoded transaction and signs only
+after the trader says so; the local JSON-RPC server receives a transaction
+whose signature verifies. Declining sends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from driftpy.addresses import get_user_account_public_key
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from drift_servers import BookSource, DlobWsServer, HttpServer
+from quantdesk.paper_trading import open_paper_trading
+from quantdesk.risk import RiskLimits
+from quantdesk.session import Session
+from quantdesk.ui.app import QuantDeskApp
+from quantdesk.ui.confirm import ConfirmScreen
+from quantdesk.ui.ticket import TicketScreen
+from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
+from quantdesk.venues.drift.router_executor import DriftRouterExecutor
+from quantdesk.venues.drift.venue import DriftVenue
+from test_drift_market_data import local
+from test_drift_orders import LINES, USER_LINE, MemorySigner, pk, raw
+
+SIZE = (200, 50)
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+async def servers():
+    books = BookSource()
+    ws = DlobWsServer(books)
+    await ws.start()
+    http = HttpServer(books)
+    for n, line in enumerate(LINES):
+        if line["account"] in ("PerpMarket", "SpotMarket"):
+            http.accounts[pk(raw(n), 8)] = line["data_b64"]
+    http.start()
+    yield ws, http
+    http.stop()
+    await ws.stop()
+
+
+def tradable_app(ws, http, tmp_path):
+    signer = MemorySigner()
+    user = get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), signer.pubkey, 0)
+    http.accounts[str(user)] = LINES[USER_LINE]["data_b64"]
+    venue = DriftVenue(local(ws, http), signer=signer)
+    session = Session([venue], time.time_ns)
+    # the fixture's mainnet account already runs at ~10x: a limit that lets one more SOL through
+    trading = open_paper_trading(session, tmp_path / "journal.sqlite3", RiskLimits(max_leverage=50))
+    app = QuantDeskApp(session, router=trading.router)
+    app.configure_console(layout="live")
+    return app, trading
+
+
+async def until(app, pilot, cond, what: str, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.frame()
+        await pilot.pause()
+        if cond():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def place_limit_buy(app, pilot) -> None:
+    await until(app, pilot, lambda: app.session.cache.book("drift", "SOL-PERP") is not None, "the Drift book")
+    executor = app.router.executors["drift"]
+    await executor.refresh(["SOL-PERP"])  # the trader's account, for the risk engine
+    await pilot.press("b")
+    await until(app, pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+    await pilot.press("1", "tab", "tab", "down", "down")  # size 1, limit a tick under the best bid
+    await pilot.press("enter")
+    await until(app, pilot, lambda: isinstance(app.screen, ConfirmScreen), "the transaction preview")
+
+
+async def test_the_terminal_previews_the_transaction_and_signs_only_when_told(servers, tmp_path):
+    ws, http = servers
+    app, trading = tradable_app(ws, http, tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            assert isinstance(app.router.executors["drift"], DriftRouterExecutor)
+            await place_limit_buy(app, pilot)
+            detail = str(app.screen.query_one("#confirm-detail").render())
+            assert "Transaction preview: place on drift" in detail and "place_perp_order" in detail
+            assert http.sent == []  # nothing is signed or sent before the trader answers
+            await pilot.press("y")
+            await until(app, pilot, lambda: http.sent != [], "the signed transaction at the RPC")
+            (tx,) = [VersionedTransaction.from_bytes(b) for b in http.sent]
+            tx.verify_and_hash_message()  # raises unless every signature verifies
+            await until(app, pilot, lambda: any(o.venue == "drift" for o in trading.journal.orders()), "the journal")
+            (intent_risk,) = trading.journal.risk_events()
+            assert intent_risk.accepted
+    finally:
+        trading.close()
+
+
+async def test_declining_the_preview_sends_nothing(servers, tmp_path):
+    ws, http = servers
+    app, trading = tradable_app(ws, http, tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await place_limit_buy(app, pilot)
+            await pilot.press("n")
+            await until(app, pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the dialog to close")
+            await asyncio.sleep(0.3)
+            assert http.sent == []
+            assert not any(o.venue == "drift" and o.status != "rejected" for o in trading.journal.orders())
+    finally:
+        trading.close()

@@ -1,0 +1,92 @@
+"""The workspace commands in the command-line grammar: what parses, what a
+mistake says, what completes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from quantdesk.cmdline import (
+    AddAlert,
+    AddNote,
+    CommandContext,
+    DeleteAlert,
+    ParseError,
+    WatchAdd,
+    WatchDel,
+    complete,
+    parse,
+    parse_script,
+)
+
+CTX = CommandContext(markets=["SOL-PERP", "BTC-PERP", "ETH-PERP"], alert_ids=["a1b2c3d4"], watchlists=["majors"])
+
+
+@pytest.mark.parametrize(
+    "text, command",
+    [
+        ("WATCH ADD SOL-PERP", WatchAdd("SOL-PERP", "main")),
+        ("watch add sol-perp majors", WatchAdd("SOL-PERP", "majors")),
+        ("WATCH DEL BTC-PERP", WatchDel("BTC-PERP", "main")),
+        ("WATCH DEL BTC-PERP alts_2", WatchDel("BTC-PERP", "alts_2")),
+        ("ALERT SOL-PERP ABOVE 150", AddAlert("SOL-PERP", "above", Decimal("150"))),
+        ("ALERT SOL-PERP ABOVE 150.25 breakout, size up", AddAlert("SOL-PERP", "above", Decimal("150.25"), "breakout, size up")),
+        ("alert eth-perp below 140", AddAlert("ETH-PERP", "below", Decimal("140"))),
+        ("ALERT DEL a1b2c3d4", DeleteAlert("a1b2c3d4")),
+        ("NOTE funding flips  at 09:00 @ 2x", AddNote("funding flips  at 09:00 @ 2x")),
+    ],
+)
+def test_parses(text, command):
+    assert parse(text, CTX) == command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [WatchAdd("SOL-PERP", "majors"), WatchDel("SOL-PERP", "main"), AddAlert("BTC-PERP", "below", Decimal("60000.5"), "stop"),
+     AddAlert("SOL-PERP", "above", Decimal("150")), DeleteAlert("a1b2c3d4"), AddNote("hello desk")],
+)
+def test_to_text_parses_back(command):
+    assert parse(command.to_text(), CTX) == command
+
+
+@pytest.mark.parametrize(
+    "text, message, word",
+    [
+        ("WATCH", "WATCH needs ADD or DEL", ""),
+        ("WATCH PUT SOL-PERP", "WATCH needs ADD or DEL", "PUT"),
+        ("WATCH ADD", "missing market", ""),
+        ("WATCH ADD DOGE-PERP", "unknown market 'DOGE-PERP'", "DOGE-PERP"),
+        ("WATCH ADD SOL-PERP my list", "unexpected 'list'", "list"),
+        ("ALERT SOL-PERP", "expected ABOVE or BELOW", ""),
+        ("ALERT SOL-PERP OVER 150", "expected ABOVE or BELOW", "OVER"),
+        ("ALERT SOL-PERP ABOVE", "missing price", ""),
+        ("ALERT SOL-PERP ABOVE -5", "is not a price", "-5"),
+        ("ALERT SOL-PERP BELOW 0", "price must be more than 0", "0"),
+        ("ALERT DEL", "missing alert id", ""),
+        ("NOTE", "missing note text", ""),
+        ("NOTE   ", "missing note text", ""),
+    ],
+)
+def test_mistakes_point_at_the_word_and_say_what_to_do(text, message, word):
+    with pytest.raises(ParseError) as info:
+        parse(text, CTX)
+    err = info.value
+    assert message in err.message
+    assert text[err.start : err.end] == word
+
+
+def test_completion_offers_the_next_words():
+    assert complete("WATCH ", CTX) == ["ADD", "DEL"]
+    assert complete("WATCH ADD S", CTX) == ["SOL-PERP"]
+    assert complete("WATCH ADD SOL-PERP ", CTX) == ["majors"]
+    assert complete("ALERT ", CTX)[:2] == ["DEL", "SOL-PERP"]
+    assert complete("ALERT SOL-PERP ", CTX) == ["ABOVE", "BELOW"]
+    assert complete("ALERT DEL ", CTX) == ["a1b2c3d4"]
+    assert {"WATCH", "ALERT", "NOTE"} <= set(complete("", CTX))
+
+
+def test_a_startup_script_may_set_alerts_before_the_venues_are_up():
+    script = "WATCH ADD SOL-PERP\nALERT SOL-PERP BELOW 140 check funding\n# a comment\nNOTE desk open\n"
+    cmds = [c for _, c in parse_script(script, CommandContext())]
+    assert cmds == [WatchAdd("SOL-PERP"), AddAlert("SOL-PERP", "below", Decimal("140"), "check funding"), AddNote("desk open")]
