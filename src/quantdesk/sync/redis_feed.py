@@ -44,14 +44,10 @@ from quantdesk.model import (
     BookDelta,
     BookSnapshot,
     Event,
-    Funding,
     Market,
-    MarkPrice,
-    OpenInterest,
-    OraclePrice,
     Order,
+    TOPIC_PREFIX,
     OrderIntent,
-    Trade,
     VenueStatus,
     topic_for,
 )
@@ -72,17 +68,9 @@ HEARTBEAT_INTERVAL_S = 0.5
 BACKOFF_MIN_S = 0.1
 BACKOFF_MAX_S = 5.0
 
-FEED_FAMILY: dict[type, str] = {
-    BookSnapshot: "book",
-    BookDelta: "book",
-    Trade: "trade",
-    Funding: "funding",
-    OpenInterest: "oi",
-    OraclePrice: "oracle",
-    MarkPrice: "mark",
-    VenueStatus: "status",
-}
 FAMILIES = ("book", "trade", "funding", "oi", "oracle", "mark", "status")
+# market data only: a terminal's own orders, fills and account never leave it
+FEED_FAMILY: dict[type, str] = {typ: family for typ, family in TOPIC_PREFIX.items() if family in FAMILIES}
 LATEST_FAMILIES = ("funding", "oi", "oracle", "mark")  # kept per market in the state hash
 
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
