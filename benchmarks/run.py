@@ -21,20 +21,37 @@ judged as ratios to a baseline measured in the same run:
                                Session.advance on a paused session
   first_frame_s                cold start (new interpreter) to the first painted
                                frame of the App on a paused simulated session
+  keystroke_p99_ms             "]" posted to the App (headless 200x50, 50k ev/s sim
+                               feed) until the first frame that repaints the depth
+                               pane's top row showing the next market; also p50
+  terminal_bytes_per_s         `quantdesk` in a real pty at 200x50, 20 fps: bytes
+                               read from the terminal per second after the first
+                               full-screen paint, at 200 ev/s and at 50k ev/s
+                               (the figure is the larger of the two)
+  rss_growth_mb                RSS growth over the second half of a few million
+                               events pushed through a paused simulated session and
+                               MarketCache (event-count equivalent of minutes of a
+                               5k ev/s feed); also start/end RSS
 
-Every figure is the best of several timed repeats; the whole run stays under a
-minute. Exit status 1 when a figure misses its budget.
+The throughput figures are the best of several timed repeats; the whole run
+stays under about 90 s. Exit status 1 when a figure misses its budget.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
+import math
 import os
 import random
+import select
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +71,10 @@ BUDGETS = {
     "bus_fanout_per_s": 1_000_000,
     "pipeline_events_per_s": 100_000,
     "first_frame_s": 0.6,  # at most
+    "keystroke_p99_ms": 50.0,  # at most
+    "terminal_bytes_per_s": 300_000,  # at most (300 KB/s)
+    "rss_mb": 200.0,  # at most, at any sample
+    "rss_growth_mb": 5.0,  # at most, over the second half of the soak: no growth trend
 }
 REPEATS = 5
 
@@ -354,6 +375,327 @@ def bench_first_frame(repeats: int = 3) -> dict[str, object]:
     return out
 
 
+# -- keystroke to changed frame ------------------------------------------------------
+def _covers_top_row(update: object, pane: object) -> bool:
+    """Whether a compositor update repaints any cell of ``pane``'s first content row."""
+    region = pane.content_region  # type: ignore[attr-defined]
+    row = region.y
+    spans = getattr(update, "spans", None)
+    if spans is not None:  # ChopsUpdate: the changed (y, x1, x2) spans of this frame
+        return any(y == row and x1 < region.right and x2 > region.x for y, x1, x2 in spans)
+    whole = getattr(update, "region", None)  # LayoutUpdate: a whole region repainted
+    return whole is not None and whole.y <= row < whole.bottom and whole.x < region.right and whole.right > region.x
+
+
+def bench_keystroke(presses: int = 40, rate: float = 50_000, seed: int = 7) -> dict[str, object]:
+    if not app_available():
+        return {"keystroke_p99_ms": None, "keystroke_error": "no App yet"}
+    try:
+        return asyncio.run(_keystroke(presses, rate, seed))
+    except Exception as exc:  # noqa: BLE001 - a broken App must not hide the other figures
+        return {"keystroke_p99_ms": None, "keystroke_error": f"{type(exc).__name__}: {exc}"}
+
+
+async def _keystroke(presses: int, rate: float, seed: int) -> dict[str, object]:
+    from textual.events import Key
+
+    from quantdesk.session import simulated_session
+    from quantdesk.ui.app import QuantDeskApp
+    from quantdesk.ui.panes.depth import DepthPane
+
+    session = simulated_session(seed=seed, rate=rate)
+    app = QuantDeskApp(session)
+    loop = asyncio.get_running_loop()
+    pending: dict[str, object] = {}  # target market, the future the next matching frame resolves
+    frame_count = [0, 0]  # frames, bytes a terminal would have been sent
+    latencies: list[float] = []
+    phases: list[tuple[float, float, float]] = []  # per press: post -> action, the action's frame, -> painted
+    timeouts = 0
+    rng = random.Random(seed)
+    gc_pauses: list[tuple[int, float]] = []  # (generation, ms) while the keys are pressed
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            on_gc.t0 = time.perf_counter()  # type: ignore[attr-defined]
+        elif pending:
+            gc_pauses.append((info["generation"], (time.perf_counter() - on_gc.t0) * 1000))  # type: ignore[attr-defined]
+
+    async with app.run_test(size=(200, 50)):
+        await app.session_started.wait()
+        depth = app.query_one(DepthPane)
+        display = app._display  # headless: Textual composes each frame, then writes nothing
+
+        def timed_display(screen: object, update: object) -> None:
+            display(screen, update)
+            render = getattr(update, "render_segments", None)
+            if render is None:
+                return
+            # What the terminal driver would do with the frame: make its escape sequences.
+            frame_count[1] += len(render(app.console).encode())
+            frame_count[0] += 1
+            now = time.perf_counter()
+            fut = pending.get("future")
+            if fut is None or fut.done():  # type: ignore[attr-defined]
+                return
+            if _covers_top_row(update, depth) and depth.render_line(0).text.startswith(f"{pending['target']} "):
+                fut.set_result(now)  # type: ignore[attr-defined]
+
+        app._display = timed_display  # type: ignore[method-assign]
+        action_market = app.action_market
+
+        def timed_action(step: int) -> None:
+            pending["action_start"] = time.perf_counter()
+            action_market(step)
+            pending["action_end"] = time.perf_counter()
+
+        app.action_market = timed_action  # type: ignore[method-assign]
+        gc.callbacks.append(on_gc)
+        deadline = loop.time() + 10
+        while session.cache.events < 20_000 and loop.time() < deadline:  # feed at full pace first
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+
+        tracked = len(gc.get_objects())  # what a full (generation 2) collection walks
+        events0, frames0, bytes0, t_start = session.cache.events, frame_count[0], frame_count[1], time.perf_counter()
+        for _ in range(presses):
+            symbols = depth.ordered_symbols(depth.venue)
+            target = symbols[(symbols.index(depth.market) + 1) % len(symbols)] if depth.market in symbols else symbols[0]
+            fut = loop.create_future()
+            pending.update(target=target, future=fut)
+            t0 = time.perf_counter()
+            # Keys arrive as a terminal delivers them: a Key event posted to the App.
+            app.post_message(Key("right_square_bracket", "]"))
+            try:
+                t1 = await asyncio.wait_for(fut, 2.0)
+                latencies.append((t1 - t0) * 1000)
+                a0, a1 = pending["action_start"], pending["action_end"]
+                phases.append(((a0 - t0) * 1000, (a1 - a0) * 1000, (t1 - a1) * 1000))  # type: ignore[operator]
+            except TimeoutError:
+                timeouts += 1
+            # a random pause, so presses land at every phase of the 20 fps frame timer
+            await asyncio.sleep(rng.uniform(0.02, 0.08))
+        span = time.perf_counter() - t_start
+        events, frames, sent = session.cache.events - events0, frame_count[0] - frames0, frame_count[1] - bytes0
+        app._display = display  # type: ignore[method-assign]
+        pending.clear()
+        gc.callbacks.remove(on_gc)
+
+    lat = sorted(latencies)
+    gen2 = [ms for g, ms in gc_pauses if g == 2]
+
+    def pct(p: float) -> float | None:  # nearest rank
+        return lat[max(0, math.ceil(p / 100 * len(lat)) - 1)] if lat else None
+
+    out: dict[str, object] = {
+        "keystroke_p50_ms": pct(50),
+        "keystroke_p99_ms": None if timeouts else pct(99),
+        "keystroke_max_ms": lat[-1] if lat else None,
+        "keystroke_presses": presses,
+        "keystroke_timeouts": timeouts,
+        "keystroke_feed_events_per_s": events / span,
+        "keystroke_screen_updates_per_s": frames / span,  # frame timer + key-driven frames
+        "keystroke_headless_bytes_per_s": sent / span,
+        # where the time goes: the p50/max of each phase over the presses
+        "keystroke_phase_ms": {
+            name: {"p50": sorted(v)[len(v) // 2], "max": max(v)}
+            for name, v in zip(("post_to_action", "action_and_its_frame", "frame_to_painted"), zip(*phases))
+        } if phases else None,
+        "keystroke_gc_gen2": {"count": len(gen2), "max_ms": max(gen2, default=0.0), "tracked_objects": tracked},
+        "keystroke_method": (
+            f'{presses} "]" Key events posted to QuantDeskApp (headless 200x50, simulated_session(rate={rate:g})); '
+            "time from the post to the first frame (the compositor update handed to App._display, rendered "
+            "to escape sequences) that repaints the depth pane's top row while that row shows the next market"
+        ),
+    }
+    if timeouts:
+        out["keystroke_error"] = f"{timeouts} of {presses} presses showed no changed frame within 2 s"
+    return out
+
+
+# -- bytes written to the terminal ---------------------------------------------------
+def _quantdesk_command() -> list[str]:
+    script = Path(sys.executable).with_name("quantdesk")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("quantdesk")
+    return [found] if found else [sys.executable, "-c", "import sys; from quantdesk.cli import main; sys.exit(main())"]
+
+
+def _read_ready(fd: int, timeout: float) -> bytes | None:
+    """What the pty master has within ``timeout`` (b"" when nothing), None once it is closed."""
+    ready, _, _ = select.select([fd], [], [], timeout)
+    if not ready:
+        return b""
+    try:
+        data = os.read(fd, 65536)
+    except OSError:  # EIO: the child closed its side
+        return None
+    return data or None
+
+
+def terminal_bytes(rate: float, seconds: float = 8.0, size: tuple[int, int] = (200, 50), fps: float = 20) -> dict[str, object]:
+    """Run ``quantdesk --rate RATE`` in a pty of ``size`` and count what it writes
+    for ``seconds`` after its first full-screen paint, then quit it with its key."""
+    import fcntl
+    import struct
+    import termios
+
+    cols, rows = size
+    # Textual moves to the start of each row it paints: a full-screen paint reaches the last row.
+    last_row = f"\x1b[{rows};1H".encode()
+    with tempfile.TemporaryDirectory(prefix="quantdesk-bench-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("QUANTDESK_", "TEXTUAL")) and k not in ("COLORTERM", "NO_COLOR")}
+        env.update(
+            TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows),
+            XDG_CONFIG_HOME=f"{tmp}/config", XDG_DATA_HOME=f"{tmp}/data", XDG_STATE_HOME=f"{tmp}/state",
+            XDG_CACHE_HOME=f"{tmp}/cache", QUANTDESK_LOG_DIR=f"{tmp}/log",
+            PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        )
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        cmd = [*_quantdesk_command(), "--rate", f"{rate:g}", "--fps", f"{fps:g}"]
+        proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp, start_new_session=True, close_fds=True)
+        os.close(slave)
+        out: dict[str, object] = {}
+        head = b""
+        reads: list[tuple[float, int]] = []  # (time, bytes) after the first full paint
+        t_first = None
+        try:
+            deadline = time.perf_counter() + 20
+            while t_first is None:  # start-up and the first full-screen paint
+                data = _read_ready(master, 0.05)
+                if data is None or time.perf_counter() > deadline:
+                    tail = head.decode("utf-8", "replace").strip().splitlines()
+                    out["error"] = "no full-screen paint" + (f"; it printed: {tail[-1][-200:]}" if tail else "")
+                    return out
+                head += data
+                if last_row in head:
+                    t_first = time.perf_counter()
+            while (now := time.perf_counter()) < t_first + seconds:
+                data = _read_ready(master, 0.05)
+                if data is None:
+                    out["error"] = f"quantdesk exited after {now - t_first:.1f} s (code {proc.poll()})"
+                    return out
+                if data:
+                    reads.append((now, len(data)))
+            span = time.perf_counter() - t_first
+        finally:
+            out["exit"] = _quit(proc, master)
+            os.close(master)
+    total = sum(n for _, n in reads)
+    per_second = [0] * math.ceil(seconds)
+    for t, n in reads:
+        per_second[min(int(t - t_first), len(per_second) - 1)] += n
+    out.update(bytes=total, seconds=span, bytes_per_s=total / span, peak_1s=max(per_second))
+    return out
+
+
+def _quit(proc: subprocess.Popen, master: int) -> str:
+    """Quit as a trader does ("q"), draining the pty so the App can finish its
+    writes; SIGTERM, then SIGKILL, only if that does not end it."""
+    try:
+        os.write(master, b"q")
+    except OSError:
+        pass
+    end = time.perf_counter() + 5
+    while proc.poll() is None and time.perf_counter() < end:
+        if _read_ready(master, 0.05) is None:
+            break
+    for sig, wait in ((None, 1.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        if sig is not None and proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            code = proc.wait(timeout=wait)
+            return f"quit key, code {code}" if sig is None else f"{signal.Signals(sig).name}, code {code}"
+        except subprocess.TimeoutExpired:
+            continue
+    return "did not exit"
+
+
+def bench_terminal(seconds: float = 8.0) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for label, rate in (("default", 200), ("50k", 50_000)):
+        r = terminal_bytes(rate, seconds)
+        out[f"terminal_bytes_per_s_{label}"] = r.get("bytes_per_s")
+        out[f"terminal_peak_1s_bytes_{label}"] = r.get("peak_1s")
+        out[f"terminal_exit_{label}"] = r.get("exit")
+        if "error" in r:
+            out[f"terminal_error_{label}"] = r["error"]
+    figures = [out["terminal_bytes_per_s_default"], out["terminal_bytes_per_s_50k"]]
+    out["terminal_bytes_per_s"] = None if None in figures else max(figures)  # type: ignore[type-var]
+    out["terminal_method"] = (
+        f"`quantdesk --rate N --fps 20` in a pty (TERM=xterm-256color, 200x50 via TIOCSWINSZ, empty XDG config/data "
+        f"dirs); bytes read from the master over {seconds:g} s after the first full-screen paint; ended with the quit key"
+    )
+    return out
+
+
+# -- memory under a long feed ---------------------------------------------------------
+RSS_SOAK = r"""
+import json, sys, time
+from quantdesk.session import simulated_session
+from quantdesk.venues.sim.clock import ManualClock
+
+def rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource  # no /proc: the peak, which bounds the current
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+target, limit_s, step = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+s = simulated_session(seed=7, paused=True, clock=ManualClock(1_795_500_000_000_000_000))
+s.advance(step)  # opening state
+samples = [[0, rss_mb()]]
+t0 = time.perf_counter()
+base = s.cache.events
+while samples[-1][0] < target and time.perf_counter() - t0 < limit_s:
+    s.advance(step)
+    samples.append([s.cache.events - base, rss_mb()])
+print(json.dumps({"samples": samples, "seconds": time.perf_counter() - t0, "sim_seconds": (s.clock() - 1_795_500_000_000_000_000) / 1e9}))
+"""
+
+
+def bench_rss(events: int = 4_000_000, limit_s: float = 20.0, step: int = 50_000, feed_rate: int = 5_000) -> dict[str, object]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", RSS_SOAK, str(events), str(limit_s), str(step)],
+                          capture_output=True, text=True, env=env, timeout=limit_s + 60, check=False)
+    if proc.returncode != 0:
+        last = proc.stderr.strip().splitlines()
+        return {"rss_growth_mb": None, "rss_error": last[-1] if last else f"exit code {proc.returncode}"}
+    r = json.loads(proc.stdout)
+    samples = r["samples"]
+    done = samples[-1][0]
+    half = [s for s in samples if s[0] >= done / 2]
+    # least-squares slope over the second half, MB per million events: a leak shows as a steady climb
+    n = len(half)
+    mx = sum(e for e, _ in half) / n
+    my = sum(m for _, m in half) / n
+    var = sum((e - mx) ** 2 for e, _ in half)
+    slope = sum((e - mx) * (m - my) for e, m in half) / var * 1e6 if var else 0.0
+    return {
+        "rss_start_mb": samples[0][1],
+        "rss_end_mb": samples[-1][1],
+        "rss_max_mb": max(m for _, m in samples),
+        "rss_growth_mb": half[-1][1] - half[0][1],
+        "rss_slope_mb_per_million_events": slope,
+        "rss_events": done,
+        "rss_feed_minutes_equivalent": done / feed_rate / 60,
+        "rss_seconds": r["seconds"],
+        "rss_samples_mb": [round(m, 1) for _, m in samples[:: max(1, len(samples) // 16)]],
+        "rss_method": (
+            f"paused simulated_session + MarketCache driven by Session.advance({step:,}) to {done:,} events "
+            f"(event-count equivalent of {done / feed_rate / 60:.1f} minutes of a {feed_rate:,} ev/s feed; "
+            f"{r['sim_seconds'] / 3600:.1f} h of simulated time), VmRSS sampled after each step; "
+            "growth = RSS at the last sample minus RSS at the halfway sample"
+        ),
+    }
+
+
 # -- report ------------------------------------------------------------------------
 def judge(r: dict[str, object]) -> dict[str, object]:
     book_ratio = r["book_deltas_per_s"] / r["book_baseline_dict_per_s"]  # type: ignore[operator]
@@ -367,6 +709,18 @@ def judge(r: dict[str, object]) -> dict[str, object]:
         "pipeline": r["pipeline_events_per_s"] >= BUDGETS["pipeline_events_per_s"],  # type: ignore[operator]
         "first_frame": ff is not None and ff < BUDGETS["first_frame_s"],  # type: ignore[operator]
     }
+    # The three end-to-end figures, judged only when their runs produced them.
+    ks, tb, growth = r.get("keystroke_p99_ms"), r.get("terminal_bytes_per_s"), r.get("rss_growth_mb")
+    if "keystroke_p99_ms" in r:
+        passed["keystroke"] = ks is not None and ks < BUDGETS["keystroke_p99_ms"]  # type: ignore[operator]
+    if "terminal_bytes_per_s" in r:
+        passed["terminal_bytes"] = tb is not None and tb < BUDGETS["terminal_bytes_per_s"]  # type: ignore[operator]
+    if "rss_growth_mb" in r:
+        passed["rss"] = (
+            growth is not None
+            and r["rss_max_mb"] < BUDGETS["rss_mb"]  # type: ignore[operator]
+            and growth <= BUDGETS["rss_growth_mb"]  # type: ignore[operator]
+        )
     return {"book_ratio": book_ratio, "book_ratio_flat": book_ratio_flat, "decode_ratio": decode_ratio, "budgets": BUDGETS, "pass": passed, "all_pass": all(passed.values())}
 
 
@@ -382,12 +736,39 @@ def table(r: dict[str, object]) -> str:
         ("pipeline events/s", f"{r['pipeline_events_per_s']:,.0f}", "", ">= 100,000", ok("pipeline")),
         ("first frame s", "-" if ff is None else f"{ff:.3f}", str(r["first_frame_mode"]), "< 0.6", ok("first_frame")),
     ]
+    if "keystroke_p99_ms" in r:
+        ks = r["keystroke_p99_ms"]
+        rows.append(("keystroke p99 ms", "-" if ks is None else f"{ks:.1f}",
+                     "" if ks is None else f"p50 {r['keystroke_p50_ms']:.1f}, {r['keystroke_presses']} presses, feed {r['keystroke_feed_events_per_s']:,.0f} ev/s",
+                     "< 50", ok("keystroke")))
+    if "terminal_bytes_per_s" in r:
+        for label, name in (("default", "200 ev/s"), ("50k", "50k ev/s")):
+            v = r.get(f"terminal_bytes_per_s_{label}")
+            rows.append((f"terminal bytes/s {name}", "-" if v is None else f"{v:,.0f}",
+                         "" if v is None else f"peak 1 s window {r[f'terminal_peak_1s_bytes_{label}']:,.0f}; exit: {r[f'terminal_exit_{label}']}",
+                         "< 300,000", ok("terminal_bytes") if label == "50k" else ""))
+    if "rss_growth_mb" in r:
+        g = r["rss_growth_mb"]
+        rows.append(("rss growth MB (2nd half)", "-" if g is None else f"{g:.2f}",
+                     "" if g is None else f"{r['rss_start_mb']:.1f} -> {r['rss_end_mb']:.1f} MB over {r['rss_events']:,} events "
+                     f"(= {r['rss_feed_minutes_equivalent']:.1f} min at 5k/s)",
+                     "< 200 MB, growth <= 5", ok("rss")))
     w = [max(len(str(row[i])) for row in rows) for i in range(5)]
     lines = [" ".join(str(c).ljust(w[i]) if i != 1 else str(c).rjust(w[i]) for i, c in enumerate(row)) for row in rows]
     if r.get("first_frame_default_pace_s") is not None:
         lines.append(f"(info) first frame at the sim's default pace: {r['first_frame_default_pace_s']:.3f} s")
     if r.get("first_frame_error"):
         lines.append(f"first frame error: {r['first_frame_error']}")
+    for key in ("keystroke_error", "terminal_error_default", "terminal_error_50k", "rss_error"):
+        if r.get(key):
+            lines.append(f"{key.replace('_', ' ')}: {r[key]}")
+    if r.get("keystroke_phase_ms"):
+        ph, g2 = r["keystroke_phase_ms"], r["keystroke_gc_gen2"]
+        lines.append("(keystroke phases, p50/max ms) " + ", ".join(f"{k.replace('_', ' ')} {v['p50']:.1f}/{v['max']:.1f}" for k, v in ph.items())
+                     + f"; full GCs during the presses: {g2['count']}, longest {g2['max_ms']:.1f} ms over {g2['tracked_objects']:,} objects")
+    for key in ("keystroke_method", "terminal_method", "rss_method"):
+        if r.get(key):
+            lines.append(f"({key.split('_')[0]}) {r[key]}")
     return "\n".join(lines)
 
 
@@ -402,6 +783,9 @@ def main(argv: list[str] | None = None) -> int:
     r.update(bench_bus())
     r.update(bench_pipeline())
     r.update(bench_first_frame())
+    r.update(bench_keystroke())
+    r.update(bench_terminal())
+    r.update(bench_rss())
     r.update(judge(r))
     r["python"] = sys.version.split()[0]
     r["elapsed_s"] = time.perf_counter() - t0

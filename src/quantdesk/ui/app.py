@@ -9,6 +9,8 @@ few counters per frame.
 
 from __future__ import annotations
 
+import gc
+
 import asyncio
 import logging
 import math
@@ -174,6 +176,10 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
         finally:
             self.session_started.set()
             self.frame()
+            # Tens of thousands of long-lived widget, style and market objects exist
+            # by now; leaving them out of full collections keeps a 50k msg/s feed's
+            # collections from stalling a keystroke by tens of milliseconds.
+            gc.freeze()
 
     async def on_unmount(self) -> None:
         self.frame_timer.stop()
