@@ -632,6 +632,9 @@ def _alert(cur: _Cursor) -> Command:
             raise cur.fail(f"{tok.text!r} is not an alert id: the workspace pane lists the ids")
         cur.i += 1
         return DeleteAlert(tok.text)
+    if cur.peek() is None:
+        cur.want(cur.ctx.markets)
+        raise cur.fail("missing market: ALERT SOL-PERP ABOVE 150 [note], ALERT SOL-PERP BELOW 140 or ALERT DEL <id>")
     market = _known_market(cur)
     tok = cur.accept("ABOVE", "BELOW")
     if tok is None:

@@ -214,7 +214,7 @@ def _toml_value(v: object) -> str:
 
 
 def dump_layout(layout: Layout) -> str:
-    lines = [f"# QuantDesk layout, saved from the console. Edit freely; see layouts/overview.toml."]
+    lines = ["# QuantDesk layout, saved from the console. Edit freely; see layouts/overview.toml."]
     for key in ("name", "description", "columns", "rows", "column_widths", "row_heights"):
         v = getattr(layout, key)
         if v is not None and (v != "" or key == "name"):

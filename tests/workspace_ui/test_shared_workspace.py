@@ -20,7 +20,7 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second
         await start(alice, pa)
         await start(bob, pb)
         assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
-        assert "No watchlists yet" in workspace_text(bob)
+        assert await wait_until(lambda: "No watchlists yet" in workspace_text(bob), 1.0)  # drawn on the next frame
 
         await type_command(pa, "WATCH ADD SOL-PERP majors")
         t0 = time.monotonic()
@@ -50,7 +50,7 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second
         assert await run(bob, "WATCH DEL SOL-PERP majors")
         assert await wait_until(lambda: "capitulation" not in workspace_text(alice), 1.0)
         assert await wait_until(lambda: "No watchlists yet" in workspace_text(alice), 1.0)
-        assert "redis ok" in status_text(alice) and "redis ok" in status_text(bob)
+        assert await wait_until(lambda: "redis ok" in status_text(alice) and "redis ok" in status_text(bob), 1.0)
 
     r = redis.Redis.from_url(redis_url)
     try:

@@ -90,3 +90,10 @@ def test_a_startup_script_may_set_alerts_before_the_venues_are_up():
     script = "WATCH ADD SOL-PERP\nALERT SOL-PERP BELOW 140 check funding\n# a comment\nNOTE desk open\n"
     cmds = [c for _, c in parse_script(script, CommandContext())]
     assert cmds == [WatchAdd("SOL-PERP"), AddAlert("SOL-PERP", "below", Decimal("140"), "check funding"), AddNote("desk open")]
+
+
+def test_a_bare_alert_says_every_form():
+    with pytest.raises(ParseError) as info:
+        parse("ALERT", CTX)
+    assert "ALERT SOL-PERP ABOVE 150" in info.value.message and "ALERT DEL <id>" in info.value.message
+    assert info.value.expected[:2] == ("DEL", "SOL-PERP")

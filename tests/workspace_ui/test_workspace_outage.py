@@ -78,3 +78,24 @@ def test_queued_writes_survive_a_restart_and_replace_each_other(tmp_path):
     assert len(box) == 2 and len(other_team) == 1
     box.close()
     other_team.close()
+
+
+async def test_writes_queued_when_the_terminal_quit_are_sent_by_its_next_start(redis_server, tmp_path):
+    srv = redis_server()
+    srv.kill()
+    first = terminal(srv.url, "desk2", "alice", tmp_path)
+    async with first.run_test(size=SIZE) as pilot:
+        await start(first, pilot)
+        assert await run(first, "NOTE left while redis was down")
+        assert await wait_until(lambda: "redis down (1 queued)" in status_text(first), 2), status_text(first)
+    srv.start()
+    again = terminal(srv.url, "desk2", "alice", tmp_path)  # same journal file
+    async with again.run_test(size=SIZE) as pilot:
+        await start(again, pilot)
+        assert await wait_until(lambda: "left while redis was down" in workspace_text(again), 3), workspace_text(again)
+        assert await wait_until(lambda: again.team_desk.queued == 0, 1)
+    r = redis.Redis.from_url(srv.url)
+    try:
+        assert r.hlen("qd:desk2:ws:notes") == 1
+    finally:
+        r.close()

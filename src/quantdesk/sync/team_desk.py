@@ -3,9 +3,10 @@
 ``TeamDesk`` keeps a copy of the team's watchlists, alerts, notes and layout
 names that the workspace pane draws from (``rev`` moves whenever it changes).
 It listens for changes from every terminal and reloads within a second.
-Writes change the mirror at once and go to Redis; while Redis is down they
-queue in the journal file (:class:`WorkspaceOutbox`) and a background task
-replays them, in order and idempotently, when Redis is back.
+Writes change the mirror at once and go into the outbox in the journal file
+(:class:`WorkspaceOutbox`); a background task sends them to Redis, in order
+and idempotently, at once when it can and when Redis is back when it cannot.
+No keystroke ever waits for Redis.
 
 Alerts: :meth:`check_alerts` compares each armed alert with the market's
 price; the first terminal that sees it cross marks it triggered in the
@@ -23,12 +24,14 @@ from decimal import Decimal
 
 import msgspec
 
+from quantdesk.sync.redis_feed import raise_if_cancelled
 from quantdesk.sync.workspace import Alert, Change, Note, Workspace, WorkspaceError, _check_price
 from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 0.5
+STOP_FLUSH_S = 2.0
 PriceOf = Callable[[str, str], Decimal | None]  # (venue, market) -> price in quote units
 
 
@@ -50,9 +53,11 @@ class TeamDesk:
         self.loaded = False
         self.on_triggered: Callable[[Alert], None] | None = None
         self._announced: set[str] = set()
-        self._firing: set[str] = set()
+        self._firing: set[str] = set()  # fired here: never fired twice, whatever a reload says
+        self._logged = ""  # the last outage reason logged (once per distinct reason)
         self._reload = True
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task | None = None
         self._sub = None
         self._alert_dec = msgspec.json.Decoder(Alert)
@@ -69,10 +74,19 @@ class TeamDesk:
         self._wake.set()
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if len(self.outbox) and self.ws.state == "connected":
+            # The last keystrokes before quitting: send them now if Redis answers
+            # promptly; what is left stays queued for the next start.
+            try:
+                await asyncio.wait_for(self.flush(), STOP_FLUSH_S)
+            except (TimeoutError, WorkspaceError):
+                pass
         await self.ws.close()
         self.outbox.close()
 
@@ -81,7 +95,8 @@ class TeamDesk:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
+            raise_if_cancelled()  # a cancel a library swallowed still stops this loop
             try:
                 async with asyncio.timeout(RETRY_S):
                     await self._wake.wait()
@@ -119,14 +134,16 @@ class TeamDesk:
         alerts = {a.id: a for a in await self.ws.alerts()}
         notes = await self.ws.notes()
         layouts = await self.ws.layouts()
-        if len(self.outbox):  # a write queued meanwhile is newer than what was read
+        if len(self.outbox):  # a write queued meanwhile is newer than what was read: send it, read again
+            self._reload = True
+            self._wake.set()
             return
-        fresh = [a for a in alerts.values() if a.state == "triggered" and self.alerts.get(a.id, a).state == "armed"]
+        fired = [a for a in alerts.values() if a.state == "triggered"]
         if self.loaded:
-            for a in fresh:
-                self._announce(a)
+            for a in fired:
+                self._announce(a)  # once per alert, whichever terminal saw it cross
         else:  # alerts triggered before this terminal started are not news
-            self._announced.update(a.id for a in alerts.values() if a.state == "triggered")
+            self._announced.update(a.id for a in fired)
         self.watchlists, self.alerts, self.notes, self.layouts = watchlists, alerts, notes, layouts
         self.loaded = True
         self.rev += 1
@@ -142,18 +159,14 @@ class TeamDesk:
                 log.exception("alert notification failed")
 
     # -- writes ----------------------------------------------------------------
-    async def _submit(self, key: str, op: str, payload: bytes) -> bool:
-        """Send one write now, or queue it. True if Redis took it."""
+    def _submit(self, key: str, op: str, payload: bytes) -> bool:
+        """Queue one write; the background task sends it at once if it can.
+        Nothing here waits for Redis, so a slow or absent server never holds up
+        a keystroke. False when Redis is known to be down (the write waits)."""
         self.rev += 1
-        if not len(self.outbox):
-            try:
-                await self._apply(op, payload)
-                return True
-            except WorkspaceError as exc:
-                log.warning("team workspace: %s; queued until Redis is back", exc)
         self.outbox.put(key, op, payload)
         self._wake.set()
-        return False
+        return self.ws.state != "down"
 
     async def _apply(self, op: str, payload: bytes) -> None:
         ws = self.ws
@@ -187,7 +200,10 @@ class TeamDesk:
         for write in self.outbox.pending():
             try:
                 await self._apply(write.op, write.payload)
-            except WorkspaceError:
+            except WorkspaceError as exc:
+                if self.ws.last_error != self._logged:
+                    log.warning("team workspace: %s; %d writes wait for Redis", exc, len(self.outbox))
+                    self._logged = self.ws.last_error
                 return False
             except (ValueError, msgspec.DecodeError):
                 log.warning("team workspace: dropped a queued %s that Redis cannot take", write.op)
@@ -200,7 +216,7 @@ class TeamDesk:
         if symbol not in syms:
             syms.append(symbol)
         entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
-        return await self._submit(f"watch:{watchlist}:{symbol}", "watch_add", entry)
+        return self._submit(f"watch:{watchlist}:{symbol}", "watch_add", entry)
 
     async def watch_del(self, symbol: str, watchlist: str) -> bool:
         syms = [s for s in self.watchlists.get(watchlist, []) if s != symbol]
@@ -209,7 +225,7 @@ class TeamDesk:
         else:
             self.watchlists.pop(watchlist, None)
         entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
-        return await self._submit(f"watch:{watchlist}:{symbol}", "watch_del", entry)
+        return self._submit(f"watch:{watchlist}:{symbol}", "watch_del", entry)
 
     async def add_alert(self, market: str, venue: str, condition: str, price: Decimal, note: str = "") -> Alert:
         alert = Alert(
@@ -217,14 +233,14 @@ class TeamDesk:
             note, self.ws.user, self.clock(),
         )  # fmt: skip
         self.alerts[alert.id] = alert
-        await self._submit(f"alert:{alert.id}", "alert_put", msgspec.json.encode(alert))
+        self._submit(f"alert:{alert.id}", "alert_put", msgspec.json.encode(alert))
         return alert
 
     async def remove_alert(self, alert_id: str) -> bool:
         """False when no alert has that id (as far as this terminal knows)."""
         if self.alerts.pop(alert_id, None) is None:
             return False
-        await self._submit(f"alert:{alert_id}", "alert_del", alert_id.encode())
+        self._submit(f"alert:{alert_id}", "alert_del", alert_id.encode())
         return True
 
     async def add_note(self, text: str, market: str = "") -> Note:
@@ -232,13 +248,13 @@ class TeamDesk:
             raise ValueError("a note needs some text: NOTE followed by what to tell the team")
         note = Note(secrets.token_hex(6), text.strip(), self.ws.user, self.clock(), market)
         self.notes.append(note)
-        await self._submit(f"note:{note.id}", "note_put", msgspec.json.encode(note))
+        self._submit(f"note:{note.id}", "note_put", msgspec.json.encode(note))
         return note
 
     async def save_layout(self, name: str, toml_text: str) -> bool:
         if name not in self.layouts:
             self.layouts = sorted([*self.layouts, name])
-        return await self._submit(f"layout:{name}", "layout_put", f"{name}\n{toml_text}".encode())
+        return self._submit(f"layout:{name}", "layout_put", f"{name}\n{toml_text}".encode())
 
     # -- alerts ------------------------------------------------------------------
     def check_alerts(self, price_of: PriceOf) -> list[Alert]:
@@ -256,8 +272,7 @@ class TeamDesk:
             self._firing.add(alert.id)
             self._announce(done)
             fired.append(done)
-            task = asyncio.create_task(self._submit(f"alert:{alert.id}", "alert_trigger", msgspec.json.encode(done)))
-            task.add_done_callback(lambda t, i=alert.id: self._firing.discard(i))
+            self._submit(f"alert:{alert.id}", "alert_trigger", msgspec.json.encode(done))
         return fired
 
 
