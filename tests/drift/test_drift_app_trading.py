@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
 from driftpy.addresses import get_user_account_public_key
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from drift_servers import BookSource, DlobWsServer, HttpServer
+from test_drift_app import servers, until, user_dirs  # noqa: F401  (fixtures: local DLOB/HTTP servers, clean dirs)
 from quantdesk.paper_trading import open_paper_trading
 from quantdesk.risk import RiskLimits
 from quantdesk.session import Session
@@ -29,29 +28,10 @@ from test_drift_orders import LINES, USER_LINE, MemorySigner, pk, raw
 SIZE = (200, 50)
 
 
-@pytest.fixture(autouse=True)
-def user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def servers():
-    books = BookSource()
-    ws = DlobWsServer(books)
-    await ws.start()
-    http = HttpServer(books)
-    for n, line in enumerate(LINES):
+def tradable_app(ws, http, tmp_path):
+    for n, line in enumerate(LINES):  # the markets the transaction builder reads from chain
         if line["account"] in ("PerpMarket", "SpotMarket"):
             http.accounts[pk(raw(n), 8)] = line["data_b64"]
-    http.start()
-    yield ws, http
-    http.stop()
-    await ws.stop()
-
-
-def tradable_app(ws, http, tmp_path):
     signer = MemorySigner()
     user = get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), signer.pubkey, 0)
     http.accounts[str(user)] = LINES[USER_LINE]["data_b64"]
@@ -62,17 +42,6 @@ def tradable_app(ws, http, tmp_path):
     app = QuantDeskApp(session, router=trading.router)
     app.configure_console(layout="live")
     return app, trading
-
-
-async def until(app, pilot, cond, what: str, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.frame()
-        await pilot.pause()
-        if cond():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def place_limit_buy(app, pilot) -> None:
