@@ -277,6 +277,7 @@ class CommandContext:
     order_ids: Sequence[str] = ()  # only for completion; any id is accepted
     alert_ids: Sequence[str] = ()  # only for completion; any id is accepted
     watchlists: Sequence[str] = ()  # only for completion; a new name creates a list
+    team_layouts: Sequence[str] = ()  # the team's layouts that no shipped or saved layout hides
 
     def base_of(self, market: str) -> str:
         return market.split("-", 1)[0].upper()
@@ -436,7 +437,8 @@ def _command(cur: _Cursor) -> Command:
         cur.i += 1
         if cur.accept("SAVE"):
             return SaveLayout(_new_name(cur, "layout name"))
-        return SetLayout(_name(cur, "layout", cur.ctx.layouts))
+        names = [*cur.ctx.layouts, *cur.ctx.team_layouts] if cur.ctx.layouts else []
+        return SetLayout(_name(cur, "layout", names))
     if word == "THEME":
         cur.i += 1
         return SetTheme(_name(cur, "theme", cur.ctx.themes))

@@ -165,6 +165,15 @@ def load_layout_file(path: Path) -> Layout:
     return parse_layout(data, src, default_name=path.stem)
 
 
+def parse_layout_text(text: str, source: str, name: str) -> Layout:
+    """A layout from TOML text that has no file (a team layout from the workspace)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ProblemsError([Problem(source, "", f"not valid TOML: {e}", "fix it and save it again with LAYOUT SAVE")], "layout") from None
+    return parse_layout(data, source, default_name=name)
+
+
 def layout_files() -> dict[str, Path]:
     """Name -> file of every layout (saved ones replace shipped ones)."""
     return {**shipped_files("layouts"), **user_files("layouts")}

@@ -49,6 +49,7 @@ class TeamDesk:
         self.alerts: dict[str, Alert] = {}
         self.notes: list[Note] = []
         self.layouts: list[str] = []
+        self.layout_texts: dict[str, str] = {}  # name -> TOML: what LAYOUT <name> opens
         self.rev = 0
         self.loaded = False
         self.on_triggered: Callable[[Alert], None] | None = None
@@ -134,6 +135,11 @@ class TeamDesk:
         alerts = {a.id: a for a in await self.ws.alerts()}
         notes = await self.ws.notes()
         layouts = await self.ws.layouts()
+        texts = {}
+        for name in layouts:
+            text = await self.ws.get_layout(name)
+            if text is not None:  # deleted between the two reads
+                texts[name] = text
         if len(self.outbox):  # a write queued meanwhile is newer than what was read: send it, read again
             self._reload = True
             self._wake.set()
@@ -145,6 +151,7 @@ class TeamDesk:
         else:  # alerts triggered before this terminal started are not news
             self._announced.update(a.id for a in fired)
         self.watchlists, self.alerts, self.notes, self.layouts = watchlists, alerts, notes, layouts
+        self.layout_texts = texts
         self.loaded = True
         self.rev += 1
 
@@ -254,6 +261,7 @@ class TeamDesk:
     async def save_layout(self, name: str, toml_text: str) -> bool:
         if name not in self.layouts:
             self.layouts = sorted([*self.layouts, name])
+        self.layout_texts[name] = toml_text
         return self._submit(f"layout:{name}", "layout_put", f"{name}\n{toml_text}".encode())
 
     # -- alerts ------------------------------------------------------------------

@@ -40,7 +40,7 @@ from quantdesk.cmdline import (
     parse,
 )
 from quantdesk.keymap import Keymap, load_keymap, normalize_key
-from quantdesk.layouts import DEFAULT_LAYOUT, Layout, check_layout, layout_names, load_layout, save_layout
+from quantdesk.layouts import DEFAULT_LAYOUT, Layout, check_layout, layout_files, layout_names, load_layout, parse_layout_text, save_layout
 from quantdesk.prefs import load_prefs, save_pref
 from quantdesk.problems import ProblemsError
 from quantdesk.themes import DEFAULT_THEME, load_themes
@@ -160,10 +160,13 @@ class ConsoleApp(App[int]):
         symbols: dict[str, None] = {}
         for m in sorted(cache.markets.values(), key=lambda m: (m.index, m.symbol)):
             symbols[m.symbol] = None
+        local = layout_names()
+        team = getattr(self, "team_layout_names", None)
         return CommandContext(
             markets=list(symbols),
             venues=list(cache.venues()),
-            layouts=layout_names(),
+            layouts=local,
+            team_layouts=[n for n in team() if n not in local] if team is not None else [],
             # QuantDesk's themes first, then Textual's own (they work too).
             themes=list(dict.fromkeys([*self.theme_names, *self.available_themes])),
             order_ids=list(getattr(cache, "orders", {}) or {}),
@@ -241,7 +244,7 @@ class ConsoleApp(App[int]):
             pane.focus()
             return self._select(market=command.market) if command.market else True
         if isinstance(command, SetLayout):
-            layout = load_layout(command.name)
+            layout = self._layout_named(command.name)
             await self._show_layout(layout)
             self.layout_name = command.name
             return True
@@ -321,6 +324,15 @@ class ConsoleApp(App[int]):
         return True
 
     # -- layouts -----------------------------------------------------------
+    def _layout_named(self, name: str) -> Layout:
+        """A shipped or saved layout, else the team workspace's one of that name."""
+        if name not in layout_files():
+            team = getattr(self, "team_layout_text", None)
+            text = team(name) if team is not None else None
+            if text is not None:
+                return parse_layout_text(text, f"team layout {name}", name)
+        return load_layout(name)
+
     async def _show_layout(self, layout: Layout) -> None:
         cache = self.session.cache  # type: ignore[attr-defined]
         if cache.markets:

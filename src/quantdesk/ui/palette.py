@@ -36,6 +36,8 @@ def palette_entries(app: object) -> list[Entry]:
         out.append((f"venue: {v}", "show it in the focused pane", partial(execute, SetVenue(v))))
     for name in ctx.layouts:
         out.append((f"layout: {name}", "switch to this layout", partial(execute, SetLayout(name))))
+    for name in ctx.team_layouts:
+        out.append((f"layout: {name} (team)", "switch to this layout from the team workspace", partial(execute, SetLayout(name))))
     open_line = getattr(app, "action_open_command_line", None)
     if open_line is not None:
         out.append(("layout: save the current layout as…", "LAYOUT SAVE <name> on the command line", partial(open_line, "LAYOUT SAVE ")))

@@ -121,6 +121,13 @@ class TeamSyncActions:
         if self.team_desk is not None:
             await self.team_desk.save_layout(name, toml_text)
 
+    def team_layout_text(self, name: str) -> str | None:
+        """The team workspace's copy of layout ``name`` (None: the team has none)."""
+        return self.team_desk.layout_texts.get(name) if self.team_desk is not None else None
+
+    def team_layout_names(self) -> list[str]:
+        return sorted(self.team_desk.layout_texts) if self.team_desk is not None else []
+
     # -- status ------------------------------------------------------------
     def sync_segments(self) -> list[tuple[str, str]]:
         """(text, state) for the status bar: the Redis workspace, then the database."""
