@@ -8,12 +8,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding
 
-from quantdesk import actions
-from quantdesk.keymap import normalize_key
 from quantdesk.model import Market, Order
 from quantdesk.ui import format as fmt
-from quantdesk.ui.panes.base import Column, Pane, Table, register_pane
-from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS, RowCursor
+from quantdesk.ui.panes.base import Column, Table, register_pane
+from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS
+from quantdesk.ui.panes.selectable import SelectablePane, pane_binding
 
 COLUMNS = [
     Column("Order", 15, "left"),
@@ -38,24 +37,15 @@ TYPE_SHORT = {
 }
 
 
-def pane_binding(binding_id: str, action: str) -> Binding:
-    a = actions.BY_ID[binding_id]
-    return Binding(normalize_key(a.key), action, a.description, key_display=a.key, show=False, id=binding_id)
-
-
 def flags(o: Order) -> str:
     return " ".join(f for f, on in (("PO", o.post_only), ("RO", o.reduce_only), ("IOC", o.ioc and o.type == "limit")) if on)
 
 
 @register_pane
-class OrdersPane(Pane):
+class OrdersPane(SelectablePane):
     pane_type = "orders"
     pane_title = "ORDERS"
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = Pane.COMPONENT_CLASSES | {CURSOR_CSS_CLASS}
-    DEFAULT_CSS = """
-    OrdersPane > .pane--cursor { background: $accent 25%; }
-    """
     BINDINGS: ClassVar = [
         Binding("up", "cursor(-1)", "previous order", show=False, id="orders.cursor_up"),
         Binding("down", "cursor(1)", "next order", show=False, id="orders.cursor_down"),
@@ -63,9 +53,6 @@ class OrdersPane(Pane):
         pane_binding("orders.modify", "modify_selected"),
     ]
 
-    def __init__(self, session: object, **kw) -> None:
-        super().__init__(session, **kw)
-        self.cursor = RowCursor()
 
     # -- rows ----------------------------------------------------------------
     def rows(self) -> list[Order]:
@@ -135,9 +122,8 @@ class OrdersPane(Pane):
         ]
 
     # -- keys ----------------------------------------------------------------
-    def action_cursor(self, step: int) -> None:
-        self.cursor.move([o.order_id for o in self.rows()], step)
-        self.tick(self.session.clock())  # type: ignore[attr-defined]
+    def row_keys(self) -> list[Hashable]:
+        return [o.order_id for o in self.rows()]
 
     async def action_cancel_selected(self) -> None:
         o = self.selected()

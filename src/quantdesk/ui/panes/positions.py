@@ -13,9 +13,9 @@ from textual.binding import Binding
 
 from quantdesk.model import PRICE_DECIMALS, AccountState, Market, Position
 from quantdesk.ui import format as fmt
-from quantdesk.ui.panes.base import Column, Pane, Table, register_pane
-from quantdesk.ui.panes.orders import pane_binding
-from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS, RowCursor
+from quantdesk.ui.panes.base import Column, Table, register_pane
+from quantdesk.ui.panes.row_cursor import CURSOR_CSS_CLASS
+from quantdesk.ui.panes.selectable import SelectablePane, pane_binding
 
 COLUMNS = [
     Column("Market", 8, "left"),
@@ -38,14 +38,10 @@ def usd(value: int | None, *, sign: bool = False) -> str:
 
 
 @register_pane
-class PositionsPane(Pane):
+class PositionsPane(SelectablePane):
     pane_type = "positions"
     pane_title = "POSITIONS"
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = Pane.COMPONENT_CLASSES | {CURSOR_CSS_CLASS}
-    DEFAULT_CSS = """
-    PositionsPane > .pane--cursor { background: $accent 25%; }
-    """
     BINDINGS: ClassVar = [
         Binding("up", "cursor(-1)", "previous position", show=False, id="positions.cursor_up"),
         Binding("down", "cursor(1)", "next position", show=False, id="positions.cursor_down"),
@@ -53,9 +49,6 @@ class PositionsPane(Pane):
         pane_binding("positions.close_all", "close_all"),
     ]
 
-    def __init__(self, session: object, **kw) -> None:
-        super().__init__(session, **kw)
-        self.cursor = RowCursor()
 
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev
@@ -74,9 +67,8 @@ class PositionsPane(Pane):
         p = self.selected()
         return None if p is None else (p.venue, p.market)
 
-    def action_cursor(self, step: int) -> None:
-        self.cursor.move([(p.venue, p.market) for p in self.open_positions()], step)
-        self.tick(self.session.clock())  # type: ignore[attr-defined]
+    def row_keys(self) -> list[Hashable]:
+        return [(p.venue, p.market) for p in self.open_positions()]
 
     def _confirm_close(self, positions: list[Position], title: str) -> None:
         from quantdesk.ui.confirm import ConfirmScreen
