@@ -61,9 +61,9 @@ import msgspec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from quantdesk.book import OrderBook  # noqa: E402
-from quantdesk.bus import Bus  # noqa: E402
-from quantdesk.model import BookDelta, BookSnapshot  # noqa: E402
+from quantdesk.core.book import OrderBook  # noqa: E402
+from quantdesk.core.bus import Bus  # noqa: E402
+from quantdesk.core.model import BookDelta, BookSnapshot  # noqa: E402
 
 BUDGETS = {
     "book_ratio": 0.3,  # book deltas / dict assignments, at least
@@ -265,7 +265,7 @@ def bench_bus(n: int = 300_000) -> dict[str, float]:
 
 # -- pipeline ------------------------------------------------------------------
 def bench_pipeline(n: int = 100_000) -> dict[str, float]:
-    from quantdesk.session import simulated_session
+    from quantdesk.venues.session import simulated_session
     from quantdesk.venues.sim.clock import ManualClock
 
     def run() -> int:
@@ -288,8 +288,8 @@ def bench_pipeline(n: int = 100_000) -> dict[str, float]:
 # -- first frame -----------------------------------------------------------------
 FIRST_FRAME_APP = r"""
 import asyncio, sys
-from quantdesk.session import simulated_session
-from quantdesk.ui.app import QuantDeskApp
+from quantdesk.venues.session import simulated_session
+from quantdesk.console.app import QuantDeskApp
 
 PAUSED = sys.argv[1] == "paused"
 
@@ -317,7 +317,7 @@ asyncio.run(main())
 FIRST_FRAME_SESSION = r"""
 import asyncio, sys
 import quantdesk
-from quantdesk.session import simulated_session
+from quantdesk.venues.session import simulated_session
 session = simulated_session(seed=7, paused=True)
 async def main():
     await session.start()
@@ -399,9 +399,9 @@ def bench_keystroke(presses: int = 40, rate: float = 50_000, seed: int = 7) -> d
 async def _keystroke(presses: int, rate: float, seed: int) -> dict[str, object]:
     from textual.events import Key
 
-    from quantdesk.session import simulated_session
-    from quantdesk.ui.app import QuantDeskApp
-    from quantdesk.ui.panes.depth import DepthPane
+    from quantdesk.venues.session import simulated_session
+    from quantdesk.console.app import QuantDeskApp
+    from quantdesk.console.panes.depth import DepthPane
 
     session = simulated_session(seed=seed, rate=rate)
     app = QuantDeskApp(session)
@@ -633,7 +633,7 @@ def bench_terminal(seconds: float = 8.0) -> dict[str, object]:
 # -- memory under a long feed ---------------------------------------------------------
 RSS_SOAK = r"""
 import json, sys, time
-from quantdesk.session import simulated_session
+from quantdesk.venues.session import simulated_session
 from quantdesk.venues.sim.clock import ManualClock
 
 def rss_mb():

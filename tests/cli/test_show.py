@@ -11,7 +11,7 @@ import pytest
 
 from quantdesk import cli
 from quantdesk.commands import show
-from quantdesk.model import Market
+from quantdesk.core.model import Market
 
 
 def run(capfd, *argv: str) -> tuple[int, str, str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from quantdesk.ui.app import QuantDeskApp
+from quantdesk.console.app import QuantDeskApp
 from ui.conftest import paused_session, start  # noqa: F401  (re-exported for the tests)
 
 SIZE = (160, 45)

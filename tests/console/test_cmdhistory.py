@@ -1,4 +1,4 @@
-from quantdesk.cmdhistory import CommandHistory
+from quantdesk.console.cmdhistory import CommandHistory
 
 
 def test_history_persists_dedupes_and_is_bounded(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantdesk.cmdline import (
+from quantdesk.console.cmdline import (
     PANE_KEYWORD,
     CancelAll,
     CancelOrder,

@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from quantdesk.cli import main as cli_main
-from quantdesk.config import Settings, check_config, config_path, load_config
-from quantdesk.problems import ProblemsError
+from quantdesk.config.settings import Settings, check_config, config_path, load_config
+from quantdesk.core.problems import ProblemsError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -139,7 +139,7 @@ def test_settings_class_reads_the_same_sources(tmp_path, monkeypatch):
 
 
 def _field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
-    from quantdesk.config import _unwrap
+    from quantdesk.config.settings import _unwrap
 
     out = []
     for name, info in model.model_fields.items():

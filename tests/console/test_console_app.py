@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from quantdesk.config import load_config
-from quantdesk.layouts import load_layout
-from quantdesk.prefs import load_prefs
-from quantdesk.ui.command_line import CommandLine
-from quantdesk.ui.help_screen import HelpScreen, help_table
-from quantdesk.ui.layout_grid import LayoutGrid
-from quantdesk.ui.palette import palette_entries
-from quantdesk.ui.panes.depth import DepthPane
-from quantdesk.ui.panes.funding import FundingPane
+from quantdesk.config.settings import load_config
+from quantdesk.console.layouts import load_layout
+from quantdesk.console.prefs import load_prefs
+from quantdesk.console.command_line import CommandLine
+from quantdesk.console.help_screen import HelpScreen, help_table
+from quantdesk.console.layout_grid import LayoutGrid
+from quantdesk.console.palette import palette_entries
+from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.panes.funding import FundingPane
 
 from .app_helpers import SIZE, make_app, start, type_text
 
@@ -131,7 +131,7 @@ def render_text(renderable) -> str:
 
 
 def parse_cmd(app, text):
-    from quantdesk.cmdline import parse
+    from quantdesk.console.cmdline import parse
 
     return parse(text, app.command_context())
 
@@ -245,8 +245,8 @@ async def test_order_commands_without_a_trading_connection_send_nothing():
 
 
 async def test_layout_cells_and_gaps_land_where_the_file_says(tmp_path):
-    from quantdesk.layouts import parse_layout, save_layout
-    from quantdesk.ui.layout_grid import Filler
+    from quantdesk.console.layouts import parse_layout, save_layout
+    from quantdesk.console.layout_grid import Filler
 
     layout = parse_layout({"name": "corner", "rows": 2, "columns": 2, "panes": [
         {"type": "funding", "row": 0, "column": 1},
@@ -264,7 +264,7 @@ async def test_layout_cells_and_gaps_land_where_the_file_says(tmp_path):
 
 
 async def test_a_layout_naming_an_unknown_market_is_refused_with_a_message():
-    from quantdesk.layouts import parse_layout, save_layout
+    from quantdesk.console.layouts import parse_layout, save_layout
 
     save_layout(parse_layout({"name": "odd", "panes": [{"type": "depth", "market": "DOGE-PERP"}]}, "x"))
     app = make_app()
@@ -302,10 +302,10 @@ async def test_a_key_clash_is_shown_when_the_console_opens():
 
 
 def test_every_catalogue_action_has_a_binding_with_its_id():
-    from quantdesk import actions
-    from quantdesk.ui.app import QuantDeskApp
+    from quantdesk.core import actions
+    from quantdesk.console.app import QuantDeskApp
 
-    from quantdesk.ui.panes.base import PANE_TYPES, pane_class
+    from quantdesk.console.panes.base import PANE_TYPES, pane_class
 
     bound = {b.id for _key, b in QuantDeskApp._merge_bindings()}
     assert {a.id for a in actions.ACTIONS if a.scope == "app"} <= bound

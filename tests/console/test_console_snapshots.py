@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from quantdesk.ui.panes.depth import FADE_NS
+from quantdesk.console.panes.depth import FADE_NS
 
 from .app_helpers import make_app, paused_session  # noqa: F401
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from quantdesk import actions
-from quantdesk.keymap import load_keymap, normalize_key, BadKey, shipped_keymap_names
+from quantdesk.core import actions
+from quantdesk.console.keymap import load_keymap, normalize_key, BadKey, shipped_keymap_names
 
 
 @pytest.fixture(autouse=True)

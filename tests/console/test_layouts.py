@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from quantdesk.layouts import check_layout, layout_names, load_layout, load_layout_file, parse_layout, save_layout
-from quantdesk.problems import ProblemsError
+from quantdesk.console.layouts import check_layout, layout_names, load_layout, load_layout_file, parse_layout, save_layout
+from quantdesk.core.problems import ProblemsError
 
 MARKETS = {"sim-drift": ["SOL-PERP", "BTC-PERP", "ETH-PERP"], "sim-jup": ["SOL-PERP", "BTC-PERP", "ETH-PERP"]}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quantdesk.resources import shipped_dir, shipped_files
+from quantdesk.config.paths import shipped_dir, shipped_files
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_wheel_install_carries_the_files(tmp_path):
         d = target / "quantdesk" / "resources" / kind
         assert d.is_dir() and not d.is_symlink()
         assert {p.name for p in d.glob("*.toml")} == {p.name for p in (REPO / kind).glob("*.toml")}
-    code = "from quantdesk.resources import shipped_dir; print(shipped_dir('layouts'))"
+    code = "from quantdesk.config.paths import shipped_dir; print(shipped_dir('layouts'))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path).stdout.strip()
     assert out == str(target / "quantdesk" / "resources" / "layouts")

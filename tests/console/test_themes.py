@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.theme import Theme
 
-from quantdesk.problems import ProblemsError
-from quantdesk.themes import TRADING_VARIABLES, load_theme_file, load_themes, theme_names
+from quantdesk.core.problems import ProblemsError
+from quantdesk.console.themes import TRADING_VARIABLES, load_theme_file, load_themes, theme_names
 
 
 @pytest.fixture(autouse=True)

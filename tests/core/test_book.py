@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantdesk.book import DepthLevel, OrderBook
-from quantdesk.model import BookDelta, BookSnapshot
+from quantdesk.core.book import DepthLevel, OrderBook
+from quantdesk.core.model import BookDelta, BookSnapshot
 
 P = 1_000_000  # $1 at price precision
 S = 1_000_000_000  # 1 unit at size precision

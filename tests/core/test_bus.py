@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from quantdesk.bus import Bus, ConflatingSubscriber, topic_matches
+from quantdesk.core.bus import Bus, ConflatingSubscriber, topic_matches
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_raising_subscriber_is_counted_and_does_not_stop_the_others(caplog):
     bus.subscribe("#", lambda t, m: got.append(("before", m)))
     bus.subscribe("#", broken)
     bus.subscribe("#", lambda t, m: got.append(("after", m)))
-    with caplog.at_level(logging.ERROR, logger="quantdesk.bus"):
+    with caplog.at_level(logging.ERROR, logger="quantdesk.core.bus"):
         bus.publish("x.y", 1)
         bus.publish("x.y", 2)
     assert got == [("before", 1), ("after", 1), ("before", 2), ("after", 2)]
@@ -98,7 +98,7 @@ def test_counters_published_delivered_dropped_and_per_topic():
 
 
 def test_rates_are_per_second_since_the_previous_call(monkeypatch):
-    import quantdesk.bus as busmod
+    import quantdesk.core.bus as busmod
 
     now = [1000.0]
     monkeypatch.setattr(busmod.time, "monotonic", lambda: now[0])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from quantdesk.bus import Bus
-from quantdesk.cache import TRADES_KEPT, MarketCache
-from quantdesk.model import (
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import TRADES_KEPT, MarketCache
+from quantdesk.core.model import (
     BookDelta,
     BookSnapshot,
     Funding,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from quantdesk.model import (
+from quantdesk.core.model import (
     AccountState,
     BookDelta,
     BookSnapshot,

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from quantdesk.model import BookDelta, Market
-from quantdesk.session import Session, simulated_session
+from quantdesk.core.model import BookDelta, Market
+from quantdesk.venues.session import Session, simulated_session
 from quantdesk.venues.sim.clock import ManualClock
 
 START = 1_795_500_000_000_000_000

@@ -7,8 +7,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from quantdesk.model import BookDelta, BookSnapshot, Funding
-from quantdesk.session import simulated_session
+from quantdesk.core.model import BookDelta, BookSnapshot, Funding
+from quantdesk.venues.session import simulated_session
 from quantdesk.venues.sim.clock import ManualClock
 
 START = 1_795_500_000_000_000_000  # a fixed instant, ns

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from quantdesk.bus import Bus
-from quantdesk.cache import MarketCache
-from quantdesk.model import BookDelta, BookSnapshot, Market
-from quantdesk.spreads import BestPrice, basis_bps, market_spread, market_spreads, venue_quotes
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import BookDelta, BookSnapshot, Market
+from quantdesk.core.spreads import BestPrice, basis_bps, market_spread, market_spreads, venue_quotes
 
 CLOB = Market("zclob", "SOL-PERP", "SOL", "USDC", "clob", 1_000, 10_000_000)  # named to sort after the pool
 POOL = Market("pool", "SOL-PERP", "SOL", "USDC", "pool", 1, 1_000_000, price_decimals=8)  # a finer precision

@@ -14,8 +14,8 @@ import base58
 import pytest
 
 from drift_servers import BookSource, HttpServer
-from quantdesk.bus import Bus
-from quantdesk.cache import MarketCache
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
 from quantdesk.venues.base import TradingUnavailable
 from quantdesk.venues.drift.account_view import DriftAccountView
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment

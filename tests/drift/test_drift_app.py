@@ -14,12 +14,12 @@ from decimal import Decimal
 import pytest
 
 from drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
-from quantdesk.session import Session
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.depth import DepthPane
-from quantdesk.ui.panes.funding import FundingPane
-from quantdesk.ui.panes.health import HealthPane
-from quantdesk.ui.statusbar import StatusBar
+from quantdesk.venues.session import Session
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.panes.funding import FundingPane
+from quantdesk.console.panes.health import HealthPane
+from quantdesk.console.statusbar import StatusBar
 from quantdesk.venues.drift.venue import DriftVenue
 from test_drift_market_data import local
 
@@ -165,7 +165,7 @@ async def test_silent_feed_shows_stale_then_recovers(servers):
 
 
 async def test_health_pane_shows_the_event_rate_of_simulated_venues():
-    from quantdesk.session import simulated_session
+    from quantdesk.venues.session import simulated_session
     from quantdesk.venues.sim.clock import ManualClock
 
     session = simulated_session(clock=ManualClock(1_795_000_000_000_000_000), paused=True)

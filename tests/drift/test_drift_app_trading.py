@@ -13,12 +13,12 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from test_drift_app import servers, until, user_dirs  # noqa: F401  (fixtures: local DLOB/HTTP servers, clean dirs)
-from quantdesk.paper_trading import open_paper_trading
-from quantdesk.risk import RiskLimits
-from quantdesk.session import Session
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.confirm import ConfirmScreen
-from quantdesk.ui.ticket import TicketScreen
+from quantdesk.wiring.trading import open_paper_trading
+from quantdesk.trading.risk import RiskLimits
+from quantdesk.venues.session import Session
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.confirm import ConfirmScreen
+from quantdesk.console.ticket import TicketScreen
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from quantdesk.venues.drift.router_executor import DriftRouterExecutor
 from quantdesk.venues.drift.venue import DriftVenue

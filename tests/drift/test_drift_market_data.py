@@ -11,9 +11,9 @@ from fractions import Fraction
 import pytest
 
 from drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
-from quantdesk.bus import Bus
-from quantdesk.cache import MarketCache
-from quantdesk.model import OrderIntent, VenueStatus
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import OrderIntent, VenueStatus
 from quantdesk.venues.base import TradingUnavailable, Venue
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
 from quantdesk.venues.drift.venue import DriftVenue

@@ -14,7 +14,7 @@ from solders.transaction import VersionedTransaction
 
 from drift_servers import BookSource, HttpServer
 from quantdesk import cli
-from quantdesk.journal import Journal
+from quantdesk.trading.journal import Journal
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from test_drift_orders import LINES, USER_LINE, pk, raw
 

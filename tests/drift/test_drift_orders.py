@@ -19,7 +19,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from drift_servers import BookSource, HttpServer
-from quantdesk.model import OrderIntent
+from quantdesk.core.model import OrderIntent
 from quantdesk.signing.keypair import KeypairSigner
 from quantdesk.venues.base import TradingUnavailable
 from quantdesk.venues.drift import transaction as txn

@@ -11,12 +11,12 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from drift_servers import BookSource, HttpServer
-from quantdesk.bus import Bus
-from quantdesk.cache import MarketCache
-from quantdesk.journal import Journal
-from quantdesk.model import AccountState, OraclePrice, Order, OrderIntent, Position
-from quantdesk.risk import RiskEngine, RiskLimits
-from quantdesk.session import Session
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import AccountState, OraclePrice, Order, OrderIntent, Position
+from quantdesk.trading.risk import RiskEngine, RiskLimits
+from quantdesk.venues.session import Session
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
 from quantdesk.venues.drift.router_executor import Declined, DriftRouterExecutor, is_protective, live_router
 from quantdesk.venues.drift.venue import DriftVenue

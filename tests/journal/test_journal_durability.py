@@ -9,13 +9,13 @@ import subprocess
 import sys
 import textwrap
 
-from quantdesk.journal import Journal
+from quantdesk.trading.journal import Journal
 
 WRITER = textwrap.dedent(
     """
     import sys
-    from quantdesk.journal import Journal
-    from quantdesk.model import Fill, Order
+    from quantdesk.trading.journal import Journal
+    from quantdesk.core.model import Fill, Order
 
     journal = Journal.open(sys.argv[1])
     for i in range(1_000_000):

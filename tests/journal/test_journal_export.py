@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 from quantdesk.cli import main
-from quantdesk.journal import Journal
-from quantdesk.model import Fill, Order
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill, Order
 
 T0 = 1_763_971_200_000_000_000  # 2025-11-24T08:00:00Z in ns
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from quantdesk.journal import Journal
-from quantdesk.model import Fill, Order
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill, Order
 
 
 def fill(i: int) -> Fill:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from quantdesk.journal import Journal, JournalError, default_path
-from quantdesk.model import AccountState, Fill, Order, OrderIntent, Position
+from quantdesk.trading.journal import Journal, JournalError, default_path
+from quantdesk.core.model import AccountState, Fill, Order, OrderIntent, Position
 
 SOL = dict(venue="sim-drift", market="SOL-PERP")
 

@@ -54,7 +54,7 @@ def test_a_broken_config_file_is_reported_not_ignored(tmp_path, monkeypatch):
 
 
 def test_configured_sync_is_off_without_a_dsn_and_needs_a_user_id(tmp_path, monkeypatch):
-    from quantdesk.journal import Journal
+    from quantdesk.trading.journal import Journal
     from quantdesk.sync.postgres import SyncError, configured_sync
 
     monkeypatch.delenv("QUANTDESK_CONFIG", raising=False)

@@ -9,8 +9,8 @@ import uuid
 import msgspec
 import psycopg
 
-from quantdesk.journal import Journal
-from quantdesk.model import Fill, Order
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill, Order
 from quantdesk.sync.migrate import migrate
 from quantdesk.sync.postgres import PostgresSync
 

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from quantdesk.journal import Journal
-from quantdesk.model import Fill
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill
 from quantdesk.sync.postgres import PostgresSync
 
 A, B, C = (str(uuid.uuid4()) for _ in range(3))

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from quantdesk.cli import main
-from quantdesk.journal import Journal
-from quantdesk.model import AccountState, Fill, Order, OrderIntent, Position
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import AccountState, Fill, Order, OrderIntent, Position
 from quantdesk.sync.migrate import load_migrations
 from quantdesk.sync.postgres import PostgresSync, SyncError
 

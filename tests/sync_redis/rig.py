@@ -20,7 +20,7 @@ class FeedRig:
     """``quantdesk feed`` in-process: a simulated Session published to Redis."""
 
     def __init__(self, url: str, namespace: str, *, seed: int = 7, rate: float = 2000.0, paused: bool = False, **kw):
-        from quantdesk.session import simulated_session
+        from quantdesk.venues.session import simulated_session
         from quantdesk.sync.redis_feed import FeedPublisher
 
         self.session = simulated_session(seed=seed, rate=rate, paused=paused)

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 import redis.asyncio
 
-from quantdesk.model import BookDelta, OrderIntent
+from quantdesk.core.model import BookDelta, OrderIntent
 from quantdesk.sync.redis_feed import FeedKeys, FeedSource, redis_session
 from quantdesk.venues.base import TradingUnavailable, VenueError
 

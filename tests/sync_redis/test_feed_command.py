@@ -8,7 +8,7 @@ import sys
 import msgspec
 import redis
 
-from quantdesk.model import Market
+from quantdesk.core.model import Market
 
 
 def _quantdesk(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:

@@ -3,9 +3,9 @@ examples computed by hand (prices 1e6, base 1e9, quote 1e6, ratios 1e4)."""
 
 import pytest
 
-from quantdesk.math.funding import borrow_fee, funding_delta_to_rate, funding_payment, rate_to_funding_delta
-from quantdesk.math.liquidation import liquidation_fee, liquidation_price, position_liquidation_price
-from quantdesk.math.margin import (
+from quantdesk.core.math.funding import borrow_fee, funding_delta_to_rate, funding_payment, rate_to_funding_delta
+from quantdesk.core.math.liquidation import liquidation_fee, liquidation_price, position_liquidation_price
+from quantdesk.core.math.margin import (
     DRIFT_MARKET_PARAMS,
     MarginCategory,
     MarginParams,

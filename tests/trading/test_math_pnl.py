@@ -2,9 +2,9 @@
 
 import pytest
 
-from quantdesk.math.fees import bps_to_ppm, fee, fill_fee
-from quantdesk.math.fixed import div_ceil, div_round, div_trunc
-from quantdesk.math.pnl import apply_fill, entry_price, fill_quote_delta, notional, unrealized_pnl
+from quantdesk.core.math.fees import bps_to_ppm, fee, fill_fee
+from quantdesk.core.math.fixed import div_ceil, div_round, div_trunc
+from quantdesk.core.math.pnl import apply_fill, entry_price, fill_quote_delta, notional, unrealized_pnl
 
 SOL = 10**9
 USD = 10**6

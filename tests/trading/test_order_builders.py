@@ -1,7 +1,7 @@
 import pytest
 
-from quantdesk.model import Market
-from quantdesk.order_builders import OrderShapeError, scale_orders
+from quantdesk.core.model import Market
+from quantdesk.trading.builders import OrderShapeError, scale_orders
 
 SOL_PERP = Market("sim-drift", "SOL-PERP", "SOL", "USDC", "clob", tick_size=1_000, lot_size=10_000_000)
 SOL = 10**9

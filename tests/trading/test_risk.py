@@ -5,8 +5,8 @@ from decimal import Decimal
 import pydantic
 import pytest
 
-from quantdesk.model import OrderIntent
-from quantdesk.risk import RiskContext, RiskEngine, RiskLimits
+from quantdesk.core.model import OrderIntent
+from quantdesk.trading.risk import RiskContext, RiskEngine, RiskLimits
 
 SOL = 10**9
 USD = 10**6

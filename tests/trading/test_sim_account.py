@@ -1,7 +1,7 @@
 """The paper account: fills with fees, funding, borrow fees, margin events and
 liquidation, with hand-computed amounts (price 1e6, base 1e9, quote 1e6)."""
 
-from quantdesk.model import Funding, Market
+from quantdesk.core.model import Funding, Market
 from quantdesk.venues.sim.account import (
     JUPITER_MARGIN_PARAMS,
     LIQUIDATION_ORDER_ID,

@@ -3,7 +3,7 @@ brackets, reduce-only, liquidation and restore."""
 
 import pytest
 
-from quantdesk.model import Fill, Market, Order, OrderIntent, Position
+from quantdesk.core.model import Fill, Market, Order, OrderIntent, Position
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.sim.account import FeeSchedule, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine

@@ -1,7 +1,7 @@
 """A paper account journaled to a real SQLite journal and restored from it."""
 
-from quantdesk.journal import Journal
-from quantdesk.model import Fill, Market, Order, OrderIntent
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill, Market, Order, OrderIntent
 from quantdesk.venues.sim.account import FeeSchedule, Liquidation, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine
 from quantdesk.venues.sim.paper import PaperClob

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from rich.style import Style
 
-from quantdesk.session import Session, simulated_session
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.base import Pane
-from quantdesk.ui.panes.depth import FADE_NS
+from quantdesk.venues.session import Session, simulated_session
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.depth import FADE_NS
 from quantdesk.venues.sim.clock import ManualClock
 
 START_NS = 1_795_000_000_000_000_000  # 2026-11-18 11:06:40 UTC

@@ -8,11 +8,11 @@ import logging
 import pytest
 
 from quantdesk.commands import run as run_command
-from quantdesk.session import Session
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.logfile import log_path, setup_file_logging
-from quantdesk.ui.panes.depth import DepthPane
-from quantdesk.ui.statusbar import StatusBar
+from quantdesk.venues.session import Session
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.logfile import log_path, setup_file_logging
+from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.statusbar import StatusBar
 
 from .conftest import paused_session, start
 

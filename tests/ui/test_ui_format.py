@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from quantdesk.model import Market
-from quantdesk.ui import format as fmt
+from quantdesk.core.model import Market
+from quantdesk.console import format as fmt
 
 SOL = Market("sim-drift", "SOL-PERP", "SOL", "USD", "clob", tick_size=1_000, lot_size=10_000_000)
 BTC = Market("sim-drift", "BTC-PERP", "BTC", "USD", "clob", tick_size=100_000, lot_size=100_000)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from quantdesk.ui import format as fmt
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.depth import DepthPane
-from quantdesk.ui.panes.funding import FundingPane
-from quantdesk.ui.panes.positions import PositionsPane
-from quantdesk.ui.panes.spreads import SpreadsPane
+from quantdesk.console import format as fmt
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.panes.funding import FundingPane
+from quantdesk.console.panes.positions import PositionsPane
+from quantdesk.console.panes.spreads import SpreadsPane
 
 from .conftest import pane_lines, pane_text, start
 
@@ -109,7 +109,7 @@ async def test_unknown_pane_key_says_so_instead_of_failing(session):
 
 
 async def test_a_depth_pane_given_only_a_market_picks_a_venue_that_lists_it(session):
-    from quantdesk.model import Market
+    from quantdesk.core.model import Market
 
     session.cache.add_markets([Market("sim-jup", "JUP-PERP", "JUP", "USDC", "pool", 1, 1_000_000, index=24)])
     app = QuantDeskApp(session, panes=["funding"])

@@ -7,15 +7,15 @@ import logging
 import pytest
 from rich.text import Text
 
-from quantdesk.model import AccountState, BookDelta, Position, VenueStatus
-from quantdesk.ui import format as fmt
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.base import PANE_TYPES, Pane, UnknownPane, pane_class, register_pane
-from quantdesk.ui.panes.depth import FADE_NS, DepthPane
-from quantdesk.ui.panes.funding import FundingPane
-from quantdesk.ui.panes.positions import PositionsPane
-from quantdesk.ui.panes.spreads import SpreadsPane
-from quantdesk.ui.statusbar import StatusBar
+from quantdesk.core.model import AccountState, BookDelta, Position, VenueStatus
+from quantdesk.console import format as fmt
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.base import PANE_TYPES, Pane, UnknownPane, pane_class, register_pane
+from quantdesk.console.panes.depth import FADE_NS, DepthPane
+from quantdesk.console.panes.funding import FundingPane
+from quantdesk.console.panes.positions import PositionsPane
+from quantdesk.console.panes.spreads import SpreadsPane
+from quantdesk.console.statusbar import StatusBar
 
 from .conftest import pane_lines, pane_text, start
 

@@ -6,8 +6,8 @@ Update after an intended change of the screen with
 
 from __future__ import annotations
 
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.depth import FADE_NS
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.depth import FADE_NS
 
 from .conftest import WARMUP_EVENTS, paused_session
 

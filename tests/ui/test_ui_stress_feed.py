@@ -6,10 +6,10 @@ import asyncio
 
 from textual.events import Key
 
-from quantdesk.session import simulated_session
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.depth import DepthPane
-from quantdesk.ui.panes.funding import FundingPane
+from quantdesk.venues.session import simulated_session
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.panes.funding import FundingPane
 
 from .conftest import SEED, pane_lines
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from quantdesk.paper_trading import PaperTrading, open_paper_trading
-from quantdesk.risk import RiskLimits
-from quantdesk.session import Session, simulated_session
-from quantdesk.ui.app import QuantDeskApp
+from quantdesk.wiring.trading import PaperTrading, open_paper_trading
+from quantdesk.trading.risk import RiskLimits
+from quantdesk.venues.session import Session, simulated_session
+from quantdesk.console.app import QuantDeskApp
 from quantdesk.venues.sim.clock import ManualClock
 
 START_NS = 1_795_000_000_000_000_000
@@ -54,7 +54,7 @@ def pane_text(pane) -> str:
 
 
 def status_text(app) -> str:
-    from quantdesk.ui.statusbar import StatusBar
+    from quantdesk.console.statusbar import StatusBar
 
     return app.query_one(StatusBar).render().plain
 

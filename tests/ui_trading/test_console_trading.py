@@ -4,10 +4,10 @@ bindings the keys do."""
 
 from __future__ import annotations
 
-from quantdesk.cmdline import parse
-from quantdesk.paper_trading import open_paper_trading
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.console import ConsoleApp
+from quantdesk.console.cmdline import parse
+from quantdesk.wiring.trading import open_paper_trading
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.console import ConsoleApp
 
 from .conftest import PANES, SIZE, notes, paused_session, settle, start, status_text
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from quantdesk.commands import run as run_command
-from quantdesk.config import load_config
-from quantdesk.model import OrderIntent
-from quantdesk.paper_trading import paper_trading_from_settings
+from quantdesk.config.settings import load_config
+from quantdesk.core.model import OrderIntent
+from quantdesk.wiring.trading import paper_trading_from_settings
 
 from .conftest import paused_session
 

@@ -7,10 +7,10 @@ import asyncio
 import os
 import signal
 
-from quantdesk.order_ticket import TicketInput, build_plan
-from quantdesk.ui.panes.fills import FillsPane
-from quantdesk.ui.panes.orders import OrdersPane
-from quantdesk.ui.panes.positions import PositionsPane
+from quantdesk.trading.ticket import TicketInput, build_plan
+from quantdesk.console.panes.fills import FillsPane
+from quantdesk.console.panes.orders import OrdersPane
+from quantdesk.console.panes.positions import PositionsPane
 
 from .conftest import SIZE, make_app, pane_text, settle, start
 

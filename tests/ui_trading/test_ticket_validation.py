@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from quantdesk.order_ticket import plain
-from quantdesk.ui.ticket import TicketScreen
+from quantdesk.trading.ticket import plain
+from quantdesk.console.ticket import TicketScreen
 
 from .conftest import SIZE, make_app, settle, start
 

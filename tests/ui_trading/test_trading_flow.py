@@ -3,13 +3,13 @@ ticket, orders, fills, positions, risk rejections, the kill switch."""
 
 from __future__ import annotations
 
-from quantdesk.ui.confirm import ConfirmScreen
-from quantdesk.ui.modify_order import ModifyOrderScreen
-from quantdesk.ui.panes.fills import FillsPane
-from quantdesk.ui.panes.orders import OrdersPane
-from quantdesk.ui.panes.positions import PositionsPane
-from quantdesk.order_ticket import plain
-from quantdesk.ui.ticket import TicketScreen
+from quantdesk.console.confirm import ConfirmScreen
+from quantdesk.console.modify_order import ModifyOrderScreen
+from quantdesk.console.panes.fills import FillsPane
+from quantdesk.console.panes.orders import OrdersPane
+from quantdesk.console.panes.positions import PositionsPane
+from quantdesk.trading.ticket import plain
+from quantdesk.console.ticket import TicketScreen
 
 from .conftest import SIZE, make_app, notes, pane_text, settle, start, status_text
 
@@ -130,7 +130,7 @@ async def test_close_all_positions_after_confirmation(tmp_path):
 def _place(market, side, size, *, kind="limit", price=None, unit="base"):
     from decimal import Decimal
 
-    from quantdesk.cmdline import PlaceOrder
+    from quantdesk.console.cmdline import PlaceOrder
 
     return PlaceOrder(market, side, Decimal(size), unit, kind, Decimal(price) if price else None)
 
@@ -196,7 +196,7 @@ async def test_kill_switch_cancels_orders_blocks_new_ones_and_releases_after_con
 
 
 async def test_kill_switch_from_the_palette_action_and_the_command_line(tmp_path):
-    from quantdesk.cmdline import Kill
+    from quantdesk.console.cmdline import Kill
 
     app, trading = make_app(tmp_path)
     try:
@@ -268,7 +268,7 @@ async def test_scale_orders_sized_in_usd_from_the_ticket(tmp_path):
 
 
 async def test_without_a_router_b_says_read_only_and_opens_nothing():
-    from quantdesk.ui.app import QuantDeskApp
+    from quantdesk.console.app import QuantDeskApp
 
     from .conftest import PANES, paused_session
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quantdesk.cmdline import parse
+from quantdesk.console.cmdline import parse
 from quantdesk.sync.team_desk import open_team_desk
-from quantdesk.ui.app import QuantDeskApp
-from quantdesk.ui.panes.workspace import WorkspacePane
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.console.panes.workspace import WorkspacePane
 from sync_pg.conftest import closed_port, fresh_dsn, migrated_dsn  # noqa: F401  (fixtures)
 from sync_redis.conftest import ns, redis_server, redis_url  # noqa: F401  (fixtures)
 from sync_redis.rig import wait_until  # noqa: F401  (re-exported for the tests)
@@ -40,7 +40,7 @@ def workspace_text(app: QuantDeskApp) -> str:
 
 
 def status_text(app: QuantDeskApp) -> str:
-    from quantdesk.ui.statusbar import StatusBar
+    from quantdesk.console.statusbar import StatusBar
 
     return app.query_one(StatusBar).render().plain
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import redis
 
-from quantdesk.model import BookSnapshot
+from quantdesk.core.model import BookSnapshot
 
 from .conftest import SIZE, run, start, status_text, terminal, type_command, wait_until, workspace_text
 
@@ -102,7 +102,7 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
 
 
 async def test_a_saved_layout_goes_to_the_team_and_the_pane_repaints_only_on_change(redis_url, ns, tmp_path):
-    from quantdesk.ui.panes.workspace import WorkspacePane
+    from quantdesk.console.panes.workspace import WorkspacePane
 
     alice, bob = terminal(redis_url, ns, "alice", tmp_path), terminal(redis_url, ns, "bob", tmp_path)
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:

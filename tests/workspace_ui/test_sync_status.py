@@ -8,13 +8,13 @@ import uuid
 import psycopg
 import pytest
 
-from quantdesk.config import Settings
-from quantdesk.journal import Journal
-from quantdesk.model import Fill
+from quantdesk.config.settings import Settings
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill
 from quantdesk.sync.postgres import PostgresSync
 from quantdesk.sync.team_desk import open_team_desk
-from quantdesk.team_setup import TeamSetupError, desk_user, team_from_settings
-from quantdesk.ui.app import QuantDeskApp
+from quantdesk.wiring.team import TeamSetupError, desk_user, team_from_settings
+from quantdesk.console.app import QuantDeskApp
 
 from .conftest import PANES, SIZE, paused_session, run, start, status_text, wait_until, workspace_text
 

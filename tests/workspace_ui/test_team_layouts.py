@@ -7,9 +7,9 @@ import time
 
 import redis
 
-from quantdesk.cmdline import complete
-from quantdesk.ui.layout_grid import LayoutGrid
-from quantdesk.ui.palette import palette_entries
+from quantdesk.console.cmdline import complete
+from quantdesk.console.layout_grid import LayoutGrid
+from quantdesk.console.palette import palette_entries
 
 from .conftest import SIZE, run, start, terminal, wait_until
 

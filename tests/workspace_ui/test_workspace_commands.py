@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from quantdesk.cmdline import (
+from quantdesk.console.cmdline import (
     AddAlert,
     AddNote,
     CommandContext,

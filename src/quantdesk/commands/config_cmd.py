@@ -32,15 +32,15 @@ def main(args: argparse.Namespace) -> int:
 
 def collect_problems(config: str | None) -> list:
     """Every problem in the settings and the files they name (keymap, theme, layout)."""
-    from quantdesk.config import check_config
-    from quantdesk.keymap import load_keymap
-    from quantdesk.layouts import layout_files, load_layout_file
-    from quantdesk.problems import Problem, ProblemsError, did_you_mean
-    from quantdesk.themes import load_themes
+    from quantdesk.config.settings import check_config
+    from quantdesk.console.keymap import load_keymap
+    from quantdesk.console.layouts import layout_files, load_layout_file
+    from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
+    from quantdesk.console.themes import load_themes
 
     settings, problems = check_config(config)
     ui = settings.ui if settings is not None else None
-    from quantdesk.actions import BY_ID
+    from quantdesk.core.actions import BY_ID
 
     known = {k: v for k, v in settings.keys.items() if k in BY_ID} if settings else None  # unknown ids: reported above
     keymap = load_keymap(ui.keymap if ui else "default", overrides=known)
@@ -63,7 +63,7 @@ def collect_problems(config: str | None) -> list:
 
 
 def validate(config: str | None) -> int:
-    from quantdesk.config import config_path
+    from quantdesk.config.settings import config_path
 
     problems = collect_problems(config)
     if problems:
@@ -79,11 +79,11 @@ def validate(config: str | None) -> int:
 
 
 def show_paths(config: str | None) -> int:
-    from quantdesk.cmdhistory import default_history_path
-    from quantdesk.config import ENV_CONFIG_PATH, config_path, default_config_path
-    from quantdesk.keymap import user_keymap_path
-    from quantdesk.prefs import prefs_path
-    from quantdesk.resources import shipped_dir, user_dir
+    from quantdesk.console.cmdhistory import default_history_path
+    from quantdesk.config.settings import ENV_CONFIG_PATH, config_path, default_config_path
+    from quantdesk.console.keymap import user_keymap_path
+    from quantdesk.console.prefs import prefs_path
+    from quantdesk.config.paths import shipped_dir, user_dir
 
     def line(label: str, path: object, note: str = "") -> None:
         exists = os.path.exists(str(path))

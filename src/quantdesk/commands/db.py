@@ -38,7 +38,7 @@ def _connect(dsn: str):
 def main(args: argparse.Namespace) -> int:
     import psycopg
 
-    from quantdesk.journal import JournalError
+    from quantdesk.trading.journal import JournalError
     from quantdesk.sync.pg_dsn import DSNError, describe_error, redact, resolve_dsn
 
     try:
@@ -90,7 +90,7 @@ def _status(dsn: str, args: argparse.Namespace) -> int:
     print(f"database {redact(dsn)}: {len(rows)} migrations applied" + ("" if rows else " (run: quantdesk db migrate)"))
     for version, name in rows:
         print(f"  {version}_{name}")
-    from quantdesk.journal import Journal, configured_path
+    from quantdesk.trading.journal import Journal, configured_path
 
     path = configured_path(args.journal)
     if not path.exists():
@@ -105,7 +105,7 @@ def _sync(dsn: str, args: argparse.Namespace) -> int:
     from quantdesk.sync.pg_dsn import resolve_team_id, resolve_user_id
     from quantdesk.sync.postgres import PostgresSync, SyncError
 
-    from quantdesk.journal import Journal, configured_path
+    from quantdesk.trading.journal import Journal, configured_path
 
     path = configured_path(args.journal)
     if not path.exists():

@@ -2,7 +2,7 @@
 
 Runs a Session and publishes its market data to Redis Streams (see
 ``quantdesk.sync.redis_feed``); terminals started with
-``quantdesk --source redis://...`` consume it. Venues come from the config (``quantdesk.sources``): the live ones it turns
+``quantdesk --source redis://...`` consume it. Venues come from the config (``quantdesk.wiring.sources``): the live ones it turns
 on, else the embedded simulated venues (``--seed``, ``--rate``).
 """
 
@@ -52,8 +52,8 @@ def main(args: argparse.Namespace) -> int:
     if args.rate < 0 or args.maxlen < 1000:
         print("quantdesk feed: --rate must be >= 0 and --maxlen >= 1000", file=sys.stderr)
         return 2
-    from quantdesk.config import load_config
-    from quantdesk.problems import ProblemsError
+    from quantdesk.config.settings import load_config
+    from quantdesk.core.problems import ProblemsError
 
     try:
         load_config(args.config)
@@ -71,8 +71,8 @@ def main(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> None:
     import asyncio
 
-    from quantdesk.config import load_config
-    from quantdesk.sources import build_session
+    from quantdesk.config.settings import load_config
+    from quantdesk.wiring.sources import build_session
     from quantdesk.sync.redis_feed import FeedPublisher
 
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)

@@ -111,7 +111,7 @@ def _human(d: dict[str, Any], indent: str = "") -> list[str]:
 
 def _configured(venue: str, config: str | None) -> Any:
     """The deployment's section of the config file, if it has one (for idl_path)."""
-    from quantdesk.config import check_config
+    from quantdesk.config.settings import check_config
 
     settings, _problems = check_config(config)
     if settings is None:

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from quantdesk.journal import EXPORT_KINDS, Journal, JournalError, configured_path
+    from quantdesk.trading.journal import EXPORT_KINDS, Journal, JournalError, configured_path
 
     try:
         path = configured_path(args.journal)

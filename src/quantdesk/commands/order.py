@@ -70,8 +70,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from quantdesk.config import load_config
-    from quantdesk.problems import ProblemsError
+    from quantdesk.config.settings import load_config
+    from quantdesk.core.problems import ProblemsError
 
     try:
         return load_config(args.config)
@@ -93,7 +93,7 @@ def _deployment(settings: Any, name: str, dry_run: bool) -> Any:
 
 
 def _intent(args: argparse.Namespace, market: Any) -> Any:
-    from quantdesk.order_ticket import TicketError, TicketInput, build_plan
+    from quantdesk.trading.ticket import TicketError, TicketInput, build_plan
 
     if args.stop and args.take_profit:
         raise Refused("an order is either a stop (--stop) or a take-profit (--take-profit), not both.", EXIT_BAD_INPUT)
@@ -117,7 +117,7 @@ def _intent(args: argparse.Namespace, market: Any) -> Any:
 
 async def _market_snapshot(venue: Any, cache: Any, symbol: str) -> str:
     """The DLOB server's book and oracle for ``symbol`` into ``cache``; a note if unavailable."""
-    from quantdesk.model import OraclePrice, topic_for
+    from quantdesk.core.model import OraclePrice, topic_for
     from quantdesk.venues.base import VenueError
     from quantdesk.venues.drift import wire
 
@@ -155,10 +155,10 @@ async def _order(args: argparse.Namespace) -> int:
     settings = _settings(args)
     deployment = _deployment(settings, args.venue, args.dry_run)
 
-    from quantdesk.cache import MarketCache
-    from quantdesk.execution import OrderRouter
-    from quantdesk.journal import Journal, JournalError
-    from quantdesk.risk import RiskEngine
+    from quantdesk.core.cache import MarketCache
+    from quantdesk.trading.router import OrderRouter
+    from quantdesk.trading.journal import Journal, JournalError
+    from quantdesk.trading.risk import RiskEngine
     from quantdesk.venues.base import VenueError
     from quantdesk.venues.drift.router_executor import DriftRouterExecutor
     from quantdesk.venues.drift.venue import DriftVenue

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fps", type=float, default=None, help="screen refreshes per second (default 20)")
     parser.add_argument("--config", metavar="PATH", help="config file (default: see `quantdesk config path`)")
-    from quantdesk.sources import SOURCES_HELP
+    from quantdesk.wiring.sources import SOURCES_HELP
 
     parser.add_argument("--source", default="auto", help=SOURCES_HELP)
     parser.add_argument("--layout", metavar="NAME", help="layout to open: overview, scalper, carry or a saved one")
@@ -48,10 +48,10 @@ def main(args: argparse.Namespace) -> int:
     if script is False:
         return 2
 
-    from quantdesk.problems import ProblemsError
-    from quantdesk.sources import SourceError, build_session
-    from quantdesk.ui.app import QuantDeskApp
-    from quantdesk.ui.logfile import setup_file_logging
+    from quantdesk.core.problems import ProblemsError
+    from quantdesk.wiring.sources import SourceError, build_session
+    from quantdesk.console.app import QuantDeskApp
+    from quantdesk.console.logfile import setup_file_logging
 
     log_path = setup_file_logging()
     if log_path is None:
@@ -90,7 +90,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _team(settings, trading):
     """(workspace, db syncer) the config asks for; None (reason on stderr) if unusable."""
-    from quantdesk.team_setup import TeamSetupError, team_from_settings
+    from quantdesk.wiring.team import TeamSetupError, team_from_settings
 
     try:
         return team_from_settings(settings, trading.journal)
@@ -102,9 +102,9 @@ def _team(settings, trading):
 def _paper_trading(session, settings=None):
     """Journal, risk engine and paper router for the simulated venues, from the
     config; None (with the reason on stderr) when they cannot be set up."""
-    from quantdesk.journal import JournalError
-    from quantdesk.paper_trading import paper_trading_from_settings
-    from quantdesk.problems import ProblemsError
+    from quantdesk.trading.journal import JournalError
+    from quantdesk.wiring.trading import paper_trading_from_settings
+    from quantdesk.core.problems import ProblemsError
 
     try:
         return paper_trading_from_settings(session, settings)
@@ -117,14 +117,14 @@ def _paper_trading(session, settings=None):
 
 def settings_from(args: argparse.Namespace):
     """The configuration with this command's flags on top (raises ``ProblemsError``)."""
-    from quantdesk.config import load_config
+    from quantdesk.config.settings import load_config
 
     flags = {"sim.seed": args.seed, "sim.rate": args.rate, "ui.fps": args.fps, "ui.layout": args.layout}
     return load_config(args.config, flags=flags)
 
 
 def _settings_or_none(args: argparse.Namespace):
-    from quantdesk.problems import ProblemsError
+    from quantdesk.core.problems import ProblemsError
 
     try:
         settings = settings_from(args)
@@ -132,11 +132,11 @@ def _settings_or_none(args: argparse.Namespace):
         print(f"quantdesk: {exc.render()}", file=sys.stderr)
         print("Fix these (check with `quantdesk config validate`) and start again.", file=sys.stderr)
         return None
-    from quantdesk.layouts import layout_names
+    from quantdesk.console.layouts import layout_names
 
     names = layout_names()
     if settings.ui.layout not in names:
-        from quantdesk.problems import did_you_mean
+        from quantdesk.core.problems import did_you_mean
 
         print(
             f"quantdesk: no layout named {settings.ui.layout!r}; {did_you_mean(settings.ui.layout, names)}",
@@ -158,9 +158,9 @@ def _read_script(path: str | None) -> tuple[str, str] | None | bool:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         print(f"quantdesk: cannot read the startup script {path}: {reason}", file=sys.stderr)
         return False
-    from quantdesk.cmdline import CommandContext, ScriptError, parse_script
-    from quantdesk.layouts import layout_names
-    from quantdesk.themes import theme_names
+    from quantdesk.console.cmdline import CommandContext, ScriptError, parse_script
+    from quantdesk.console.layouts import layout_names
+    from quantdesk.console.themes import theme_names
 
     try:
         parse_script(text, CommandContext(layouts=layout_names(), themes=theme_names()), source=path)

@@ -16,12 +16,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from quantdesk.cache import MarketCache
-    from quantdesk.session import Session
+    from quantdesk.core.cache import MarketCache
+    from quantdesk.venues.session import Session
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-from quantdesk.sources import SOURCES_HELP
+from quantdesk.wiring.sources import SOURCES_HELP
 
 SIM_RATE = 2_000.0  # events/s: fast enough that a full state arrives in a few ms
 BPS_PLACES = Decimal("0.0001")
@@ -83,10 +83,10 @@ def _positive_float(text: str) -> float:
 
 # -- session ----------------------------------------------------------------
 def build_session(args: argparse.Namespace) -> Session:
-    """The venues ``show`` reads from: see ``quantdesk.sources``. The simulated
+    """The venues ``show`` reads from: see ``quantdesk.wiring.sources``. The simulated
     venues run fast here so a full state arrives in milliseconds."""
-    from quantdesk.config import load_config
-    from quantdesk.sources import build_session as from_source
+    from quantdesk.config.settings import load_config
+    from quantdesk.wiring.sources import build_session as from_source
 
     settings = load_config(getattr(args, "config", None))
     return from_source(settings, source=getattr(args, "source", None), seed=args.seed, rate=SIM_RATE)
@@ -181,7 +181,7 @@ def depth_view(cache: MarketCache, venue: str | None, symbol: str | None, n: int
 
 
 def funding_view(cache: MarketCache, venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
-    from quantdesk.model import RATE_SCALE
+    from quantdesk.core.model import RATE_SCALE
 
     rows = []
     for key, market in cache.markets.items():
@@ -208,7 +208,7 @@ def funding_view(cache: MarketCache, venue: str | None, symbol: str | None) -> l
 
 
 def spreads_view(cache: MarketCache, venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
-    from quantdesk.spreads import market_spreads
+    from quantdesk.core.spreads import market_spreads
 
     venues = [venue] if venue else None
     out = []
@@ -337,8 +337,8 @@ def _countdown(ns: int) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from quantdesk.problems import ProblemsError
-    from quantdesk.sources import SourceError
+    from quantdesk.core.problems import ProblemsError
+    from quantdesk.wiring.sources import SourceError
     from quantdesk.venues.base import VenueError
 
     try:

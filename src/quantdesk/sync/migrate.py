@@ -55,7 +55,7 @@ class MigrateResult:
 
 def migrations_dir() -> Path:
     """The shipped migrations: package data when installed, else the repository's top level."""
-    from quantdesk.resources import shipped_dir
+    from quantdesk.config.paths import shipped_dir
 
     return shipped_dir("migrations")
 

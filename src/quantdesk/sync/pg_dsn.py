@@ -78,8 +78,8 @@ def describe_error(exc: BaseException, dsn: str) -> str:
 
 def _from_config(key: str) -> str:
     """``[db] <key>`` from the config file (and ``QUANTDESK_*`` environment)."""
-    from quantdesk.config import DbSettings, load_config  # pydantic: loaded only when a DSN is needed
-    from quantdesk.problems import ProblemsError
+    from quantdesk.config.settings import DbSettings, load_config  # pydantic: loaded only when a DSN is needed
+    from quantdesk.core.problems import ProblemsError
 
     if key not in DbSettings.model_fields:
         return ""  # a key this version's config does not have (it is then only read from the environment)

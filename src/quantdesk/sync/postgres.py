@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from quantdesk.journal import DEFAULT_SINK, Journal, OutboxEntry
+from quantdesk.trading.journal import DEFAULT_SINK, Journal, OutboxEntry
 from quantdesk.sync.pg_dsn import describe_error, find_dsn, redact, resolve_team_id, resolve_user_id
 
 if TYPE_CHECKING:

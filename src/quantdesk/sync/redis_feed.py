@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from quantdesk.book import OrderBook
-from quantdesk.bus import Bus, Subscription
-from quantdesk.model import (
+from quantdesk.core.book import OrderBook
+from quantdesk.core.bus import Bus, Subscription
+from quantdesk.core.model import (
     BookDelta,
     BookSnapshot,
     Event,
@@ -57,7 +57,7 @@ from quantdesk.venues.base import TradingUnavailable, VenueError
 if TYPE_CHECKING:
     import redis.asyncio
 
-    from quantdesk.session import Session
+    from quantdesk.venues.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -782,7 +782,7 @@ def redis_session(
 
     ``session.start()`` raises ``VenueError`` (with a message for the trader)
     when no feed answers within the source's ``connect_timeout``."""
-    from quantdesk.session import Session
+    from quantdesk.venues.session import Session
 
     clock = clock or time.time_ns
     source = FeedSource(url, namespace, clock=clock, **kwargs)

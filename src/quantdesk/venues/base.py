@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from quantdesk.bus import Bus
-from quantdesk.model import Market, MarketKind, Order, OrderIntent
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import Market, MarketKind, Order, OrderIntent
 
 
 class VenueError(Exception):

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from quantdesk.bus import Bus
-from quantdesk.model import AccountState, Funding, MarkPrice, OpenInterest, OraclePrice, Position, topic_for
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import AccountState, Funding, MarkPrice, OpenInterest, OraclePrice, Position, topic_for
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.drift.chain import DriftChain
 from quantdesk.venues.drift.config import DriftDeployment

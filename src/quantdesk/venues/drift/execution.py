@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from quantdesk.model import Order, OrderIntent
+from quantdesk.core.model import Order, OrderIntent
 from quantdesk.signing.base import Signer
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift import transaction as txn

@@ -21,8 +21,8 @@ from typing import Any
 
 import msgspec
 
-from quantdesk.bus import Bus
-from quantdesk.model import ConnState, MarkPrice, OraclePrice, VenueStatus, topic_for
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import ConnState, MarkPrice, OraclePrice, VenueStatus, topic_for
 from quantdesk.venues.drift import wire
 from quantdesk.venues.drift.backoff import backoff_s
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantdesk.model import OrderIntent
+from quantdesk.core.model import OrderIntent
 from quantdesk.venues.base import VenueError
 
 _TRIGGER_TYPES = {"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}

@@ -28,9 +28,9 @@ from typing import Any
 
 import msgspec
 
-from quantdesk.bus import Bus
-from quantdesk.model import Order, OrderIntent, topic_for
-from quantdesk.risk import RiskContext
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import Order, OrderIntent, topic_for
+from quantdesk.trading.risk import RiskContext
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.drift import preview as pv
 
@@ -435,7 +435,7 @@ def live_router(session: Any, journal: Any, risk: Any) -> tuple[Any, Any]:
     """An OrderRouter for ``session``: a ``DriftRouterExecutor`` for every Drift venue
     that can trade, paper executors (restored from the journal) for simulated
     venues. Returns (router, JournalRecorder) like ``execution.paper_router``."""
-    from quantdesk.execution import JournalRecorder, OrderRouter
+    from quantdesk.trading.router import JournalRecorder, OrderRouter
     from quantdesk.venues.drift.venue import DriftVenue
     from quantdesk.venues.sim.paper import enable_paper_trading
 

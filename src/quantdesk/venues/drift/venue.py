@@ -14,8 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from quantdesk.bus import Bus
-from quantdesk.model import Market, Order, OrderIntent
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import Market, Order, OrderIntent
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import msgspec
 
-from quantdesk.model import BookSnapshot, Funding, Level, Trade
+from quantdesk.core.model import BookSnapshot, Funding, Level, Trade
 
 PRICE_SCALE = 10**6
 BASE_SCALE = 10**9

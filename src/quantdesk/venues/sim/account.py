@@ -2,7 +2,7 @@
 funding, borrow fees, margin and liquidation. Pure state, no I/O.
 
 One ``PaperAccount`` per venue (a Drift subaccount on ``sim-drift``, a wallet
-on ``sim-jup``), cross-margined with Drift's model (``quantdesk.math.margin``).
+on ``sim-jup``), cross-margined with Drift's model (``quantdesk.core.math.margin``).
 The order layer feeds it fills; the venue feeds it oracle prices and funding
 events; it answers with ``Position`` and ``AccountState`` events.
 
@@ -25,10 +25,10 @@ from typing import Literal
 
 import msgspec
 
-from quantdesk.math.fees import fill_fee
-from quantdesk.math.funding import borrow_fee, funding_payment, rate_to_funding_delta
-from quantdesk.math.liquidation import liquidation_fee, position_liquidation_price
-from quantdesk.math.margin import (
+from quantdesk.core.math.fees import fill_fee
+from quantdesk.core.math.funding import borrow_fee, funding_payment, rate_to_funding_delta
+from quantdesk.core.math.liquidation import liquidation_fee, position_liquidation_price
+from quantdesk.core.math.margin import (
     DEFAULT_MARGIN_PARAMS,
     DRIFT_MARKET_PARAMS,
     MarginCategory,
@@ -40,8 +40,8 @@ from quantdesk.math.margin import (
     total_collateral,
     worst_case_base,
 )
-from quantdesk.math.margin import health as health_score
-from quantdesk.math.pnl import (
+from quantdesk.core.math.margin import health as health_score
+from quantdesk.core.math.pnl import (
     apply_fill,
     entry_price,
     fill_base_delta,
@@ -49,7 +49,7 @@ from quantdesk.math.pnl import (
     notional,
     unrealized_pnl,
 )
-from quantdesk.model import AccountState, Fill, Funding, Market, Position, Side
+from quantdesk.core.model import AccountState, Fill, Funding, Market, Position, Side
 
 USDC = 10**6
 DEFAULT_COLLATERAL = 10_000 * USDC

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from quantdesk.model import (
+from quantdesk.core.model import (
     RATE_SCALE,
     BookDelta,
     BookSnapshot,

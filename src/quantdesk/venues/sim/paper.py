@@ -31,9 +31,9 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from quantdesk.math.pnl import notional
-from quantdesk.model import TOPIC_PREFIX, Fill, Funding, Order, OrderIntent, Side, topic_for
-from quantdesk.risk import RiskContext
+from quantdesk.core.math.pnl import notional
+from quantdesk.core.model import TOPIC_PREFIX, Fill, Funding, Order, OrderIntent, Side, topic_for
+from quantdesk.trading.risk import RiskContext
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.sim.account import Liquidation, PaperAccount, Payment
 from quantdesk.venues.sim.matching import Match, MatchingEngine, Result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from quantdesk.model import RATE_SCALE, BookSnapshot, Funding, Market, MarkPrice, OpenInterest, OraclePrice, Trade
+from quantdesk.core.model import RATE_SCALE, BookSnapshot, Funding, Market, MarkPrice, OpenInterest, OraclePrice, Trade
 from quantdesk.venues.sim.venue import SimVenue
 from quantdesk.venues.sim.world import ASSETS, AssetSpec
 

@@ -7,8 +7,8 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from quantdesk.bus import Bus
-from quantdesk.model import Market, MarketKind, Order, OrderIntent, VenueStatus
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import Market, MarketKind, Order, OrderIntent, VenueStatus
 from quantdesk.venues.base import TradingUnavailable
 from quantdesk.venues.sim.world import SimWorld
 

@@ -1,0 +1,1 @@
+"""Configuration: the settings schema, its loader and where user files live."""

@@ -1,0 +1,508 @@
+"""QuantDesk configuration: pydantic-settings models and a loader that reports
+every problem at once.
+
+Sources, highest precedence first:
+  1. flags (``load_config(flags={"ui": {"layout": "scalper"}})`` or dotted keys)
+  2. environment: ``QUANTDESK_`` prefix, ``__`` between levels, e.g.
+     ``QUANTDESK_UI__FPS=30``, ``QUANTDESK_VENUES__DRIFT__RPC_URLS='["https://..."]'``
+  3. the TOML file: ``--config PATH``, else ``$QUANTDESK_CONFIG``, else
+     ``<user config dir>/config.toml`` (silently absent is fine; a file named
+     explicitly must exist)
+  4. defaults (``config.example.toml`` documents every key)
+
+Every section forbids unknown keys. ``load_config`` merges the sources while
+remembering which one set each key, validates once, and turns each pydantic
+error into a ``Problem`` naming that source, the dotted key and a fix.
+Passwords and DSNs are ``SecretStr``: they never appear in a repr or a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from quantdesk.console.keymap import flatten_bindings
+from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
+from quantdesk.config.paths import user_config_dir
+from quantdesk.trading.risk import RiskLimits
+from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
+
+ENV_PREFIX = "QUANTDESK_"
+ENV_CONFIG_PATH = "QUANTDESK_CONFIG"  # names the config file; not a setting itself
+# Variables single commands read directly; they are not settings and not typos.
+ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_PATH, "QUANTDESK_LOG_DIR", "QUANTDESK_REDIS_URL"})
+_STRICT = ConfigDict(extra="forbid")
+
+
+class UISettings(BaseModel):
+    model_config = _STRICT
+
+    fps: float = Field(default=20.0, gt=0, le=120, description="frames per second the panes repaint at, at most")
+    theme: str = Field(default="dark", description="theme name: shipped (dark, amber, high-contrast) or a user theme")
+    layout: str = Field(default="overview", description="layout at start: overview, scalper, carry or a saved one")
+    keymap: str = Field(default="default", description="shipped keymap the [keys] section and keymap.toml adjust")
+    history_size: int = Field(default=500, ge=1, le=100_000, description="command-line history entries kept")
+
+
+class SimSettings(BaseModel):
+    model_config = _STRICT
+
+    seed: int = Field(default=7, description="same seed, same simulated market")
+    rate: float = Field(default=200.0, ge=0, le=1_000_000, description="simulated events per second, all markets")
+
+
+class RedisSettings(BaseModel):
+    model_config = _STRICT
+
+    url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db; unset: no sharing")
+    team: str = Field(default="default", min_length=1, description="workspace shared with everyone using this name")
+
+
+class DbSettings(BaseModel):
+    model_config = _STRICT
+
+    dsn: SecretStr | None = Field(default=None, description="PostgreSQL/Supabase DSN for the shared journal")
+    user_id: str | None = Field(default=None, description="the Supabase user id journal rows belong to")
+    team_id: str | None = Field(default=None, description="the Supabase team id shared rows belong to")
+
+
+class JournalSettings(BaseModel):
+    model_config = _STRICT
+
+    path: Path | None = Field(default=None, description="SQLite journal file; unset: <user data dir>/journal.sqlite3")
+
+    @property
+    def resolved_path(self) -> Path:
+        from quantdesk.trading.journal import default_path
+
+        return self.path.expanduser() if self.path is not None else default_path()
+
+
+class DeadManSettings(BaseModel):
+    model_config = _STRICT
+
+    enabled: bool = Field(default=False, description="cancel all orders when the console loses its heartbeat")
+
+
+class VenuesSettings(BaseModel):
+    """Real venues. A section present turns the venue on; its keys override the
+    documented public defaults of that deployment."""
+
+    model_config = _STRICT
+
+    drift: DriftDeployment | None = None
+    velocity: DriftDeployment | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for name in DEPLOYMENTS:
+            section = out.get(name)
+            if isinstance(section, Mapping):
+                out[name] = {**default_deployment(name).model_dump(), **section}
+        return out
+
+
+KeySpec = str | list[str]
+
+
+class Settings(BaseSettings):
+    """All of QuantDesk's settings. Build it with ``load_config``; calling
+    ``Settings()`` directly reads the same sources but stops at the first problem."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    ui: UISettings = Field(default_factory=UISettings)
+    sim: SimSettings = Field(default_factory=SimSettings)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    venues: VenuesSettings = Field(default_factory=VenuesSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    db: DbSettings = Field(default_factory=DbSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
+    dead_man: DeadManSettings = Field(default_factory=DeadManSettings)
+    # Binding id -> key or keys; overrides the keymap for single ids.
+    keys: dict[str, KeySpec] = Field(default_factory=dict)
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _flatten_keys(cls, v: Any) -> Any:
+        # Unquoted dotted ids in TOML ([keys] order.buy = "b") arrive nested.
+        if isinstance(v, Mapping):
+            return flatten_bindings(v)
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _MERGED_ALREADY.get():
+            return (init_settings,)  # load_config merged the sources itself
+        path = config_path()
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+
+# Set while load_config validates the sources it merged (and traced) itself.
+_MERGED_ALREADY: ContextVar[bool] = ContextVar("quantdesk_config_merged", default=False)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def default_config_path() -> Path:
+    return user_config_dir() / "config.toml"
+
+
+def config_path(explicit: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The config file in use: ``--config``, else ``$QUANTDESK_CONFIG``, else the user config dir."""
+    environ = os.environ if environ is None else environ
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    if environ.get(ENV_CONFIG_PATH):
+        return Path(environ[ENV_CONFIG_PATH]).expanduser()
+    return default_config_path()
+
+
+Origins = dict[tuple[str, ...], str]
+
+
+def _merge(base: dict[str, Any], new: Mapping[str, Any], source: str, origins: Origins, prefix: tuple[str, ...] = ()) -> None:
+    for k, v in new.items():
+        path = (*prefix, k)
+        if isinstance(v, Mapping) and isinstance(base.get(k), dict):
+            _merge(base[k], v, source, origins, path)
+        else:
+            base[k] = _deep_copy(v)
+            _mark(v, source, origins, path)
+
+
+def _deep_copy(v: Any) -> Any:
+    return {k: _deep_copy(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+
+
+def _mark(v: Any, source: str, origins: Origins, path: tuple[str, ...]) -> None:
+    origins[path] = source
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            _mark(x, source, origins, (*path, k))
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"ui.fps": 30}`` -> ``{"ui": {"fps": 30}}``; nested dicts pass through,
+    ``None`` (a flag not given) is dropped."""
+    out: dict[str, Any] = {}
+    for k, v in flat.items():
+        if v is None:
+            continue
+        if k.startswith("keys."):
+            parts = ["keys", k[len("keys.") :]]  # binding ids keep their dots
+        else:
+            parts = k.split(".")
+        d = out
+        for p in parts[:-1]:
+            d = d.setdefault(p, {})
+        d[parts[-1]] = v
+    return out
+
+
+def read_env(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """``QUANTDESK_*`` variables as a nested dict, plus key path -> variable name.
+    JSON-looking values (lists, tables) are decoded; the rest stay strings and
+    are converted by validation."""
+    data: dict[str, Any] = {}
+    names: dict[tuple[str, ...], str] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in ENV_NOT_SETTINGS:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
+        if not parts:
+            continue
+        if parts[0] == "keys" and len(parts) > 1:
+            # Binding ids contain dots: QUANTDESK_KEYS__ORDER.BUY is not portable,
+            # so QUANTDESK_KEYS__ORDER__BUY means keys["order.buy"].
+            parts = ["keys", ".".join(parts[1:])]
+        value: Any = raw
+        if raw.strip()[:1] in ("[", "{"):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        d = data
+        for p in parts[:-1]:
+            nxt = d.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                nxt = d[p] = {}
+            d = nxt
+        d[parts[-1]] = value
+        names[tuple(parts)] = name
+    return data, names
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def read_toml(path: Path, explicit: bool, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit:
+            problems.append(
+                Problem(str(path), "", "config file not found", "check the --config path, or run `quantdesk config path`")
+            )
+        return {}
+    except IsADirectoryError:
+        problems.append(Problem(str(path), "", "is a directory, not a config file", "point --config at a .toml file"))
+        return {}
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(Problem(str(path), "", f"cannot read the file: {getattr(e, 'strerror', None) or e}", "check its permissions and that it is UTF-8 text"))
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = _TOML_POS.search(str(e))
+        what = _TOML_POS.sub("", str(e)).strip()
+        where = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
+        problems.append(Problem(where, "", f"not valid TOML: {what}", "fix the syntax at that line and column; text values need quotes"))
+        return {}
+
+
+def load_config(
+    config: str | Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from all sources; raises ``ProblemsError`` listing every problem."""
+    settings, problems = check_config(config, flags, environ)
+    if problems:
+        raise ProblemsError(problems)
+    assert settings is not None
+    return settings
+
+
+def check_config(
+    config: str | Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Settings | None, list[Problem]]:
+    """Like ``load_config`` but returns (settings, problems) instead of raising.
+    Settings is None when validation failed; it can be present alongside
+    problems that do not stop validation (unknown binding ids, a missing file)."""
+    environ = os.environ if environ is None else environ
+    problems: list[Problem] = []
+    path = config_path(config, environ)
+    explicit = config is not None or bool(environ.get(ENV_CONFIG_PATH))
+    file_data = read_toml(path, explicit, problems)
+    env_data, env_names = read_env(environ)
+    flag_data = _nest(flags or {})
+
+    merged: dict[str, Any] = {}
+    origins: Origins = {}
+    _merge(merged, file_data, str(path), origins)
+    _merge(merged, env_data, "environment", origins)
+    _merge(merged, flag_data, "flags", origins)
+
+    problems.extend(_unknown_binding_ids(merged, origins, env_names, path))
+    token = _MERGED_ALREADY.set(True)
+    try:
+        settings = Settings(**merged)
+    except ValidationError as e:
+        seen: set[tuple[str, str]] = set()
+        for err in e.errors(include_url=False):
+            p = _problem(err, origins, env_names, path)
+            # A value that fits no member of a union fails once per member: report it once.
+            if (p.source, p.key) not in seen:
+                seen.add((p.source, p.key))
+                problems.append(p)
+        return None, problems
+    finally:
+        _MERGED_ALREADY.reset(token)
+    return settings, problems
+
+
+def _unknown_binding_ids(merged: Mapping[str, Any], origins: Origins, env_names: Mapping[tuple[str, ...], str], path: Path) -> list[Problem]:
+    """[keys] entries that name no action (clashes are the keymap's to report)."""
+    from quantdesk.core.actions import BY_ID
+
+    keys = merged.get("keys")
+    if not isinstance(keys, Mapping):
+        return []
+    out = []
+    for action_id in flatten_bindings(keys):
+        if action_id not in BY_ID:
+            loc = ("keys", action_id) if ("keys", action_id) in origins else ("keys", *action_id.split("."))
+            err = {"loc": loc, "type": "unknown_binding_id"}
+            p = _problem(err, origins, env_names, path)
+            out.append(Problem(p.source, f"keys.{action_id}", "unknown binding id", did_you_mean(action_id, BY_ID)))
+    return out
+
+
+# -------------------------------------------------------- error messages
+
+_SECRET_WORDS = ("dsn", "url", "password", "secret", "token", "key")
+
+
+def _problem(err: Mapping[str, Any], origins: Origins, env_names: Mapping[tuple[str, ...], str], path: Path) -> Problem:
+    loc = tuple(str(x) for x in err["loc"])
+    # Tagged unions add model names to loc; keep only real keys.
+    loc = tuple(x for x in loc if not x.startswith("function-") and x not in ("str", "list[str]"))
+    dotted = _dotted(loc)
+    source = "defaults"
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            source = origins[loc[:n]]
+            if source == "environment":
+                var = env_names.get(loc[:n]) or ENV_PREFIX + "__".join(x.upper() for x in loc[:n])
+                source = f"environment variable {var}"
+            elif source == str(path):
+                line = _line_of(path, loc[:n])
+                if line:
+                    source = f"{path}:{line}"
+            break
+    kind = err["type"]
+    secret = any(w in dotted.lower() for w in _SECRET_WORDS) and not dotted.startswith("keys")
+    if kind == "extra_forbidden":
+        choices = _fields_at(loc[:-1])
+        return Problem(source, dotted, "unknown key", did_you_mean(loc[-1], choices) if choices is not None else "remove it")
+    if kind == "missing":
+        return Problem(source, dotted, "required key is missing", f"add {loc[-1]} = ... to that section")
+    if not loc:  # a check on the whole configuration
+        return Problem(source, "", _friendly(kind, str(err.get("msg", "invalid value"))).removeprefix("value error, "))
+    if loc[0] == "keys" and len(loc) > 1:
+        return Problem(source, dotted, "must be a key or a list of keys", f'e.g. "{loc[1]}" = ["b", "f2"]')
+    message = _friendly(kind, err.get("msg", "invalid value"))
+    shown = err.get("input")
+    if not secret and isinstance(shown, (str, int, float, bool)) and len(repr(shown)) <= 40:
+        message += f", got {shown!r}"
+    example = _example(loc)
+    fix = f"e.g. {loc[-1]} = {example}" if example else "see config.example.toml for the allowed values"
+    return Problem(source, dotted, message, fix)
+
+
+def _friendly(kind: str, msg: str) -> str:
+    table = {
+        "int_parsing": "must be a whole number",
+        "int_type": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string in quotes",
+        "list_type": "must be a list, e.g. [\"a\", \"b\"]",
+        "dict_type": "must be a table (a [section])",
+        "model_type": "must be a table (a [section])",
+        "model_attributes_type": "must be a table (a [section])",
+    }
+    if kind in table:
+        return table[kind]
+    return msg[0].lower() + msg[1:] if msg else "invalid value"
+
+
+def _dotted(loc: tuple[str, ...]) -> str:
+    """``venues.drift.markets.0.symbol`` -> ``venues.drift.markets[1].symbol`` (counted from 1)."""
+    out = ""
+    for part in loc:
+        out += f"[{int(part) + 1}]" if part.isdigit() and out else (f".{part}" if out else part)
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class inside ``Model | None`` or ``list[Model]`` (or the annotation itself)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list):
+        for a in typing.get_args(annotation):
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                return a
+    return annotation
+
+
+def _field_at(loc: tuple[str, ...]) -> Any:
+    model: Any = Settings
+    info = None
+    for part in (p for p in loc if not p.isdigit()):
+        model = _unwrap(model)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = info.annotation
+    return info
+
+
+def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
+    model: Any = Settings
+    for part in (p for p in loc if not p.isdigit()):
+        model = _unwrap(model)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = info.annotation
+    model = _unwrap(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return None
+
+
+def _example(loc: tuple[str, ...]) -> str | None:
+    info = _field_at(loc)
+    if info is None or info.default is None or info.default is ... or not isinstance(info.default, (str, int, float, bool)):
+        # A list element or a field without a scalar default: show the type instead.
+        if info is not None and info.annotation in (int, float, bool, str):
+            return {"int": "1", "float": "1.0", "bool": "true", "str": '"text"'}[info.annotation.__name__]
+        return None
+    d = info.default
+    if isinstance(d, bool):
+        return "true" if d else "false"
+    if isinstance(d, str):
+        return json.dumps(d)
+    return str(d)
+
+
+def _line_of(path: Path, loc: tuple[str, ...]) -> int | None:
+    """Best-effort line of ``loc`` in the TOML file, for messages."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    table: tuple[str, ...] = ()
+    header = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+    keyline = re.compile(r"^\s*([A-Za-z0-9_.\"'-]+)\s*=")
+    for n, line in enumerate(lines, start=1):
+        m = header.match(line)
+        if m:
+            table = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            if table == loc:
+                return n
+            continue
+        k = keyline.match(line)
+        if k:
+            key = tuple(p.strip().strip("\"'") for p in k.group(1).split("."))
+            if (*table, *key) == loc or (table + (k.group(1).strip().strip("\"'"),)) == loc:
+                return n
+    return None

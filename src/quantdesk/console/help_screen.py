@@ -1,0 +1,76 @@
+"""The help screen: every action with the key it has now, by group, plus the
+command-line grammar in brief."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from quantdesk.console.keymap import Keymap, display_key
+
+COMMANDS_HELP = (
+    ("SOL-PERP DEPTH | FUND | SPRD", "show a pane for a market"),
+    ("SOL-PERP BUY 2 @ 145.20 POST", "limit order (POST, IOC, REDUCE; STOP/TP PRICE)"),
+    ("ETH-PERP SELL 1000 USD MKT", "market order sized in USD"),
+    ("CANCEL ALL | CANCEL <id>", "cancel orders"),
+    ("LAYOUT <name> | LAYOUT SAVE <name>", "switch layout, save the current one"),
+    ("THEME <name> | VENUE <venue>", "switch theme, venue of the focused pane"),
+    ("KILL | KILL OFF", "kill switch on / off"),
+)
+
+
+def help_table(keymap: Keymap) -> Group:
+    keys = Table(box=None, show_header=False, padding=(0, 2), expand=False)
+    keys.add_column("key", style="bold", no_wrap=True, min_width=10)
+    keys.add_column("action")
+    keys.add_column("id", style="dim", no_wrap=True)
+    for group, rows in keymap.by_group():
+        keys.add_row(Text(group.upper(), style="bold underline"), "", "")
+        for action, bound in rows:
+            shown = ", ".join(display_key(k) for k in bound) or "(no key)"
+            keys.add_row(shown, action.description, action.id)
+        keys.add_row("", "", "")
+    commands = Table(box=None, show_header=False, padding=(0, 2), expand=False)
+    commands.add_column("syntax", style="bold", no_wrap=True)
+    commands.add_column("what")
+    commands.add_row(Text("COMMAND LINE", style="bold underline"), "")
+    for syntax, what in COMMANDS_HELP:
+        commands.add_row(syntax, what)
+    return Group(keys, commands)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar = [
+        Binding("escape", "dismiss", "close", show=False),
+        Binding("q", "dismiss", "close", show=False),
+        Binding("question_mark", "dismiss", "close", show=False),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 100;
+        max-width: 95%;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    HelpScreen #help-body { width: 100%; height: auto; }
+    """
+
+    def __init__(self, keymap: Keymap) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as v:
+            v.border_title = "Keys (Esc closes)"
+            yield Static(help_table(self.keymap), id="help-body")

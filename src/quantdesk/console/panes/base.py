@@ -1,0 +1,338 @@
+"""What every pane shares: the registry by type name, frame-driven repaint, tables.
+
+A pane draws with Textual's Line API. The App calls ``tick(now_ns)`` once per
+frame; the pane compares a cheap ``state_key`` (the cache revision counters it
+depends on, plus whatever else it shows) with the key it last drew, and only
+when that moved does it rebuild its lines. Lines that came out identical are
+not repainted, so a busy feed costs a few changed rows per frame, never a
+repaint per message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from quantdesk.console import format as fmt
+from quantdesk.console.freshness import NOT_LIVE, venue_state
+
+if TYPE_CHECKING:
+    from quantdesk.core.cache import MarketCache
+
+log = logging.getLogger(__name__)
+
+PANE_TYPES: dict[str, type[Pane]] = {}
+
+
+class UnknownPane(ValueError):
+    pass
+
+
+def register_pane(cls: type[Pane]) -> type[Pane]:
+    """Class decorator: make a pane available to layouts under ``cls.pane_type``."""
+    PANE_TYPES[cls.pane_type] = cls
+    return cls
+
+
+def pane_class(type_name: str) -> type[Pane]:
+    """The pane class for a layout's type name. A pane type named ``x`` lives in
+    ``quantdesk.console.panes.x`` and registers itself on import."""
+    if type_name not in PANE_TYPES and type_name.isidentifier():
+        try:
+            importlib.import_module(f"{__package__}.{type_name}")
+        except ModuleNotFoundError:
+            pass
+    try:
+        return PANE_TYPES[type_name]
+    except KeyError:
+        known = ", ".join(sorted(known_pane_types()))
+        raise UnknownPane(f"unknown pane type {type_name!r}; choose one of: {known}") from None
+
+
+def known_pane_types() -> list[str]:
+    """Every pane type this build ships (imports each module of the package)."""
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{__package__}.{info.name}")
+    return sorted(PANE_TYPES)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    width: int
+    align: str = "right"  # "left" | "right" | "center"
+
+
+Cell = str | tuple[str, Style | str | None]
+
+
+class Table:
+    """Fixed-width columns so numbers line up on their decimal points across rows."""
+
+    def __init__(self, columns: Sequence[Column], gap: int = 1) -> None:
+        self.columns = list(columns)
+        self.gap = gap
+
+    @property
+    def width(self) -> int:
+        return sum(c.width for c in self.columns) + self.gap * (len(self.columns) - 1)
+
+    def header(self, style: Style | str | None = None) -> Text:
+        return self.row([c.header for c in self.columns], style)
+
+    def row(self, cells: Sequence[Cell], style: Style | str | None = None) -> Text:
+        text = Text(style=style or "", no_wrap=True, end="")
+        sep = " " * self.gap
+        for i, (col, cell) in enumerate(zip(self.columns, cells)):
+            value, cell_style = (cell, None) if isinstance(cell, str) else cell
+            if i:
+                # The gap takes the next cell's style: fewer style runs, fewer
+                # escape codes sent to the terminal.
+                text.append(sep, cell_style or "")
+            if len(value) > col.width:
+                value = value[: col.width - 1] + "…" if col.align == "left" else "#" * col.width
+            if col.align == "left":
+                value = value.ljust(col.width)
+            elif col.align == "center":
+                value = value.center(col.width)
+            else:
+                value = value.rjust(col.width)
+            text.append(value, cell_style or "")
+        return text
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]] | None:
+    out: list[tuple[str, Style | None]] = []
+    for seg in strip:
+        style = seg.style
+        out.extend((ch, style) for ch in seg.text)
+    return out if len(out) == strip.cell_length else None  # wide characters: no per-cell view
+
+
+def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
+    """The cells [x0, x1) where two renderings of a line differ (the whole line
+    when that cannot be told cell by cell)."""
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):
+        return 0, width
+    n = len(a)
+    x0 = 0
+    while x0 < n and a[x0] == b[x0]:
+        x0 += 1
+    x1 = n
+    while x1 > x0 and a[x1 - 1] == b[x1 - 1]:
+        x1 -= 1
+    return x0, max(x1, x0 + 1)
+
+
+class Pane(Widget, can_focus=True):
+    """Base of the dashboard panes. Subclasses set ``pane_type``, ``pane_title``
+    and implement ``state_key`` and ``build``."""
+
+    pane_type: ClassVar[str] = ""
+    pane_title: ClassVar[str] = ""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "pane--header",
+        "pane--title",
+        "pane--dim",
+        "pane--label",
+        "pane--bid",
+        "pane--ask",
+        "pane--bid-bar",
+        "pane--ask-bar",
+        "pane--gain",
+        "pane--loss",
+        "pane--warn",
+        "pane--error",
+        "pane--flash",
+        "pane--flash-fade",
+        "pane--mid",
+        "pane--up",
+        "pane--down",
+        "pane--stale",
+    }
+
+    DEFAULT_CSS = """
+    Pane {
+        height: 1fr;
+        width: 1fr;
+        padding: 0 0 0 1;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+    }
+    Pane:focus {
+        border: round $accent;
+        border-title-color: $accent;
+    }
+    Pane > .pane--header { color: $text-muted; text-style: bold; }
+    Pane > .pane--title { color: $text; text-style: bold; }
+    Pane > .pane--dim { color: $text-muted; }
+    Pane > .pane--label { color: $text-muted; }
+    Pane > .pane--bid { color: $bid; }
+    Pane > .pane--ask { color: $ask; }
+    Pane > .pane--bid-bar { color: $bid 35%; }
+    Pane > .pane--ask-bar { color: $ask 35%; }
+    Pane > .pane--gain { color: $gain; }
+    Pane > .pane--loss { color: $loss; }
+    Pane > .pane--warn { color: $warn; text-style: bold; }
+    Pane > .pane--error { color: $loss; text-style: bold; }
+    Pane > .pane--flash { background: $flash 40%; color: $text; text-style: bold; }
+    Pane > .pane--flash-fade { background: $flash 15%; color: $text; }
+    Pane > .pane--mid { color: $text; text-style: bold; }
+    Pane > .pane--up { color: $up; }
+    Pane > .pane--down { color: $down; }
+    Pane > .pane--stale { color: $stale; }
+    """
+
+    def __init__(self, session: object, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.session = session
+        self.cache: MarketCache = session.cache  # type: ignore[attr-defined]
+        self.border_title = self.pane_title
+        self._key: Hashable = object()
+        self._strips: list[Strip] = []
+        self._last_error = ""
+        self._styles: dict[str, Style] = {}
+
+    # -- subclass interface ------------------------------------------------
+    def state_key(self, now_ns: int) -> Hashable:
+        """Everything the drawing depends on; the pane redraws when it changes.
+        Start from the cache revisions (``self.cache.rev[...]``) it reads.
+        Every pane type defines it (Textual widgets cannot be ABCs)."""
+        raise TypeError(f"{type(self).__name__} does not define state_key()")
+
+    def build(self, now_ns: int, width: int, height: int) -> list[Text]:
+        """The pane's lines, top to bottom (extra lines are cut, missing ones blank)."""
+        raise TypeError(f"{type(self).__name__} does not define build()")
+
+    # -- frame -------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.invalidate())
+
+    def on_resize(self) -> None:
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget what was drawn (and the styles it was drawn with) so the next
+        frame rebuilds every line: after a resize, a theme or a CSS change."""
+        self._key = object()
+        self._strips = []
+        self._styles.clear()
+        self.refresh()
+
+    def tick(self, now_ns: int) -> bool:
+        """Called once per frame; rebuilds and repaints only if the state moved."""
+        width, height = self.size
+        if width <= 0 or height <= 0:
+            return False
+        try:
+            key = (self.state_key(now_ns), width, height)
+            if key == self._key:
+                return False
+            self._key = key
+            texts = self.build(now_ns, width, height)
+            self._last_error = ""
+        except Exception as exc:  # a drawing bug must not take the terminal down
+            texts = self._error_lines(exc)
+        self._show(texts, width, height)
+        return True
+
+    def _error_lines(self, exc: Exception) -> list[Text]:
+        what = f"{type(exc).__name__}: {exc}"
+        if what != self._last_error:
+            log.exception("%s pane failed to draw", self.pane_type)
+            self._last_error = what
+        log_path = getattr(self.app, "log_path", None)
+        where = f" Details are in {log_path}." if log_path else ""
+        return [
+            Text(f"This pane could not be drawn ({what}).", self.style("pane--error")),
+            Text(f"The rest of the terminal keeps working.{where}", self.style("pane--dim")),
+            Text("Please report it with that log file.", self.style("pane--dim")),
+        ]
+
+    def _show(self, texts: list[Text], width: int, height: int) -> None:
+        console = self.app.console
+        base = self.style("")
+        blank = Strip.blank(width, base)
+        strips: list[Strip] = []
+        for text in texts[:height]:
+            segments = list(text.render(console, end=""))
+            strips.append(Strip(segments).apply_style(base).crop_extend(0, width, base).simplify())
+        strips.extend([blank] * (height - len(strips)))
+        old = self._strips
+        self._strips = strips
+        if len(old) != height:
+            self.refresh()
+            return
+        # Repaint only the changed span of changed lines: a busy book moves a
+        # few numbers per row. (Textual then writes each dirty line from the
+        # pane's left edge to the span's end; cells right of it are not sent.)
+        for y in range(height):
+            if strips[y] != old[y]:
+                x0, x1 = changed_span(old[y], strips[y], width)
+                self.refresh(Region(x0, y, x1 - x0, 1))
+
+    def render_line(self, y: int) -> Strip:
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.style(""))
+
+    # -- reading the cache -------------------------------------------------
+    def ordered_symbols(self, venue: str | None = None) -> list[str]:
+        """Market symbols in the venues' own order (Drift's market index: SOL,
+        BTC, ETH), optionally only those ``venue`` lists."""
+        order: dict[str, tuple[int, str]] = {}
+        for (v, sym), m in self.cache.markets.items():
+            if venue is None or v == venue:
+                order[sym] = min(order.get(sym, (m.index, sym)), (m.index, sym))
+        return sorted(order, key=order.__getitem__)
+
+    def health_key(self, now_ns: int) -> tuple:
+        """Each venue's liveness, with its age while it is not live (for ``state_key``)."""
+        out = []
+        for venue in self.cache.venues():
+            state, age = venue_state(self.cache, venue, now_ns)
+            out.append((venue, state, int(age) if state in NOT_LIVE and age is not None else None))
+        return tuple(out)
+
+    def health_lines(self, now_ns: int) -> list[Text]:
+        """One warning line per venue whose data is not live, saying how old it is."""
+        lines = []
+        for venue, state, age in self.health_key(now_ns):
+            if state in NOT_LIVE:
+                since = f" for {fmt.age(float(age))}" if age is not None else ""
+                lines.append(
+                    Text(f"{venue} is {state}{since}: its figures may be out of date.", self.style("pane--warn"))
+                )
+        return lines
+
+    # -- drawing aids ------------------------------------------------------
+    def style(self, component: str) -> Style:
+        """The rich style of a component class ("" for the pane's own).
+
+        Full (not partial) styles: Textual blends translucent theme colours
+        ("$bid 35%") over the pane's background only in the full style. Kept
+        here because Textual drops its own style cache on every refresh."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self.rich_style if not component else self.get_component_rich_style(component)
+            self._styles[component] = style
+        return style
+
+    def message(self, lines: Sequence[str], component: str = "pane--dim") -> list[Text]:
+        style = self.style(component)
+        return [Text(line, style) for line in lines]

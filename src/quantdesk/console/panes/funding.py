@@ -1,0 +1,192 @@
+"""Funding and borrow rates for every market on every venue.
+
+Perp funding (paid between longs and shorts) and pool borrow fees (paid by
+both sides to the pool) sit in one table in the same annualized units, the
+``Type`` column saying which is which, so a trader can compare carry across
+venues at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from rich.text import Text
+
+from quantdesk.core.model import Funding, Market
+from quantdesk.console import format as fmt
+from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+
+HOUR_S = 3600
+
+COLUMNS = [
+    Column("Market", 8, "left"),
+    Column("Venue", 9, "left"),
+    Column("Type", 7, "left"),
+    Column("Rate 1h", 9),
+    Column("Next 1h", 9),
+    Column("APR", 8),
+    Column("Pays in", 7),
+    Column("OI long", 8),
+    Column("OI short", 8),
+    Column("OI $", 7),
+]
+PREMIUM_COLUMNS = [
+    Column("Premium", 8, "left"),
+    Column("Venue", 9, "left"),
+    Column("Mark", 12),
+    Column("Oracle", 12),
+    Column("Mark-oracle bp", 14),
+    Column("Oracle conf bp", 14),
+]
+CARRY_COLUMNS = [
+    Column("Carry/yr", 8, "left"),
+    Column("Cheapest long", 26, "left"),
+    Column("Cheapest short", 26, "left"),
+]
+
+
+def hourly(rate: int, interval_s: int) -> int:
+    """A per-interval rate restated per hour, so venues with other intervals compare."""
+    return rate * HOUR_S // interval_s
+
+
+def holding_cost(f: Funding, side: str) -> int:
+    """Annualized cost of holding ``side`` (ppb/yr); negative means it is paid.
+    Funding moves between longs and shorts; a borrow fee is paid by both."""
+    if f.kind == "borrow" or side == "long":
+        return f.annualized
+    return -f.annualized
+
+
+@register_pane
+class FundingPane(Pane):
+    pane_type = "funding"
+    pane_title = "FUNDING & BORROW"
+
+    def state_key(self, now_ns: int) -> Hashable:
+        rev = self.cache.rev
+        # Countdowns tick once a second even when no rate changed.
+        return (
+            rev["funding"],
+            rev["oi"],
+            rev["oracle"],
+            rev["mark"],
+            len(self.cache.markets),
+            now_ns // 1_000_000_000,
+            self.health_key(now_ns),
+        )
+
+    def build(self, now_ns: int, width: int, height: int) -> list[Text]:
+        cache = self.cache
+        if not cache.markets:
+            return self.message(["Waiting for venues to list their markets…"])
+        s = self.style
+        table = Table(COLUMNS)
+        lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
+        symbols = self.ordered_symbols()
+        for symbol in symbols:
+            venues = sorted(v for v, sym in cache.markets if sym == symbol)
+            for i, venue in enumerate(venues):
+                market = cache.markets[(venue, symbol)]
+                f = cache.funding.get((venue, symbol))
+                lines.append(table.row(self._cells(market, symbol if i == 0 else "", f, now_ns)))
+        lines.append(Text(""))
+        lines.extend(self._premiums(symbols))
+        lines.append(Text(""))
+        carry = Table(CARRY_COLUMNS)
+        lines.append(carry.header(s("pane--header")))
+        for symbol in symbols:
+            lines.append(carry.row([(symbol, s("pane--title")), *self._cheapest(symbol)]))
+        lines.append(Text(""))
+        lines.append(
+            Text(
+                "Rates per hour, + longs pay shorts. Borrow: both sides pay the pool. Carry − = you are paid.",
+                s("pane--dim"),
+                no_wrap=True,
+                end="",
+            )
+        )
+        return lines
+
+    def _premiums(self, symbols: list[str]) -> list[Text]:
+        """Mark against oracle per funding venue: the premium that drives the next rate."""
+        s = self.style
+        cache = self.cache
+        table = Table(PREMIUM_COLUMNS)
+        lines = [table.header(s("pane--header"))]
+        for symbol in symbols:
+            venues = sorted(v for (v, sym), f in cache.funding.items() if sym == symbol and f.kind == "funding")
+            for i, venue in enumerate(venues):
+                key = (venue, symbol)
+                market = cache.markets.get(key)
+                mark, oracle = cache.mark.get(key), cache.oracle.get(key)
+                if market is None or mark is None or oracle is None:
+                    continue
+                decimals = fmt.price_decimals(market, oracle.price)
+                premium = fmt.ratio_bps(mark.price - oracle.price, oracle.price)
+                conf = fmt.ratio_bps(oracle.confidence, oracle.price) if oracle.confidence else None
+                lines.append(
+                    table.row(
+                        [
+                            (symbol if i == 0 else "", s("pane--title")),
+                            (venue, s("pane--dim")),
+                            fmt.price(mark.price, market, decimals=decimals),
+                            (fmt.price(oracle.price, market, decimals=decimals), s("pane--dim")),
+                            (fmt.bps(premium, sign=True), self._rate_style(int(premium or 0), False)),
+                            (fmt.bps(conf), s("pane--dim")),
+                        ]
+                    )
+                )
+        return lines
+
+    def _cheapest(self, symbol: str) -> list:
+        rates = [f for (v, sym), f in self.cache.funding.items() if sym == symbol]
+        out = []
+        for side in ("long", "short"):
+            if not rates:
+                out.append(("—", self.style("pane--dim")))
+                continue
+            best = min(rates, key=lambda f: (holding_cost(f, side), f.venue))
+            cost = holding_cost(best, side)
+            out.append((f"{best.venue} {fmt.apr_pct(cost)}", self._rate_style(-cost, False)))
+        return out
+
+    def _cells(self, market: Market, shown: str, f: Funding | None, now_ns: int) -> list:
+        s = self.style
+        cache = self.cache
+        key = (market.venue, market.symbol)
+        cells: list = [(shown, s("pane--title")), (market.venue, s("pane--dim"))]
+        if f is None:
+            cells += [("—", s("pane--dim"))] * 6
+        else:
+            borrow = f.kind == "borrow"
+            cells += [
+                ("borrow" if borrow else "funding", s("pane--warn") if borrow else s("pane--label")),
+                (fmt.rate_pct(hourly(f.rate, f.interval_s), sign=not borrow), self._rate_style(f.rate, borrow)),
+                (
+                    fmt.rate_pct(hourly(f.predicted_rate, f.interval_s), sign=not borrow),
+                    self._rate_style(f.predicted_rate, borrow),
+                ),
+                (fmt.apr_pct(f.annualized, sign=not borrow), self._rate_style(f.rate, borrow)),
+                (fmt.countdown(f.next_ts - now_ns if f.next_ts else None), None),
+            ]
+        oi = cache.open_interest.get(key)
+        if oi is None:
+            cells += [("—", s("pane--dim"))] * 3
+        else:
+            oracle = cache.oracle.get(key)
+            notional = None
+            if oracle is not None:
+                notional = (oi.long + oi.short) * oracle.price // 10**market.size_decimals
+            cells += [
+                (fmt.compact(oi.long, market.size_decimals), s("pane--bid")),
+                (fmt.compact(oi.short, market.size_decimals), s("pane--ask")),
+                (fmt.compact(notional, market.price_decimals, prefix="$"), None),
+            ]
+        return cells
+
+    def _rate_style(self, rate: int, borrow: bool):
+        if borrow or rate == 0:
+            return None
+        # Coloured by sign, as venues show it: positive (longs pay) green.
+        return self.style("pane--gain") if rate > 0 else self.style("pane--loss")

@@ -1,0 +1,131 @@
+"""Cross-venue prices: each venue's touch and mid per market, the best bid and
+ask across venues, each venue's basis against the reference venue, and the
+liquidity each venue offers near its mid.
+
+Touches, best prices, the reference venue and basis come from
+``quantdesk.core.spreads``, the same functions ``quantdesk show spreads`` prints,
+so the pane and scripts always agree. All rows of one market use the same
+number of decimals so prices line up across venues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from decimal import Decimal
+
+from rich.text import Text
+
+from quantdesk.core.book import OrderBook
+from quantdesk.core.spreads import MarketSpread, VenueQuote, market_spread
+from quantdesk.console import format as fmt
+from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+
+LIQUIDITY_BAND_BPS = 10
+
+COLUMNS = [
+    Column("Market", 8, "left"),
+    Column("Venue", 9, "left"),
+    Column("Bid", 11),
+    Column("Ask", 11),
+    Column("Mid", 12),
+    Column("Sprd bp", 7),
+    Column("Basis bp", 8),
+    Column("Oracle", 11),
+    Column(f"Liq ±{LIQUIDITY_BAND_BPS}bp", 10),
+]
+
+
+def band_notional(book: OrderBook, mid: Decimal, band_bps: int) -> int:
+    """Notional (price units x size units) resting within ``band_bps`` of
+    ``mid`` (price units) on both sides of the book."""
+    lo = mid * (10_000 - band_bps) / 10_000
+    hi = mid * (10_000 + band_bps) / 10_000
+    total = 0
+    for price, size in book.sorted_bids():
+        if price < lo:
+            break
+        total += price * size
+    for price, size in book.sorted_asks():
+        if price > hi:
+            break
+        total += price * size
+    return total
+
+
+@register_pane
+class SpreadsPane(Pane):
+    pane_type = "spreads"
+    pane_title = "CROSS-VENUE SPREADS"
+
+    def state_key(self, now_ns: int) -> Hashable:
+        rev = self.cache.rev
+        return (rev["book"], rev["oracle"], len(self.cache.markets), self.health_key(now_ns))
+
+    def build(self, now_ns: int, width: int, height: int) -> list[Text]:
+        cache = self.cache
+        if not cache.markets:
+            return self.message(["Waiting for venues to list their markets…"])
+        s = self.style
+        table = Table(COLUMNS)
+        lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
+        for symbol in self.ordered_symbols():
+            ms = market_spread(cache, symbol)
+            if not ms.quotes:
+                continue
+            ref = next((q for q in ms.quotes if q.venue == ms.reference), ms.quotes[0])
+            places = fmt.price_decimals(ref.market, ref.bid or ref.ask)
+            for i, q in enumerate(ms.quotes):
+                lines.append(table.row(self._cells(ms, q, symbol if i == 0 else "", places)))
+            lines.append(self._best_line(ms, places))
+        return lines
+
+    def _cells(self, ms: MarketSpread, q: VenueQuote, shown: str, places: int) -> list:
+        s = self.style
+        m = q.market
+        mid = q.mid
+        spread_bp = fmt.ratio_bps(q.ask - q.bid, (q.ask + q.bid) / Decimal(2)) if q.bid and q.ask else None
+        if q.venue == ms.reference:
+            basis = ("ref", s("pane--dim"))
+        elif q.venue in ms.basis:
+            b = ms.basis[q.venue]
+            basis = (fmt.bps(b, sign=True), s("pane--gain") if b > 0 else s("pane--loss") if b < 0 else None)
+        else:
+            basis = ("—", s("pane--dim"))
+        oracle = self.cache.oracle.get((m.venue, m.symbol))
+        liquidity = None
+        book = self.cache.books.get((m.venue, m.symbol))
+        if book is not None and mid is not None and not book.needs_resync:
+            liquidity = band_notional(book, m.to_price(mid), LIQUIDITY_BAND_BPS) // 10**m.size_decimals
+        return [
+            (shown, s("pane--title")),
+            (q.venue, s("pane--dim")),
+            (fmt.price(q.bid, m, decimals=places), s("pane--bid")),
+            (fmt.price(q.ask, m, decimals=places), s("pane--ask")),
+            (fmt.quote_units(mid, min(m.price_decimals, places + 1)), s("pane--mid")),
+            (fmt.bps(spread_bp), None),
+            basis,
+            (fmt.price(oracle.price if oracle else None, m, decimals=places), s("pane--dim")),
+            (fmt.compact(liquidity, m.price_decimals, prefix="$"), None),
+        ]
+
+    def _best_line(self, ms: MarketSpread, places: int) -> Text:
+        """Best bid and best ask across venues; flags a cross-venue arbitrage."""
+        s = self.style
+        t = Text(no_wrap=True, end="")
+        t.append(" " * (COLUMNS[0].width + 1))
+        t.append("best".ljust(COLUMNS[1].width + 1), s("pane--label"))
+        bid, ask = ms.best_bid, ms.best_ask
+        if bid is None or ask is None:
+            t.append("no two-sided quote yet", s("pane--dim"))
+            return t
+        t.append(fmt.quote_units(bid.price, places).rjust(COLUMNS[2].width) + " ", s("pane--bid"))
+        t.append(fmt.quote_units(ask.price, places).rjust(COLUMNS[3].width) + " ", s("pane--ask"))
+        gap = fmt.ratio_bps(ask.price - bid.price, (ask.price + bid.price) / 2)
+        if ms.crossed:
+            arb = f"ARB {fmt.bps(-gap if gap is not None else None)}bp"
+            t.append(arb.rjust(COLUMNS[4].width) + " ", s("pane--warn"))
+        else:
+            t.append(" " * (COLUMNS[4].width + 1))
+        t.append(fmt.bps(gap).rjust(COLUMNS[5].width), s("pane--label"))
+        t.append(f"  bid {bid.venue} · ask {ask.venue}", s("pane--dim"))
+        return t

@@ -1,0 +1,158 @@
+"""One line at the bottom: venue connections and data age, feed rate, clock.
+
+Everything time-based reads the session clock, so a frozen clock gives a
+frozen status bar (snapshot tests) and a replay shows replay time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widget import Widget
+
+from quantdesk.console import format as fmt
+from quantdesk.console.account_status import account_key, account_segment
+from quantdesk.console.freshness import venue_state
+
+RATE_WINDOW_NS = 1_000_000_000
+REDRAW_NS = 200_000_000  # data ages tick in tenths; five redraws a second are plenty
+STATE_STYLE = {
+    "connected": "status--ok",
+    "stale": "status--warn",
+    "connecting": "status--dim",
+    "read-only": "status--ok",
+    "down": "status--error",
+}
+
+
+class StatusBar(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status--brand",
+        "status--ok",
+        "status--warn",
+        "status--error",
+        "status--dim",
+        "status--key",
+        "status--clock",
+    }
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $text;
+    }
+    StatusBar > .status--brand { color: $accent; text-style: bold; }
+    StatusBar > .status--ok { color: $gain; }
+    StatusBar > .status--warn { color: $warn; text-style: bold; }
+    StatusBar > .status--error { color: $loss; text-style: bold; }
+    StatusBar > .status--dim { color: $text-muted; }
+    StatusBar > .status--key { color: $accent; text-style: bold; }
+    StatusBar > .status--clock { color: $text; text-style: bold; }
+    """
+
+    def __init__(self, session: object, hints: list[tuple[str, str]] | None = None, **kw) -> None:
+        super().__init__(**kw)
+        self.session = session
+        self.cache = session.cache  # type: ignore[attr-defined]
+        self.hints = hints or []
+        self.error = ""  # set by the App: what went wrong and what to do
+        self.feed_rate: float | None = None
+        self._mark: tuple[int, int] | None = None
+        self._key: Hashable = None
+        self._text = Text()
+
+    def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
+        """(venue, state, data age in seconds) for every venue of the session."""
+        # the session's own venues first, then any a feed relays (``--source redis://``)
+        venues = list(dict.fromkeys([*getattr(self.session, "venues", {}), *self.cache.venues()]))
+        return [(v, *venue_state(self.cache, v, now_ns)) for v in venues]
+
+    def _update_rate(self, now_ns: int) -> None:
+        events = self.cache.events
+        if self._mark is None:
+            self._mark = (now_ns, events)
+            return
+        t0, e0 = self._mark
+        if now_ns - t0 >= RATE_WINDOW_NS:
+            self.feed_rate = (events - e0) * 1e9 / (now_ns - t0)
+            self._mark = (now_ns, events)
+
+    def tick(self, now_ns: int) -> bool:
+        self._update_rate(now_ns)
+        states = self.venue_states(now_ns)
+        errors = tuple(getattr(self.session, "errors", ()))
+        key = (
+            [(v, st) for v, st, _ in states],
+            now_ns // REDRAW_NS,
+            self.feed_rate,
+            tuple(self.hints),
+            self.error,
+            errors,
+            tuple(self._sync_segments()),
+            self.size.width,
+            account_key(self.cache, self._kill_switch()),
+        )
+        if key == self._key:
+            return False
+        self._key = key
+        text = self._build(now_ns, states, errors)
+        if text == self._text:
+            return False
+        self._text = text
+        self.refresh()
+        return True
+
+    def _build(self, now_ns: int, states: list, errors: tuple) -> Text:
+        s = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
+        t = Text(no_wrap=True, overflow="ellipsis", end="")
+        t.append(" QUANTDESK ", s("status--brand"))
+        for venue, state, age in states:
+            style = s(STATE_STYLE.get(state, "status--dim"))
+            t.append("│ ", s("status--dim"))
+            t.append("● ", style)
+            t.append(f"{venue} ")
+            t.append(state, style)
+            t.append(f" {fmt.age(age)} ", s("status--dim"))
+        t.append("│ feed ", s("status--dim"))
+        t.append(f"{fmt.per_second(self.feed_rate)} ev/s ")
+        for text, state in self._sync_segments():  # team workspace and journal sync
+            t.append("│ ", s("status--dim"))
+            t.append(text + " ", s(STATE_STYLE.get(state, "status--dim")))
+        for text, component in account_segment(self.cache, self._kill_switch()):
+            t.append(text, s(component) if component else "")
+        problem = self.error
+        if not problem and errors:
+            log_path = getattr(self.app, "log_path", None)
+            where = f"; details in {log_path}" if log_path else ""
+            problem = f"{errors[-1]}. Its data is frozen: restart QuantDesk{where}."
+        if problem:
+            t.append("│ ", s("status--dim"))
+            t.append(problem + " ", s("status--error"))
+        right = Text(no_wrap=True, end="")
+        for key, label in self.hints:
+            right.append(key, s("status--key"))
+            right.append(f" {label}  ", s("status--dim"))
+        right.append(fmt.clock(now_ns) + " ", s("status--clock"))
+        room = self.size.width - t.cell_len
+        # On a narrow line the hints go first, then the date; the time stays.
+        for fallback in (fmt.clock(now_ns), fmt.clock(now_ns)[11:]):
+            if right.cell_len <= room:
+                break
+            right = Text(fallback + " ", s("status--clock"), end="")
+        if right.cell_len <= room:
+            t.append(" " * (room - right.cell_len))
+            t.append_text(right)
+        return t
+
+    def _sync_segments(self) -> list[tuple[str, str]]:
+        segments = getattr(self.app, "sync_segments", None)
+        return segments() if callable(segments) else []
+
+    def _kill_switch(self) -> bool:
+        return bool(getattr(self.app, "kill_switch_on", False))
+
+    def render(self) -> Text:
+        return self._text

@@ -1,0 +1,179 @@
+"""Market and account state built from bus events; what the panes read.
+
+Every event updates state in place and bumps a revision counter for its
+family (``book``, ``funding`` ...). A pane remembers the revisions it last
+drew and repaints only when they moved, so a frame costs nothing when
+nothing changed and one repaint however many messages arrived.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from quantdesk.core.book import OrderBook
+from quantdesk.core.bus import Bus, Subscription
+from quantdesk.core.model import (
+    AccountState,
+    BookDelta,
+    BookSnapshot,
+    Fill,
+    Funding,
+    Market,
+    MarkPrice,
+    OpenInterest,
+    OraclePrice,
+    Order,
+    Position,
+    Trade,
+    VenueStatus,
+)
+
+Key = tuple[str, str]  # (venue, market)
+TRADES_KEPT = 200
+FILLS_KEPT = 500
+
+
+class MarketCache:
+    def __init__(self, on_gap: Callable[[str, str], None] | None = None) -> None:
+        self.markets: dict[Key, Market] = {}
+        self.books: dict[Key, OrderBook] = {}
+        self.funding: dict[Key, Funding] = {}
+        self.open_interest: dict[Key, OpenInterest] = {}
+        self.oracle: dict[Key, OraclePrice] = {}
+        self.mark: dict[Key, MarkPrice] = {}
+        self.trades: dict[Key, deque[Trade]] = {}
+        self.status: dict[str, VenueStatus] = {}
+        self.last_message_ns: dict[str, int] = {}
+        self.orders: dict[str, Order] = {}
+        self.fills: deque[Fill] = deque(maxlen=FILLS_KEPT)
+        self.positions: dict[Key, Position] = {}
+        self.accounts: dict[str, AccountState] = {}
+        self.rev: dict[str, int] = dict.fromkeys(
+            ("book", "trade", "funding", "oi", "oracle", "mark", "status", "order", "fill", "position", "account"), 0
+        )
+        self.events = 0
+        self.on_gap = on_gap
+        self._subs: list[Subscription] = []
+        self._handlers = {
+            BookDelta: self._on_book,
+            BookSnapshot: self._on_book,
+            Trade: self._on_trade,
+            Funding: self._on_funding,
+            OpenInterest: self._on_oi,
+            OraclePrice: self._on_oracle,
+            MarkPrice: self._on_mark,
+            VenueStatus: self._on_status,
+            Order: self._on_order,
+            Fill: self._on_fill,
+            Position: self._on_position,
+            AccountState: self._on_account,
+        }
+
+    def attach(self, bus: Bus) -> None:
+        self._subs.append(bus.subscribe("#", self.on_event))
+
+    def detach(self) -> None:
+        for s in self._subs:
+            s.close()
+        self._subs.clear()
+
+    def add_markets(self, markets: list[Market]) -> None:
+        for m in markets:
+            self.markets[(m.venue, m.symbol)] = m
+
+    # -- events --------------------------------------------------------
+    def on_event(self, topic: str, event: object) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            self.events += 1
+            handler(event)
+
+    def _on_book(self, ev: BookDelta | BookSnapshot) -> None:
+        key = (ev.venue, ev.market)
+        book = self.books.get(key)
+        if book is None:
+            book = self.books[key] = OrderBook(ev.venue, ev.market)
+        was_ok = not book.needs_resync
+        book.apply(ev)
+        self.last_message_ns[ev.venue] = ev.ts
+        self.rev["book"] += 1
+        if was_ok and book.needs_resync and self.on_gap is not None:
+            self.on_gap(ev.venue, ev.market)
+
+    def _on_trade(self, ev: Trade) -> None:
+        key = (ev.venue, ev.market)
+        q = self.trades.get(key)
+        if q is None:
+            q = self.trades[key] = deque(maxlen=TRADES_KEPT)
+        q.append(ev)
+        self.last_message_ns[ev.venue] = ev.ts
+        self.rev["trade"] += 1
+
+    def _on_funding(self, ev: Funding) -> None:
+        self.funding[(ev.venue, ev.market)] = ev
+        self.rev["funding"] += 1
+
+    def _on_oi(self, ev: OpenInterest) -> None:
+        self.open_interest[(ev.venue, ev.market)] = ev
+        self.rev["oi"] += 1
+
+    def _on_oracle(self, ev: OraclePrice) -> None:
+        self.oracle[(ev.venue, ev.market)] = ev
+        self.last_message_ns[ev.venue] = ev.ts
+        self.rev["oracle"] += 1
+
+    def _on_mark(self, ev: MarkPrice) -> None:
+        self.mark[(ev.venue, ev.market)] = ev
+        self.rev["mark"] += 1
+
+    def _on_status(self, ev: VenueStatus) -> None:
+        self.status[ev.venue] = ev
+        self.rev["status"] += 1
+
+    def _on_order(self, ev: Order) -> None:
+        if ev.status in ("open", "pending", "triggered"):
+            self.orders[ev.order_id] = ev
+        else:
+            self.orders.pop(ev.order_id, None)
+        self.rev["order"] += 1
+
+    def _on_fill(self, ev: Fill) -> None:
+        self.fills.appendleft(ev)
+        self.rev["fill"] += 1
+
+    def _on_position(self, ev: Position) -> None:
+        key = (ev.venue, ev.market)
+        if ev.base == 0 and ev.realized_pnl == 0:
+            self.positions.pop(key, None)
+        else:
+            self.positions[key] = ev
+        self.rev["position"] += 1
+
+    def _on_account(self, ev: AccountState) -> None:
+        self.accounts[ev.venue] = ev
+        self.rev["account"] += 1
+
+    # -- reads ---------------------------------------------------------
+    def venues(self) -> list[str]:
+        return sorted({v for v, _ in self.markets})
+
+    def symbols(self) -> list[str]:
+        return sorted({m for _, m in self.markets})
+
+    def book(self, venue: str, market: str) -> OrderBook | None:
+        return self.books.get((venue, market))
+
+    def data_age_s(self, venue: str, now_ns: int) -> float | None:
+        last = self.last_message_ns.get(venue)
+        return None if last is None else max(0.0, (now_ns - last) / 1e9)
+
+    def has_full_state(self) -> bool:
+        """Every listed market has a synced book, funding and an oracle price."""
+        if not self.markets:
+            return False
+        for key in self.markets:
+            book = self.books.get(key)
+            if book is None or book.needs_resync or key not in self.funding or key not in self.oracle:
+                return False
+        return True

@@ -1,0 +1,1 @@
+"""Trading: ticket arithmetic, builders, risk engine, order router, journal."""

@@ -1,0 +1,229 @@
+"""The order path: intent -> journal -> risk engine -> venue, and back.
+
+Every intent is journaled before anything else happens, then checked by the
+risk engine (the decision is journaled too, with the limit and the excess),
+and only an accepted intent reaches an executor: the paper engine of a
+simulated venue or a live venue's signer path. Orders, fills, funding
+payments and liquidations coming back on the bus are journaled as they are
+published, before the screen's next frame can show them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from quantdesk.core.bus import Bus, Subscription
+from quantdesk.core.cache import MarketCache
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import Fill, Order, OrderIntent
+from quantdesk.trading.risk import RiskContext, RiskDecision, RiskEngine
+from quantdesk.venues.base import VenueError
+
+log = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """Where accepted orders go for one venue (sync or async methods)."""
+
+    def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Any: ...
+
+    def cancel(self, order_id: str, reason: str = ...) -> Any: ...
+
+    def cancel_all(self, market: str | None = None, *, keep_protective: bool = False) -> Any: ...
+
+    def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Any: ...
+
+    def open_orders(self, market: str | None = None) -> list[Order]: ...
+
+    def risk_context(self, market: str, ts: int, best_bid: int | None = None, best_ask: int | None = None) -> RiskContext: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The outcome of one submission, for the screen."""
+
+    intent_id: str
+    decision: RiskDecision
+    order: Order | None = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.decision.accepted and self.order is not None and self.order.status != "rejected" and not self.error
+
+    @property
+    def message(self) -> str:
+        if not self.decision.accepted:
+            return f"Rejected by risk ({self.decision.check}): {self.decision.message}"
+        if self.error:
+            return self.error
+        if self.order is None:
+            return "No order was placed"
+        if self.order.status == "rejected":
+            return f"Rejected by the venue: {self.order.reason}"
+        return f"Order {self.order.order_id} {self.order.status}"
+
+
+async def _call(result: Any) -> Any:
+    return await result if inspect.isawaitable(result) else result
+
+
+def new_order_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class JournalRecorder:
+    """Journals the account events venues publish: orders, fills, payments,
+    liquidations. Subscribed to the bus, so a row is committed during the
+    publish, before any frame can paint it."""
+
+    def __init__(self, journal: Journal, bus: Bus) -> None:
+        self.journal = journal
+        self.errors = 0
+        self._subs: list[Subscription] = [
+            bus.subscribe(pattern, self._on_event) for pattern in ("order.>", "fill.>", "payment.>", "liquidation.>")
+        ]
+
+    def _on_event(self, topic: str, ev: Any) -> None:
+        try:
+            if isinstance(ev, Order):
+                self.journal.record_order(ev)
+            elif isinstance(ev, Fill):
+                self.journal.record_fill(ev)
+            elif topic.startswith("payment."):
+                self.journal.record_funding(ev.venue, ev.market, ev.amount, ev.rate, ev.ts, kind=ev.kind)
+            elif topic.startswith("liquidation."):
+                self.journal.record_liquidation(ev.venue, ev.market, ev.base, ev.price, ev.fee, ev.ts, ev.reason)
+        except Exception:
+            self.errors += 1
+            log.exception("journal write failed for %s", topic)
+            raise
+
+    def close(self) -> None:
+        for s in self._subs:
+            s.close()
+
+
+class OrderRouter:
+    def __init__(
+        self,
+        cache: MarketCache,
+        risk: RiskEngine,
+        journal: Journal,
+        executors: dict[str, Executor],
+        clock: Callable[[], int],
+    ) -> None:
+        self.cache = cache
+        self.risk = risk
+        self.journal = journal
+        self.executors = executors
+        self.clock = clock
+
+    def can_trade(self, venue: str) -> bool:
+        return venue in self.executors
+
+    def _executor(self, venue: str) -> Executor:
+        ex = self.executors.get(venue)
+        if ex is None:
+            raise VenueError(f"{venue} has no trading connection: it is read-only here")
+        return ex
+
+    def risk_context(self, intent: OrderIntent) -> RiskContext:
+        book = self.cache.book(intent.venue, intent.market)
+        bid = book.best_bid() if book else None
+        ask = book.best_ask() if book else None
+        ctx = self._executor(intent.venue).risk_context(
+            intent.market, self.clock(), bid[0] if bid else None, ask[0] if ask else None
+        )
+        return ctx
+
+    async def submit(self, intent: OrderIntent, *, take_profit: int = 0, stop_loss: int = 0) -> Ack:
+        intent_id = self.journal.record_intent(intent)
+        try:
+            ctx = self.risk_context(intent)
+        except VenueError as exc:
+            decision = RiskDecision(False, "venue", str(exc), intent.client_id, self.clock())
+            self.journal.record_risk(intent_id, False, str(exc), "venue")
+            return Ack(intent_id, decision)
+        decision = self.risk.check(intent, ctx)
+        self.journal.record_risk(
+            intent_id, decision.accepted, decision.message, decision.check, decision.excess or None,
+            limit_value=decision.limit_value or None,
+        )
+        if not decision.accepted:
+            return Ack(intent_id, decision)
+        order_id = intent.client_id or new_order_id()
+        try:
+            order = await _call(
+                self._executor(intent.venue).place(intent, order_id, take_profit=take_profit, stop_loss=stop_loss)
+            )
+        except VenueError as exc:
+            return Ack(intent_id, decision, error=str(exc))
+        self.journal.record_order(order)
+        return Ack(intent_id, decision, order)
+
+    async def cancel(self, venue: str, order_id: str) -> Order:
+        self.journal.record_cancel(order_id, "cancelled by the trader", venue=venue)
+        return await _call(self._executor(venue).cancel(order_id))
+
+    async def modify(self, venue: str, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
+        return await _call(self._executor(venue).modify(order_id, price=price, size=size))
+
+    async def cancel_all(self, venue: str | None = None, *, keep_protective: bool = False) -> int:
+        n = 0
+        for vid, ex in self.executors.items():
+            if venue is not None and vid != venue:
+                continue
+            for o in ex.open_orders():
+                if keep_protective and o.reduce_only and o.type not in ("market", "limit"):
+                    continue
+                self.journal.record_cancel(o.order_id, "cancel all", venue=vid)
+            done = await _call(ex.cancel_all(keep_protective=keep_protective))
+            n += len(done or ())
+        return n
+
+    async def kill(self, reason: str = "kill switch engaged by the trader") -> int:
+        """Halt new orders, then cancel every open one on every venue."""
+        self.risk.engage_kill_switch(reason)
+        return await self.cancel_all()
+
+    def release(self) -> None:
+        self.risk.release_kill_switch()
+
+    async def dead_man(self) -> int:
+        """The session is ending: cancel resting orders, keep protective stops."""
+        return await self.cancel_all(keep_protective=True)
+
+    async def close_position(self, venue: str, market: str) -> Ack | None:
+        pos = self.cache.positions.get((venue, market))
+        if pos is None or pos.base == 0:
+            return None
+        side = "sell" if pos.base > 0 else "buy"
+        intent = OrderIntent(venue, market, side, "market", abs(pos.base), reduce_only=True)
+        return await self.submit(intent)
+
+    async def close_all(self) -> list[Ack]:
+        acks = []
+        for venue, market in list(self.cache.positions):
+            ack = await self.close_position(venue, market)
+            if ack is not None:
+                acks.append(ack)
+        return acks
+
+
+def paper_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+    """Paper trading on a session's simulated venues, restored from the journal."""
+    from quantdesk.venues.sim.paper import enable_paper_trading
+
+    papers = enable_paper_trading(session)
+    for venue_id, paper in papers.items():
+        fills = list(reversed(journal.fills(venue=venue_id)))
+        payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
+        paper.restore(fills, payments, journal.open_orders(venue_id))
+    recorder = JournalRecorder(journal, session.bus)
+    return OrderRouter(session.cache, risk, journal, dict(papers), session.clock), recorder

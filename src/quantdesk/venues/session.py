@@ -1,0 +1,109 @@
+"""A running set of venues wired to one bus and one cache.
+
+The App, the headless ``show`` command and the feed process all run on a
+Session; they differ only in which venues it holds (simulated, live, or a
+Redis feed) and in who reads the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import Market
+from quantdesk.venues.base import Venue
+
+log = logging.getLogger(__name__)
+
+SIM_STEP_NS = 5_000_000  # simulated time per event when a manual clock drives the sim
+
+
+class Session:
+    def __init__(self, venues: Iterable[Venue], clock: Callable[[], int]) -> None:
+        self.bus = Bus()
+        self.venues: dict[str, Venue] = {v.id: v for v in venues}
+        self.clock = clock
+        self.cache = MarketCache(on_gap=self._on_gap)
+        self.cache.attach(self.bus)
+        self.markets: list[Market] = []
+        self._tasks: list[asyncio.Task] = []
+        self.errors: list[str] = []
+
+    def venue(self, venue_id: str) -> Venue:
+        return self.venues[venue_id]
+
+    def _on_gap(self, venue: str, market: str) -> None:
+        v = self.venues.get(venue)
+        if v is not None:
+            v.request_resync(market)
+
+    async def start(self) -> None:
+        for v in self.venues.values():
+            markets = await v.connect()
+            self.markets.extend(markets)
+            self.cache.add_markets(markets)
+        for v in self.venues.values():
+            task = asyncio.create_task(v.run(self.bus), name=f"venue:{v.id}")
+            task.add_done_callback(self._on_venue_done)
+            self._tasks.append(task)
+        await asyncio.sleep(0)
+
+    def _on_venue_done(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            msg = f"{task.get_name()} stopped: {exc}"
+            self.errors.append(msg)
+            log.error(msg, exc_info=exc)
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for v in self.venues.values():
+            await v.close()
+
+    def advance(self, n: int) -> None:
+        """Drive simulated venues by ``n`` events now, deterministically.
+
+        With a manual clock, simulated time moves ``SIM_STEP_NS`` per event.
+        sim-drift takes four events for each of sim-jup's, as in live pacing."""
+        sims = [v for v in self.venues.values() if hasattr(v, "advance")]
+        if not sims:
+            raise RuntimeError("advance() drives simulated venues; this session has none")
+        for v in sims:
+            v.bind(self.bus)  # type: ignore[attr-defined]
+        manual = getattr(self.clock, "manual", False)
+        weights = [4 if v.kind == "clob" else 1 for v in sims]
+        done = 0
+        while done < n:
+            for v, w in zip(sims, weights):
+                for _ in range(w):
+                    if manual:
+                        self.clock.advance(SIM_STEP_NS)  # type: ignore[attr-defined]
+                    done += v.advance(1)  # type: ignore[attr-defined]
+
+
+def simulated_session(
+    seed: int = 7,
+    rate: float = 200.0,
+    clock: Callable[[], int] | None = None,
+    paused: bool = False,
+) -> Session:
+    """Session on the embedded simulated venues ``sim-drift`` and ``sim-jup``.
+
+    ``rate`` is events per second across both; ``paused`` (or rate 0) emits
+    only on ``advance``."""
+    from quantdesk.venues.sim.clob import SimClobVenue
+    from quantdesk.venues.sim.clock import WallClock
+    from quantdesk.venues.sim.pool import SimPoolVenue
+
+    clock = clock or WallClock()
+    r = 0.0 if paused else rate
+    venues = [SimClobVenue(seed, r * 0.8, clock), SimPoolVenue(seed, r * 0.2, clock)]
+    return Session(venues, clock)

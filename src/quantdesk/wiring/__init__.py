@@ -1,0 +1,1 @@
+"""Builds sessions, trading and team services from the configuration."""

@@ -1,0 +1,95 @@
+"""Trading for a session: journal, risk engine and router in one.
+
+Simulated venues trade on paper; live Drift venues that can trade get the
+signer path (risk check, transaction preview, sign, send).
+
+``open_paper_trading`` is what ``quantdesk run`` (and the tests) use to turn a
+simulated session into a tradable one: it opens the journal, builds the risk
+engine from the configured limits, attaches paper accounts restored from the
+journal, and shows the restored orders, fills and positions in the cache so the
+panes have them from the first frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quantdesk.trading.router import JournalRecorder, OrderRouter, paper_router
+from quantdesk.trading.journal import Journal
+from quantdesk.core.model import topic_for
+from quantdesk.trading.risk import RiskEngine, RiskLimits
+
+RESTORED_FILLS_SHOWN = 200
+
+
+@dataclass
+class PaperTrading:
+    router: OrderRouter
+    recorder: JournalRecorder
+    journal: Journal
+    dead_man: bool = False  # the [dead_man] setting: cancel resting orders when the terminal goes away
+
+    def close(self) -> None:
+        self.recorder.close()
+        self.journal.close()
+
+
+def _has_live_venues(session: Any) -> bool:
+    # by module, so a simulated-only session never imports the Solana stack
+    return any(type(v).__module__.startswith("quantdesk.venues.drift") for v in session.venues.values())
+
+
+def live_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+    from quantdesk.venues.drift.router_executor import live_router as drift_router
+
+    return drift_router(session, journal, risk)
+
+
+def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
+    """Paper trading on ``session``'s simulated venues, restored from the
+    journal at ``journal_path`` (the default journal when None)."""
+    journal = Journal.open(journal_path)
+    try:
+        build = live_router if _has_live_venues(session) else paper_router
+        router, recorder = build(session, journal, RiskEngine(limits))
+        show_restored_state(session, router, journal)
+    except BaseException:
+        journal.close()
+        raise
+    return PaperTrading(router, recorder, journal)
+
+
+def paper_trading_from_settings(session: Any, settings: Any | None = None) -> PaperTrading:
+    """Paper trading as the configuration says: ``[journal] path``, ``[risk]``
+    limits and ``[dead_man] enabled`` (the config is loaded when not given).
+    Raises ``ProblemsError`` for a bad config, ``JournalError`` for a journal
+    that cannot be opened; both carry a message saying what to do."""
+    if settings is None:
+        from quantdesk.config.settings import load_config
+
+        settings = load_config()
+    trading = open_paper_trading(session, settings.journal.resolved_path, settings.risk)
+    trading.dead_man = bool(settings.dead_man.enabled)
+    return trading
+
+
+def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> None:
+    """Put what the paper accounts restored into the cache (not onto the bus:
+    it is already journaled) - open orders, recent fills, positions, accounts."""
+    cache = session.cache
+    now = session.clock()
+    for venue_id, ex in router.executors.items():
+        for order in ex.open_orders():
+            cache.on_event(topic_for(order), order)
+        for fill in reversed(journal.fills(RESTORED_FILLS_SHOWN, venue=venue_id)):  # oldest first: newest ends on top
+            cache.on_event(topic_for(fill), fill)
+        account = getattr(ex, "account", None)
+        if account is None:
+            continue
+        for market in list(account.positions):
+            if account.oracle_price(market) <= 0:
+                account.set_oracle(market, ex.oracle(market))  # type: ignore[attr-defined]
+        for ev in account.events(now):
+            cache.on_event(topic_for(ev), ev)
