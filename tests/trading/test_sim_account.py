@@ -2,7 +2,7 @@
 liquidation, with hand-computed amounts (price 1e6, base 1e9, quote 1e6)."""
 
 from quantdesk.core.model import Funding, Market
-from quantdesk.venues.sim.account import (
+from quantdesk.trading.paper_account import (
     JUPITER_MARGIN_PARAMS,
     LIQUIDATION_ORDER_ID,
     SIM_JUP_FEES,

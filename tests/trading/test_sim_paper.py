@@ -5,7 +5,7 @@ import pytest
 
 from quantdesk.core.model import Fill, Market, Order, OrderIntent, Position
 from quantdesk.venues.base import VenueError
-from quantdesk.venues.sim.account import FeeSchedule, PaperAccount, Payment
+from quantdesk.trading.paper_account import FeeSchedule, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine
 from quantdesk.venues.sim.paper import PaperClob, is_triggered, trigger_condition
 

@@ -2,7 +2,7 @@
 
 from quantdesk.trading.journal import Journal
 from quantdesk.core.model import Fill, Market, Order, OrderIntent
-from quantdesk.venues.sim.account import FeeSchedule, Liquidation, PaperAccount, Payment
+from quantdesk.trading.paper_account import FeeSchedule, Liquidation, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine
 from quantdesk.venues.sim.paper import PaperClob
 

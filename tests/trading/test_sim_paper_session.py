@@ -6,7 +6,7 @@ import pytest
 
 from quantdesk.core.model import AccountState, Fill, OrderIntent, Position
 from quantdesk.venues.session import simulated_session
-from quantdesk.venues.sim.account import JUPITER_MARGIN_PARAMS, SIM_JUP_FEES, PaperAccount
+from quantdesk.trading.paper_account import JUPITER_MARGIN_PARAMS, SIM_JUP_FEES, PaperAccount
 from quantdesk.venues.sim.clock import ManualClock
 from quantdesk.venues.sim.paper import attach_clob, attach_pool, enable_paper_trading
 

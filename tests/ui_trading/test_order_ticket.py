@@ -10,7 +10,7 @@ import pytest
 from quantdesk.core.book import OrderBook
 from quantdesk.core.model import BookSnapshot, Market
 from quantdesk.trading.ticket import TicketError, TicketInput, build_plan, preview, quote_to_base, step_price
-from quantdesk.venues.sim.account import PaperAccount
+from quantdesk.trading.paper_account import PaperAccount
 
 SOL = Market("sim-drift", "SOL-PERP", "SOL", "USDC", "clob", tick_size=1_000, lot_size=10_000_000)
 USD = 10**6

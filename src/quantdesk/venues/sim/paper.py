@@ -35,7 +35,7 @@ from quantdesk.core.math.pnl import notional
 from quantdesk.core.model import TOPIC_PREFIX, Fill, Funding, Order, OrderIntent, Side, topic_for
 from quantdesk.trading.risk import RiskContext
 from quantdesk.venues.base import VenueError
-from quantdesk.venues.sim.account import Liquidation, PaperAccount, Payment
+from quantdesk.trading.paper_account import Liquidation, PaperAccount, Payment
 from quantdesk.venues.sim.matching import Match, MatchingEngine, Result
 
 PAPER_OWNER = "paper"
@@ -785,7 +785,7 @@ def enable_paper_trading(session: object, collateral: int | None = None) -> dict
     Drift-like account on CLOB venues, a Jupiter-like one on pool venues.
     Binds each venue to the session's bus first (idempotent), so it works
     before or after ``Session.start``."""
-    from quantdesk.venues.sim.account import (
+    from quantdesk.trading.paper_account import (
         DEFAULT_COLLATERAL,
         JUPITER_MARGIN_PARAMS,
         SIM_DRIFT_FEES,
