@@ -15,7 +15,8 @@ from quantdesk.console.palette import palette_entries
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.panes.funding import FundingPane
 
-from .app_helpers import SIZE, make_app, start, type_text
+from support.console_app import SIZE, make_app, type_text
+from support.app import start
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,8 @@ import pytest
 
 from quantdesk.console.panes.depth import FADE_NS
 
-from .app_helpers import make_app, paused_session  # noqa: F401
+from support.console_app import make_app
+from support.app import paused_session
 
 WARMUP_EVENTS = 3_000
 

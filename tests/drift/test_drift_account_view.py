@@ -13,7 +13,7 @@ from pathlib import Path
 import base58
 import pytest
 
-from drift_servers import BookSource, HttpServer
+from support.drift_servers import BookSource, HttpServer
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.venues.base import TradingUnavailable
@@ -161,7 +161,7 @@ def test_velocity_has_no_on_chain_view_without_drift_addresses():
 async def test_venue_watching_a_wallet_shows_book_and_positions_in_the_cache(chain):
     import asyncio
 
-    from drift_servers import DlobWsServer
+    from support.drift_servers import DlobWsServer
     from quantdesk.venues.drift.venue import DriftVenue
 
     http, markets = chain

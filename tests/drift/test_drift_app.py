@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
+from support.drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
 from quantdesk.venues.session import Session
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.panes.depth import DepthPane
@@ -21,45 +21,15 @@ from quantdesk.console.panes.funding import FundingPane
 from quantdesk.console.panes.health import HealthPane
 from quantdesk.console.statusbar import StatusBar
 from quantdesk.venues.drift.venue import DriftVenue
-from test_drift_market_data import local
+from support.app import until_shown
+from support.drift_servers import local
 
 SOL = "SOL-PERP"
 SIZE = (200, 50)
 
 
-@pytest.fixture(autouse=True)
-def user_dirs(tmp_path, monkeypatch):
-    """A fresh config dir: a developer's saved layouts or theme must not change the screen."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-@pytest.fixture
-async def servers():
-    books = BookSource()
-    ws = DlobWsServer(books)
-    await ws.start()
-    http = HttpServer(books)
-    http.start()
-    yield ws, http
-    http.stop()
-    await ws.stop()
-
-
 def text(widget) -> str:
     return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
-
-
-async def until(app, pilot, cond, what: str, timeout: float = 8.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.frame()
-        await pilot.pause()
-        if cond():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def live_app(ws: DlobWsServer, http: HttpServer) -> tuple[QuantDeskApp, DriftVenue]:
@@ -87,9 +57,9 @@ async def test_depth_funding_and_health_panes_show_drift_data(servers):
         funding = app.query_one(FundingPane)
         health = app.query_one(HealthPane)
         cache = app.session.cache
-        await until(app, pilot, lambda: cache.book("drift", SOL) is not None and (("drift", SOL) in cache.funding),
+        await until_shown(app, pilot, lambda: cache.book("drift", SOL) is not None and (("drift", SOL) in cache.funding),
                     "the book and funding")
-        await until(app, pilot, lambda: price(fixture["bids"][0]["price"]) in text(depth), "the book on screen")
+        await until_shown(app, pilot, lambda: price(fixture["bids"][0]["price"]) in text(depth), "the book on screen")
 
         # the depth ladder: every fixture level, best bid and ask with their sizes
         assert depth.venue == "drift" and depth.market == SOL
@@ -108,7 +78,7 @@ async def test_depth_funding_and_health_panes_show_drift_data(servers):
         assert "-0.0006%" in row and "-4.98%" in row
 
         # health: the venue's column with live counters
-        await until(app, pilot, lambda: venue.health.rpc_slot is not None and "connected" in text(health),
+        await until_shown(app, pilot, lambda: venue.health.rpc_slot is not None and "connected" in text(health),
                     "health figures")
         h = text(health)
         assert "drift" in h.splitlines()[0]
@@ -128,16 +98,16 @@ async def test_dropped_connection_shows_down_then_recovers(servers):
         await app.session_started.wait()
         bar = app.query_one(StatusBar)
         health = app.query_one(HealthPane)
-        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
+        await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
 
         ws.reject_429 = 1  # the first reconnect is refused with 429, Retry-After 1s
         ws.retry_after = "1"
         await ws.drop_all()
-        await until(app, pilot, lambda: "drift down" in bar.render().plain, "the status bar to show down")
+        await until_shown(app, pilot, lambda: "drift down" in bar.render().plain, "the status bar to show down")
         assert "down" in next(line for line in text(health).splitlines() if line.startswith("State"))
 
-        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
-        await until(app, pilot, lambda: venue.health.books > 0 and venue.health.reconnects >= 2, "fresh books")
+        await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
+        await until_shown(app, pilot, lambda: venue.health.books > 0 and venue.health.reconnects >= 2, "fresh books")
         app.frame()
         await pilot.pause()
         lines = {line.split()[0]: line for line in text(health).splitlines() if line.strip()}
@@ -155,12 +125,12 @@ async def test_silent_feed_shows_stale_then_recovers(servers):
     async with app.run_test(size=SIZE) as pilot:
         await app.session_started.wait()
         bar = app.query_one(StatusBar)
-        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
+        await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
         ws.silent = True
-        await until(app, pilot, lambda: "drift stale" in bar.render().plain, "the status bar to show stale")
+        await until_shown(app, pilot, lambda: "drift stale" in bar.render().plain, "the status bar to show stale")
         assert app.query_one(DepthPane).health_lines(app.session.clock())  # the pane warns its data may be old
         ws.silent = False
-        await until(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
+        await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")
         assert venue.health.silences >= 1
 
 

@@ -12,7 +12,7 @@ from driftpy.addresses import get_user_account_public_key
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from test_drift_app import servers, until, user_dirs  # noqa: F401  (fixtures: local DLOB/HTTP servers, clean dirs)
+from support.app import until_shown
 from quantdesk.wiring.trading import open_paper_trading
 from quantdesk.trading.risk import RiskLimits
 from quantdesk.venues.session import Session
@@ -22,8 +22,9 @@ from quantdesk.console.ticket import TicketScreen
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from quantdesk.venues.drift.router_executor import DriftRouterExecutor
 from quantdesk.venues.drift.venue import DriftVenue
-from test_drift_market_data import local
-from test_drift_orders import LINES, USER_LINE, MemorySigner, pk, raw
+from support.drift_servers import local
+from support.drift_chain import LINES, USER_LINE, pk, raw
+from support.signer import MemorySigner
 
 SIZE = (200, 50)
 
@@ -45,14 +46,14 @@ def tradable_app(ws, http, tmp_path):
 
 
 async def place_limit_buy(app, pilot) -> None:
-    await until(app, pilot, lambda: app.session.cache.book("drift", "SOL-PERP") is not None, "the Drift book")
+    await until_shown(app, pilot, lambda: app.session.cache.book("drift", "SOL-PERP") is not None, "the Drift book")
     executor = app.router.executors["drift"]
     await executor.refresh(["SOL-PERP"])  # the trader's account, for the risk engine
     await pilot.press("b")
-    await until(app, pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+    await until_shown(app, pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
     await pilot.press("1", "tab", "tab", "down", "down")  # size 1, limit a tick under the best bid
     await pilot.press("enter")
-    await until(app, pilot, lambda: isinstance(app.screen, ConfirmScreen), "the transaction preview")
+    await until_shown(app, pilot, lambda: isinstance(app.screen, ConfirmScreen), "the transaction preview")
 
 
 async def test_the_terminal_previews_the_transaction_and_signs_only_when_told(servers, tmp_path):
@@ -66,10 +67,10 @@ async def test_the_terminal_previews_the_transaction_and_signs_only_when_told(se
             assert "Transaction preview: place on drift" in detail and "place_perp_order" in detail
             assert http.sent == []  # nothing is signed or sent before the trader answers
             await pilot.press("y")
-            await until(app, pilot, lambda: http.sent != [], "the signed transaction at the RPC")
+            await until_shown(app, pilot, lambda: http.sent != [], "the signed transaction at the RPC")
             (tx,) = [VersionedTransaction.from_bytes(b) for b in http.sent]
             tx.verify_and_hash_message()  # raises unless every signature verifies
-            await until(app, pilot, lambda: any(o.venue == "drift" for o in trading.journal.orders()), "the journal")
+            await until_shown(app, pilot, lambda: any(o.venue == "drift" for o in trading.journal.orders()), "the journal")
             (intent_risk,) = trading.journal.risk_events()
             assert intent_risk.accepted
     finally:
@@ -83,7 +84,7 @@ async def test_declining_the_preview_sends_nothing(servers, tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await place_limit_buy(app, pilot)
             await pilot.press("n")
-            await until(app, pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the dialog to close")
+            await until_shown(app, pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the dialog to close")
             await asyncio.sleep(0.3)
             assert http.sent == []
             assert not any(o.venue == "drift" and o.status != "rejected" for o in trading.journal.orders())

@@ -10,7 +10,8 @@ from fractions import Fraction
 
 import pytest
 
-from drift_servers import BookSource, DlobWsServer, HttpServer, load_fixture
+from support.drift_servers import SOL, BookSource, DlobWsServer, HttpServer, load_fixture, local
+from support.wait import until
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import OrderIntent, VenueStatus
@@ -18,49 +19,6 @@ from quantdesk.venues.base import TradingUnavailable, Venue
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
 from quantdesk.venues.drift.venue import DriftVenue
 
-SOL = "SOL-PERP"
-
-
-@pytest.fixture
-async def servers():
-    books = BookSource()
-    ws = DlobWsServer(books)
-    await ws.start()
-    http = HttpServer(books)
-    http.start()
-    yield ws, http
-    http.stop()
-    await ws.stop()
-
-
-def local(ws: DlobWsServer, http: HttpServer, name: str = "drift", **over) -> DriftDeployment:
-    base = default_deployment(name).model_dump()
-    base.update(
-        dlob_url=http.url,
-        dlob_ws_url=ws.url,
-        data_api_url=http.url,
-        rpc_urls=[http.url],
-        ws_rpc_url=ws.url,
-        markets=[MarketSpec(symbol=SOL, index=0)],
-        heartbeat_s=0.1,  # the local server's heartbeat period
-        silence_s=0.6,
-        backoff_initial_s=0.05,
-        backoff_max_s=0.2,
-        slot_poll_s=0.2,
-        funding_poll_s=0.5,
-        http_timeout_s=2.0,
-    )
-    base.update(over)
-    return DriftDeployment(**base)
-
-
-async def until(cond, timeout: float = 5.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Running:

@@ -12,11 +12,11 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from drift_servers import BookSource, HttpServer
+from support.drift_servers import BookSource, HttpServer
 from quantdesk import cli
 from quantdesk.trading.journal import Journal
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
-from test_drift_orders import LINES, USER_LINE, pk, raw
+from support.drift_chain import LINES, USER_LINE, pk, raw
 
 SOL = "SOL-PERP"
 

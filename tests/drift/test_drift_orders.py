@@ -18,7 +18,9 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
-from drift_servers import BookSource, HttpServer
+from support.drift_chain import LINES, USER_LINE, drift_ix, pk, raw
+from support.drift_servers import BookSource, HttpServer
+from support.signer import MemorySigner
 from quantdesk.core.model import OrderIntent
 from quantdesk.signing.keypair import KeypairSigner
 from quantdesk.venues.base import TradingUnavailable
@@ -31,37 +33,12 @@ from quantdesk.venues.drift.rest import HttpHosts
 from quantdesk.venues.drift.rpc import RpcClient
 from quantdesk.venues.drift.venue import DriftVenue
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift" / "mainnet_accounts.jsonl"
-LINES = [json.loads(x) for x in FIXTURES.read_text().splitlines() if x.strip()]
 BLOCKHASH = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N"
-USER_LINE = 21  # a mainnet User with SOL-PERP and 1MBONK-PERP positions and open orders
 SOL = "SOL-PERP"
-
-
-def raw(n: int) -> bytes:
-    return base64.b64decode(LINES[n]["data_b64"])
 
 
 def sol_perp_bytes() -> bytes:
     return next(raw(n) for n, x in enumerate(LINES) if x["account"] == "PerpMarket" and raw(n)[1000:1008] == b"SOL-PERP")
-
-
-def pk(b: bytes, off: int) -> str:
-    return base58.b58encode(b[off : off + 32]).decode()
-
-
-class MemorySigner:
-    """A Signer that is not a KeypairSigner: the executor must only use the protocol."""
-
-    def __init__(self) -> None:
-        self._kp = Keypair()
-
-    @property
-    def pubkey(self):
-        return self._kp.pubkey()
-
-    def sign_message(self, message: bytes) -> bytes:
-        return bytes(self._kp.sign_message(message))
 
 
 def offline_executor(signer=None, **kw) -> DriftExecutor:
@@ -77,12 +54,6 @@ def intent(**kw) -> OrderIntent:
     base = dict(venue="drift", market=SOL, side="buy", type="limit", size=2 * 10**9, price=150 * 10**6)
     base.update(kw)
     return OrderIntent(**base)
-
-
-def drift_ix(preview: dict) -> dict:
-    ixs = [i for i in preview["instructions"] if i["program_id"] == DRIFT_PROGRAM_ID]
-    assert len(ixs) == 1
-    return ixs[0]
 
 
 CASES = [

@@ -10,7 +10,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from drift_servers import BookSource, HttpServer
+from support.drift_servers import BookSource, HttpServer
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.trading.journal import Journal
@@ -22,7 +22,8 @@ from quantdesk.venues.drift.router_executor import Declined, DriftRouterExecutor
 from quantdesk.venues.drift.venue import DriftVenue
 from quantdesk.venues.sim.clob import SimClobVenue
 from quantdesk.venues.sim.clock import ManualClock
-from test_drift_orders import LINES, USER_LINE, MemorySigner, drift_ix, pk, raw
+from support.drift_chain import LINES, USER_LINE, drift_ix, pk, raw
+from support.signer import MemorySigner
 
 SOL = "SOL-PERP"
 START_NS = 1_795_000_000_000_000_000

@@ -12,7 +12,8 @@ from quantdesk.core.model import BookDelta, OrderIntent
 from quantdesk.sync.redis_feed import FeedKeys, FeedSource, redis_session
 from quantdesk.venues.base import TradingUnavailable, VenueError
 
-from .rig import FeedRig, book_mismatches, wait_until
+from support.feed_rig import book_mismatches, FeedRig
+from support.wait import wait_until
 
 
 async def _consumers(url: str, ns: str, n: int, **kw):

@@ -7,7 +7,8 @@ import asyncio
 import redis.asyncio
 from quantdesk.sync.redis_feed import redis_session
 
-from .rig import FeedRig, book_mismatches, wait_until
+from support.feed_rig import book_mismatches, FeedRig
+from support.wait import wait_until
 
 
 async def test_consumers_recover_after_redis_is_killed_and_restarted(redis_server):

@@ -16,7 +16,8 @@ from quantdesk.sync.redis_url import RedisURLError, client, describe_error, reda
 from quantdesk.sync.workspace import Workspace, WorkspaceError
 from quantdesk.venues.base import VenueError
 
-from .rig import FeedRig, book_mismatches, wait_until
+from support.feed_rig import book_mismatches, FeedRig
+from support.wait import wait_until
 
 ADMIN_PW = "adm1n-Pw"
 PASSWORD = "S3cr3t:p@ss/w%rd"  # needs percent-encoding in a URL

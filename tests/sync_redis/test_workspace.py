@@ -10,7 +10,7 @@ import pytest
 
 from quantdesk.sync.workspace import Change, Workspace
 
-from .rig import wait_until
+from support.wait import wait_until
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from quantdesk.console.logfile import log_path, setup_file_logging
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.statusbar import StatusBar
 
-from .conftest import paused_session, start
+from support.app import paused_session, start
 
 SIZE = (200, 50)
 

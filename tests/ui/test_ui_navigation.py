@@ -9,7 +9,7 @@ from quantdesk.console.panes.funding import FundingPane
 from quantdesk.console.panes.positions import PositionsPane
 from quantdesk.console.panes.spreads import SpreadsPane
 
-from .conftest import pane_lines, pane_text, start
+from support.app import pane_lines, pane_text, start
 
 SIZE = (200, 50)
 

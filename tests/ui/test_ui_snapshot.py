@@ -9,7 +9,7 @@ from __future__ import annotations
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.panes.depth import FADE_NS
 
-from .conftest import WARMUP_EVENTS, paused_session
+from support.app import WARMUP_EVENTS, paused_session
 
 
 def test_default_screen(snap_compare):

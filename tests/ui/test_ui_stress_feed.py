@@ -11,7 +11,7 @@ from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.panes.funding import FundingPane
 
-from .conftest import SEED, pane_lines
+from support.app import SEED, pane_lines
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:

@@ -9,7 +9,8 @@ from quantdesk.wiring.trading import open_paper_trading
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.console import ConsoleApp
 
-from .conftest import PANES, SIZE, notes, paused_session, settle, start, status_text
+from support.paper_app import PANES, SIZE, start
+from support.app import notes, paused_session, settle, status_text
 
 if issubclass(QuantDeskApp, ConsoleApp):
     ConsoleTradingApp = QuantDeskApp

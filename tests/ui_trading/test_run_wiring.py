@@ -10,7 +10,7 @@ from quantdesk.config.settings import load_config
 from quantdesk.core.model import OrderIntent
 from quantdesk.wiring.trading import paper_trading_from_settings
 
-from .conftest import paused_session
+from support.app import paused_session
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ from quantdesk.console.panes.fills import FillsPane
 from quantdesk.console.panes.orders import OrdersPane
 from quantdesk.console.panes.positions import PositionsPane
 
-from .conftest import SIZE, make_app, pane_text, settle, start
+from support.paper_app import SIZE, make_app, start
+from support.app import pane_text, settle
 
 
 async def place_resting_and_bracketed(app, pilot) -> tuple[str, str]:

@@ -7,7 +7,8 @@ import pytest
 from quantdesk.trading.ticket import plain
 from quantdesk.console.ticket import TicketScreen
 
-from .conftest import SIZE, make_app, settle, start
+from support.paper_app import SIZE, make_app, start
+from support.app import settle
 
 
 def error_text(ticket: TicketScreen) -> str:

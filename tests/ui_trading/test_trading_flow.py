@@ -11,7 +11,8 @@ from quantdesk.console.panes.positions import PositionsPane
 from quantdesk.trading.ticket import plain
 from quantdesk.console.ticket import TicketScreen
 
-from .conftest import SIZE, make_app, notes, pane_text, settle, start, status_text
+from support.paper_app import SIZE, make_app, start
+from support.app import notes, pane_text, settle, status_text
 
 SOL = 10**9
 
@@ -270,7 +271,8 @@ async def test_scale_orders_sized_in_usd_from_the_ticket(tmp_path):
 async def test_without_a_router_b_says_read_only_and_opens_nothing():
     from quantdesk.console.app import QuantDeskApp
 
-    from .conftest import PANES, paused_session
+    from support.paper_app import PANES
+    from support.app import paused_session
 
     app = QuantDeskApp(paused_session(), panes=PANES)
     async with app.run_test(size=SIZE) as pilot:

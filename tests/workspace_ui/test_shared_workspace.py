@@ -11,7 +11,9 @@ import redis
 
 from quantdesk.core.model import BookSnapshot
 
-from .conftest import SIZE, run, start, status_text, terminal, type_command, wait_until, workspace_text
+from support.team_app import SIZE, run, terminal, type_command, workspace_text
+from support.app import start, status_text
+from support.wait import wait_until
 
 
 async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second(redis_url, ns, tmp_path):

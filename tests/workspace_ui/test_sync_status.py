@@ -16,7 +16,9 @@ from quantdesk.sync.team_desk import open_team_desk
 from quantdesk.wiring.team import TeamSetupError, desk_user, team_from_settings
 from quantdesk.console.app import QuantDeskApp
 
-from .conftest import PANES, SIZE, paused_session, run, start, status_text, wait_until, workspace_text
+from support.team_app import PANES, SIZE, run, workspace_text
+from support.app import paused_session, start, status_text
+from support.wait import wait_until
 
 USER = str(uuid.uuid4())
 

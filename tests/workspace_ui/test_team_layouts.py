@@ -11,7 +11,9 @@ from quantdesk.console.cmdline import complete
 from quantdesk.console.layout_grid import LayoutGrid
 from quantdesk.console.palette import palette_entries
 
-from .conftest import SIZE, run, start, terminal, wait_until
+from support.team_app import SIZE, run, terminal
+from support.app import start
+from support.wait import wait_until
 
 
 def grid_panes(app) -> list[tuple[str, str | None, int, int]]:

@@ -10,7 +10,9 @@ import redis
 
 from quantdesk.sync.workspace_outbox import WorkspaceOutbox
 
-from .conftest import SIZE, run, start, status_text, terminal, wait_until, workspace_text
+from support.team_app import SIZE, run, terminal, workspace_text
+from support.app import start, status_text
+from support.wait import wait_until
 
 
 async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redis_server, tmp_path):

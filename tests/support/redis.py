@@ -1,4 +1,4 @@
-"""Real Redis for the sync tests.
+"""Real Redis for the tests.
 
 ``redis_url`` is the machine's Redis at 127.0.0.1:6379 with a fresh namespace
 per test (``ns``), cleaned up after. ``redis_server`` starts a private
@@ -8,7 +8,6 @@ With the CI environment variable set, a missing Redis fails the test.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import signal
@@ -20,13 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from support.services import free_port, unavailable
+
 SHARED_URL = "redis://127.0.0.1:6379/0"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: Redis is required)")
-    pytest.skip(reason)
 
 
 def _ping(port: int, timeout: float = 0.5) -> bool:
@@ -42,7 +37,7 @@ def _ping(port: int, timeout: float = 0.5) -> bool:
 @pytest.fixture
 def redis_url() -> str:
     if not _ping(6379):
-        _unavailable("no Redis at 127.0.0.1:6379")
+        unavailable("no Redis at 127.0.0.1:6379")
     return SHARED_URL
 
 
@@ -57,12 +52,6 @@ def ns(redis_url: str) -> Iterator[str]:
     if keys:
         r.delete(*keys)
     r.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
@@ -123,7 +112,7 @@ class RedisServer:
 def redis_server(tmp_path: Path) -> Iterator[callable]:
     """Factory: ``redis_server(extra_args, tls=False)`` -> a started RedisServer."""
     if shutil.which("redis-server") is None:
-        _unavailable("redis-server is not installed")
+        unavailable("redis-server is not installed")
     servers: list[RedisServer] = []
 
     def make(extra: list[str] | None = None, tls: bool = False) -> RedisServer:

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-
-async def wait_until(pred, timeout: float = 10.0, interval: float = 0.02) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if pred():
-            return True
-        await asyncio.sleep(interval)
-    return bool(pred())
+from support.wait import wait_until
 
 
 class FeedRig:

@@ -1,4 +1,4 @@
-"""Real PostgreSQL for the sync tests: a fresh database per test on the running
+"""Real PostgreSQL for the tests: a fresh database per test on the running
 server, and a private cluster for tests that kill the server.
 
 When the environment variable CI is set, a server that cannot be reached fails
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -19,14 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from support.services import free_port, unavailable
+
 ADMIN_DSN = os.environ.get("QUANTDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def unavailable(why: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI: {why}")
-    pytest.skip(why)
 
 
 def with_db(dsn: str, dbname: str) -> str:
@@ -57,18 +52,6 @@ def migrated_dsn(fresh_dsn: str) -> str:
     with psycopg.connect(fresh_dsn) as conn:
         migrate(conn)
     return fresh_dsn
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A local port with nothing listening on it."""
-    return free_port()
 
 
 class Cluster:

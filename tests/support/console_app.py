@@ -1,10 +1,10 @@
-"""Building the App for the console tests: a paused, seeded simulated session
-(the terminal tests' own set-up) with the console configured as `quantdesk run` does."""
+"""The App with the console configured as `quantdesk run` does, on the paused
+simulated session."""
 
 from __future__ import annotations
 
 from quantdesk.console.app import QuantDeskApp
-from ui.conftest import paused_session, start  # noqa: F401  (re-exported for the tests)
+from support.app import paused_session
 
 SIZE = (160, 45)
 

@@ -11,7 +11,8 @@
   429 with ``Retry-After``, or 500.
 
 Data comes from the JSON fixtures in tests/fixtures/drift; each push moves
-the slot and timestamp forward so the adapter sees a live book.
+the slot and timestamp forward so the adapter sees a live book. The
+``servers`` fixture runs both; ``local`` points a deployment at them.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
+
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
+SOL = "SOL-PERP"
 MARKET_INDEX = {"SOL-PERP": 0, "BTC-PERP": 1, "ETH-PERP": 2}
 
 
@@ -264,3 +269,38 @@ class HttpServer:
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for m, p, _ in self.requests if m == method and p == path)
+
+
+@pytest.fixture
+async def servers():
+    """The DLOB WebSocket and the HTTP server, sharing one moving book."""
+    books = BookSource()
+    ws = DlobWsServer(books)
+    await ws.start()
+    http = HttpServer(books)
+    http.start()
+    yield ws, http
+    http.stop()
+    await ws.stop()
+
+
+def local(ws: DlobWsServer, http: HttpServer, name: str = "drift", **over) -> DriftDeployment:
+    """A deployment of SOL-PERP on the local servers, with short timers."""
+    base = default_deployment(name).model_dump()
+    base.update(
+        dlob_url=http.url,
+        dlob_ws_url=ws.url,
+        data_api_url=http.url,
+        rpc_urls=[http.url],
+        ws_rpc_url=ws.url,
+        markets=[MarketSpec(symbol=SOL, index=0)],
+        heartbeat_s=0.1,  # the local server's heartbeat period
+        silence_s=0.6,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+        slot_poll_s=0.2,
+        funding_poll_s=0.5,
+        http_timeout_s=2.0,
+    )
+    base.update(over)
+    return DriftDeployment(**base)
