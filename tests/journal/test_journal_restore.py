@@ -17,7 +17,8 @@ def order(oid: str, **kw) -> Order:
     return Order(**base)
 
 
-def fill(fid: str, ts: int, oid: str = "1") -> Fill:
+def fill(fid: str, ts: int, oid: str = "placed-elsewhere") -> Fill:
+    # Fills of an order the journal does not hold: they leave the journaled orders' filled amounts alone.
     return Fill(**SOL, order_id=oid, fill_id=fid, side="buy", price=150_000_000, size=1_000_000_000, fee=75_000,
                 liquidity="taker", ts=ts)
 

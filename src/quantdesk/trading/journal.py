@@ -18,6 +18,7 @@ Secrets never enter the journal: it stores only the model Structs and numbers.
 from __future__ import annotations
 
 import csv
+import logging
 import sqlite3
 import threading
 import time
@@ -41,6 +42,8 @@ from quantdesk.core.model import (
     Position,
 )
 from quantdesk.config.paths import user_data_dir
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 OPEN_STATUSES = ("pending", "open", "triggered")
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS fills (
     id TEXT PRIMARY KEY, venue TEXT NOT NULL, market TEXT NOT NULL, order_id TEXT NOT NULL,
     ts INTEGER NOT NULL, payload BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS fills_ts ON fills (ts);
+CREATE INDEX IF NOT EXISTS fills_order ON fills (venue, order_id);
 CREATE TABLE IF NOT EXISTS funding_payments (
     id TEXT PRIMARY KEY, venue TEXT NOT NULL, market TEXT NOT NULL, amount TEXT NOT NULL,
     rate INTEGER NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL);
@@ -83,6 +87,9 @@ CREATE TABLE IF NOT EXISTS positions (
     payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY, ts INTEGER NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS kill_switch (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, engaged INTEGER NOT NULL,
+    reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, tbl TEXT NOT NULL,
     payload BLOB NOT NULL, created_at INTEGER NOT NULL);
@@ -99,6 +106,11 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 class JournalError(Exception):
     """The journal could not be opened or written; the message says what to do."""
+
+
+class JournalConflict(JournalError):
+    """A record reuses the id of a different one already in the journal. The
+    journal keeps the first; the second is refused, never silently dropped."""
 
 
 class OutboxEntry(msgspec.Struct, frozen=True):
@@ -130,6 +142,15 @@ class OrderStatusChange(msgspec.Struct, frozen=True):
     ts: int
     status: str
     filled: int
+    reason: str
+
+
+class KillSwitchChange(msgspec.Struct, frozen=True):
+    """The kill switch engaged (with why) or released, and when."""
+
+    id: str
+    ts: int
+    engaged: bool
     reason: str
 
 
@@ -328,26 +349,28 @@ class Journal:
     def record_order(self, order: Order) -> str:
         """Insert or update an order (keyed ``venue:order_id``), keeping its status
         history. Recording an unchanged order is a no-op. Returns the row id."""
-        oid = f"{order.venue}:{order.order_id}"
-        now = self._clock()
-        payload = self._enc.encode(order)
         with self._write() as c:
-            row = c.execute("SELECT payload, ts FROM orders WHERE id = ?", (oid,)).fetchone()
-            if row is not None and bytes(row[0]) == payload:
-                return oid
-            prev = self._decode(Order, row[0]) if row is not None else None
-            first_ts = row[1] if row is not None else (order.ts or now)
+            return self._write_order(c, order, self._clock())
+
+    def _write_order(self, c: sqlite3.Connection, order: Order, now: int) -> str:
+        oid = f"{order.venue}:{order.order_id}"
+        payload = self._enc.encode(order)
+        row = c.execute("SELECT payload, ts FROM orders WHERE id = ?", (oid,)).fetchone()
+        if row is not None and bytes(row[0]) == payload:
+            return oid
+        prev = self._decode(Order, row[0]) if row is not None else None
+        first_ts = row[1] if row is not None else (order.ts or now)
+        c.execute(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "status = excluded.status, updated_ts = excluded.updated_ts, payload = excluded.payload",
+            (oid, order.venue, order.market, order.order_id, order.status, first_ts, now, payload),
+        )
+        if prev is None or (prev.status, prev.filled, prev.reason) != (order.status, order.filled, order.reason):
             c.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "status = excluded.status, updated_ts = excluded.updated_ts, payload = excluded.payload",
-                (oid, order.venue, order.market, order.order_id, order.status, first_ts, now, payload),
+                "INSERT INTO order_history (order_key, ts, status, filled, reason) VALUES (?, ?, ?, ?, ?)",
+                (oid, order.ts or now, order.status, order.filled, order.reason),
             )
-            if prev is None or (prev.status, prev.filled, prev.reason) != (order.status, order.filled, order.reason):
-                c.execute(
-                    "INSERT INTO order_history (order_key, ts, status, filled, reason) VALUES (?, ?, ?, ?, ?)",
-                    (oid, order.ts or now, order.status, order.filled, order.reason),
-                )
-            self._enqueue(c, "orders", {"id": oid, **_fields(order), "updated_ts": now})
+        self._enqueue(c, "orders", {"id": oid, **_fields(order), "updated_ts": now})
         return oid
 
     def record_cancel(self, order_id: str, reason: str = "", *, venue: str = "", cancel_id: str | None = None,
@@ -370,16 +393,65 @@ class Journal:
         return cid
 
     def record_fill(self, fill: Fill) -> str:
-        """Record a fill (keyed ``venue:fill_id``); a repeated fill is ignored."""
+        """Record a fill (keyed ``venue:fill_id``) and, in the same transaction,
+        its order's filled amount, so no crash can leave a journaled fill
+        beside an order that does not count it (the restored order would rest
+        again in full and fill twice).
+
+        The same fill delivered again is a no-op; a different fill under an id
+        already journaled raises ``JournalConflict`` (the first one stays)."""
         fid = f"{fill.venue}:{fill.fill_id}"
+        payload = self._enc.encode(fill)
         with self._write() as c:
-            cur = c.execute(
-                "INSERT OR IGNORE INTO fills VALUES (?, ?, ?, ?, ?, ?)",
-                (fid, fill.venue, fill.market, fill.order_id, fill.ts, self._enc.encode(fill)),
+            row = c.execute("SELECT payload FROM fills WHERE id = ?", (fid,)).fetchone()
+            if row is not None:
+                if bytes(row[0]) == payload:
+                    return fid
+                raise JournalConflict(
+                    f"Fill {fid} is already in the journal with different details "
+                    f"(journaled {bytes(row[0]).decode()}, new {payload.decode()}); the new one was not recorded. "
+                    "The venue reused a fill id: report it, and check the position against the venue."
+                )
+            c.execute(
+                "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?)",
+                (fid, fill.venue, fill.market, fill.order_id, fill.ts, payload),
             )
-            if cur.rowcount:
-                self._enqueue(c, "fills", {"id": fid, **_fields(fill)})
+            self._enqueue(c, "fills", {"id": fid, **_fields(fill)})
+            self._count_fill(c, fill)
         return fid
+
+    def _count_fill(self, c: sqlite3.Connection, fill: Fill) -> None:
+        """Bring the fill's order (if journaled) up to the sum of its fills.
+
+        The sum, not ``filled + size``: a venue may publish the order's new
+        filled amount before the fill, and that must not count twice."""
+        oid = f"{fill.venue}:{fill.order_id}"
+        row = c.execute("SELECT payload FROM orders WHERE id = ?", (oid,)).fetchone()
+        if row is None:
+            return  # an order placed elsewhere (another terminal, the venue's UI)
+        order = self._decode(Order, row[0])
+        total = sum(
+            self._decode(Fill, r[0]).size
+            for r in c.execute("SELECT payload FROM fills WHERE venue = ? AND order_id = ?", (fill.venue, fill.order_id))
+        )
+        if total <= order.filled:
+            return
+        if total > order.size:
+            log.error("fills of order %s total %d, more than its size %d", oid, total, order.size)
+        status = "filled" if total >= order.size else order.status
+        self._write_order(c, msgspec.structs.replace(order, filled=total, status=status), self._clock())
+
+    def record_kill_switch(self, engaged: bool, reason: str, *, ts: int | None = None) -> KillSwitchChange:
+        """Journal the kill switch engaging (with its reason) or being released,
+        so a restarted terminal starts as halted as this one was."""
+        change = KillSwitchChange(str(uuid.uuid4()), self._clock() if ts is None else ts, bool(engaged), reason)
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO kill_switch (id, ts, engaged, reason) VALUES (?, ?, ?, ?)",
+                (change.id, change.ts, int(change.engaged), change.reason),
+            )
+            self._enqueue(c, "kill_switch", _fields(change))
+        return change
 
     def record_funding(self, venue: str, market: str, amount: int, rate: int, ts: int,
                        payment_id: str | None = None, kind: Literal["funding", "borrow"] = "funding") -> str:
@@ -510,6 +582,15 @@ class Journal:
             sql += " LIMIT ?"
             params.append(int(limit))
         return [self._decode(Fill, r[0]) for r in self._read(sql, params)]
+
+    def kill_switch(self) -> KillSwitchChange | None:
+        """The latest kill switch change (None: never touched); engaged means halted."""
+        history = self.kill_switch_history()
+        return history[-1] if history else None
+
+    def kill_switch_history(self) -> list[KillSwitchChange]:
+        rows = self._read("SELECT id, ts, engaged, reason FROM kill_switch ORDER BY seq")
+        return [KillSwitchChange(r[0], r[1], bool(r[2]), r[3]) for r in rows]
 
     def funding_payments(self, venue: str | None = None) -> list[FundingPayment]:
         """Funding and borrow payments, oldest first (what a paper account replays)."""

@@ -19,6 +19,7 @@ order id ``liquidation``) and payments, in order, with ``apply_fill`` and
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -145,7 +146,6 @@ class PaperAccount:
     liquidation_enabled: bool = True
     positions: dict[str, PaperPosition] = field(default_factory=dict)
     _markets: dict[str, _MarketState] = field(default_factory=dict)
-    _fill_seq: int = 0
 
     # -- setup ---------------------------------------------------------------
 
@@ -196,9 +196,8 @@ class PaperAccount:
         """A ``Fill`` priced with this account's fee schedule (not yet applied)."""
         st = self._market(market)
         fee = fill_fee(notional(size, price, st.base_precision), liquidity, self.fees.taker_ppm, self.fees.maker_ppm)
-        if fill_id is None:
-            self._fill_seq += 1
-            fill_id = f"{self.venue}-f{self._fill_seq}"
+        if fill_id is None:  # unique across restarts: the journal refuses a reused fill id
+            fill_id = f"{self.venue}-f{uuid.uuid4().hex}"
         return Fill(self.venue, market, order_id, fill_id, side, price, size, fee, liquidity, ts)
 
     def apply_fill(self, fill: Fill) -> int:

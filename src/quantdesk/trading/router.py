@@ -69,6 +69,9 @@ class Ack:
         return f"Order {self.order.order_id} {self.order.status}"
 
 
+PROBLEMS_KEPT = 20
+
+
 async def _call(result: Any) -> Any:
     return await result if inspect.isawaitable(result) else result
 
@@ -85,6 +88,7 @@ class JournalRecorder:
     def __init__(self, journal: Journal, bus: Bus) -> None:
         self.journal = journal
         self.errors = 0
+        self.problems: list[str] = []  # what went wrong, for the screen (the log has the tracebacks)
         self._subs: list[Subscription] = [
             bus.subscribe(pattern, self._on_event) for pattern in ("order.>", "fill.>", "payment.>", "liquidation.>")
         ]
@@ -99,9 +103,11 @@ class JournalRecorder:
                 self.journal.record_funding(ev.venue, ev.market, ev.amount, ev.rate, ev.ts, kind=ev.kind)
             elif topic.startswith("liquidation."):
                 self.journal.record_liquidation(ev.venue, ev.market, ev.base, ev.price, ev.fee, ev.ts, ev.reason)
-        except Exception:
+        except Exception as exc:
             self.errors += 1
             log.exception("journal write failed for %s", topic)
+            self.problems.append(f"The journal did not record a {topic.split('.')[0]} event: {exc}")
+            del self.problems[:-PROBLEMS_KEPT]
             raise
 
     def close(self) -> None:
@@ -158,6 +164,10 @@ class OrderRouter:
         if not decision.accepted:
             return Ack(intent_id, decision)
         order_id = intent.client_id or new_order_id()
+        if self.journal.order(intent.venue, order_id) is not None:
+            # Fill ids are made from the order id: a reused one would clash with the old order's fills.
+            return Ack(intent_id, decision, error=f"Order id {order_id} was used before on {intent.venue}; "
+                                                  "choose a new client id. Nothing was sent.")
         try:
             order = await _call(
                 self._executor(intent.venue).place(intent, order_id, take_profit=take_profit, stop_loss=stop_loss)
@@ -188,11 +198,15 @@ class OrderRouter:
         return n
 
     async def kill(self, reason: str = "kill switch engaged by the trader") -> int:
-        """Halt new orders, then cancel every open one on every venue."""
+        """Halt new orders (journaled first, so the halt outlives a crash or a
+        restart), then cancel every open one on every venue."""
+        self.journal.record_kill_switch(True, reason)
         self.risk.engage_kill_switch(reason)
         return await self.cancel_all()
 
-    def release(self) -> None:
+    def release(self, reason: str = "released by the trader") -> None:
+        """Lift the kill switch: an explicit, journaled action."""
+        self.journal.record_kill_switch(False, reason)
         self.risk.release_kill_switch()
 
     async def dead_man(self) -> int:
@@ -221,9 +235,20 @@ def paper_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[Orde
     from quantdesk.venues.sim.paper import enable_paper_trading
 
     papers = enable_paper_trading(session)
-    for venue_id, paper in papers.items():
-        fills = list(reversed(journal.fills(venue=venue_id)))
-        payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
-        paper.restore(fills, payments, journal.open_orders(venue_id))
     recorder = JournalRecorder(journal, session.bus)
+    try:
+        for venue_id, paper in papers.items():
+            restore_from_journal(paper, journal, venue_id)
+    except BaseException:
+        recorder.close()
+        raise
     return OrderRouter(session.cache, risk, journal, dict(papers), session.clock), recorder
+
+
+def restore_from_journal(paper: Any, journal: Journal, venue_id: str) -> None:
+    """Rebuild a paper account from the journal. The recorder must already be
+    subscribed: a restored order that now crosses the market fills right here,
+    and that fill (and the order's new state) must be journaled like any other."""
+    fills = list(reversed(journal.fills(venue=venue_id)))
+    payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
+    paper.restore(fills, payments, journal.open_orders(venue_id))

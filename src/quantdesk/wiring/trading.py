@@ -13,6 +13,7 @@ panes have them from the first frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,9 @@ def open_paper_trading(session: Any, journal_path: str | Path | None = None, lim
     journal = Journal.open(journal_path)
     try:
         build = live_router if _has_live_venues(session) else paper_router
-        router, recorder = build(session, journal, RiskEngine(limits))
+        risk = RiskEngine(limits)
+        restore_kill_switch(risk, journal)  # before the restore: nothing new may start while halted
+        router, recorder = build(session, journal, risk)
         show_restored_state(session, router, journal)
     except BaseException:
         journal.close()
@@ -75,6 +78,18 @@ def paper_trading_from_settings(session: Any, settings: Any | None = None) -> Pa
     return trading
 
 
+def restore_kill_switch(risk: RiskEngine, journal: Journal) -> None:
+    """A terminal that was halted starts halted: the journal's last kill
+    switch change decides, until the trader releases it."""
+    last = journal.kill_switch()
+    if last is not None and last.engaged:
+        risk.engage_kill_switch(f"{last.reason}, at {halted_at(last.ts)}; still on after the restart")
+
+
+def halted_at(ts: int) -> str:
+    return datetime.fromtimestamp(ts // 1_000_000_000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> None:
     """Put what the paper accounts restored into the cache (not onto the bus:
     it is already journaled) - open orders, recent fills, positions, accounts."""
@@ -83,7 +98,14 @@ def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> 
     for venue_id, ex in router.executors.items():
         for order in ex.open_orders():
             cache.on_event(topic_for(order), order)
-        for fill in reversed(journal.fills(RESTORED_FILLS_SHOWN, venue=venue_id)):  # oldest first: newest ends on top
+        journaled = list(reversed(journal.fills(RESTORED_FILLS_SHOWN, venue=venue_id)))  # oldest first
+        ids = {(f.venue, f.fill_id) for f in journaled}
+        # Restored orders that filled during the restore are in the cache already: show each fill once.
+        kept = [f for f in cache.fills if (f.venue, f.fill_id) not in ids]
+        if len(kept) != len(cache.fills):
+            cache.fills.clear()
+            cache.fills.extend(kept)
+        for fill in journaled:  # newest ends on top
             cache.on_event(topic_for(fill), fill)
         account = getattr(ex, "account", None)
         if account is None:

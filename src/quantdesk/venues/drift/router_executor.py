@@ -435,7 +435,7 @@ def live_router(session: Any, journal: Any, risk: Any) -> tuple[Any, Any]:
     """An OrderRouter for ``session``: a ``DriftRouterExecutor`` for every Drift venue
     that can trade, paper executors (restored from the journal) for simulated
     venues. Returns (router, JournalRecorder) like ``execution.paper_router``."""
-    from quantdesk.trading.router import JournalRecorder, OrderRouter
+    from quantdesk.trading.router import JournalRecorder, OrderRouter, restore_from_journal
     from quantdesk.venues.drift.venue import DriftVenue
     from quantdesk.venues.sim.paper import enable_paper_trading
 
@@ -443,10 +443,13 @@ def live_router(session: Any, journal: Any, risk: Any) -> tuple[Any, Any]:
     for venue_id, venue in session.venues.items():
         if isinstance(venue, DriftVenue) and venue.can_trade:
             executors[venue_id] = DriftRouterExecutor(venue, session.cache, bus=session.bus, clock=session.clock)
-    for venue_id, paper in enable_paper_trading(session).items():
-        fills = list(reversed(journal.fills(venue=venue_id)))
-        payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
-        paper.restore(fills, payments, journal.open_orders(venue_id))
-        executors[venue_id] = paper
-    recorder = JournalRecorder(journal, session.bus)
+    papers = enable_paper_trading(session)
+    recorder = JournalRecorder(journal, session.bus)  # before the restore: restored orders may fill at once
+    try:
+        for venue_id, paper in papers.items():
+            restore_from_journal(paper, journal, venue_id)
+            executors[venue_id] = paper
+    except BaseException:
+        recorder.close()
+        raise
     return OrderRouter(session.cache, risk, journal, executors, session.clock), recorder

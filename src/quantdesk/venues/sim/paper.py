@@ -352,6 +352,9 @@ class PaperExecution(ABC):
 
     def _record_fill(self, lv: _Live, price: int, size: int, liquidity: Literal["maker", "taker"], ts: int) -> None:
         o = lv.order
+        # "order:filled-before" never repeats: filled only grows, and the journal
+        # commits each fill with its order's new filled amount, so a restored
+        # order carries on from exactly where its journaled fills left it.
         fill = self.account.make_fill(
             o.market, o.order_id, o.side, price, size, liquidity, ts, fill_id=f"{o.order_id}:{o.filled}"
         )
