@@ -20,7 +20,7 @@ def account_segment(cache: object, kill_switch: bool) -> Segment:
     out: Segment = []
     if kill_switch:
         out.append(("│ ", "status--dim"))
-        out.append(("KILL SWITCH ON ", "status--error"))
+        out.append(("HALTED: KILL SWITCH ON ", "status--error"))
     accounts = list(cache.accounts.values())  # type: ignore[attr-defined]
     if not accounts:
         return out

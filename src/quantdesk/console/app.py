@@ -159,6 +159,7 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
     def on_mount(self) -> None:
         self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
         self.attach_transaction_preview()
+        self.announce_halt()
         panes = self.panes
         if panes:
             panes[0].focus()

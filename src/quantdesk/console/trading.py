@@ -222,6 +222,19 @@ class TradingActions:
             ConfirmScreen("Release the kill switch?", "New orders will be accepted again.", yes="release"), answered
         )
 
+    def announce_halt(self) -> None:
+        """A terminal that starts halted (the kill switch was on when it last
+        ran, or the config engages it) says so, and how to lift it."""
+        if not self.kill_switch_on:
+            return
+        key = self.key_for("risk.kill_switch")  # type: ignore[attr-defined]
+        self.notify(  # type: ignore[attr-defined]
+            f"Trading is HALTED: the kill switch is on ({self.router.risk.kill_switch_reason}). New orders are "
+            f"blocked until you release it: press {key} and confirm, run the palette command "
+            "\"risk: kill switch\", or type KILL OFF.",
+            title="Kill switch", severity="error", timeout=30,
+        )
+
     async def engage_kill_switch(self) -> int:
         n = await self.router.kill()
         self.notify(  # type: ignore[attr-defined]

@@ -114,6 +114,11 @@ class RiskEngine:
     def kill_switch_engaged(self) -> bool:
         return self._kill_reason is not None
 
+    @property
+    def kill_switch_reason(self) -> str:
+        """Why new orders are halted ("" when they are not)."""
+        return self._kill_reason or ""
+
     def engage_kill_switch(self, reason: str = "engaged by the trader") -> None:
         """Halt every new order until ``release_kill_switch``. Cancelling the
         resting orders is the caller's job (it owns the venues)."""
