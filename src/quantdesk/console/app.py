@@ -160,6 +160,7 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
         self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
         self.attach_transaction_preview()
         self.announce_halt()
+        self.watch_journal()
         panes = self.panes
         if panes:
             panes[0].focus()

@@ -222,6 +222,21 @@ class TradingActions:
             ConfirmScreen("Release the kill switch?", "New orders will be accepted again.", yes="release"), answered
         )
 
+    def watch_journal(self) -> None:
+        """A fill or order the journal refused is shown, never only logged."""
+        from quantdesk.trading.router import JOURNAL_PROBLEM_TOPIC
+
+        if self.router is None:
+            return
+
+        def show(topic: str, problem: str) -> None:
+            self.notify(  # type: ignore[attr-defined]
+                f"{problem} Check the position with the venue; the log file has the details.",
+                title="Journal", severity="error", timeout=30,
+            )
+
+        self.session.bus.subscribe(JOURNAL_PROBLEM_TOPIC, show)  # type: ignore[attr-defined]
+
     def announce_halt(self) -> None:
         """A terminal that starts halted (the kill switch was on when it last
         ran, or the config engages it) says so, and how to lift it."""

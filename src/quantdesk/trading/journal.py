@@ -1,10 +1,17 @@
 """The local trading journal: a SQLite database that is the source of truth.
 
 Every intent, risk decision, order update, cancel request, fill, funding
-payment and liquidation is committed (WAL, ``synchronous=FULL``) before the
-``record_*`` call returns, so anything the UI acknowledged survives a crash or
-a SIGKILL. The paper account is restored from it on restart (open orders,
-positions, account collateral).
+payment, liquidation and kill switch change is committed (WAL,
+``synchronous=FULL``) before the ``record_*`` call returns, so anything the UI
+acknowledged survives a crash or a SIGKILL. The paper account is restored from
+it on restart (open orders, positions, account collateral), and a terminal
+that was halted starts halted.
+
+A fill and its order's new filled amount commit in one transaction: whatever
+instant a crash hits, each journaled order's ``filled`` is the sum of its
+journaled fills, so a restored order rests only for what is left and its next
+fill id is new. A fill id that comes back with different content is refused
+(``JournalConflict``), never silently dropped.
 
 Each journal row has a stable id (a uuid, or ``venue:venue_id`` where the venue
 names the thing) and, in the same transaction, an outbox entry carrying the

@@ -70,6 +70,7 @@ class Ack:
 
 
 PROBLEMS_KEPT = 20
+JOURNAL_PROBLEM_TOPIC = "journal.problem"  # a str saying what the journal failed to record
 
 
 async def _call(result: Any) -> Any:
@@ -89,6 +90,7 @@ class JournalRecorder:
         self.journal = journal
         self.errors = 0
         self.problems: list[str] = []  # what went wrong, for the screen (the log has the tracebacks)
+        self._bus = bus
         self._subs: list[Subscription] = [
             bus.subscribe(pattern, self._on_event) for pattern in ("order.>", "fill.>", "payment.>", "liquidation.>")
         ]
@@ -106,8 +108,10 @@ class JournalRecorder:
         except Exception as exc:
             self.errors += 1
             log.exception("journal write failed for %s", topic)
-            self.problems.append(f"The journal did not record a {topic.split('.')[0]} event: {exc}")
+            problem = f"The journal did not record a {topic.split('.')[0]} event: {exc}"
+            self.problems.append(problem)
             del self.problems[:-PROBLEMS_KEPT]
+            self._bus.publish(JOURNAL_PROBLEM_TOPIC, problem)  # the console shows it at once
             raise
 
     def close(self) -> None:
