@@ -414,9 +414,9 @@ class Journal:
             if row is not None:
                 if bytes(row[0]) == payload:
                     return fid
+                log.error("fill %s conflicts: journaled %s, new %s", fid, bytes(row[0]).decode(), payload.decode())
                 raise JournalConflict(
-                    f"Fill {fid} is already in the journal with different details "
-                    f"(journaled {bytes(row[0]).decode()}, new {payload.decode()}); the new one was not recorded. "
+                    f"Fill {fid} is already in the journal with different details; the new one was not recorded. "
                     "The venue reused a fill id: report it, and check the position against the venue."
                 )
             c.execute(
