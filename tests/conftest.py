@@ -14,6 +14,7 @@ pytest_plugins = [
     "support.postgres",
     "support.app",
     "support.drift_servers",
+    "support.timers",
 ]
 
 

@@ -32,8 +32,8 @@ def text(widget) -> str:
     return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
 
 
-def live_app(ws: DlobWsServer, http: HttpServer) -> tuple[QuantDeskApp, DriftVenue]:
-    venue = DriftVenue(local(ws, http))
+def live_app(ws: DlobWsServer, http: HttpServer, **venue_kw) -> tuple[QuantDeskApp, DriftVenue]:
+    venue = DriftVenue(local(ws, http), **venue_kw)
     app = QuantDeskApp(Session([venue], time.time_ns))
     app.configure_console(layout="live")
     return app, venue
@@ -119,15 +119,17 @@ async def test_dropped_connection_shows_down_then_recovers(servers):
         assert venue.health.rest_snapshots >= 2
 
 
-async def test_silent_feed_shows_stale_then_recovers(servers):
+async def test_silent_feed_shows_stale_then_recovers(servers, timers):
     ws, http = servers
-    app, venue = live_app(ws, http)
+    app, venue = live_app(ws, http, timers=timers)
     async with app.run_test(size=SIZE) as pilot:
         await app.session_started.wait()
         bar = app.query_one(StatusBar)
         await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "connected")
         ws.silent = True
-        await until_shown(app, pilot, lambda: "drift stale" in bar.render().plain, "the status bar to show stale")
+        silence = venue.deployment.silence_s
+        await until_shown(app, pilot, lambda: "drift stale" in bar.render().plain, "the status bar to show stale",
+                          advance=lambda: timers.advance(silence))
         assert app.query_one(DepthPane).health_lines(app.session.clock())  # the pane warns its data may be old
         ws.silent = False
         await until_shown(app, pilot, lambda: "drift connected" in bar.render().plain, "recovery")

@@ -146,16 +146,18 @@ async def test_dropped_connection_reconnects_and_resyncs_from_rest(servers):
         assert states.index("down") < len(states) - 1
 
 
-async def test_silence_past_heartbeat_marks_stale_resubscribes_then_reconnects(servers):
+async def test_silence_past_heartbeat_marks_stale_resubscribes_then_reconnects(servers, timers):
     ws, http = servers
-    async with Running(DriftVenue(local(ws, http, silence_s=0.3))) as r:
+    silence = 0.3
+    async with Running(DriftVenue(local(ws, http, silence_s=silence), timers=timers)) as r:
         await until(lambda: r.book() is not None and r.book().seq >= 2, what="book")
         subs_before = len(ws.subscribes)
         ws.silent = True
-        await until(lambda: "stale" in r.states(), what="stale")
+        await timers.advance_until(lambda: "stale" in r.states(), silence, what="stale")
         await until(lambda: r.venue.health.resubscribes >= 1, what="resubscribe")
+        await until(lambda: len(ws.subscribes) > subs_before, what="the server to receive the subscribes")
         assert len(ws.subscribes) > subs_before  # the subscribe messages were sent again
-        await until(lambda: ws.connects >= 2, what="reconnect after a second silence")
+        await timers.advance_until(lambda: ws.connects >= 2, silence, what="reconnect after a second silence")
         ws.silent = False
         await until(lambda: r.states()[-1] == "connected", what="connected again")
         stale = next(s for s in r.statuses if s.state == "stale")

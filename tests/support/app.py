@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from rich.style import Style
@@ -62,10 +62,20 @@ async def settle(app: QuantDeskApp, pilot) -> None:
     await pilot.pause()
 
 
-async def until_shown(app: QuantDeskApp, pilot, cond: Callable[[], object], what: str, timeout: float = 8.0) -> None:
-    """Draw frames until ``cond()`` holds, for an App fed by real servers."""
+async def until_shown(
+    app: QuantDeskApp,
+    pilot,
+    cond: Callable[[], object],
+    what: str,
+    timeout: float = 8.0,
+    advance: Callable[[], Awaitable[object]] | None = None,
+) -> None:
+    """Draw frames until ``cond()`` holds, for an App fed by real servers;
+    ``advance`` (e.g. moving manual timers on) runs before each frame."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
+        if advance is not None:
+            await advance()
         app.frame()
         await pilot.pause()
         if cond():

@@ -29,6 +29,7 @@ from quantdesk.venues.drift.config import DriftDeployment, MarketSpec
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.rest import HostsUnavailable, HttpHosts, retry_after_s
 from quantdesk.venues.drift.rpc import RpcClient, RpcError
+from quantdesk.venues.timers import LOOP_TIMERS, Timers
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,16 @@ class DlobFeed:
         health: FeedHealth,
         *,
         clock: Callable[[], int] = time.time_ns,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        timers: Timers = LOOP_TIMERS,
     ) -> None:
         d = deployment
         self.deployment = d
         self.venue = d.id
         self.health = health
         self.clock = clock
-        self._sleep = sleep
+        self.timers = timers  # silence deadlines; also backoff and polling unless ``sleep`` is given
+        self._sleep = sleep or timers.sleep
         common = dict(
             timeout_s=d.http_timeout_s, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s
         )
@@ -228,13 +231,11 @@ class DlobFeed:
         data) for ``silence_s`` after a resubscribe."""
         resubscribed = False
         silence = self.deployment.silence_s
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + silence
+        timers = self.timers
+        deadline = timers.now() + silence
         while True:
             try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
-                # cancellation that lands as a message arrives, and the feed never stops.
-                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                async with timers.timeout(max(0.0, deadline - timers.now())):
                     raw = await ws.recv()
             except TimeoutError:
                 self.health.silences += 1
@@ -244,11 +245,11 @@ class DlobFeed:
                 self.health.resubscribes += 1
                 await self._subscribe(ws)
                 resubscribed = True
-                deadline = loop.time() + silence
+                deadline = timers.now() + silence
                 continue
             if self.on_message(raw):
                 resubscribed = False
-                deadline = loop.time() + silence
+                deadline = timers.now() + silence
                 if self.state not in ("connected", "read-only"):
                     self._set_state("connected")
 

@@ -20,6 +20,7 @@ from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.market_data import DlobFeed
+from quantdesk.venues.timers import LOOP_TIMERS, Timers
 
 
 def to_market(venue: str, quote: str, spec: Any) -> Market:
@@ -46,12 +47,14 @@ class DriftVenue:
         executor: Any = None,
         watch: str | None = None,
         clock: Callable[[], int] = time.time_ns,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        timers: Timers = LOOP_TIMERS,
     ) -> None:
+        sleep = sleep or timers.sleep
         self.deployment = default_deployment(deployment) if isinstance(deployment, str) else deployment
         self.id = self.deployment.id
         self.health = FeedHealth()
-        self.feed = DlobFeed(self.deployment, self.health, clock=clock, sleep=sleep)
+        self.feed = DlobFeed(self.deployment, self.health, clock=clock, sleep=sleep, timers=timers)
         d = self.deployment
         self.signer_problem: str | None = None
         if signer is None and d.keypair_path is not None:
