@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-import pydantic
 import pytest
 
 from quantdesk.core.model import OrderIntent
@@ -38,10 +37,14 @@ def test_defaults_and_config_validation():
     limits = RiskLimits()
     assert limits.max_leverage == Decimal(10) and limits.kill_switch is False
     assert RiskLimits(max_order_notional="2500.5").max_order_notional == Decimal("2500.5")
-    with pytest.raises(pydantic.ValidationError, match="max_leverge"):
+    with pytest.raises(TypeError, match="max_leverge"):
         RiskLimits(max_leverge=3)  # a typo is reported, not ignored
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(ValueError, match="max_leverage"):
         RiskLimits(max_leverage=0)
+    with pytest.raises(ValueError, match="max_leverage must be from 0.01 to 1000"):
+        RiskLimits(max_leverage="1e999999")  # would overflow every check
+    with pytest.raises(ValueError, match="self_trade"):
+        RiskLimits(self_trade="sometimes")
 
 
 def test_max_order_notional():

@@ -188,7 +188,7 @@ async def _order(args: argparse.Namespace) -> int:
         except JournalError as exc:
             raise Refused(f"{exc} Set [journal] path in the config to a writable file.") from None
         try:
-            router = OrderRouter(cache, RiskEngine(settings.risk), journal, {venue.id: executor}, time.time_ns)
+            router = OrderRouter(cache, RiskEngine(settings.risk.limits()), journal, {venue.id: executor}, time.time_ns)
             ack = await router.submit(intent)
         finally:
             journal.close()

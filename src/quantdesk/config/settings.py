@@ -27,7 +27,8 @@ import typing
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -35,7 +36,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from quantdesk.console.keymap import flatten_bindings
 from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.config.paths import user_config_dir
-from quantdesk.trading.risk import RiskLimits
+from quantdesk.trading.risk import LIMIT_BOUNDS, RiskLimits
 from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
 
 ENV_PREFIX = "QUANTDESK_"
@@ -95,6 +96,44 @@ class DeadManSettings(BaseModel):
     enabled: bool = Field(default=False, description="cancel all orders when the console loses its heartbeat")
 
 
+def _limit(name: str, default: Any, description: str) -> Any:
+    lo, hi = LIMIT_BOUNDS[name]
+    return Field(default, ge=lo, le=hi, description=f"{description}; {lo} to {hi}")
+
+
+_MONEY_LO, _MONEY_HI = LIMIT_BOUNDS["max_position_notional_per_market"]
+PerMarketCap = typing.Annotated[Decimal, Field(ge=_MONEY_LO, le=_MONEY_HI, allow_inf_nan=False)]
+
+
+class RiskSettings(BaseModel):
+    """The ``[risk]`` section: every number bounded, so no value can make a
+    risk check raise. ``limits()`` is what the risk engine takes."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    max_order_notional: Decimal = _limit("max_order_notional", Decimal(50_000), "largest single order, quote")
+    max_position_notional: Decimal = _limit(
+        "max_position_notional", Decimal(200_000), "largest position per market with its resting orders, quote"
+    )
+    max_position_notional_per_market: dict[str, PerMarketCap] = Field(
+        default_factory=dict, description='overrides by market symbol, e.g. {"BTC-PERP" = 500000}'
+    )
+    max_leverage: Decimal = _limit("max_leverage", Decimal(10), "account leverage after the order, x")
+    price_band_bps: int = _limit(
+        "price_band_bps", 500, "how far a price, or a market order's fills, may go through the oracle, bps"
+    )
+    max_open_orders: int = _limit("max_open_orders", 50, "resting orders, bracket legs included")
+    max_orders_per_second: int = _limit("max_orders_per_second", 10, "orders accepted per second")
+    max_data_age_s: Decimal = _limit("max_data_age_s", Decimal(10), "no orders on a market whose data is older, s")
+    kill_switch: bool = Field(False, description="start with new orders halted")
+    self_trade: Literal["reject", "cancel_resting", "cancel_both"] = Field(
+        "reject", description="paper venues: an order that would trade with your own resting order"
+    )
+
+    def limits(self) -> RiskLimits:
+        return RiskLimits(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
 class VenuesSettings(BaseModel):
     """Real venues. A section present turns the venue on; its keys override the
     documented public defaults of that deployment."""
@@ -133,7 +172,7 @@ class Settings(BaseSettings):
 
     ui: UISettings = Field(default_factory=UISettings)
     sim: SimSettings = Field(default_factory=SimSettings)
-    risk: RiskLimits = Field(default_factory=RiskLimits)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     venues: VenuesSettings = Field(default_factory=VenuesSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     db: DbSettings = Field(default_factory=DbSettings)
@@ -421,11 +460,17 @@ def _friendly(kind: str, msg: str) -> str:
     return msg[0].lower() + msg[1:] if msg else "invalid value"
 
 
+def _is_index(part: str) -> bool:
+    """A list position in an error's location. ASCII digits only: a key such as
+    "²" passes ``str.isdigit`` and then fails ``int``."""
+    return part.isascii() and part.isdigit()
+
+
 def _dotted(loc: tuple[str, ...]) -> str:
     """``venues.drift.markets.0.symbol`` -> ``venues.drift.markets[1].symbol`` (counted from 1)."""
     out = ""
     for part in loc:
-        out += f"[{int(part) + 1}]" if part.isdigit() and out else (f".{part}" if out else part)
+        out += f"[{int(part) + 1}]" if _is_index(part) and out else (f".{part}" if out else part)
     return out
 
 
@@ -442,7 +487,7 @@ def _unwrap(annotation: Any) -> Any:
 def _field_at(loc: tuple[str, ...]) -> Any:
     model: Any = Settings
     info = None
-    for part in (p for p in loc if not p.isdigit()):
+    for part in (p for p in loc if not _is_index(p)):
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
@@ -455,7 +500,7 @@ def _field_at(loc: tuple[str, ...]) -> Any:
 
 def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
     model: Any = Settings
-    for part in (p for p in loc if not p.isdigit()):
+    for part in (p for p in loc if not _is_index(p)):
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
@@ -471,12 +516,14 @@ def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
 
 def _example(loc: tuple[str, ...]) -> str | None:
     info = _field_at(loc)
-    if info is None or info.default is None or info.default is ... or not isinstance(info.default, (str, int, float, bool)):
+    if info is None or info.default is None or info.default is ... or not isinstance(info.default, (str, int, float, bool, Decimal)):
         # A list element or a field without a scalar default: show the type instead.
         if info is not None and info.annotation in (int, float, bool, str):
             return {"int": "1", "float": "1.0", "bool": "true", "str": '"text"'}[info.annotation.__name__]
         return None
     d = info.default
+    if isinstance(d, Decimal):
+        return f"{d.normalize():f}"
     if isinstance(d, bool):
         return "true" if d else "false"
     if isinstance(d, str):

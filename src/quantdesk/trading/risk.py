@@ -1,48 +1,99 @@
 """Pre-trade risk checks and the kill switch.
 
 Every order intent passes ``RiskEngine.check`` before it reaches a venue or a
-signer. The engine is pure: the caller passes what it knows about the market
-and the account (``RiskContext``, including the time), and gets back a
-``RiskDecision`` that names the check and says by how much a limit was missed.
-The only state kept is the kill switch and the timestamps of recently accepted
-orders (for the orders-per-second window).
+signer, and so does every modify (as the order it would leave) and every
+child of a scale or bracket ticket (``check_batch``, as a whole). The engine is
+pure: the caller passes what it knows about the market and the account
+(``RiskContext``, including the time, the book and the data's age), and gets
+back a ``RiskDecision`` that names the check and says by how much a limit was
+missed. The only state kept is the kill switch and the timestamps of recently
+accepted orders (for the orders-per-second window).
+
+``RiskLimits`` is a plain dataclass: the config layer validates the ``[risk]``
+section (with the bounds below) and converts it.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field
 
+from quantdesk.core.book import Impact, OrderBook
 from quantdesk.core.model import OrderIntent
 
 NS_PER_S = 1_000_000_000
 _RESTING_TYPES = {"limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
+SELF_TRADE_MODES = ("reject", "cancel_resting", "cancel_both")
+
+# Every number a limit may take, inclusive. Outside these a limit is a typo or an
+# attack on the arithmetic (1e999999 overflows every check), never a setting.
+_MONEY = (Decimal("0.01"), Decimal(10**12))
+LIMIT_BOUNDS: dict[str, tuple[Decimal | int, Decimal | int]] = {
+    "max_order_notional": _MONEY,
+    "max_position_notional": _MONEY,
+    "max_position_notional_per_market": _MONEY,  # each value
+    "max_leverage": (Decimal("0.01"), Decimal(1_000)),
+    "price_band_bps": (1, 10_000),
+    "max_open_orders": (0, 100_000),
+    "max_orders_per_second": (1, 100_000),
+    "max_data_age_s": (Decimal("0.1"), Decimal(86_400)),
+}
 
 
-class RiskLimits(BaseModel):
-    """The ``[risk]`` section of the config. Money in quote units (USD), as a
-    trader writes it; converted to integers at the market's precision."""
+def _decimal(name: str, value: object) -> Decimal:
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError(f"risk limit {name} must be a number, got {value!r}") from None
+    return d
 
-    model_config = ConfigDict(extra="forbid")
 
-    max_order_notional: Decimal = Field(Decimal(50_000), gt=0, description="largest single order, quote")
-    max_position_notional: Decimal = Field(
-        Decimal(200_000), gt=0, description="largest position per market, quote, valued at the oracle"
-    )
-    max_position_notional_per_market: dict[str, Decimal] = Field(
-        default_factory=dict, description="overrides by market symbol, e.g. {\"BTC-PERP\" = 500000}"
-    )
-    max_leverage: Decimal = Field(Decimal(10), gt=0, description="account leverage after the order, x")
-    price_band_bps: int = Field(
-        500, gt=0, le=10_000, description="how far a price may be through the oracle, basis points"
-    )
-    max_open_orders: int = Field(50, ge=0)
-    max_orders_per_second: int = Field(10, ge=1)
-    kill_switch: bool = Field(False, description="start with new orders halted")
+def _bounded(name: str, value: object) -> Decimal | int:
+    lo, hi = LIMIT_BOUNDS[name]
+    if isinstance(lo, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"risk limit {name} must be a whole number, got {value!r}")
+        v: Decimal | int = value
+    else:
+        v = _decimal(name, value)
+    if not (isinstance(v, int) or v.is_finite()) or not lo <= v <= hi:
+        raise ValueError(f"risk limit {name} must be from {lo} to {hi}, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """The ``[risk]`` limits. Money in quote units (USD), as a trader writes it;
+    converted to integers at the market's precision. Numbers are checked
+    against ``LIMIT_BOUNDS`` on construction (``ValueError`` says which)."""
+
+    max_order_notional: Decimal = Decimal(50_000)  # largest single order, quote
+    max_position_notional: Decimal = Decimal(200_000)  # per market, resting orders included, at the oracle
+    max_position_notional_per_market: dict[str, Decimal] = field(default_factory=dict)  # by market symbol
+    max_leverage: Decimal = Decimal(10)  # account leverage after the order, x
+    price_band_bps: int = 500  # how far a price (or a market order's fills) may go through the oracle
+    max_open_orders: int = 50  # resting orders, bracket legs included
+    max_orders_per_second: int = 10
+    max_data_age_s: Decimal = Decimal(10)  # older market data: no new orders on that market
+    kill_switch: bool = False  # start with new orders halted
+    self_trade: str = "reject"  # paper venues: reject | cancel_resting | cancel_both
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in LIMIT_BOUNDS and f.name != "max_position_notional_per_market":
+                object.__setattr__(self, f.name, _bounded(f.name, getattr(self, f.name)))
+        per_market = {
+            str(k): _bounded("max_position_notional_per_market", v)
+            for k, v in dict(self.max_position_notional_per_market).items()
+        }
+        object.__setattr__(self, "max_position_notional_per_market", per_market)
+        object.__setattr__(self, "kill_switch", bool(self.kill_switch))
+        if self.self_trade not in SELF_TRADE_MODES:
+            raise ValueError(f"risk self_trade must be one of {', '.join(SELF_TRADE_MODES)}, got {self.self_trade!r}")
 
 
 class RiskDecision(msgspec.Struct, frozen=True, tag="risk"):
@@ -72,6 +123,11 @@ class RiskContext:
     account_notional: int = 0  # all positions at their oracle prices, quote (this market included)
     size_decimals: int = 9
     price_decimals: int = 6
+    open_bids: int = 0  # base of resting buy orders in this market (not reduce-only)
+    open_asks: int = 0  # base of resting sell orders in this market (not reduce-only)
+    book: OrderBook | None = None  # the market's book, walked to value market orders
+    data_age_ns: int | None = None  # since the market's data last changed; None: unknown
+    tick_size: int = 1  # price units; protective limits are rounded to it
 
 
 def _exact(value: object) -> str:
@@ -102,6 +158,10 @@ def _lev(bps: int) -> str:
     return f"{Decimal(bps) / 10_000:.2f}x"
 
 
+def _age(ns: int) -> str:
+    return f"{Decimal(ns).scaleb(-9).quantize(Decimal('0.1'))} s"
+
+
 class RiskEngine:
     def __init__(self, limits: RiskLimits | None = None) -> None:
         self.limits = limits or RiskLimits()
@@ -129,38 +189,111 @@ class RiskEngine:
 
     # -- checks --------------------------------------------------------------
 
-    def check(self, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
+    def check(self, intent: OrderIntent, ctx: RiskContext, *, bracket_legs: int = 0) -> RiskDecision:
         """Run every check in order and return the first rejection, or an
-        acceptance (which counts toward the orders-per-second window)."""
+        acceptance (which counts toward the orders-per-second window).
+        ``bracket_legs``: the take-profit and stop-loss orders the entry will
+        add; they count against the max open orders."""
+        rejection = self._first_rejection(intent, ctx, bracket_legs, 0)
+        if rejection is not None:
+            return self._rejected(intent, ctx, rejection)
+        self._accepted_ts.append(ctx.ts)
+        return RiskDecision(True, "", "accepted", intent.client_id, ctx.ts)
+
+    def check_batch(self, intents: Sequence[OrderIntent], ctx: RiskContext) -> list[RiskDecision]:
+        """Check the children of one ticket (a scale) as a whole: each child is
+        checked with the ones before it already resting, so together they must
+        fit every limit. Either all are accepted, or none is: the decisions say
+        which child broke which limit (the others name it)."""
+        decisions: list[RiskDecision] = []
+        bids, asks, opened = ctx.open_bids, ctx.open_asks, ctx.open_orders
+        for n, intent in enumerate(intents):
+            child = replace(ctx, open_bids=bids, open_asks=asks, open_orders=opened)
+            rejection = self._first_rejection(intent, child, 0, n)
+            if rejection is not None:
+                check, message, limit_value, excess = rejection
+                what = f"order {n + 1} of {len(intents)} of the ticket: {message}; nothing was sent"
+                failed = self._rejected(intent, child, (check, what, limit_value, excess))
+                return [
+                    failed if i == n else RiskDecision(
+                        False, check, what, other.client_id, ctx.ts, failed.limit_value, failed.excess
+                    )
+                    for i, other in enumerate(intents)
+                ]
+            if _rests(intent):
+                opened += 1
+                if not intent.reduce_only:
+                    bids, asks = (bids + intent.size, asks) if intent.side == "buy" else (bids, asks + intent.size)
+            decisions.append(RiskDecision(True, "", "accepted", intent.client_id, ctx.ts))
+        self._accepted_ts.extend(ctx.ts for _ in intents)
+        return decisions
+
+    def _first_rejection(self, intent: OrderIntent, ctx: RiskContext, legs: int, pending: int) -> _Rejection | None:
         for rule in (
             self._check_kill_switch,
             self._check_size,
+            self._check_data_age,
             self._check_reduce_only,
             self._check_price_band,
             self._check_order_notional,
             self._check_position_notional,
             self._check_leverage,
-            self._check_open_orders,
-            self._check_rate,
         ):
             rejection = rule(intent, ctx)
             if rejection is not None:
-                check, message, limit_value, excess = rejection
-                return RiskDecision(
-                    False, check, message, intent.client_id, ctx.ts, _exact(limit_value), _exact(excess)
-                )
-        self._accepted_ts.append(ctx.ts)
-        return RiskDecision(True, "", "accepted", intent.client_id, ctx.ts)
+                return rejection
+        return self._check_open_orders(intent, ctx, legs) or self._check_rate(intent, ctx, pending)
+
+    def _rejected(self, intent: OrderIntent, ctx: RiskContext, rejection: _Rejection) -> RiskDecision:
+        check, message, limit_value, excess = rejection
+        return RiskDecision(False, check, message, intent.client_id, ctx.ts, _exact(limit_value), _exact(excess))
 
     def reference_price(self, intent: OrderIntent, ctx: RiskContext) -> int:
         """The price an order is valued at: its limit, else its trigger, else
-        the touch it would take, else the oracle."""
+        the touch it would take, else the oracle. (A market order with a book
+        is valued by walking it: ``order_notional``.)"""
         if intent.price > 0:
             return intent.price
         if intent.trigger_price > 0:
             return intent.trigger_price
         touch = ctx.best_ask if intent.side == "buy" else ctx.best_bid
         return touch if touch else ctx.oracle_price
+
+    def walk(self, intent: OrderIntent, ctx: RiskContext) -> Impact | None:
+        """What a market order would take from the book now (None: no book)."""
+        if intent.type != "market" or ctx.book is None or intent.size <= 0:
+            return None
+        return ctx.book.impact(intent.side, intent.size)
+
+    def band_edge(self, side: str, ctx: RiskContext) -> int:
+        """The furthest price through the oracle the band allows, on the tick
+        (rounded toward the oracle)."""
+        band, oracle, tick = self.limits.price_band_bps, ctx.oracle_price, max(1, ctx.tick_size)
+        if side == "buy":
+            return oracle * (10_000 + band) // 10_000 // tick * tick
+        return -(-oracle * (10_000 - band) // 10_000 // tick) * tick
+
+    def protective_price(self, intent: OrderIntent, ctx: RiskContext) -> int:
+        """The limit a market order is sent with so that the venue fills it no
+        further than the band (0 when there is no oracle to band against). A
+        tighter limit the trader gave is kept."""
+        if intent.type != "market" or ctx.oracle_price <= 0:
+            return intent.price
+        edge = self.band_edge(intent.side, ctx)
+        if intent.price > 0:
+            return min(edge, intent.price) if intent.side == "buy" else max(edge, intent.price)
+        return edge
+
+    def order_notional(self, intent: OrderIntent, ctx: RiskContext) -> int:
+        """Quote notional at price precision. A market order is valued at the
+        fills walking the book would give (what the book cannot fill, at its
+        protective limit), never at the touch alone."""
+        impact = self.walk(intent, ctx)
+        if impact is None:
+            return self._notional(intent.size, self.reference_price(intent, ctx), ctx)
+        rest = intent.size - impact.filled
+        cap = self.protective_price(intent, ctx) or impact.worst_price
+        return (impact.notional + rest * cap) // 10**ctx.size_decimals
 
     def _notional(self, base: int, price: int, ctx: RiskContext) -> int:
         return abs(base) * price // 10**ctx.size_decimals
@@ -170,6 +303,10 @@ class RiskEngine:
 
     def _new_base(self, intent: OrderIntent, ctx: RiskContext) -> int:
         return ctx.position_base + (intent.size if intent.side == "buy" else -intent.size)
+
+    def _worst_case(self, ctx: RiskContext, bids: int, asks: int) -> int:
+        """The largest |position| resting orders could leave (Drift's worst case)."""
+        return max(abs(ctx.position_base + bids), abs(ctx.position_base - asks))
 
     def _check_kill_switch(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
         if self._kill_reason is not None:
@@ -189,6 +326,22 @@ class RiskEngine:
             return "order_params", f"a {kind} order needs a limit price above zero", None, None
         if intent.type not in {"market", "limit"} and intent.trigger_price <= 0:
             return "order_params", f"a {kind} order needs a trigger price above zero", None, None
+        return None
+
+    def _check_data_age(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
+        """Stale data makes every other check meaningless: a venue that stopped
+        sending may be down, and its last prices say nothing about now."""
+        if ctx.data_age_ns is None:
+            return None
+        limit_ns = int(self.limits.max_data_age_s.scaleb(9))
+        if ctx.data_age_ns > limit_ns:
+            return (
+                "max_data_age_s",
+                f"market data for {intent.market} is {_age(ctx.data_age_ns)} old, over the max data age "
+                f"{_age(limit_ns)} by {_age(ctx.data_age_ns - limit_ns)}; wait for the venue's data to resume",
+                self.limits.max_data_age_s,
+                Decimal(ctx.data_age_ns - limit_ns).scaleb(-9),
+            )
         return None
 
     def _check_reduce_only(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
@@ -220,7 +373,8 @@ class RiskEngine:
     def _check_price_band(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
         """Fat-finger guard: a price may not be further through the oracle than
         the band in the direction that costs money (buying above, selling
-        below). A market order is checked at the touch it would take."""
+        below). A market order is checked at the worst price walking the book
+        for its size would reach (at the touch when there is no book)."""
         oracle = ctx.oracle_price
         if oracle <= 0:
             return (
@@ -233,16 +387,27 @@ class RiskEngine:
         if intent.type in ("stop_limit", "take_profit_limit") and intent.trigger_price > 0:
             # a triggered limit is judged against the price that triggers it
             anchor, anchor_name = intent.trigger_price, "the trigger"
-        if intent.price > 0:
+        impact = self.walk(intent, ctx)
+        buy = intent.side == "buy"
+        if impact is not None:
+            price = impact.worst_price
+            if intent.price > 0:  # the trader's own protective limit stops the fills there
+                price = min(price, intent.price) if buy else max(price, intent.price)
+            p = ctx.price_decimals
+            what = (
+                f"market {intent.side} of {_size(intent.size, ctx.size_decimals)} would fill down the book "
+                f"(average {_money(int(impact.avg_price), p)}) up to"
+            )
+        elif intent.price > 0:
             price, what = intent.price, "limit price"
         elif intent.type == "market":
-            touch = ctx.best_ask if intent.side == "buy" else ctx.best_bid
+            touch = ctx.best_ask if buy else ctx.best_bid
             if not touch:
                 return None  # nothing to take; the venue will reject or rest nothing
-            price, what = touch, "best " + ("ask" if intent.side == "buy" else "bid")
+            price, what = touch, "best " + ("ask" if buy else "bid")
         else:
             return None  # trigger orders without a limit fill at market when triggered
-        through = price - anchor if intent.side == "buy" else anchor - price
+        through = price - anchor if buy else anchor - price
         if through <= 0:
             return None
         # compare through / anchor with band / 10_000 without dividing
@@ -250,24 +415,26 @@ class RiskEngine:
         if through * 10_000 > band * anchor:
             dev_bps = Decimal(through * 10_000) / anchor
             p = ctx.price_decimals
+            fix = "; use a limit order or a smaller size" if impact is not None else ""
             return (
                 "price_band",
                 f"{what} {_money(price, p)} is {_pct_bps(dev_bps)} "
-                f"{'above' if intent.side == 'buy' else 'below'} {anchor_name} {_money(anchor, p)}; "
-                f"the band is {_pct_bps(band)}, exceeded by {_pct_bps(dev_bps - band)}",
+                f"{'above' if buy else 'below'} {anchor_name} {_money(anchor, p)}; "
+                f"the band is {_pct_bps(band)}, exceeded by {_pct_bps(dev_bps - band)}{fix}",
                 band,
                 (dev_bps - band).quantize(Decimal("0.01")),
             )
         return None
 
     def _check_order_notional(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
-        notional = self._notional(intent.size, self.reference_price(intent, ctx), ctx)
+        notional = self.order_notional(intent, ctx)
         limit = self._limit_quote(self.limits.max_order_notional, ctx)
         if notional > limit:
             p = ctx.price_decimals
+            how = " (walking the book for its size)" if self.walk(intent, ctx) is not None else ""
             return (
                 "max_order_notional",
-                f"order notional {_money(notional, p)} exceeds the max order notional "
+                f"order notional {_money(notional, p)}{how} exceeds the max order notional "
                 f"{_money(limit, p)} by {_money(notional - limit, p)}",
                 _quote(limit, p),
                 _quote(notional - limit, p),
@@ -275,17 +442,26 @@ class RiskEngine:
         return None
 
     def _check_position_notional(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
-        new_base = self._new_base(intent, ctx)
-        if abs(new_base) <= abs(ctx.position_base):
+        """The position the account could reach if every resting order on the
+        order's side filled too (Drift's worst case), valued at the oracle."""
+        before = self._worst_case(ctx, ctx.open_bids, ctx.open_asks)
+        if intent.reduce_only:
+            return None  # reduce-only never adds exposure (the reduce-only check caps it)
+        bids = ctx.open_bids + (intent.size if intent.side == "buy" else 0)
+        asks = ctx.open_asks + (intent.size if intent.side == "sell" else 0)
+        after = self._worst_case(ctx, bids, asks)
+        if after <= before and abs(self._new_base(intent, ctx)) <= abs(ctx.position_base):
             return None  # reducing is always allowed
-        value = self._notional(new_base, ctx.oracle_price, ctx)
+        value = self._notional(after, ctx.oracle_price, ctx)
         cap = self.limits.max_position_notional_per_market.get(intent.market, self.limits.max_position_notional)
         limit = self._limit_quote(cap, ctx)
         if value > limit:
             p = ctx.price_decimals
+            resting = ctx.open_bids if intent.side == "buy" else ctx.open_asks
+            with_orders = " with the resting orders on that side" if resting else ""
             return (
                 "max_position_notional",
-                f"position in {intent.market} would be {_money(value, p)}, over the max position "
+                f"position in {intent.market} would be {_money(value, p)}{with_orders}, over the max position "
                 f"notional {_money(limit, p)} by {_money(value - limit, p)}",
                 _quote(limit, p),
                 _quote(value - limit, p),
@@ -321,29 +497,38 @@ class RiskEngine:
             )
         return None
 
-    def _check_open_orders(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
-        rests = intent.type in _RESTING_TYPES and not (intent.type == "limit" and intent.ioc)
-        if rests and ctx.open_orders + 1 > self.limits.max_open_orders:
+    def _check_open_orders(self, intent: OrderIntent, ctx: RiskContext, legs: int = 0) -> _Rejection | None:
+        adds = (1 if _rests(intent) else 0) + legs
+        limit = self.limits.max_open_orders
+        if adds and ctx.open_orders + adds > limit:
+            what = "one more" if adds == 1 else f"{adds} more (the order and its {legs} bracket leg{'s' if legs > 1 else ''})"
+            if adds > 1 and not _rests(intent):
+                what = f"its {legs} bracket leg{'s' if legs > 1 else ''}"
             return (
                 "max_open_orders",
-                f"{ctx.open_orders} orders are open; one more exceeds the max open orders "
-                f"{self.limits.max_open_orders} by {ctx.open_orders + 1 - self.limits.max_open_orders}",
-                self.limits.max_open_orders,
-                ctx.open_orders + 1 - self.limits.max_open_orders,
+                f"{ctx.open_orders} orders are open; {what} exceed{'s' if adds == 1 else ''} the max open orders "
+                f"{limit} by {ctx.open_orders + adds - limit}",
+                limit,
+                ctx.open_orders + adds - limit,
             )
         return None
 
-    def _check_rate(self, intent: OrderIntent, ctx: RiskContext) -> _Rejection | None:
+    def _check_rate(self, intent: OrderIntent, ctx: RiskContext, pending: int = 0) -> _Rejection | None:
         window = self._accepted_ts
         while window and window[0] <= ctx.ts - NS_PER_S:
             window.popleft()
         limit = self.limits.max_orders_per_second
-        if len(window) >= limit:
+        n = len(window) + pending
+        if n >= limit:
             return (
                 "max_orders_per_second",
-                f"{len(window)} orders in the last second; one more exceeds the max orders per second "
-                f"{limit} by {len(window) + 1 - limit}",
+                f"{n} orders in the last second; one more exceeds the max orders per second "
+                f"{limit} by {n + 1 - limit}",
                 limit,
-                len(window) + 1 - limit,
+                n + 1 - limit,
             )
         return None
+
+
+def _rests(intent: OrderIntent) -> bool:
+    return intent.type in _RESTING_TYPES and not (intent.type == "limit" and intent.ioc)

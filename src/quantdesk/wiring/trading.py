@@ -73,7 +73,7 @@ def paper_trading_from_settings(session: Any, settings: Any | None = None) -> Pa
         from quantdesk.config.settings import load_config
 
         settings = load_config()
-    trading = open_paper_trading(session, settings.journal.resolved_path, settings.risk)
+    trading = open_paper_trading(session, settings.journal.resolved_path, settings.risk.limits())
     trading.dead_man = bool(settings.dead_man.enabled)
     return trading
 
