@@ -201,3 +201,134 @@ def test_stop_limit_price_is_banded_against_its_trigger():
     outside = OrderIntent("sim-drift", "SOL-PERP", "buy", "stop_limit", SOL, price=115_500_001, trigger_price=110 * USD)
     d = e.check(outside, ctx())
     assert d.check == "price_band" and "above the trigger $110.00" in d.message
+
+
+# ------------------------------------------------ market orders walk the book
+
+
+def thin_book():
+    """A thin ask side: 100 SOL at the touch, then the book thins out fast."""
+    from quantdesk.core.book import OrderBook
+    from quantdesk.core.model import BookSnapshot
+
+    b = OrderBook("sim-drift", "SOL-PERP")
+    asks = [(100_100_000, 100 * SOL), (110 * USD, 100 * SOL), (125 * USD, 400 * SOL)]
+    b.apply_snapshot(BookSnapshot("sim-drift", "SOL-PERP", 1, 0, [(99_900_000, 100 * SOL)], asks))
+    return b
+
+
+def test_a_market_order_is_banded_at_its_worst_fill_not_the_touch():
+    # $49,999 at the $100.10 touch is 499 SOL: walking the book it fills up to $125, 25 % through the oracle
+    e = RiskEngine(RiskLimits())
+    d = e.check(intent(type="market", size=499 * SOL), ctx(book=thin_book()))
+    assert d.check == "price_band"
+    assert d.message == (
+        "market buy of 499 would fill up to $125.00, 25.00% above the oracle $100.00 (average fill $117.00); "
+        "the band is 5.00%, exceeded by 20.00%; use a limit order or a smaller size"
+    )
+    assert (d.limit_value, d.excess) == ("500", "2000")  # bps
+    # the first level alone is inside the band
+    assert e.check(intent(type="market", size=100 * SOL), ctx(book=thin_book())).accepted
+
+
+def test_a_market_order_is_valued_by_walking_the_book():
+    e = RiskEngine(RiskLimits(price_band_bps=3_000, max_position_notional=10**6))
+    # 100 x 100.10 + 100 x 110 + 299 x 125 = $58,385
+    d = e.check(intent(type="market", size=499 * SOL), ctx(book=thin_book()))
+    assert d.check == "max_order_notional"
+    assert d.message == (
+        "order notional $58,385.00 (walking the book for its size) exceeds the max order notional "
+        "$50,000.00 by $8,385.00"
+    )
+    # what the book cannot fill is valued at the protective limit (oracle + 30 % = $130)
+    assert e.order_notional(intent(type="market", size=700 * SOL), ctx(book=thin_book())) == (
+        100 * 100_100_000 + 100 * 110 * USD + 400 * 125 * USD + 100 * 130 * USD
+    )
+
+
+def test_market_orders_are_sent_with_a_protective_limit_at_the_band():
+    e = RiskEngine(RiskLimits(price_band_bps=500))
+    c = ctx(oracle_price=100_123_456, tick_size=10_000)
+    assert e.protective_price(intent(type="market"), c) == 105_120_000  # 105.1296... rounded toward the oracle
+    assert e.protective_price(intent(side="sell", type="market"), c) == 95_120_000  # 95.1172... up to the tick
+    # a tighter protection the trader chose is kept; limit orders keep their price
+    assert e.protective_price(intent(type="market", price=101 * USD), c) == 101 * USD
+    assert e.protective_price(intent(price=99 * USD), c) == 99 * USD
+    # a market order carrying its protective limit still passes the band it was made from
+    protected = intent(type="market", price=e.protective_price(intent(type="market"), c))
+    assert e.check(protected, c).accepted
+
+
+# ------------------------------------ resting orders and a ticket's children
+
+
+def test_position_limit_counts_resting_orders_on_the_same_side():
+    e = engine(max_order_notional=10_000)  # $2,000 position cap = 20 SOL at $100
+    assert e.check(intent(size=5 * SOL), ctx(position_base=5 * SOL, open_bids=10 * SOL)).accepted  # 20 SOL
+    d = e.check(intent(size=6 * SOL), ctx(position_base=5 * SOL, open_bids=10 * SOL))
+    assert d.check == "max_position_notional"
+    assert d.message == (
+        "position in SOL-PERP would be $2,100.00 with the resting orders on that side, over the max position "
+        "notional $2,000.00 by $100.00"
+    )
+    # resting sells do not add to a long's worst case
+    assert e.check(intent(size=6 * SOL), ctx(position_base=5 * SOL, open_asks=10 * SOL)).accepted
+    # resting sells do add to a new short
+    assert e.check(intent(side="sell", size=11 * SOL), ctx(open_asks=10 * SOL)).check == "max_position_notional"
+
+
+def test_a_scale_ticket_is_checked_as_a_whole_before_any_child_is_sent():
+    # five $15k children against a $20k position cap: each alone fits, together they do not
+    e = RiskEngine(RiskLimits(max_position_notional=20_000, max_orders_per_second=100))
+    children = [intent(size=150 * SOL, price=100 * USD, client_id=f"s-{i}") for i in range(1, 6)]
+    assert all(e.check(c, ctx()).accepted for c in children[:1])
+    decisions = e.check_batch(children, ctx(ts=S))
+    assert [d.accepted for d in decisions] == [False] * 5
+    assert {d.check for d in decisions} == {"max_position_notional"}
+    assert decisions[1].message.startswith("order 2 of 5 of the ticket: position in SOL-PERP would be $30,000.00")
+    assert decisions[1].message.endswith("; nothing was sent")
+    assert [d.client_id for d in decisions] == [f"s-{i}" for i in range(1, 6)]
+    # a scale that fits is accepted whole, and every child counts toward the rate
+    ok = e.check_batch(children[:2], ctx(ts=2 * S, position_base=-100 * SOL))
+    assert all(d.accepted for d in ok)
+    e2 = RiskEngine(RiskLimits(max_orders_per_second=3, max_position_notional=10**6))
+    d = e2.check_batch([intent(size=SOL)] * 4, ctx())
+    assert d[3].check == "max_orders_per_second" and d[3].message.startswith("order 4 of 4")
+    assert all(x.accepted for x in e2.check_batch([intent(size=SOL)] * 3, ctx()))  # the failed batch used no budget
+
+
+def test_a_scale_counts_each_child_against_max_open_orders():
+    e = engine(max_order_notional=10**6, max_position_notional=10**6, max_open_orders=3)
+    d = e.check_batch([intent(size=SOL // 10)] * 3, ctx(open_orders=1))
+    assert d[2].check == "max_open_orders" and "3 orders are open" in d[2].message
+
+
+def test_bracket_legs_count_against_max_open_orders():
+    e = engine(max_open_orders=2)
+    d = e.check(intent(), ctx(), bracket_legs=2)  # a resting entry and its take-profit and stop-loss
+    assert d.check == "max_open_orders"
+    assert d.message == (
+        "0 orders are open; 3 more (the order and its 2 bracket legs) exceed the max open orders 2 by 1"
+    )
+    assert e.check(intent(type="market"), ctx(), bracket_legs=2).accepted  # the entry itself never rests
+    d = e.check(intent(type="market"), ctx(open_orders=1), bracket_legs=2)
+    assert d.check == "max_open_orders" and "its 2 bracket legs exceed" in d.message
+
+
+# ------------------------------------------------------------- stale data
+
+
+def test_orders_on_stale_market_data_are_rejected_with_the_age():
+    e = RiskEngine(RiskLimits(max_data_age_s=10))
+    assert e.check(intent(), ctx(data_age_ns=10 * S)).accepted
+    d = e.check(intent(), ctx(data_age_ns=900 * S))
+    assert d.check == "max_data_age_s"
+    assert d.message == (
+        "market data for SOL-PERP is 900.0 s old, over the max data age 10.0 s by 890.0 s; "
+        "wait for the venue's data to resume"
+    )
+    assert (d.limit_value, d.excess) == ("10", "890")
+    # even an order that only reduces: its price checks would be judged on old prices
+    assert e.check(intent(side="sell", reduce_only=True), ctx(position_base=SOL, data_age_ns=900 * S)).check == (
+        "max_data_age_s"
+    )

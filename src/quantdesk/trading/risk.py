@@ -393,11 +393,7 @@ class RiskEngine:
             price = impact.worst_price
             if intent.price > 0:  # the trader's own protective limit stops the fills there
                 price = min(price, intent.price) if buy else max(price, intent.price)
-            p = ctx.price_decimals
-            what = (
-                f"market {intent.side} of {_size(intent.size, ctx.size_decimals)} would fill down the book "
-                f"(average {_money(int(impact.avg_price), p)}) up to"
-            )
+            what = f"market {intent.side} of {_size(intent.size, ctx.size_decimals)} would fill up to"
         elif intent.price > 0:
             price, what = intent.price, "limit price"
         elif intent.type == "market":
@@ -415,12 +411,21 @@ class RiskEngine:
         if through * 10_000 > band * anchor:
             dev_bps = Decimal(through * 10_000) / anchor
             p = ctx.price_decimals
-            fix = "; use a limit order or a smaller size" if impact is not None else ""
+            side_word = "above" if buy else "below"
+            if impact is None:
+                message = (
+                    f"{what} {_money(price, p)} is {_pct_bps(dev_bps)} {side_word} {anchor_name} {_money(anchor, p)}; "
+                    f"the band is {_pct_bps(band)}, exceeded by {_pct_bps(dev_bps - band)}"
+                )
+            else:
+                message = (
+                    f"{what} {_money(price, p)}, {_pct_bps(dev_bps)} {side_word} {anchor_name} {_money(anchor, p)} "
+                    f"(average fill {_money(int(impact.avg_price), p)}); the band is {_pct_bps(band)}, exceeded by "
+                    f"{_pct_bps(dev_bps - band)}; use a limit order or a smaller size"
+                )
             return (
                 "price_band",
-                f"{what} {_money(price, p)} is {_pct_bps(dev_bps)} "
-                f"{'above' if buy else 'below'} {anchor_name} {_money(anchor, p)}; "
-                f"the band is {_pct_bps(band)}, exceeded by {_pct_bps(dev_bps - band)}{fix}",
+                message,
                 band,
                 (dev_bps - band).quantize(Decimal("0.01")),
             )
