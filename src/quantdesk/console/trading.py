@@ -149,17 +149,24 @@ class TradingActions:
         """Send every order of a ticket (stopping at the first refusal) and say what happened."""
         cache = self.session.cache  # type: ignore[attr-defined]
         placed = 0
-        for n, intent in enumerate(plan.intents):
+        try:
+            if len(plan.intents) > 1:  # a scale is decided as a whole before any child is sent
+                acks = await self.router.submit_batch(plan.intents)
+            else:
+                acks = [await self.router.submit(plan.intents[0], take_profit=plan.take_profit, stop_loss=plan.stop_loss)]
+        except Exception as exc:  # a venue error must reach the trader, not a traceback
+            log.exception("order submission failed")
+            intent = plan.intents[0]
             market = cache.markets.get((intent.venue, intent.market))
-            try:
-                ack = await self.router.submit(intent, take_profit=plan.take_profit, stop_loss=plan.stop_loss)
-            except Exception as exc:  # a venue error must reach the trader, not a traceback
-                log.exception("order submission failed")
-                self.notify(f"{describe(intent, market)} failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
-                return False
+            self.notify(f"{describe(intent, market)} failed: {exc}", severity="error", timeout=10)  # type: ignore[attr-defined]
+            return False
+        for n, (intent, ack) in enumerate(zip(plan.intents, acks)):
+            market = cache.markets.get((intent.venue, intent.market))
             if not ack.ok:
                 what = describe(intent, market)
-                if len(plan.intents) > 1:
+                if len(plan.intents) > 1 and not ack.decision.accepted:
+                    what = f"Scale of {len(plan.intents)} orders ({what} first); none placed"
+                elif len(plan.intents) > 1:
                     what = f"Scale order {n + 1} of {len(plan.intents)} ({what}); {placed} placed before it"
                 self.notify(f"{what}: {ack.message}", title="Order rejected", severity="error", timeout=12)  # type: ignore[attr-defined]
                 return False

@@ -45,6 +45,7 @@ class MarketCache:
         self.trades: dict[Key, deque[Trade]] = {}
         self.status: dict[str, VenueStatus] = {}
         self.last_message_ns: dict[str, int] = {}
+        self.market_updated_ns: dict[Key, int] = {}  # last book, trade, oracle or mark event per market
         self.orders: dict[str, Order] = {}
         self.fills: deque[Fill] = deque(maxlen=FILLS_KEPT)
         self.positions: dict[Key, Position] = {}
@@ -97,6 +98,7 @@ class MarketCache:
         was_ok = not book.needs_resync
         book.apply(ev)
         self.last_message_ns[ev.venue] = ev.ts
+        self.market_updated_ns[key] = ev.ts
         self.rev["book"] += 1
         if was_ok and book.needs_resync and self.on_gap is not None:
             self.on_gap(ev.venue, ev.market)
@@ -108,6 +110,7 @@ class MarketCache:
             q = self.trades[key] = deque(maxlen=TRADES_KEPT)
         q.append(ev)
         self.last_message_ns[ev.venue] = ev.ts
+        self.market_updated_ns[key] = ev.ts
         self.rev["trade"] += 1
 
     def _on_funding(self, ev: Funding) -> None:
@@ -121,10 +124,12 @@ class MarketCache:
     def _on_oracle(self, ev: OraclePrice) -> None:
         self.oracle[(ev.venue, ev.market)] = ev
         self.last_message_ns[ev.venue] = ev.ts
+        self.market_updated_ns[(ev.venue, ev.market)] = ev.ts
         self.rev["oracle"] += 1
 
     def _on_mark(self, ev: MarkPrice) -> None:
         self.mark[(ev.venue, ev.market)] = ev
+        self.market_updated_ns[(ev.venue, ev.market)] = ev.ts
         self.rev["mark"] += 1
 
     def _on_status(self, ev: VenueStatus) -> None:
@@ -167,6 +172,11 @@ class MarketCache:
     def data_age_s(self, venue: str, now_ns: int) -> float | None:
         last = self.last_message_ns.get(venue)
         return None if last is None else max(0.0, (now_ns - last) / 1e9)
+
+    def market_data_age_ns(self, venue: str, market: str, now_ns: int) -> int | None:
+        """Nanoseconds since ``market``'s data last changed (None: none seen yet)."""
+        last = self.market_updated_ns.get((venue, market))
+        return None if last is None else max(0, now_ns - last)
 
     def has_full_state(self) -> bool:
         """Every listed market has a synced book, funding and an oracle price."""

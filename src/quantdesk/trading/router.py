@@ -3,9 +3,12 @@
 Every intent is journaled before anything else happens, then checked by the
 risk engine (the decision is journaled too, with the limit and the excess),
 and only an accepted intent reaches an executor: the paper engine of a
-simulated venue or a live venue's signer path. Orders, fills, funding
-payments and liquidations coming back on the bus are journaled as they are
-published, before the screen's next frame can show them.
+simulated venue or a live venue's signer path. A modify is a new intent (the
+order it would leave) with its own decision; a scale ticket's children are
+decided together before any is sent; a market order leaves with a protective
+limit at the price band. Orders, fills, funding payments and liquidations
+coming back on the bus are journaled as they are published, before the
+screen's next frame can show them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import inspect
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+import msgspec
 
 from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.cache import MarketCache
@@ -71,6 +77,14 @@ class Ack:
 
 PROBLEMS_KEPT = 20
 JOURNAL_PROBLEM_TOPIC = "journal.problem"  # a str saying what the journal failed to record
+
+
+class RiskRejected(Exception):
+    """A modify the risk engine refused; the order is left as it was."""
+
+    def __init__(self, decision: RiskDecision) -> None:
+        super().__init__(f"Rejected by risk ({decision.check}): {decision.message}; the order is unchanged")
+        self.decision = decision
 
 
 async def _call(result: Any) -> Any:
@@ -143,30 +157,97 @@ class OrderRouter:
             raise VenueError(f"{venue} has no trading connection: it is read-only here")
         return ex
 
-    def risk_context(self, intent: OrderIntent) -> RiskContext:
+    def risk_context(self, intent: OrderIntent, *, replacing: str = "") -> RiskContext:
+        """The venue's view of the account, plus what the router knows: the
+        market's book and data age (from the cache, on the injected clock),
+        its tick, and the resting orders per side (``replacing``: an order a
+        modify replaces, left out)."""
         book = self.cache.book(intent.venue, intent.market)
         bid = book.best_bid() if book else None
         ask = book.best_ask() if book else None
-        ctx = self._executor(intent.venue).risk_context(
-            intent.market, self.clock(), bid[0] if bid else None, ask[0] if ask else None
+        now = self.clock()
+        ex = self._executor(intent.venue)
+        ctx = ex.risk_context(intent.market, now, bid[0] if bid else None, ask[0] if ask else None)
+        bids = asks = 0
+        for o in ex.open_orders(intent.market):
+            if o.order_id == replacing or o.reduce_only:
+                continue
+            if o.side == "buy":
+                bids += o.remaining
+            else:
+                asks += o.remaining
+        market = self.cache.markets.get((intent.venue, intent.market))
+        return replace(
+            ctx,
+            open_bids=bids,
+            open_asks=asks,
+            open_orders=max(0, ctx.open_orders - (1 if replacing else 0)),
+            book=book if book is not None and not book.needs_resync else None,
+            data_age_ns=self.cache.market_data_age_ns(intent.venue, intent.market, now),
+            tick_size=market.tick_size if market is not None else ctx.tick_size,
         )
-        return ctx
 
-    async def submit(self, intent: OrderIntent, *, take_profit: int = 0, stop_loss: int = 0) -> Ack:
-        intent_id = self.journal.record_intent(intent)
-        try:
-            ctx = self.risk_context(intent)
-        except VenueError as exc:
-            decision = RiskDecision(False, "venue", str(exc), intent.client_id, self.clock())
-            self.journal.record_risk(intent_id, False, str(exc), "venue")
-            return Ack(intent_id, decision)
-        decision = self.risk.check(intent, ctx)
+    def _journal_decision(self, intent_id: str, decision: RiskDecision) -> None:
         self.journal.record_risk(
             intent_id, decision.accepted, decision.message, decision.check, decision.excess or None,
             limit_value=decision.limit_value or None,
         )
+
+    def _context_or_refusal(self, intent: OrderIntent, intent_id: str, replacing: str = "") -> RiskContext | RiskDecision:
+        try:
+            return self.risk_context(intent, replacing=replacing)
+        except VenueError as exc:
+            decision = RiskDecision(False, "venue", str(exc), intent.client_id, self.clock())
+            self.journal.record_risk(intent_id, False, str(exc), "venue")
+            return decision
+
+    def _protected(self, intent: OrderIntent, ctx: RiskContext) -> OrderIntent:
+        """A market order goes out with a limit at the band, so the venue fills
+        it no further than the risk engine allowed."""
+        price = self.risk.protective_price(intent, ctx)
+        return msgspec.structs.replace(intent, price=price) if intent.type == "market" and price != intent.price else intent
+
+    async def submit(self, intent: OrderIntent, *, take_profit: int = 0, stop_loss: int = 0) -> Ack:
+        intent_id = self.journal.record_intent(intent)
+        ctx = self._context_or_refusal(intent, intent_id)
+        if isinstance(ctx, RiskDecision):
+            return Ack(intent_id, ctx)
+        decision = self.risk.check(intent, ctx, bracket_legs=(take_profit > 0) + (stop_loss > 0))
+        self._journal_decision(intent_id, decision)
         if not decision.accepted:
             return Ack(intent_id, decision)
+        return await self._place(intent_id, self._protected(intent, ctx), decision, take_profit, stop_loss)
+
+    async def submit_batch(self, intents: Sequence[OrderIntent]) -> list[Ack]:
+        """The children of one ticket (a scale): every intent is journaled and
+        decided together first; if any breaks a limit none is sent. Then they
+        are placed in order, stopping at the first the venue refuses."""
+        if not intents:
+            return []
+        ids = [self.journal.record_intent(i) for i in intents]
+        ctx = self._context_or_refusal(intents[0], ids[0])
+        if isinstance(ctx, RiskDecision):
+            for iid in ids[1:]:
+                self.journal.record_risk(iid, False, ctx.message, "venue")
+            return [Ack(iid, ctx) for iid in ids]
+        if any((i.venue, i.market) != (intents[0].venue, intents[0].market) for i in intents):
+            raise ValueError("a batch is one ticket: every order on one venue and market")
+        decisions = self.risk.check_batch(intents, ctx)
+        for iid, d in zip(ids, decisions):
+            self._journal_decision(iid, d)
+        if not decisions[0].accepted:
+            return [Ack(iid, d) for iid, d in zip(ids, decisions)]
+        acks = []
+        for iid, intent, d in zip(ids, intents, decisions):
+            ack = await self._place(iid, self._protected(intent, ctx), d)
+            acks.append(ack)
+            if not ack.ok:
+                break
+        return acks
+
+    async def _place(
+        self, intent_id: str, intent: OrderIntent, decision: RiskDecision, take_profit: int = 0, stop_loss: int = 0
+    ) -> Ack:
         order_id = intent.client_id or new_order_id()
         if self.journal.order(intent.venue, order_id) is not None:
             # Fill ids are made from the order id: a reused one would clash with the old order's fills.
@@ -186,7 +267,32 @@ class OrderRouter:
         return await _call(self._executor(venue).cancel(order_id))
 
     async def modify(self, venue: str, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
-        return await _call(self._executor(venue).modify(order_id, price=price, size=size))
+        """Change an open order after a new risk decision on the order it would
+        leave (its remaining size at the new price), journaled as an intent
+        with its decision. Raises ``RiskRejected`` (order unchanged) or
+        ``VenueError``."""
+        ex = self._executor(venue)
+        current = next((o for o in ex.open_orders() if o.order_id == order_id), None)
+        if current is None:
+            raise VenueError(f"no open order {order_id}; it may have filled or been cancelled already")
+        new_size = current.size if size is None else size
+        if new_size <= current.filled:
+            raise VenueError(f"new size must be above the {current.filled} already filled; cancel the order instead")
+        intent = OrderIntent(
+            venue, current.market, current.side, current.type, max(0, new_size - current.filled),
+            price=current.price if price is None else price, trigger_price=current.trigger_price,
+            post_only=current.post_only, reduce_only=current.reduce_only, ioc=current.ioc,
+            client_id=current.client_id or current.order_id,
+        )
+        intent_id = self.journal.record_intent(intent)
+        ctx = self._context_or_refusal(intent, intent_id, replacing=order_id)
+        if isinstance(ctx, RiskDecision):
+            raise RiskRejected(ctx)
+        decision = self.risk.check(intent, ctx)
+        self._journal_decision(intent_id, decision)
+        if not decision.accepted:
+            raise RiskRejected(decision)
+        return await _call(ex.modify(order_id, price=price, size=size))
 
     async def cancel_all(self, venue: str | None = None, *, keep_protective: bool = False) -> int:
         n = 0
