@@ -55,6 +55,10 @@ from quantdesk.core.model import AccountState, Fill, Funding, Market, Position, 
 USDC = 10**6
 DEFAULT_COLLATERAL = 10_000 * USDC
 LIQUIDATION_ORDER_ID = "liquidation"
+# Drift's DEFAULT_LIQUIDATION_MARGIN_BUFFER_RATIO: MARGIN_PRECISION / 50 = 2 % of
+# notional on top of maintenance. A partial liquidation stops once the account
+# holds maintenance margin plus this buffer.
+LIQUIDATION_BUFFER_RATIO = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,7 @@ class _MarketState:
     cumulative_funding: int = 0  # Drift FUNDING_RATE_PRECISION (quote per base, 1e9)
     cumulative_interest: int = 0  # Jupiter, 1e9 of size_usd
     next_funding_ts: int | None = None
+    lot_size: int = 1  # base units a liquidation closes in
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +151,16 @@ class PaperAccount:
     liquidation_enabled: bool = True
     positions: dict[str, PaperPosition] = field(default_factory=dict)
     _markets: dict[str, _MarketState] = field(default_factory=dict)
+    # Drift liquidates only what restores maintenance margin plus the buffer;
+    # Jupiter closes the whole position.
+    partial_liquidation: bool = False
 
     # -- setup ---------------------------------------------------------------
 
     def add_markets(self, markets: Iterable[Market]) -> None:
         for m in markets:
             if m.venue == self.venue:
-                self._market(m.symbol, 10**m.size_decimals)
+                self._market(m.symbol, 10**m.size_decimals).lot_size = max(1, m.lot_size)
 
     def _market(self, symbol: str, base_precision: int | None = None) -> _MarketState:
         st = self._markets.get(symbol)
@@ -379,33 +387,92 @@ class PaperAccount:
 
     # -- liquidation -------------------------------------------------------------
 
+    def meets_liquidation_buffer(self) -> bool:
+        """Maintenance margin plus Drift's liquidation buffer is covered: where
+        a partial liquidation stops."""
+        exps = [e for _, e in self.exposures(False)]
+        buffer = sum(abs(e.notional) * LIQUIDATION_BUFFER_RATIO // 10_000 for e in exps)
+        return total_collateral(self.collateral, exps, MarginCategory.MAINTENANCE) >= (
+            margin_requirement(exps, MarginCategory.MAINTENANCE) + buffer
+        )
+
+    def liquidation_size(self, market: str) -> int:
+        """How much of ``market``'s position a liquidation closes: all of it
+        (Jupiter), or the fewest lots that restore maintenance margin plus the
+        buffer (Drift), found by bisection on a copy of the account."""
+        pos = self.positions[market]
+        whole = abs(pos.base)
+        if not self.partial_liquidation:
+            return whole
+        lot = self._market(market).lot_size
+        lots = whole // lot
+        lo, hi = 1, lots  # the answer is in [lo, hi]; hi (all whole lots) or the whole position
+        if lots == 0 or not self._restored_after(market, lots * lot):
+            return whole
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._restored_after(market, mid * lot):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo * lot
+
+    def _restored_after(self, market: str, size: int) -> bool:
+        shadow = self._shadow()
+        shadow._close_at_oracle(market, size, 0)
+        return shadow.meets_liquidation_buffer()
+
+    def _shadow(self) -> PaperAccount:
+        return PaperAccount(
+            self.venue, self.collateral, self.fees, self.params, self.default_params, False,
+            {m: replace(p) for m, p in self.positions.items()},
+            {m: replace(s) for m, s in self._markets.items()},
+        )
+
+    def _close_at_oracle(self, market: str, size: int, ts: int) -> Fill:
+        """The liquidation fill: ``size`` of the position closed at the oracle,
+        with the market's liquidation fee."""
+        pos = self.positions[market]
+        st = self._market(market)
+        side: Side = "sell" if pos.base > 0 else "buy"
+        fee = liquidation_fee(size, st.oracle_price, st.params.liquidation_fee, st.base_precision)
+        # unique across restarts: a second partial liquidation at the same
+        # instant finds a smaller position
+        fill = Fill(
+            self.venue, market, LIQUIDATION_ORDER_ID, f"{self.venue}:liquidation:{market}:{ts}:{abs(pos.base)}",
+            side, st.oracle_price, size, fee, "taker", ts,
+        )
+        self.apply_fill(fill)
+        return fill
+
     def liquidate_if_needed(self, ts: int) -> list[tuple[Fill, Liquidation]]:
-        """While maintenance margin is breached, close the position with the
-        largest maintenance requirement at the oracle, charging the market's
-        liquidation fee. Returns the closing fills with their records."""
+        """While maintenance margin is breached, liquidate the position with
+        the largest maintenance requirement at the oracle, charging the
+        market's liquidation fee: all of it, or with ``partial_liquidation``
+        only what restores maintenance plus the buffer, as Drift does.
+        Returns the closing fills with their records."""
         out: list[tuple[Fill, Liquidation]] = []
         if not self.liquidation_enabled:
             return out
+        done: set[str] = set()
         while self.is_liquidatable():
-            pairs = self.exposures(False)
+            pairs = [(m, e) for m, e in self.exposures(False) if m not in done]
             if not pairs:
                 break
             market, exp = max(pairs, key=lambda p: position_margin_requirement(p[1], MarginCategory.MAINTENANCE))
-            exps = [e for _, e in pairs]
+            exps = [e for _, e in self.exposures(False)]
             reason = (
                 f"maintenance margin breached: total collateral "
                 f"{total_collateral(self.collateral, exps, MarginCategory.MAINTENANCE)} < requirement "
                 f"{margin_requirement(exps, MarginCategory.MAINTENANCE)}"
             )
-            side: Side = "sell" if exp.base > 0 else "buy"
-            fee = liquidation_fee(exp.base, exp.oracle_price, exp.params.liquidation_fee, exp.base_precision)
-            # unique across restarts: one liquidation per market per instant
-            fill = Fill(
-                self.venue, market, LIQUIDATION_ORDER_ID, f"{self.venue}:liquidation:{market}:{ts}",
-                side, exp.oracle_price, abs(exp.base), fee, "taker", ts,
-            )
-            self.apply_fill(fill)
-            out.append((fill, Liquidation(self.venue, market, ts, -exp.base, exp.oracle_price, fee, reason)))
+            size = self.liquidation_size(market)
+            if size < abs(exp.base):
+                reason += f"; partial: {size} of {abs(exp.base)} closed to restore maintenance plus the 2% buffer"
+            fill = self._close_at_oracle(market, size, ts)
+            done.add(market)
+            closed = -size if exp.base > 0 else size
+            out.append((fill, Liquidation(self.venue, market, ts, closed, exp.oracle_price, fill.fee, reason)))
         return out
 
     # -- events ------------------------------------------------------------------
@@ -458,11 +525,7 @@ class PaperAccount:
         self, market: str, side: Side, size: int, price: int, liquidity: Literal["maker", "taker"] = "taker"
     ) -> FillPreview:
         """The account after a hypothetical fill, without changing this one."""
-        shadow = PaperAccount(
-            self.venue, self.collateral, self.fees, self.params, self.default_params, False,
-            {m: replace(p) for m, p in self.positions.items()},
-            {m: replace(s) for m, s in self._markets.items()},
-        )
+        shadow = self._shadow()
         f = shadow.make_fill(market, "preview", side, price, size, liquidity, 0, fill_id="preview")
         realized = shadow.apply_fill(f)
         pos = shadow._position(market)

@@ -344,7 +344,7 @@ def paper_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[Orde
     """Paper trading on a session's simulated venues, restored from the journal."""
     from quantdesk.venues.sim.paper import enable_paper_trading
 
-    papers = enable_paper_trading(session)
+    papers = enable_paper_trading(session, self_trade=risk.limits.self_trade)  # type: ignore[arg-type]
     recorder = JournalRecorder(journal, session.bus)
     try:
         for venue_id, paper in papers.items():

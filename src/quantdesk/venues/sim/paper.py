@@ -14,6 +14,12 @@ impact. Both share the order lifecycle in ``PaperExecution``:
   buy above and sell below, take-profits the other way round;
 - brackets: take-profit and stop-loss legs (reduce-only triggers, one
   cancels the other) armed for whatever the entry has filled;
+- a market order with a price fills no further than it (the router sends
+  market orders with a protective limit at the risk engine's price band);
+- self-trade prevention on the CLOB (``self_trade``): an order that would
+  trade with the trader's own resting order is rejected (``reject``), or the
+  resting one is cancelled first (``cancel_resting``), or both
+  (``cancel_both``);
 - every change is published as ``Order``, ``Fill``, ``Position``,
   ``AccountState``, ``Payment`` and ``Liquidation`` events.
 
@@ -43,6 +49,7 @@ TRIGGER_TYPES = {"stop_market", "stop_limit", "take_profit_market", "take_profit
 OPEN_STATUSES = {"pending", "open", "triggered"}
 MARK_EVERY_NS = 100_000_000  # mark-to-market Position/AccountState events at most every 100 ms a market
 Condition = Literal["above", "below"]
+SelfTrade = Literal["reject", "cancel_resting", "cancel_both"]
 
 
 def trigger_condition(type_: str, side: Side) -> Condition:
@@ -86,9 +93,11 @@ class PaperExecution(ABC):
         clock: Callable[[], int],
         publish: Callable[[object], None],
         oracle_price: Callable[[str], int],
+        self_trade: SelfTrade = "reject",
     ) -> None:
         self.account = account
         self.venue = account.venue
+        self.self_trade: SelfTrade = self_trade
         self.clock = clock
         self._publish = publish
         self._oracle_price = oracle_price
@@ -547,9 +556,14 @@ class ClobHost(Protocol):
 
 class PaperClob(PaperExecution):
     def __init__(
-        self, account: PaperAccount, host: ClobHost, clock: Callable[[], int], publish: Callable[[object], None]
+        self,
+        account: PaperAccount,
+        host: ClobHost,
+        clock: Callable[[], int],
+        publish: Callable[[object], None],
+        self_trade: SelfTrade = "reject",
     ) -> None:
-        super().__init__(account, clock, publish, host.oracle_price)
+        super().__init__(account, clock, publish, host.oracle_price, self_trade)
         self.host = host
         self._pending_withdrawals: set[str] = set()
 
@@ -582,7 +596,10 @@ class PaperClob(PaperExecution):
                 self._set(lv, status="rejected" if o.filled == 0 else "cancelled", reason=f"reduce-only: {why}")
                 return
         engine = self.host.engine(o.market)
-        price = None if o.type.endswith("market") else o.price
+        # a market order's price is its protective limit: it fills no further
+        price = (o.price or None) if o.type.endswith("market") else o.price
+        if not o.post_only and not self._prevent_self_trade(lv, engine, size, price):
+            return
         if o.status == "pending":
             self._set(lv, status="open")
         result = engine.submit(o.order_id, PAPER_OWNER, o.side, size, price, post_only=o.post_only, ioc=o.ioc)
@@ -593,12 +610,57 @@ class PaperClob(PaperExecution):
         o = lv.order
         if o.status in OPEN_STATUSES and not result.rested and o.filled < o.size:
             why = "no liquidity left within the order's price" if o.filled == 0 else "remainder cancelled"
+            if o.type == "market" and o.price:
+                why += " at its protective limit"
             self._set(lv, status="cancelled", reason=f"{'IOC' if o.type == 'limit' else 'market'}: {why}")
         elif result.rested and o.reduce_only and o.filled + result.rested < o.size:
             self._set(lv, size=o.filled + result.rested)
 
     def _is_resting(self, lv: _Live) -> bool:
         return lv.order.order_id in self.host.engine(lv.order.market).orders
+
+    def _own_orders_hit(self, engine: MatchingEngine, side: Side, size: int, price: int | None) -> list[_Live]:
+        """The trader's resting orders an order of ``size`` at ``price`` (None:
+        market) would trade with, walking the opposite side in price-time order."""
+        levels = engine.asks.levels() if side == "buy" else engine.bids.levels()
+        hit: list[_Live] = []
+        left = size
+        for level, _ in levels:
+            if left <= 0 or (price is not None and (level > price if side == "buy" else level < price)):
+                break
+            for resting in engine.queue("sell" if side == "buy" else "buy", level):
+                if left <= 0:
+                    break
+                if resting.owner == PAPER_OWNER and resting.order_id in self.orders:
+                    hit.append(self.orders[resting.order_id])
+                left -= resting.remaining
+        return hit
+
+    def _prevent_self_trade(self, lv: _Live, engine: MatchingEngine, size: int, price: int | None) -> bool:
+        """Apply the self-trade mode before an order reaches the book; False
+        when the incoming order was rejected."""
+        own = self._own_orders_hit(engine, lv.order.side, size, price)
+        if not own:
+            return True
+        ids = ", ".join(other.order.order_id for other in own)
+        if self.self_trade in ("cancel_resting", "cancel_both") and not self._in_match:
+            for other in own:
+                self._withdraw(other)
+                self._set(other, status="cancelled", reason=f"self-trade prevention: cancelled for order {lv.order.order_id}")
+                if other.order.filled == 0:
+                    self._cancel_children(other.order.order_id, "the bracket's entry was cancelled before it filled")
+            self._sync_open_orders(lv.order.market)
+            if self.self_trade == "cancel_resting":
+                return True
+        self._set(
+            lv, status="rejected" if lv.order.filled == 0 else "cancelled",
+            reason=(
+                f"self-trade prevention: it would trade with your own resting order {ids}; "
+                + ("that order was cancelled too" if self.self_trade == "cancel_both"
+                   else "cancel it first, or set [risk] self_trade = \"cancel_resting\"")
+            ),
+        )
+        return False
 
     def risk_context(
         self, market: str, ts: int, best_bid: int | None = None, best_ask: int | None = None
@@ -660,12 +722,12 @@ def clob_host(venue: object) -> ClobHost:
     return _Host()
 
 
-def attach_clob(venue: object, account: PaperAccount) -> PaperClob:
+def attach_clob(venue: object, account: PaperAccount, self_trade: SelfTrade = "reject") -> PaperClob:
     """Wire paper trading into a bound ``SimClobVenue``: paper fills come from
     its match listeners, oracle and funding from its bus."""
     bus = venue.bus  # type: ignore[attr-defined]
     clock = venue.clock  # type: ignore[attr-defined]
-    paper = PaperClob(account, clob_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev))
+    paper = PaperClob(account, clob_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev), self_trade)
     account.add_markets(venue.markets)  # type: ignore[attr-defined]
     venue.match_listeners.append(lambda m, match: paper.on_match(m.symbol, match))  # type: ignore[attr-defined]
     _subscribe_market_data(paper, bus, account.venue)
@@ -721,7 +783,8 @@ class PaperPool(PaperExecution):
         oracle = self.oracle(o.market)
         usd = notional(size, oracle) // 1_000_000
         price = self.host.fill_price(o.market, o.side, usd)
-        if not o.type.endswith("market") and (price > o.price if o.side == "buy" else price < o.price):
+        # a limit, or a market order's protective limit: never filled beyond it
+        if o.price > 0 and (price > o.price if o.side == "buy" else price < o.price):
             return False
         self._resting.discard(o.order_id)
         self._record_fill(lv, price, size, "taker", ts)
@@ -783,9 +846,13 @@ def _subscribe_market_data(paper: PaperExecution, bus: object, venue_id: str) ->
     bus.subscribe(f"status.{venue_id}", on_status)  # type: ignore[attr-defined]
 
 
-def enable_paper_trading(session: object, collateral: int | None = None) -> dict[str, PaperExecution]:
+def enable_paper_trading(
+    session: object, collateral: int | None = None, self_trade: SelfTrade = "reject"
+) -> dict[str, PaperExecution]:
     """Attach a paper account to every simulated venue of a session: a
-    Drift-like account on CLOB venues, a Jupiter-like one on pool venues.
+    Drift-like account on CLOB venues (partial liquidation, self-trade
+    prevention by ``self_trade``), a Jupiter-like one on pool venues (whole
+    positions liquidated; a pool cannot trade with itself).
     Binds each venue to the session's bus first (idempotent), so it works
     before or after ``Session.start``."""
     from quantdesk.trading.paper_account import (
@@ -800,7 +867,8 @@ def enable_paper_trading(session: object, collateral: int | None = None) -> dict
     for venue in session.venues.values():  # type: ignore[attr-defined]
         if hasattr(venue, "books"):
             venue.bind(session.bus)  # type: ignore[attr-defined]
-            out[venue.id] = attach_clob(venue, PaperAccount(venue.id, start, SIM_DRIFT_FEES))
+            account = PaperAccount(venue.id, start, SIM_DRIFT_FEES, partial_liquidation=True)
+            out[venue.id] = attach_clob(venue, account, self_trade)
         elif hasattr(venue, "pools"):
             venue.bind(session.bus)  # type: ignore[attr-defined]
             account = PaperAccount(venue.id, start, SIM_JUP_FEES, params={}, default_params=JUPITER_MARGIN_PARAMS)
