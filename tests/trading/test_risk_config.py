@@ -163,3 +163,47 @@ def test_any_risk_value_loads_or_is_a_problem_and_loaded_limits_never_make_a_che
     assert decision.accepted or decision.message
     engine.check_batch([intent, intent], ctx)
     engine.protective_price(intent, ctx)
+
+
+def _numeric_fields(model, prefix=""):
+    """(dotted key, constraints) of every int, float or Decimal in the schema,
+    dict and list values included."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        args = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType, list, dict) else (ann,)
+        for a in args:
+            metadata = list(info.metadata)
+            if typing.get_origin(a) is typing.Annotated:
+                a, *extra = typing.get_args(a)
+                metadata = [m for e in extra for m in getattr(e, "metadata", [e])]
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                yield from _numeric_fields(a, f"{prefix}{name}.")
+            elif a in (int, float, Decimal):
+                yield f"{prefix}{name}", metadata
+
+
+def _bounded(metadata) -> bool:
+    from annotated_types import Ge, Gt, Le, Lt
+
+    kinds = {type(m) for m in metadata}
+    return bool(kinds & {Ge, Gt}) and bool(kinds & {Le, Lt})
+
+
+def test_every_number_in_the_schema_is_bounded():
+    from quantdesk.config.settings import Settings
+
+    fields = dict(_numeric_fields(Settings))
+    assert "risk.max_leverage" in fields and "venues.drift.priority_fee_micro_lamports" in fields
+    unbounded = [key for key, info in fields.items() if not _bounded(info)]
+    assert unbounded == []
+
+
+def test_an_infinite_drift_period_is_a_problem(tmp_path):
+    settings, problems = load(tmp_path, "[venues.drift]\nsilence_s = inf\npriority_fee_micro_lamports = 1000000000000\n")
+    assert settings is None
+    assert sorted(p.key for p in problems) == ["venues.drift.priority_fee_micro_lamports", "venues.drift.silence_s"]

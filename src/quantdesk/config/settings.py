@@ -43,7 +43,7 @@ ENV_PREFIX = "QUANTDESK_"
 ENV_CONFIG_PATH = "QUANTDESK_CONFIG"  # names the config file; not a setting itself
 # Variables single commands read directly; they are not settings and not typos.
 ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_PATH, "QUANTDESK_LOG_DIR", "QUANTDESK_REDIS_URL"})
-_STRICT = ConfigDict(extra="forbid")
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)  # and every number bounded
 
 
 class UISettings(BaseModel):
@@ -59,7 +59,7 @@ class UISettings(BaseModel):
 class SimSettings(BaseModel):
     model_config = _STRICT
 
-    seed: int = Field(default=7, description="same seed, same simulated market")
+    seed: int = Field(default=7, ge=0, le=2**63 - 1, description="same seed, same simulated market")
     rate: float = Field(default=200.0, ge=0, le=1_000_000, description="simulated events per second, all markets")
 
 

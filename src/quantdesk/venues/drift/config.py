@@ -16,6 +16,7 @@ VELOCITY_PROGRAM_ID = "vELoC1audYbSYVRXn1vPaV8Axoa9oU6BYmNGZZBDZ1P"
 USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
 COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
+DAY_S = 86_400.0
 
 
 class MarketSpec(BaseModel):
@@ -24,9 +25,9 @@ class MarketSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     symbol: str
-    index: int = Field(ge=0)
-    tick_size: int = Field(default=100, gt=0)  # price units (1e6): Drift's order_tick_size
-    lot_size: int = Field(default=10_000_000, gt=0)  # base units (1e9): order_step_size
+    index: int = Field(ge=0, le=65_535)  # Drift market indexes are u16
+    tick_size: int = Field(default=100, gt=0, le=10**12)  # price units (1e6): Drift's order_tick_size
+    lot_size: int = Field(default=10_000_000, gt=0, le=10**18)  # base units (1e9): order_step_size
 
     @property
     def base(self) -> str:
@@ -34,9 +35,10 @@ class MarketSpec(BaseModel):
 
 
 class DriftDeployment(BaseModel):
-    """One deployment of the Drift-v2 engine. Unknown keys are errors, not silently ignored."""
+    """One deployment of the Drift-v2 engine. Unknown keys are errors, not silently ignored;
+    every number is bounded (a day at most for periods, no infinities)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str  # venue id on the bus: "drift" or "velocity"
     program_id: str
@@ -52,21 +54,22 @@ class DriftDeployment(BaseModel):
     idl_path: Path | None = None
     markets: list[MarketSpec] = Field(min_length=1)
     book_depth: int = Field(default=20, ge=1, le=100)
-    heartbeat_s: float = Field(default=5.0, gt=0)  # the DLOB server's heartbeat period
-    silence_s: float = Field(default=12.0, gt=0)  # no message this long -> stale, reconnect
-    max_snapshot_age_s: float = Field(default=30.0, gt=0)  # older books on arrival are dropped as stale
-    funding_poll_s: float = Field(default=60.0, gt=0)
-    slot_poll_s: float = Field(default=10.0, ge=0)  # RPC getSlot for the slot-lag figure; 0 turns it off
-    backoff_initial_s: float = Field(default=0.5, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
-    http_timeout_s: float = Field(default=10.0, gt=0)
+    heartbeat_s: float = Field(default=5.0, gt=0, le=DAY_S)  # the DLOB server's heartbeat period
+    silence_s: float = Field(default=12.0, gt=0, le=DAY_S)  # no message this long -> stale, reconnect
+    max_snapshot_age_s: float = Field(default=30.0, gt=0, le=DAY_S)  # older books on arrival are dropped as stale
+    funding_poll_s: float = Field(default=60.0, gt=0, le=DAY_S)
+    slot_poll_s: float = Field(default=10.0, ge=0, le=DAY_S)  # RPC getSlot for the slot-lag figure; 0 turns it off
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S)
+    backoff_max_s: float = Field(default=30.0, gt=0, le=DAY_S)
+    http_timeout_s: float = Field(default=10.0, gt=0, le=DAY_S)
     # Trading and account watching (Drift deployment; driftpy builds the transactions).
     keypair_path: Path | None = None  # Solana CLI keypair file; unset: watch only
     sub_account_id: int = Field(default=0, ge=0, le=65535)
     watch: str | None = None  # an authority (wallet) whose positions to show, read-only, no key needed
-    account_poll_s: float = Field(default=5.0, gt=0)
+    account_poll_s: float = Field(default=5.0, gt=0, le=DAY_S)
     compute_units: int = Field(default=600_000, ge=0, le=1_400_000)
-    priority_fee_micro_lamports: int = Field(default=0, ge=0)
+    # at most 10 lamports per compute unit: a typo must not spend SOL on fees
+    priority_fee_micro_lamports: int = Field(default=0, ge=0, le=10_000_000)
     allow_durable_nonce: bool = False  # sign transactions that use a durable nonce (normally refused)
     dry_run: bool = False  # build and sign orders but never send them
 
