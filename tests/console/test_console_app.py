@@ -306,13 +306,12 @@ def test_every_catalogue_action_has_a_binding_with_its_id():
     from quantdesk.core import actions
     from quantdesk.console.app import QuantDeskApp
 
-    from quantdesk.console.panes.base import PANE_TYPES, pane_class
+    from quantdesk.console.panes import catalogue
 
     bound = {b.id for _key, b in QuantDeskApp._merge_bindings()}
     assert {a.id for a in actions.ACTIONS if a.scope == "app"} <= bound
-    for name in ("orders", "positions"):
-        pane_class(name)
-    pane_bound = {b.id for cls in PANE_TYPES.values() for _key, b in cls._merge_bindings()}
+    classes = [catalogue.pane_class(pane_id) for pane_id in catalogue.ids()]
+    pane_bound = {b.id for cls in classes for _key, b in cls._merge_bindings()}
     assert {a.id for a in actions.ACTIONS if a.scope != "app"} <= pane_bound
 
 

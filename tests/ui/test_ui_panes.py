@@ -10,7 +10,9 @@ from rich.text import Text
 from quantdesk.core.model import AccountState, BookDelta, Position, VenueStatus
 from quantdesk.console import format as fmt
 from quantdesk.console.app import QuantDeskApp
-from quantdesk.console.panes.base import PANE_TYPES, Pane, UnknownPane, pane_class, register_pane
+from quantdesk.console.panes import catalogue
+from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.catalogue import PaneEntry, UnknownPane, pane_class
 from quantdesk.console.panes.depth import FADE_NS, DepthPane
 from quantdesk.console.panes.funding import FundingPane
 from quantdesk.console.panes.positions import PositionsPane
@@ -259,7 +261,6 @@ async def test_status_bar_shows_venues_feed_rate_and_the_session_clock(session):
 
 
 async def test_a_pane_that_fails_to_draw_says_so_and_logs_the_traceback(session, caplog):
-    @register_pane
     class BrokenPane(Pane):
         pane_type = "broken-for-test"
 
@@ -269,6 +270,7 @@ async def test_a_pane_that_fails_to_draw_says_so_and_logs_the_traceback(session,
         def build(self, now_ns, width, height) -> list[Text]:
             raise ZeroDivisionError("division by zero")
 
+    catalogue.register(PaneEntry("broken-for-test", "BROKEN", BrokenPane, "a pane that cannot draw"))
     try:
         app = QuantDeskApp(session, panes=["broken-for-test", "depth"])
         with caplog.at_level(logging.ERROR):
@@ -280,7 +282,7 @@ async def test_a_pane_that_fails_to_draw_says_so_and_logs_the_traceback(session,
                 assert app.query_one(DepthPane).market == "SOL-PERP"
         assert any("failed to draw" in r.message and r.exc_info for r in caplog.records)
     finally:
-        PANE_TYPES.pop("broken-for-test", None)
+        catalogue.unregister("broken-for-test")
 
 
 def test_unknown_pane_type_names_the_known_ones():

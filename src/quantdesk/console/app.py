@@ -25,7 +25,9 @@ from textual.containers import Grid
 from quantdesk.core import actions
 from quantdesk.console.keymap import display_key, normalize_key
 from quantdesk.console.console import ConsoleApp
-from quantdesk.console.panes.base import Pane, pane_class
+from quantdesk.console.panes import catalogue
+from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.catalogue import DEFAULT_PANES, pane_class
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.statusbar import StatusBar
 from quantdesk.console.team_sync import TeamSyncActions
@@ -33,7 +35,6 @@ from quantdesk.console.trading import TradingActions, trading_bindings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PANES = ("depth", "funding", "spreads", "positions")
 DEFAULT_FPS = 20.0
 
 # Colours panes use beyond Textual's own theme variables. A theme may define
@@ -55,10 +56,7 @@ THEME_DEFAULTS = {
 APP_ACTIONS = {
     "focus.next": "focus_next",
     "focus.prev": "focus_previous",
-    "focus.depth": "focus_pane('depth')",
-    "focus.funding": "focus_pane('funding')",
-    "focus.spreads": "focus_pane('spreads')",
-    "focus.positions": "focus_pane('positions')",
+    **{e.focus_action: f"focus_pane({e.id!r})" for e in catalogue.entries() if e.focus_action},
     "market.next": "market(1)",
     "market.prev": "market(-1)",
     "venue.next": "venue(1)",
@@ -233,9 +231,10 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
             hints.append(("-".join(keys) if label == "panes" else " ".join(keys), label))
         return hints
 
-    def depth_target(self) -> DepthPane | None:
-        """The depth pane market and venue keys act on: the focused one, else the first."""
-        if isinstance(self.focused, DepthPane):
+    def depth_target(self) -> Pane | None:
+        """The pane market and venue keys act on: the focused one if it shows one
+        market (depth, trades), else the first depth pane."""
+        if isinstance(self.focused, Pane) and hasattr(self.focused, "cycle_market"):
             return self.focused
         return next(iter(self.query(DepthPane)), None)
 
@@ -249,11 +248,11 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
     def action_market(self, step: int) -> None:
         pane = self.depth_target()
         if pane is not None:
-            pane.cycle_market(step)
+            pane.cycle_market(step)  # type: ignore[attr-defined]  # checked by depth_target
             self.frame()
 
     def action_venue(self, step: int) -> None:
         pane = self.depth_target()
         if pane is not None:
-            pane.cycle_venue(step)
+            pane.cycle_venue(step)  # type: ignore[attr-defined]  # checked by depth_target
             self.frame()

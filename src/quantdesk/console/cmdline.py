@@ -1,8 +1,9 @@
 """The command-line grammar: Bloomberg-style commands as typed objects.
 
     SOL-PERP                     select a market for the focused pane
-    SOL-PERP DEPTH | FUND | SPRD | POS | ORD | FILLS | TRADES
+    SOL-PERP DEPTH | FUND | TRADES ...   a pane (its catalogue keyword) for a market
     SPRD                         a pane for the focused market
+    PANE <type> [MARKET]         any catalogued pane by its id (PANE health)
     SOL-PERP BUY 2 @ 145.20 POST limit, post-only
     ETH-PERP SELL 1000 USD MKT   market order sized in quote notional
     SOL-PERP BUY 2 @ 150 STOP 149   stop-limit (STOP alone: stop-market; TP: take profit)
@@ -29,32 +30,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from quantdesk.console.panes import catalogue
 from quantdesk.core.problems import did_you_mean
 
-PaneName = Literal["depth", "funding", "spreads", "positions", "orders", "fills", "trades"]
 OrderKind = Literal["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"]
 
-# keyword -> pane type; the first spelling of each pane is the canonical one.
-PANE_WORDS: dict[str, PaneName] = {
-    "DEPTH": "depth",
-    "DEP": "depth",
-    "FUND": "funding",
-    "FUNDING": "funding",
-    "SPRD": "spreads",
-    "SPREADS": "spreads",
-    "POS": "positions",
-    "POSITIONS": "positions",
-    "ORD": "orders",
-    "ORDERS": "orders",
-    "FILLS": "fills",
-    "TRADES": "trades",
-    "TRD": "trades",
-}
-PANE_KEYWORD: dict[PaneName, str] = {}
+# keyword -> pane type, from the pane catalogue; the first spelling of each pane is the canonical one.
+PANE_WORDS: dict[str, str] = catalogue.command_words()
+PANE_KEYWORD: dict[str, str] = {}
 for _w, _p in PANE_WORDS.items():
     PANE_KEYWORD.setdefault(_p, _w)
 
-COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "NOTE")
+COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "NOTE", "PANE")
 DEFAULT_WATCHLIST = "main"
 ORDER_FLAGS = ("@", "MKT", "STOP", "TP", "POST", "IOC", "REDUCE")
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
@@ -75,11 +62,11 @@ class SelectMarket:
 
 @dataclass(frozen=True, slots=True)
 class ShowPane:
-    pane: PaneName
+    pane: str  # a pane catalogue id
     market: str | None = None  # None: the focused market
 
     def to_text(self) -> str:
-        word = PANE_KEYWORD[self.pane]
+        word = PANE_KEYWORD.get(self.pane) or f"PANE {self.pane}"
         return f"{self.market} {word}" if self.market else word
 
 
@@ -430,6 +417,9 @@ def _command(cur: _Cursor) -> Command:
     if word in ("BUY", "SELL"):
         cur.i += 1
         return _order(cur, None, "buy" if word == "BUY" else "sell")
+    if word == "PANE":
+        cur.i += 1
+        return _pane(cur)
     if word == "CANCEL":
         cur.i += 1
         return _cancel(cur)
@@ -490,6 +480,28 @@ def _after_market(cur: _Cursor, market: str) -> Command:
         f"unexpected {tok.text!r} after {market}; expected a pane (DEPTH, FUND, SPRD ...) or BUY/SELL; "
         + did_you_mean(word, [*PANE_WORDS, "BUY", "SELL"])
     )
+
+
+def _pane(cur: _Cursor) -> Command:
+    """PANE <type> [MARKET]: any pane of the catalogue by its id."""
+    tok = cur.peek()
+    known = catalogue.ids()
+    cur.want(known)
+    if tok is None:
+        raise cur.fail("missing pane type: PANE followed by one of " + ", ".join(known))
+    pane = _lookup(tok.text, known)
+    if pane is None:
+        raise cur.fail(f"unknown pane type {tok.text!r}; " + did_you_mean(tok.text.lower(), known))
+    cur.i += 1
+    nxt = cur.peek()
+    if nxt is None:
+        return ShowPane(pane)
+    cur.want(cur.ctx.markets)
+    market = _market(nxt.text, cur.ctx)
+    if market is None:
+        raise cur.fail(f"unknown market {nxt.text!r}; " + did_you_mean(nxt.upper, [m.upper() for m in cur.ctx.markets]))
+    cur.i += 1
+    return ShowPane(pane, market)
 
 
 def _number(cur: _Cursor, what: str) -> Decimal:

@@ -147,6 +147,11 @@ def clock(ns: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ns // 1_000_000_000))
 
 
+def time_of_day(ns: int) -> str:
+    """HH:MM:SS.mmm UTC, for rows stamped to the millisecond (fills, trades)."""
+    return time.strftime("%H:%M:%S", time.gmtime(ns // 1_000_000_000)) + f".{ns // 1_000_000 % 1000:03d}"
+
+
 def per_second(count: float | None) -> str:
     if count is None:
         return DASH

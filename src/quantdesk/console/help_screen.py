@@ -1,5 +1,5 @@
-"""The help screen: every action with the key it has now, by group, plus the
-command-line grammar in brief."""
+"""The help screen: every action with the key it has now, by group, the
+command-line grammar in brief, and every pane of the catalogue."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from quantdesk.console.keymap import Keymap, display_key
+from quantdesk.console.panes import catalogue
 
 COMMANDS_HELP = (
-    ("SOL-PERP DEPTH | FUND | SPRD", "show a pane for a market"),
+    ("SOL-PERP DEPTH | PANE <type>", "show a pane (for a market); the panes are listed below"),
     ("SOL-PERP BUY 2 @ 145.20 POST", "limit order (POST, IOC, REDUCE; STOP/TP PRICE)"),
     ("ETH-PERP SELL 1000 USD MKT", "market order sized in USD"),
     ("CANCEL ALL | CANCEL <id>", "cancel orders"),
@@ -44,6 +45,11 @@ def help_table(keymap: Keymap) -> Group:
     commands.add_row(Text("COMMAND LINE", style="bold underline"), "")
     for syntax, what in COMMANDS_HELP:
         commands.add_row(syntax, what)
+    commands.add_row("", "")
+    commands.add_row(Text("PANES", style="bold underline"), "")
+    for entry in catalogue.entries():
+        settings = ", ".join(p.name for p in entry.params)
+        commands.add_row(f"{entry.word:<10} {entry.id}", entry.help + (f" (layout: {settings})" if settings else ""))
     return Group(keys, commands)
 
 

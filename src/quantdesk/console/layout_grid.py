@@ -7,18 +7,21 @@ every cell no pane covers; then every pane lands exactly where its layout says.
 
 from __future__ import annotations
 
-import inspect
+import logging
 
 from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Static
 
 from quantdesk.console.layouts import Layout, PaneSpec
-from quantdesk.console.panes.base import Pane, UnknownPane, pane_class
+from quantdesk.console.panes import catalogue
+from quantdesk.console.panes.base import Pane
+
+log = logging.getLogger(__name__)
 
 
 class MissingPane(Static, can_focus=True):
-    """Stands in for a pane type this build does not have, saying so."""
+    """Stands in for a catalogued pane whose module could not be loaded, saying so."""
 
     DEFAULT_CSS = """
     MissingPane {
@@ -35,7 +38,7 @@ class MissingPane(Static, can_focus=True):
         super().__init__(f"The {spec.type} pane is not available in this version.", **kw)
         self.spec = spec
         self.pane_type = spec.type
-        self.border_title = spec.type.upper()
+        self.border_title = catalogue.title(spec.type)
 
 
 class Filler(Widget):
@@ -44,24 +47,19 @@ class Filler(Widget):
     DEFAULT_CSS = "Filler { height: 1fr; width: 1fr; }"
 
 
-def _accepts(cls: type, name: str) -> bool:
-    try:
-        return name in inspect.signature(cls.__init__).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def make_pane(spec: PaneSpec, session: object, pane_id: str) -> Widget:
-    """The widget for one layout entry; market and venue go to panes that show one market."""
+    """The widget for one layout entry, given the settings its catalogue entry takes."""
     try:
-        cls = pane_class(spec.type)
-    except UnknownPane:
+        entry = catalogue.get(spec.type)
+        cls = catalogue.pane_class(spec.type)
+    except (catalogue.UnknownPane, ImportError, AttributeError):
+        log.exception("the %s pane could not be loaded", spec.type)
         return MissingPane(spec, id=pane_id)
     kwargs = {}
-    if spec.market is not None and _accepts(cls, "market"):
-        kwargs["market"] = spec.market
-    if spec.venue is not None and _accepts(cls, "venue"):
-        kwargs["venue"] = spec.venue
+    for param in entry.params:
+        value = getattr(spec, param.name, None)
+        if value is not None:
+            kwargs[param.name] = value
     widget = cls(session, id=pane_id, **kwargs)
     widget.layout_spec = spec  # type: ignore[attr-defined]  # what to save back
     return widget

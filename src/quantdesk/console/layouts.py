@@ -10,9 +10,9 @@ A layout file is TOML::
     row_heights = [1, 1]        # optional relative heights, one per row
 
     [[panes]]
-    type = "depth"              # depth funding spreads positions orders fills trades
-    market = "SOL-PERP"         # optional: omitted = first market (depth, trades)
-                                #           or every market (the list panes)
+    type = "depth"              # a pane type of the catalogue (quantdesk.console.panes.catalogue)
+    market = "SOL-PERP"         # optional, for panes that show one market (depth, trades):
+                                #           omitted = the first market
     venue = "sim-drift"         # optional: omitted = the first venue listing the market
     row = 0                     # grid cell, counted from 0
     column = 0
@@ -32,16 +32,13 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.config.paths import shipped_files, user_dir, user_files
+from quantdesk.console.panes import catalogue
 
 DEFAULT_LAYOUT = "overview"
-PANE_TYPES = ("depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health", "workspace")
-PaneType = Literal["depth", "funding", "spreads", "positions", "orders", "fills", "trades", "health", "workspace"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 MAX_CELLS = 12
 
@@ -49,13 +46,20 @@ MAX_CELLS = 12
 class PaneSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: PaneType
+    type: str  # a catalogue id
     market: str | None = None
     venue: str | None = None
     row: int = Field(default=0, ge=0, lt=MAX_CELLS)
     column: int = Field(default=0, ge=0, lt=MAX_CELLS)
     row_span: int = Field(default=1, ge=1, le=MAX_CELLS)
     column_span: int = Field(default=1, ge=1, le=MAX_CELLS)
+
+    @field_validator("type")
+    @classmethod
+    def _catalogued(cls, value: str) -> str:
+        if value not in catalogue.ids():
+            raise ValueError(catalogue.unknown_message(value))
+        return value
 
     def cells(self) -> set[tuple[int, int]]:
         return {
@@ -128,8 +132,8 @@ def _problems_from(e: ValidationError, src: str) -> list[Problem]:
             out.append(Problem(src, key, "unknown key", did_you_mean(str(loc[-1]), model.model_fields)))
         elif err["type"] == "missing":
             out.append(Problem(src, key, "required key is missing", "see layouts/overview.toml for an example"))
-        elif err["type"] == "literal_error":
-            out.append(Problem(src, key, f"unknown pane type {err.get('input')!r}", did_you_mean(str(err.get("input")), PANE_TYPES)))
+        elif key.endswith(".type") and err["type"] == "value_error":
+            out.append(Problem(src, key, catalogue.unknown_message(err.get("input")), catalogue.unknown_fix(err.get("input"))))
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             out.append(Problem(src, key, msg[0].lower() + msg[1:], "see layouts/overview.toml for an example"))

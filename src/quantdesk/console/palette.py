@@ -1,5 +1,5 @@
-"""Command palette providers: every action as ``category: action``, markets,
-venues, layouts and themes by name, and any command-line command typed in full.
+"""Command palette providers: every action as ``category: action``, every pane
+of the catalogue, markets, venues, layouts and themes by name, and any command-line command typed in full.
 
 Every hit runs through the App's ``execute`` (a parsed command) or
 ``run_action_id`` (a binding id), the same paths keys and the command line use.
@@ -14,7 +14,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from quantdesk.core import actions
 from quantdesk.console.keymap import display_key
-from quantdesk.console.cmdline import CommandContext, ParseError, SelectMarket, SetLayout, SetTheme, SetVenue, parse
+from quantdesk.console.cmdline import CommandContext, ParseError, SelectMarket, SetLayout, SetTheme, SetVenue, ShowPane, parse
+from quantdesk.console.panes import catalogue
 
 Entry = tuple[str, str, Callable[[], object]]  # name, help, callback
 
@@ -29,6 +30,8 @@ def palette_entries(app: object) -> list[Entry]:
         keys = keymap.keys_for(a.id) if keymap is not None else (a.key,)
         shown = ", ".join(display_key(k) for k in keys) if keys else "no key"
         out.append((a.palette_name, f"{a.id} · key {shown}", partial(run_action, a.id)))
+    for entry in catalogue.entries():
+        out.append((f"pane: {entry.id}", f"{entry.help} · {entry.word}", partial(execute, ShowPane(entry.id))))
     ctx: CommandContext = app.command_context()  # type: ignore[attr-defined]
     for m in ctx.markets:
         out.append((f"market: {m}", "show it in the focused pane", partial(execute, SelectMarket(m))))

@@ -1,4 +1,7 @@
-"""What every pane shares: the registry by type name, frame-driven repaint, tables.
+"""What every pane shares: frame-driven repaint, tables, reading the cache.
+
+Which pane types exist, their titles and parameters is the catalogue's job
+(``quantdesk.console.panes.catalogue``).
 
 A pane draws with Textual's Line API. The App calls ``tick(now_ns)`` once per
 frame; the pane compares a cheap ``state_key`` (the cache revision counters it
@@ -10,9 +13,7 @@ repaint per message.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -24,48 +25,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from quantdesk.console import format as fmt
+from quantdesk.console.panes import catalogue
 from quantdesk.console.freshness import NOT_LIVE, venue_state
 
 if TYPE_CHECKING:
     from quantdesk.core.cache import MarketCache
 
 log = logging.getLogger(__name__)
-
-PANE_TYPES: dict[str, type[Pane]] = {}
-
-
-class UnknownPane(ValueError):
-    pass
-
-
-def register_pane(cls: type[Pane]) -> type[Pane]:
-    """Class decorator: make a pane available to layouts under ``cls.pane_type``."""
-    PANE_TYPES[cls.pane_type] = cls
-    return cls
-
-
-def pane_class(type_name: str) -> type[Pane]:
-    """The pane class for a layout's type name. A pane type named ``x`` lives in
-    ``quantdesk.console.panes.x`` and registers itself on import."""
-    if type_name not in PANE_TYPES and type_name.isidentifier():
-        try:
-            importlib.import_module(f"{__package__}.{type_name}")
-        except ModuleNotFoundError:
-            pass
-    try:
-        return PANE_TYPES[type_name]
-    except KeyError:
-        known = ", ".join(sorted(known_pane_types()))
-        raise UnknownPane(f"unknown pane type {type_name!r}; choose one of: {known}") from None
-
-
-def known_pane_types() -> list[str]:
-    """Every pane type this build ships (imports each module of the package)."""
-    package = importlib.import_module(__package__)
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{__package__}.{info.name}")
-    return sorted(PANE_TYPES)
-
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -137,11 +103,10 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
 
 
 class Pane(Widget, can_focus=True):
-    """Base of the dashboard panes. Subclasses set ``pane_type``, ``pane_title``
-    and implement ``state_key`` and ``build``."""
+    """Base of the dashboard panes. Subclasses set ``pane_type`` (their id in
+    the catalogue, which gives the title) and implement ``state_key`` and ``build``."""
 
     pane_type: ClassVar[str] = ""
-    pane_title: ClassVar[str] = ""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane--header",
@@ -207,6 +172,10 @@ class Pane(Widget, can_focus=True):
         self._strips: list[Strip] = []
         self._last_error = ""
         self._styles: dict[str, Style] = {}
+
+    @property
+    def pane_title(self) -> str:
+        return catalogue.title(self.pane_type)
 
     # -- subclass interface ------------------------------------------------
     def state_key(self, now_ns: int) -> Hashable:

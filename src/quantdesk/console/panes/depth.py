@@ -17,17 +17,15 @@ from quantdesk.core.book import DepthLevel, OrderBook
 from quantdesk.core.model import Market
 from quantdesk.console import format as fmt
 from quantdesk.console.freshness import NOT_LIVE, venue_state
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 FLASH_NS = 250_000_000  # strong highlight
 FADE_NS = 500_000_000  # then a faint one until this age
 FADE_STEP_NS = 125_000_000  # redraw cadence while highlights fade
 
 
-@register_pane
 class DepthPane(Pane):
     pane_type = "depth"
-    pane_title = "DEPTH"
 
     def __init__(self, session: object, *, venue: str | None = None, market: str | None = None, **kw) -> None:
         super().__init__(session, **kw)

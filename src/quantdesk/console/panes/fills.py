@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Hashable
 
 from rich.text import Text
 
 from quantdesk.core.model import Fill, Market
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 COLUMNS = [
     Column("Time", 12, "left"),
@@ -24,15 +23,11 @@ COLUMNS = [
 ]
 
 
-def fill_time(ts: int) -> str:
-    """HH:MM:SS.mmm UTC."""
-    return time.strftime("%H:%M:%S", time.gmtime(ts // 1_000_000_000)) + f".{ts // 1_000_000 % 1000:03d}"
+fill_time = fmt.time_of_day
 
 
-@register_pane
 class FillsPane(Pane):
     pane_type = "fills"
-    pane_title = "FILLS"
 
     def state_key(self, now_ns: int) -> Hashable:
         return self.cache.rev["fill"]

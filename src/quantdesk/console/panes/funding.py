@@ -14,7 +14,7 @@ from rich.text import Text
 
 from quantdesk.core.model import Funding, Market
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 HOUR_S = 3600
 
@@ -58,10 +58,8 @@ def holding_cost(f: Funding, side: str) -> int:
     return -f.annualized
 
 
-@register_pane
 class FundingPane(Pane):
     pane_type = "funding"
-    pane_title = "FUNDING & BORROW"
 
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from quantdesk.console import format as fmt
 from quantdesk.console.freshness import venue_state
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 REDRAW_NS = 250_000_000  # ages and latencies: four redraws a second are plenty
 RATE_WINDOW_NS = 1_000_000_000
@@ -54,10 +54,8 @@ def _show(value: int | float | None, attr: str) -> str:
     return f"{value:,}"
 
 
-@register_pane
 class HealthPane(Pane):
     pane_type = "health"
-    pane_title = "FEED & RPC HEALTH"
 
     def __init__(self, session: object, **kw) -> None:
         super().__init__(session, **kw)

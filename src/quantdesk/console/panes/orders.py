@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from quantdesk.core.model import Market, Order
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Table, register_pane
+from quantdesk.console.panes.base import Column, Table
 from quantdesk.console.panes.row_cursor import CURSOR_CSS_CLASS
 from quantdesk.console.panes.selectable import SelectablePane, pane_binding
 
@@ -41,10 +41,8 @@ def flags(o: Order) -> str:
     return " ".join(f for f, on in (("PO", o.post_only), ("RO", o.reduce_only), ("IOC", o.ioc and o.type == "limit")) if on)
 
 
-@register_pane
 class OrdersPane(SelectablePane):
     pane_type = "orders"
-    pane_title = "ORDERS"
 
     BINDINGS: ClassVar = [
         Binding("up", "cursor(-1)", "previous order", show=False, id="orders.cursor_up"),

@@ -13,7 +13,7 @@ from textual.binding import Binding
 
 from quantdesk.core.model import PRICE_DECIMALS, AccountState, Market, Position
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Table, register_pane
+from quantdesk.console.panes.base import Column, Table
 from quantdesk.console.panes.row_cursor import CURSOR_CSS_CLASS
 from quantdesk.console.panes.selectable import SelectablePane, pane_binding
 
@@ -37,10 +37,8 @@ def usd(value: int | None, *, sign: bool = False) -> str:
     return fmt.fixed(value, PRICE_DECIMALS, 2, sign=sign)
 
 
-@register_pane
 class PositionsPane(SelectablePane):
     pane_type = "positions"
-    pane_title = "POSITIONS"
 
     BINDINGS: ClassVar = [
         Binding("up", "cursor(-1)", "previous position", show=False, id="positions.cursor_up"),

@@ -18,7 +18,7 @@ from rich.text import Text
 from quantdesk.core.book import OrderBook
 from quantdesk.core.spreads import MarketSpread, VenueQuote, market_spread
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 LIQUIDITY_BAND_BPS = 10
 
@@ -52,10 +52,8 @@ def band_notional(book: OrderBook, mid: Decimal, band_bps: int) -> int:
     return total
 
 
-@register_pane
 class SpreadsPane(Pane):
     pane_type = "spreads"
-    pane_title = "CROSS-VENUE SPREADS"
 
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from quantdesk.sync.team_desk import market_price, venue_for
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table, register_pane
+from quantdesk.console.panes.base import Column, Pane, Table
 
 DAY_NS = 86_400 * 10**9
 SAMPLE_NS = 60 * 10**9  # one reference price a minute is plenty for a day's change
@@ -37,10 +37,8 @@ def _places(price: Decimal) -> int:
     return 2 if abs(price) >= 100 else 4
 
 
-@register_pane
 class WorkspacePane(Pane):
     pane_type = "workspace"
-    pane_title = "TEAM WORKSPACE"
 
     def __init__(self, session: object, **kw) -> None:
         super().__init__(session, **kw)
