@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.cache import TRADES_KEPT, MarketCache
+from quantdesk.core.cache import MINUTE_NS, MINUTES_KEPT, TRADES_KEPT, MarketCache
 from quantdesk.core.model import (
     BookDelta,
     BookSnapshot,
@@ -104,6 +104,40 @@ def test_trades_are_bounded_and_data_age_follows_the_last_message():
     assert trades[-1].ts == 1_000 + TRADES_KEPT + 49
     assert cache.data_age_s("v", 1_000 + TRADES_KEPT + 49 + 2_500_000_000) == 2.5
     assert cache.data_age_s("other", 0) is None
+
+
+def test_each_market_has_its_own_trade_revision():
+    bus, cache = wired()
+    pub(bus, Trade("v", "SOL-PERP", 1, 145_000_000, 10**9, "buy"))
+    pub(bus, Trade("v", "SOL-PERP", 2, 145_000_000, 10**9, "sell"))
+    pub(bus, Trade("v", "BTC-PERP", 3, 90_000_000_000, 10**9, "buy"))
+    assert cache.trade_rev == {("v", "SOL-PERP"): 2, ("v", "BTC-PERP"): 1}
+    assert cache.rev["trade"] == 3
+
+
+def test_volume_per_minute_splits_by_aggressor_in_exact_integers():
+    bus, cache = wired()
+    t0 = 1_000 * MINUTE_NS
+    pub(bus, Trade("v", "SOL-PERP", t0 + 1, 145_000_000, 2 * 10**9, "buy"))
+    pub(bus, Trade("v", "SOL-PERP", t0 + 2, 146_000_000, 3 * 10**9, "sell"))
+    # A maker's buy without a named taker: a seller hit it.
+    pub(bus, Trade("v", "SOL-PERP", t0 + 3, 144_000_000, 10**9, "buy", "maker"))
+    pub(bus, Trade("v", "SOL-PERP", t0 + MINUTE_NS, 150_000_000, 5 * 10**9, "buy"))
+    pub(bus, Trade("v", "SOL-PERP", t0 + 4, 145_000_000, 10**9, "buy"))  # late, into its own minute
+    first, second = cache.trade_minutes[("v", "SOL-PERP")]
+    assert (first.minute, first.buy_size, first.sell_size, first.count) == (1_000, 3 * 10**9, 4 * 10**9, 4)
+    assert first.notional == (145 * 2 + 146 * 3 + 144 + 145) * 10**6 * 10**9
+    assert (second.minute, second.size, second.notional) == (1_001, 5 * 10**9, 750 * 10**15)
+
+
+def test_minutes_kept_are_bounded():
+    bus, cache = wired()
+    for i in range(MINUTES_KEPT + 10):
+        pub(bus, Trade("v", "SOL-PERP", i * MINUTE_NS, 1, 1, "buy"))
+    minutes = cache.trade_minutes[("v", "SOL-PERP")]
+    assert len(minutes) == MINUTES_KEPT and minutes[-1].minute == MINUTES_KEPT + 9
+    pub(bus, Trade("v", "SOL-PERP", 0, 1, 1, "buy"))  # older than anything kept: counted nowhere
+    assert sum(b.count for b in minutes) == MINUTES_KEPT
 
 
 def test_orders_leave_when_done_and_flat_positions_leave():

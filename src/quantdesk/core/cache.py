@@ -32,6 +32,29 @@ from quantdesk.core.model import (
 Key = tuple[str, str]  # (venue, market)
 TRADES_KEPT = 200
 FILLS_KEPT = 500
+MINUTE_NS = 60 * 1_000_000_000
+MINUTES_KEPT = 30
+
+
+class MinuteVolume:
+    """Traded size (bought and sold by the aggressor) and notional in one clock
+    minute of one market on one venue.
+
+    Notional is price x size in price units times size units (divide by
+    ``10**size_decimals`` for quote units): exact integers, never floats."""
+
+    __slots__ = ("minute", "buy_size", "sell_size", "notional", "count")
+
+    def __init__(self, minute: int) -> None:
+        self.minute = minute  # ts // MINUTE_NS
+        self.buy_size = 0
+        self.sell_size = 0
+        self.notional = 0
+        self.count = 0
+
+    @property
+    def size(self) -> int:
+        return self.buy_size + self.sell_size
 
 
 class MarketCache:
@@ -42,7 +65,9 @@ class MarketCache:
         self.open_interest: dict[Key, OpenInterest] = {}
         self.oracle: dict[Key, OraclePrice] = {}
         self.mark: dict[Key, MarkPrice] = {}
-        self.trades: dict[Key, deque[Trade]] = {}
+        self.trades: dict[Key, deque[Trade]] = {}  # a bounded ring per market, oldest first
+        self.trade_rev: dict[Key, int] = {}  # bumped per trade: a tape repaints only when its market traded
+        self.trade_minutes: dict[Key, deque[MinuteVolume]] = {}  # oldest first
         self.status: dict[str, VenueStatus] = {}
         self.last_message_ns: dict[str, int] = {}
         self.market_updated_ns: dict[Key, int] = {}  # last book, trade, oracle or mark event per market
@@ -109,9 +134,32 @@ class MarketCache:
         if q is None:
             q = self.trades[key] = deque(maxlen=TRADES_KEPT)
         q.append(ev)
+        self.trade_rev[key] = self.trade_rev.get(key, 0) + 1
+        self._count_volume(key, ev)
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[key] = ev.ts
         self.rev["trade"] += 1
+
+    def _count_volume(self, key: Key, ev: Trade) -> None:
+        minutes = self.trade_minutes.get(key)
+        if minutes is None:
+            minutes = self.trade_minutes[key] = deque(maxlen=MINUTES_KEPT)
+        minute = ev.ts // MINUTE_NS
+        bucket = minutes[-1] if minutes else None
+        if bucket is None or minute > bucket.minute:
+            bucket = MinuteVolume(minute)
+            minutes.append(bucket)
+        elif minute < bucket.minute:  # a late print: its own minute if still kept
+            bucket = next((b for b in minutes if b.minute == minute), None)
+            if bucket is None:
+                return
+        # Split by the aggressor: a maker's buy was hit by a seller.
+        if (ev.side == "buy") != (ev.liquidity == "maker"):
+            bucket.buy_size += ev.size
+        else:
+            bucket.sell_size += ev.size
+        bucket.notional += ev.price * ev.size
+        bucket.count += 1
 
     def _on_funding(self, ev: Funding) -> None:
         self.funding[(ev.venue, ev.market)] = ev

@@ -82,7 +82,10 @@ class Trade(msgspec.Struct, frozen=True, gc=False, tag="trade", tag_field="event
     ts: int
     price: int
     size: int
-    side: Side  # the taker's side
+    side: Side  # the taker's side (the maker's when ``liquidity`` is "maker")
+    # Whose order ``side`` is: the aggressor's ("taker"), the resting order's when
+    # the venue names no taker ("maker": an AMM filling a maker), "" unknown.
+    liquidity: Literal["taker", "maker", ""] = "taker"
 
 
 class Funding(msgspec.Struct, frozen=True, tag="funding", tag_field="event"):
