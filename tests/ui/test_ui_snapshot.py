@@ -24,3 +24,16 @@ def test_default_screen(snap_compare):
         app.frame()
 
     assert snap_compare(app, terminal_size=(200, 50), run_before=warm_up)
+
+
+def test_trades_pane(snap_compare):
+    """The tape of SOL-PERP on both simulated venues: sides coloured, big prints bold."""
+    session = paused_session()
+    app = QuantDeskApp(session, panes=["trades"])
+
+    async def warm_up(pilot) -> None:
+        await app.session_started.wait()
+        session.advance(WARMUP_EVENTS)
+        app.frame()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=warm_up)

@@ -316,7 +316,8 @@ class ConsoleApp(App[int]):
             if venue is not None:
                 self.notify(f"{venue} does not list {market}.", severity="error")
                 return False
-            venue = listing[0]
+            if current_venue is not None:  # a pane showing every venue (the tape) keeps doing so
+                venue = listing[0]
         pane.select(venue=venue, market=market)  # type: ignore[attr-defined]
         frame = getattr(self, "frame", None)
         if callable(frame):
