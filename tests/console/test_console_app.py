@@ -144,7 +144,7 @@ async def test_layouts_switch_save_and_reload(user_dirs):
         grid = app.query_one(LayoutGrid)
         assert grid.layout_model.name == "scalper"
         depth = app.query_one(DepthPane)
-        assert depth.styles.row_span == 2
+        assert depth.styles.row_span == grid.layout_model.rows == 3  # every row of the scalper grid
         assert (depth.venue, depth.market) == ("sim-drift", "SOL-PERP")
         assert depth.region.height > SIZE[1] * 0.8  # the tall ladder
         await pilot.press("right_square_bracket")  # now on BTC

@@ -24,7 +24,7 @@ def test_shipped_layouts():
     scalper = load_layout("scalper")
     depth = scalper.panes[0]
     assert depth.type == "depth" and depth.row_span == scalper.rows  # the tall ladder
-    assert {p.type for p in scalper.panes} == {"depth", "orders", "fills"}
+    assert {p.type for p in scalper.panes} == {"depth", "trades", "orders", "fills"}
     carry = load_layout("carry")
     assert {p.type for p in carry.panes} == {"funding", "spreads"}
     assert all(p.market is None for p in carry.panes)  # every market

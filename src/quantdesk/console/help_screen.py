@@ -18,7 +18,7 @@ from quantdesk.console.keymap import Keymap, display_key
 from quantdesk.console.panes import catalogue
 
 COMMANDS_HELP = (
-    ("SOL-PERP DEPTH | PANE <type>", "show a pane (for a market); the panes are listed below"),
+    ("SOL-PERP DEPTH | PANE <type>", "show a pane (for a market); PANES below"),
     ("SOL-PERP BUY 2 @ 145.20 POST", "limit order (POST, IOC, REDUCE; STOP/TP PRICE)"),
     ("ETH-PERP SELL 1000 USD MKT", "market order sized in USD"),
     ("CANCEL ALL | CANCEL <id>", "cancel orders"),
