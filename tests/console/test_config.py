@@ -232,3 +232,16 @@ def test_problems_inside_lists_name_the_entry(tmp_path):
     got = problems_of(config=f, environ={})
     assert f'{f}: venues.drift.markets[1].indx: unknown key (did you mean "index"?)' in got
     assert any("venues.drift.markets[1].index: required key is missing" in m for m in got)
+
+
+def test_config_validate_lists_the_known_panes_for_a_saved_layout_naming_an_unknown_one(tmp_path, capsys):
+    from quantdesk.console.panes import catalogue
+
+    layouts = tmp_path / "config" / "quantdesk" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "desk.toml").write_text('[[panes]]\ntype = "tape"\n', encoding="utf-8")
+    f = write(tmp_path, '[ui]\nlayout = "desk"\n')
+    assert cli_main(["config", "validate", "--config", str(f)]) == 1
+    err = capsys.readouterr().err
+    known = ", ".join(sorted(catalogue.ids()))
+    assert f"desk.toml: panes[1].type: unknown pane type 'tape'; choose one of: {known} (did you mean \"trades\"?)" in err
