@@ -23,7 +23,7 @@ from quantdesk.console.panes import catalogue
 from quantdesk.console.panes.base import Pane
 from quantdesk.core.problems import ProblemsError
 
-from .conftest import pane_text, start
+from support.app import pane_text, start
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "quantdesk"
 CTX = CommandContext(markets=["SOL-PERP", "BTC-PERP"], venues=["sim-drift"])

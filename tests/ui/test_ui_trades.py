@@ -9,7 +9,7 @@ from quantdesk.console.panes.trades import TradesPane
 from quantdesk.core.cache import MINUTE_NS
 from quantdesk.core.model import Trade
 
-from .conftest import pane_lines, row_styles, start
+from support.app import pane_lines, row_styles, start
 
 SIZE = (200, 50)
 SOL = "SOL-PERP"
