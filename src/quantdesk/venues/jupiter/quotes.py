@@ -1,0 +1,74 @@
+"""The quote ladder: what opening a position of each size would cost, shaped as a book.
+
+Jupiter Perps has no order book: every trade fills at the oracle price and
+pays an open fee plus a price-impact fee that grows with size. To compare it
+with a book venue at equal size, each rung of the ladder gives the all-in
+price of a long (an ask: oracle plus fees) and of a short (a bid: oracle
+minus fees), and the ladder is published as ``BookSnapshot`` levels for the
+Depth pane. Sizes are USD notionals with 6 decimals; prices USD 1e6; book
+sizes in base units at ``size_decimals``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from quantdesk.venues.jupiter.position_math import BPS_POWER, base_fee_usd, price_impact_fee_usd
+from quantdesk.venues.jupiter.views import CustodyView
+
+USD = 1_000_000
+DEFAULT_LADDER_USD = tuple(n * USD for n in (1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000))
+
+
+@dataclass(frozen=True)
+class QuoteRung:
+    size_usd: int
+    size_base: int  # at the book's size decimals
+    execution_price: int  # the oracle price the trade fills at
+    open_fee_usd: int  # base fee
+    price_impact_fee_usd: int
+    long_price: int  # all-in price of a long: execution price plus fees per unit
+    short_price: int  # all-in price of a short
+
+    @property
+    def fee_usd(self) -> int:
+        return self.open_fee_usd + self.price_impact_fee_usd
+
+    @property
+    def fee_bps(self) -> Decimal:
+        return Decimal(self.fee_usd * BPS_POWER) / self.size_usd
+
+
+def quote_ladder(
+    custody: CustodyView, oracle_price: int, sizes_usd: tuple[int, ...] = DEFAULT_LADDER_USD, size_decimals: int = 9
+) -> list[QuoteRung]:
+    """One rung per size; sizes the custody could not take (over its max position size) are left out."""
+    if oracle_price <= 0:
+        return []
+    rungs = []
+    for size in sorted(s for s in sizes_usd if s > 0):
+        if custody.max_position_size_usd and size > custody.max_position_size_usd:
+            continue
+        fee = base_fee_usd(size, custody.increase_position_bps)
+        impact = price_impact_fee_usd(size, custody.trade_impact_fee_scalar)
+        per_unit = oracle_price * (fee + impact) // size  # fees spread over the size, in price units
+        rungs.append(
+            QuoteRung(
+                size_usd=size,
+                size_base=size * 10**size_decimals // oracle_price,
+                execution_price=oracle_price,
+                open_fee_usd=fee,
+                price_impact_fee_usd=impact,
+                long_price=oracle_price + per_unit,
+                short_price=max(0, oracle_price - per_unit),
+            )
+        )
+    return rungs
+
+
+def ladder_levels(rungs: list[QuoteRung]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(bids, asks) best first: the short and long all-in prices with each rung's base size."""
+    bids = [(r.short_price, r.size_base) for r in rungs]
+    asks = [(r.long_price, r.size_base) for r in rungs]
+    return bids, asks
