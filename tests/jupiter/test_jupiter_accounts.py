@@ -9,7 +9,7 @@ import hashlib
 import struct
 
 import pytest
-from jupiter_fixtures import LONG_POSITION, POOL, SOL_CUSTODY, data, lines, lookup
+from support.jupiter_fixtures import LONG_POSITION, POOL, SOL_CUSTODY, data, lines, lookup
 
 from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, IdlError, decoder, discriminator
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from jupiter_fixtures import LONG_POSITION, SOL_CUSTODY, data, lines
+from support.jupiter_fixtures import LONG_POSITION, SOL_CUSTODY, data, lines
 
 from quantdesk.venues.jupiter import borrow, position_math
 from quantdesk.venues.jupiter.accounts import decoder

@@ -1,0 +1,346 @@
+"""Jupiter Perps market data: the JLP pool, its custodies and their oracles, live.
+
+Accounts are read with ``getMultipleAccounts`` on start, then followed with
+websocket ``accountSubscribe``; while the websocket is down they are polled
+every ``poll_interval_s``, and re-read in full every ``refresh_interval_s``
+anyway. Each change republishes its market: oracle and mark price (trades
+fill at the oracle price), the borrow rate (``Funding`` with ``kind`` borrow,
+per hour, so panes annualize it like Drift's funding), open interest and the
+quote ladder as a ``BookSnapshot`` for the Depth pane.
+
+Nothing here raises into the session: an RPC outage, a dropped websocket, a
+stale oracle or an account that does not decode (truncated, foreign) each
+set a ``VenueStatus`` saying what happened, and the last good data stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import (
+    BookSnapshot,
+    ConnState,
+    Funding,
+    MarkPrice,
+    OpenInterest,
+    OraclePrice,
+    VenueStatus,
+    topic_for,
+)
+from quantdesk.venues.jupiter import borrow
+from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, decoder
+from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
+from quantdesk.venues.jupiter.oracle import OracleReading, decode_price_feed
+from quantdesk.venues.jupiter.pubsub import AccountPubsub, backoff_s
+from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
+from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc, safe_host
+from quantdesk.venues.jupiter.views import CustodyView, PoolView
+
+NS = 1_000_000_000
+USD = 1_000_000
+HOUR_S = 3600
+
+
+@dataclass
+class MarketState:
+    market: JupiterMarket
+    custody: CustodyView | None = None
+    oracle: OracleReading | None = None
+    api_price: int | None = None  # the Jupiter price API's price, USD 1e6
+    seq: int = 0
+    stale: bool = False
+
+    @property
+    def oracle_gap_bps(self) -> Decimal | None:
+        """How far the price API is from the on-chain oracle, in bps of the oracle price."""
+        if self.oracle is None or self.api_price is None or self.oracle.price <= 0:
+            return None
+        return Decimal((self.api_price - self.oracle.price) * 10_000) / self.oracle.price
+
+
+@dataclass
+class FeedCounters:
+    updates: int = 0  # account changes applied
+    polls: int = 0
+    bad_accounts: int = 0  # truncated or foreign data, dropped
+    rpc_errors: int = 0
+    problems: dict[str, str] = field(default_factory=dict)  # account -> why it is not shown
+
+
+class JupiterFeed:
+    def __init__(
+        self,
+        cfg: JupiterConfig,
+        *,
+        rpc: SolanaRpc | None = None,
+        account_decoder: AccountDecoder | None = None,
+        clock: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.cfg = cfg
+        self.rpc = rpc or SolanaRpc(list(cfg.rpc_urls), commitment=cfg.commitment, timeout_s=cfg.http_timeout_s)
+        self.decoder = account_decoder or decoder()
+        self.clock = clock
+        self._sleep = sleep
+        self.markets = {m.symbol: MarketState(m) for m in cfg.markets}
+        self.pool: PoolView | None = None
+        self.collateral: dict[str, CustodyView] = {}
+        self.counters = FeedCounters()
+        self.state: ConnState = "connecting"
+        self.message = ""
+        self.pubsub: AccountPubsub | None = None
+        self._bus: Bus | None = None
+        self._roles: dict[str, tuple[str, str]] = {cfg.pool: ("pool", "")}
+        for m in cfg.markets:
+            self._roles[m.custody] = ("custody", m.symbol)
+        for sym, key in cfg.collateral.items():
+            self._roles[key] = ("collateral", sym)
+        self._last_refresh_ns = 0
+        self._last_message_ns = 0
+        self._ws_message = ""
+        self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
+        self._http: Any = None  # httpx client of the price API, made on first use
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def _publish(self, event: Any) -> None:
+        if self._bus is not None:
+            self._bus.publish(topic_for(event), event)
+
+    def set_state(self, state: ConnState, message: str = "") -> None:
+        if (state, message) == (self.state, self.message):
+            return
+        self.state, self.message = state, message
+        self._publish(
+            VenueStatus(self.cfg.id, state, self.clock(), last_message_ts=self._last_message_ns, message=message)
+        )
+
+    def account_keys(self) -> list[str]:
+        return list(self._roles)
+
+    def _problem(self, pubkey: str, what: str) -> None:
+        self.counters.bad_accounts += 1
+        self.counters.problems[pubkey] = what
+
+    def on_account(self, pubkey: str, slot: int, data: bytes | None) -> None:
+        """Apply one account's new data; bad data is counted, named in the status and dropped."""
+        role = self._roles.get(pubkey)
+        if role is None:
+            return
+        kind, symbol = role
+        label = {"pool": "pool", "custody": f"{symbol} custody", "collateral": f"{symbol} custody"}.get(
+            kind, f"{symbol} oracle"
+        )
+        if data is None:
+            self._problem(pubkey, f"{label} {pubkey} not found on this RPC (check the address and cluster)")
+            return
+        try:
+            if kind == "oracle":
+                self.markets[symbol].oracle = decode_price_feed(data)
+            else:
+                acc = self.decoder.decode(data, expect="Pool" if kind == "pool" else "Custody")
+                if kind == "pool":
+                    self.pool = PoolView.from_fields(acc.fields, pubkey)
+                elif kind == "custody":
+                    view = CustodyView.from_fields(acc.fields, pubkey)
+                    self.markets[symbol].custody = view
+                    self._roles.setdefault(view.doves_oracle, ("oracle", symbol))
+                else:
+                    self.collateral[symbol] = CustodyView.from_fields(acc.fields, pubkey)
+        except AccountDecodeError as exc:
+            self._problem(pubkey, f"{label}: {exc}; showing its last good data")
+            return
+        self.counters.problems.pop(pubkey, None)
+        self.counters.updates += 1
+        self._last_message_ns = self.clock()
+        if kind in ("custody", "oracle"):
+            self.publish_market(symbol)
+
+    def on_pubsub_account(self, pubkey: str, slot: int, data: bytes) -> None:
+        self.on_account(pubkey, slot, data)
+        self.check_health()
+
+    # -- events -------------------------------------------------------------------------------------
+
+    def publish_market(self, symbol: str) -> None:
+        st = self.markets[symbol]
+        c, o = st.custody, st.oracle
+        if c is None or o is None:
+            return
+        now = self.clock()
+        self._publish(OraclePrice(self.cfg.id, symbol, now, o.price))
+        self._publish(MarkPrice(self.cfg.id, symbol, now, o.price))  # fills happen at the oracle price
+        hourly = borrow.rate_ppb(borrow.hourly_borrow_rate(c))
+        next_hour = (now // NS // HOUR_S + 1) * HOUR_S * NS
+        self._publish(Funding(self.cfg.id, symbol, now, hourly, hourly, HOUR_S, next_hour, kind="borrow"))
+        size_dec = st.market.size_decimals
+        long_base = c.locked * 10**size_dec // 10**c.decimals  # the pool locks a long's full size in tokens
+        short_base = c.global_short_sizes * 10**size_dec // o.price if o.price > 0 else 0
+        self._publish(OpenInterest(self.cfg.id, symbol, now, long_base, short_base))
+        rungs = quote_ladder(c, o.price, tuple(s * USD for s in self.cfg.ladder_usd), size_dec)
+        bids, asks = ladder_levels(rungs)
+        st.seq += 1
+        self._publish(BookSnapshot(self.cfg.id, symbol, st.seq, now, bids, asks))
+
+    def publish_all(self) -> None:
+        for symbol in self.markets:
+            self.publish_market(symbol)
+
+    # -- health -------------------------------------------------------------------------------------
+
+    def stale_markets(self) -> list[str]:
+        """Markets whose oracle is older than allowed (the config's limit, else the custody's own)."""
+        now_s = self.clock() // NS
+        out = []
+        for sym, st in self.markets.items():
+            if st.oracle is None or st.custody is None:
+                continue
+            limit = self.cfg.stale_after_s if self.cfg.stale_after_s is not None else st.custody.max_price_age_sec
+            age = now_s - st.oracle.timestamp
+            st.stale = age > limit
+            if st.stale:
+                out.append(f"{sym} oracle {age}s old (limit {limit:g}s)")
+        return out
+
+    def check_health(self, rpc_problem: str = "") -> None:
+        """One status for everything known: RPC, websocket, stale oracles, bad accounts."""
+        parts = []
+        if rpc_problem:
+            parts.append(rpc_problem)
+        if self.pubsub is not None and not self.pubsub.connected:
+            lost = self._ws_message or "websocket down"
+            parts.append(f"{lost}; polling every {self.cfg.poll_interval_s:g}s")
+        stale = self.stale_markets()
+        parts.extend(stale)
+        parts.extend(sorted(set(self.counters.problems.values())))
+        if self.price_api_problem:
+            parts.append(self.price_api_problem)
+        if rpc_problem and not self._last_refresh_ns:
+            state: ConnState = "down"
+        elif rpc_problem and (self.pubsub is None or not self.pubsub.connected):
+            state = "down"
+        elif stale or self.counters.problems:
+            state = "stale"
+        else:
+            state = "connected"
+        self.set_state(state, "; ".join(parts))
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Read every followed account once (oracles become known from their custodies)."""
+        keys = self.account_keys()
+        slot, datas = await self.rpc.get_multiple_accounts(keys)
+        for key, data in zip(keys, datas):
+            self.on_account(key, slot, data)
+        new = [k for k in self.account_keys() if k not in keys]
+        if new:
+            slot, datas = await self.rpc.get_multiple_accounts(new)
+            for key, data in zip(new, datas):
+                self.on_account(key, slot, data)
+        self.counters.polls += 1
+        self._last_refresh_ns = self.clock()
+
+    async def _refresh_guarded(self) -> str:
+        try:
+            await self.refresh()
+        except RpcError as exc:
+            self.counters.rpc_errors += 1
+            return str(exc)
+        return ""
+
+    async def _start(self) -> None:
+        """Keep trying the first full read, backing off, until it works."""
+        attempt = 0
+        while True:
+            problem = await self._refresh_guarded()
+            self.check_health(problem)
+            if not problem:
+                return
+            delay = backoff_s(attempt, self.cfg.backoff_initial_s, self.cfg.backoff_max_s)
+            attempt += 1
+            self.set_state("down", f"{problem}; retrying in {delay:.1f}s")
+            await self._sleep(delay)
+
+    def _on_ws_state(self, state: str, message: str) -> None:
+        self._ws_message = "" if state == "connected" else message
+        self.check_health()
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await self._sleep(self.cfg.poll_interval_s)
+            ws_up = self.pubsub is not None and self.pubsub.connected
+            due = (self.clock() - self._last_refresh_ns) >= self.cfg.refresh_interval_s * NS
+            problem = ""
+            if not ws_up or due:
+                problem = await self._refresh_guarded()
+            self.check_health(problem)
+
+    async def poll_price_api(self) -> None:
+        """The Jupiter price API's price per market, a second source beside the on-chain oracle."""
+        import httpx
+        import msgspec
+
+        mints = {st.custody.mint: sym for sym, st in self.markets.items() if st.custody is not None}
+        if not mints:
+            return
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.cfg.http_timeout_s)
+        headers = {"x-api-key": self.cfg.price_api_key} if self.cfg.price_api_key else {}
+        try:
+            resp = await self._http.get(self.cfg.price_api_url, params={"ids": ",".join(mints)}, headers=headers)
+            body = msgspec.json.decode(resp.content) if resp.status_code == 200 else None
+        except (httpx.HTTPError, msgspec.DecodeError):
+            body = None
+        if not isinstance(body, dict):
+            self.price_api_problem = f"price API {safe_host(self.cfg.price_api_url)} unavailable; oracle only"
+            return
+        self.price_api_problem = ""
+        for mint, sym in mints.items():
+            entry = body.get(mint)
+            price = entry.get("usdPrice") if isinstance(entry, dict) else None
+            if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0:
+                # the API sends a JSON number; read it through its text so no binary float reaches state
+                self.markets[sym].api_price = int(Decimal(repr(price)).scaleb(6).to_integral_value())
+
+    async def _price_api_loop(self) -> None:
+        while True:
+            await self.poll_price_api()
+            await self._sleep(self.cfg.price_api_interval_s)
+
+    async def run(self, bus: Bus) -> None:
+        self._bus = bus
+        self.set_state("connecting", f"reading the JLP pool from {safe_host(self.cfg.rpc_urls[0])}")
+        await self._start()
+        tasks = [asyncio.create_task(self._poll_loop(), name=f"{self.cfg.id}-poll")]
+        if self.cfg.price_api_url:
+            tasks.append(asyncio.create_task(self._price_api_loop(), name=f"{self.cfg.id}-price-api"))
+        if self.cfg.ws_urls:
+            self.pubsub = AccountPubsub(
+                list(self.cfg.ws_urls),
+                self.account_keys(),
+                self.on_pubsub_account,
+                self._on_ws_state,
+                commitment=self.cfg.commitment,
+                backoff_initial_s=self.cfg.backoff_initial_s,
+                backoff_max_s=self.cfg.backoff_max_s,
+                sleep=self._sleep,
+            )
+            tasks.append(asyncio.create_task(self.pubsub.run(), name=f"{self.cfg.id}-pubsub"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.rpc.close()
+        if self._http is not None:
+            await self._http.aclose()

@@ -1,0 +1,284 @@
+"""A local Solana node for Jupiter Perps tests: JSON-RPC over HTTP and websocket pubsub.
+
+- ``SolanaHttp`` (a thread): ``POST /`` JSON-RPC ``getAccountInfo``,
+  ``getMultipleAccounts``, ``getProgramAccounts`` (``memcmp`` with base58
+  bytes and ``dataSize`` filters) and ``getSlot``, answered with the
+  ``{"context": {"slot"}, "value": ...}`` shapes a Solana node sends; also
+  ``GET /price/v3?ids=`` as the Jupiter price API. Faults: ``down`` (503 to
+  everything), ``price_api_down``.
+- ``SolanaPubsub`` (websockets, on the test's loop): ``accountSubscribe``
+  acked with ``{"id", "result": <subscription id>}``, ``accountNotification``
+  pushed on every change, ``accountUnsubscribe``. Faults: ``drop_all``,
+  ``drop_mid_notification`` (a frame cut off half way, then the TCP
+  connection dies), ``refuse`` (handshakes fail).
+
+Accounts live in ``Chain``: the real mainnet fixture accounts plus a Doves
+price feed built here; ``set`` moves the slot and notifies subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import base58
+from websockets.asyncio.server import ServerConnection, serve
+
+from support.jupiter_fixtures import POOL, SOL_CUSTODY, lines
+
+PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
+SOL_DOVES_ORACLE = "39cWjvHrpHNz2SbXv6ME4NPhqBDBd4KsjUYv5JkHEAJU"  # the SOL custody's doves_oracle
+SOL_MINT = "So11111111111111111111111111111111111111112"
+
+
+def price_feed(price: int, expo: int, timestamp: int) -> bytes:
+    """A Doves ``PriceFeed`` account: discriminator, pair [32], signer [33], price u64, expo i8, timestamp i64, bump."""
+    disc = hashlib.sha256(b"account:PriceFeed").digest()[:8]
+    return disc + b"SOL/USD".ljust(32, b"\0") + bytes(33) + struct.pack("<QbQ", price, expo, timestamp) + b"\xfe"
+
+
+class Chain:
+    def __init__(self) -> None:
+        self.accounts: dict[str, tuple[bytes, str]] = {}  # pubkey -> (data, owner)
+        self.slot = 450101361
+        self.lock = threading.Lock()
+        self.listeners: list[Any] = []  # SolanaPubsub servers to notify
+        for line in lines():
+            self.accounts[line["pubkey"]] = (base64.b64decode(line["data_b64"]), PROGRAM_ID)
+
+    def get(self, pubkey: str) -> tuple[bytes, str] | None:
+        with self.lock:
+            return self.accounts.get(pubkey)
+
+    async def set(self, pubkey: str, data: bytes, owner: str = PROGRAM_ID) -> None:
+        with self.lock:
+            self.slot += 1
+            self.accounts[pubkey] = (data, owner)
+        for listener in self.listeners:
+            await listener.notify(pubkey)
+
+    def set_quietly(self, pubkey: str, data: bytes, owner: str = PROGRAM_ID) -> None:
+        """Change an account without notifying subscribers (a change only polling sees)."""
+        with self.lock:
+            self.slot += 1
+            self.accounts[pubkey] = (data, owner)
+
+    def account_json(self, pubkey: str) -> dict | None:
+        got = self.get(pubkey)
+        if got is None:
+            return None
+        data, owner = got
+        return {
+            "data": [base64.b64encode(data).decode(), "base64"],
+            "executable": False,
+            "lamports": 2_000_000,
+            "owner": owner,
+            "rentEpoch": 18446744073709551615,
+            "space": len(data),
+        }
+
+
+def patch_u64(data: bytes, old: int, new: int) -> bytes:
+    """``data`` with the one u64 field holding ``old`` set to ``new`` (found by value, so no offsets here)."""
+    needle = struct.pack("<Q", old)
+    at = data.index(needle)
+    assert data.find(needle, at + 1) == -1, "value is not unique in the account"
+    return data[:at] + struct.pack("<Q", new) + data[at + 8 :]
+
+
+class SolanaHttp:
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.down = False
+        self.price_api_down = False
+        self.api_prices: dict[str, float] = {}
+        self.calls: list[str] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: Any) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                if url.path != "/price/v3" or outer.price_api_down:
+                    return self._reply(503 if outer.price_api_down else 404, {"error": "unavailable"})
+                ids = parse_qs(url.query).get("ids", [""])[0].split(",")
+                self._reply(200, {m: {"usdPrice": outer.api_prices[m], "decimals": 9} for m in ids if m in outer.api_prices})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                if outer.down:
+                    return self._reply(503, {"error": "node unavailable"})
+                outer.calls.append(body["method"])
+                try:
+                    result = outer.answer(body["method"], body.get("params", []))
+                except KeyError as exc:
+                    return self._reply(200, {"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32601, "message": str(exc)}})
+                self._reply(200, {"jsonrpc": "2.0", "id": body["id"], "result": result})
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def answer(self, method: str, params: list) -> Any:
+        ctx = {"slot": self.chain.slot, "apiVersion": "2.1.0"}
+        if method == "getSlot":
+            return self.chain.slot
+        if method == "getAccountInfo":
+            return {"context": ctx, "value": self.chain.account_json(params[0])}
+        if method == "getMultipleAccounts":
+            return {"context": ctx, "value": [self.chain.account_json(k) for k in params[0]]}
+        if method == "getProgramAccounts":
+            program, opts = params[0], params[1] if len(params) > 1 else {}
+            out = []
+            with self.chain.lock:
+                items = list(self.chain.accounts.items())
+            for key, (data, owner) in items:
+                if owner == program and all(_matches(f, data) for f in opts.get("filters", [])):
+                    out.append({"pubkey": key, "account": self.chain.account_json(key)})
+            return out
+        raise KeyError(f"method {method} not served here")
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _matches(f: dict, data: bytes) -> bool:
+    if "dataSize" in f:
+        return len(data) == f["dataSize"]
+    m = f["memcmp"]
+    want = base58.b58decode(m["bytes"]) if m.get("encoding", "base58") == "base58" else base64.b64decode(m["bytes"])
+    return data[m["offset"] : m["offset"] + len(want)] == want
+
+
+class SolanaPubsub:
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.refuse = False
+        self.subscribes = 0
+        self.unsubscribes = 0
+        self._subs: dict[int, tuple[ServerConnection, str]] = {}
+        self._next_sub = 1000
+        self._conns: set[ServerConnection] = set()
+        self._server: Any = None
+        chain.listeners.append(self)
+
+    async def start(self) -> None:
+        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request)
+
+    def _process_request(self, connection: ServerConnection, request: Any) -> Any:
+        if self.refuse:
+            return connection.respond(503, "unavailable\n")
+        return None
+
+    @property
+    def url(self) -> str:
+        port = next(iter(self._server.sockets)).getsockname()[1]
+        return f"ws://127.0.0.1:{port}"
+
+    @property
+    def active(self) -> int:
+        return len(self._subs)
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        self._conns.add(ws)
+        try:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("method") == "accountSubscribe":
+                    self.subscribes += 1
+                    self._next_sub += 1
+                    self._subs[self._next_sub] = (ws, msg["params"][0])
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "result": self._next_sub, "id": msg["id"]}))
+                elif msg.get("method") == "accountUnsubscribe":
+                    self.unsubscribes += 1
+                    ok = self._subs.pop(msg["params"][0], None) is not None
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "result": ok, "id": msg["id"]}))
+        except Exception:
+            pass
+        finally:
+            self._conns.discard(ws)
+            for sub in [s for s, (c, _) in self._subs.items() if c is ws]:
+                del self._subs[sub]
+
+    def _notification(self, sub: int, pubkey: str) -> str:
+        return json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "accountNotification",
+                "params": {
+                    "result": {"context": {"slot": self.chain.slot}, "value": self.chain.account_json(pubkey)},
+                    "subscription": sub,
+                },
+            }
+        )
+
+    async def notify(self, pubkey: str) -> None:
+        for sub, (ws, key) in list(self._subs.items()):
+            if key == pubkey:
+                try:
+                    await ws.send(self._notification(sub, pubkey))
+                except Exception:
+                    pass
+
+    async def drop_all(self) -> None:
+        for ws in list(self._conns):
+            await ws.close(1011, "node restarting")
+
+    async def drop_mid_notification(self, pubkey: str) -> None:
+        """Start a notification frame for ``pubkey`` and kill the connection half way through it."""
+        for sub, (ws, key) in list(self._subs.items()):
+            if key == pubkey:
+                payload = self._notification(sub, pubkey).encode()
+                header = b"\x81\x7e" + struct.pack(">H", len(payload)) if len(payload) < 65536 else b""
+                ws.transport.write(header + payload[: len(payload) // 2])
+                ws.transport.abort()
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+
+class JupiterNode:
+    """Chain, HTTP and pubsub together, for one test."""
+
+    def __init__(self) -> None:
+        self.chain = Chain()
+        self.http = SolanaHttp(self.chain)
+        self.pubsub = SolanaPubsub(self.chain)
+
+    async def start(self) -> None:
+        self.http.start()
+        await self.pubsub.start()
+
+    async def stop(self) -> None:
+        await self.pubsub.stop()
+        self.http.stop()
+
+
+__all__ = ["JupiterNode", "Chain", "patch_u64", "price_feed", "POOL", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT"]
