@@ -43,7 +43,7 @@ def position_derived(p: PositionView, custodies: dict[str, CustodyView]) -> dict
     custody, collateral = custodies.get(p.custody), custodies.get(p.collateral_custody)
     if custody is None or collateral is None or p.side is None:
         missing = [k for k, v in ((p.custody, custody), (p.collateral_custody, collateral)) if v is None]
-        if missing:
+        if missing and p.is_open:
             out["needs"] = sorted(set(missing))  # custodies to add to the input for fees and liquidation price
         return out
     owed = borrow.borrow_fee_owed(collateral.cumulative_interest_rate, p.cumulative_interest_snapshot, p.size_usd)
