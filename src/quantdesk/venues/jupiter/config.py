@@ -51,6 +51,8 @@ class JupiterConfig:
     price_api_url: str = "https://api.jup.ag/price/v3"
     price_api_key: str | None = field(default=None, repr=False)  # secret: never in a repr or a message
     price_api_interval_s: float = 10.0
+    watch: str | None = None  # a wallet whose positions to show (read-only, any wallet)
+    positions_poll_s: float = 5.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     http_timeout_s: float = 10.0

@@ -30,6 +30,7 @@ from quantdesk.core.model import (
     MarkPrice,
     OpenInterest,
     OraclePrice,
+    Position,
     VenueStatus,
     topic_for,
 )
@@ -37,6 +38,7 @@ from quantdesk.venues.jupiter import borrow
 from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, decoder
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.oracle import OracleReading, decode_price_feed
+from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
 from quantdesk.venues.jupiter.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
 from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc, safe_host
@@ -73,6 +75,11 @@ class FeedCounters:
     problems: dict[str, str] = field(default_factory=dict)  # account -> why it is not shown
 
 
+def to_event_flat(venue: str, market: str, ts: int) -> Position:
+    """A closed position: the Positions pane drops the row."""
+    return Position(venue=venue, market=market, base=0, quote_entry=0, entry_price=0, ts=ts)
+
+
 class JupiterFeed:
     def __init__(
         self,
@@ -104,6 +111,7 @@ class JupiterFeed:
         self._last_refresh_ns = 0
         self._last_message_ns = 0
         self._ws_message = ""
+        self.positions: dict[str, PositionReport] = {}  # the watched wallet's, by market
         self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
         self._http: Any = None  # httpx client of the price API, made on first use
 
@@ -309,6 +317,46 @@ class JupiterFeed:
                 # the API sends a JSON number; read it through its text so no binary float reaches state
                 self.markets[sym].api_price = int(Decimal(repr(price)).scaleb(6).to_integral_value())
 
+    def _custody(self, pubkey: str) -> CustodyView | None:
+        for st in self.markets.values():
+            if st.custody is not None and st.custody.pubkey == pubkey:
+                return st.custody
+        return next((c for c in self.collateral.values() if c.pubkey == pubkey), None)
+
+    async def poll_positions(self) -> None:
+        """The watched wallet's open positions, one ``Position`` event per market (flat when closed)."""
+        if not self.cfg.watch:
+            return
+        found = await fetch_positions(self.rpc, self.decoder, self.cfg.program_id, self.cfg.watch)
+        now = self.clock()
+        seen: dict[str, PositionReport] = {}
+        for p in found:
+            sym = next((s for s, st in self.markets.items() if st.market.custody == p.custody), None)
+            custody, collateral = self._custody(p.custody), self._custody(p.collateral_custody)
+            st = self.markets.get(sym or "")
+            if sym is None or st is None or st.oracle is None or custody is None or collateral is None:
+                self.counters.problems[p.pubkey] = (
+                    f"position {p.pubkey}: its custody or collateral custody is not followed; add it to the config"
+                )
+                continue
+            self.counters.problems.pop(p.pubkey, None)
+            seen[sym] = report(p, custody, collateral, st.oracle.price, now // NS)
+            self._publish(to_event(seen[sym], self.cfg.id, sym, now, st.market.size_decimals))
+        for sym in set(self.positions) - set(seen):
+            self._publish(to_event_flat(self.cfg.id, sym, now))
+        self.positions = seen
+
+    async def _positions_loop(self) -> None:
+        while True:
+            try:
+                await self.poll_positions()
+            except RpcError as exc:
+                self.counters.rpc_errors += 1
+                self.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
+            else:
+                self.counters.problems.pop("positions", None)
+            await self._sleep(self.cfg.positions_poll_s)
+
     async def _price_api_loop(self) -> None:
         while True:
             await self.poll_price_api()
@@ -319,6 +367,8 @@ class JupiterFeed:
         self.set_state("connecting", f"reading the JLP pool from {safe_host(self.cfg.rpc_urls[0])}")
         await self._start()
         tasks = [asyncio.create_task(self._poll_loop(), name=f"{self.cfg.id}-poll")]
+        if self.cfg.watch:
+            tasks.append(asyncio.create_task(self._positions_loop(), name=f"{self.cfg.id}-positions"))
         if self.cfg.price_api_url:
             tasks.append(asyncio.create_task(self._price_api_loop(), name=f"{self.cfg.id}-price-api"))
         if self.cfg.ws_urls:
