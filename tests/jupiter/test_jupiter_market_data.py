@@ -95,7 +95,8 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
     feed, rec, task = await running(config(node), clock)
     try:
         await until(lambda: rec.last(BookSnapshot) is not None, what="first ladder")
-        await until(lambda: node.pubsub.active == 3, what="pool, custody and oracle subscribed")
+        await until(lambda: feed.pubsub and feed.pubsub.connected, what="pool, custody and oracle subscribed")
+        assert node.pubsub.active == 3
         assert rec.last(OraclePrice).price == 118_000_000
         funding = rec.last(Funding)
         custody = CustodyView.from_fields(decoder().decode(data(SOL_CUSTODY)).fields)
@@ -111,9 +112,10 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
         assert feed.pool is not None and feed.pool.aum_usd == 931403341015904
         await until(lambda: feed.markets["SOL-PERP"].api_price is not None, what="price API read")
         assert feed.markets["SOL-PERP"].oracle_gap_bps == pytest.approx(Decimal(5), abs=Decimal("0.01"))
-        await until(lambda: feed.state == "connected", what="connected")
+        await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
 
         # a pushed change: utilization doubles, the borrow rate follows without any poll
+        await until(lambda: feed.counters.polls >= 2, what="the re-read once subscribed")
         polls = feed.counters.polls
         await node.chain.set(SOL_CUSTODY, patch_u64(data(SOL_CUSTODY), LOCKED, 2 * LOCKED))
         await until(lambda: rec.last(OpenInterest).long == 2 * LOCKED, what="pushed custody change")
@@ -127,7 +129,7 @@ async def test_websocket_dropped_mid_notification_falls_back_to_polling_and_resu
     clock = Clock(NOW_S)
     feed, rec, task = await running(config(node), clock)
     try:
-        await until(lambda: node.pubsub.active == 3, what="subscribed")
+        await until(lambda: feed.pubsub and feed.pubsub.connected, what="subscribed")
         node.pubsub.refuse = True  # the node stays away for a while
         await node.pubsub.drop_mid_notification(SOL_CUSTODY)
         await until(lambda: "websocket lost" in feed.message, what="websocket loss shown")
@@ -162,7 +164,7 @@ async def test_rpc_and_websocket_both_down_later_marks_the_venue_down(node):
     clock = Clock(NOW_S)
     feed, rec, task = await running(config(node), clock)
     try:
-        await until(lambda: feed.state == "connected", what="connected")
+        await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
         node.http.down = True
         node.pubsub.refuse = True
         await node.pubsub.drop_all()
@@ -179,7 +181,7 @@ async def test_stale_oracle_is_shown_with_its_age(node):
     clock = Clock(NOW_S)
     feed, rec, task = await running(config(node), clock)
     try:
-        await until(lambda: feed.state == "connected", what="connected")
+        await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
         clock.advance(42)  # the custody allows 5 s
         await until(lambda: feed.state == "stale", what="stale shown")
         assert "SOL-PERP oracle 42s old (limit 5s)" in feed.message
@@ -194,7 +196,7 @@ async def test_truncated_and_foreign_accounts_are_refused_and_the_last_good_data
     clock = Clock(NOW_S)
     feed, rec, task = await running(config(node), clock)
     try:
-        await until(lambda: feed.state == "connected", what="connected")
+        await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
         good = rec.last(BookSnapshot)
         await node.chain.set(SOL_CUSTODY, data(SOL_CUSTODY)[:500])
         await until(lambda: feed.state == "stale", what="truncated custody shown")

@@ -1,25 +1,29 @@
-"""Where the Jupiter Perps adapter reads from, and which custodies it follows.
+"""``[venues.jupiter]``: where the Jupiter Perps adapter reads from, and which custodies it follows.
 
-Plain data (the config layer validates the user's file and builds this). Hosts
-are lists so a second RPC takes over when the first fails; every host is
-configurable because none is reachable from a test.
+Hosts are lists so a second RPC takes over when the first fails; every host
+is configurable because none is reachable from a test. The price API key is
+a secret: it never appears in a repr, a log or a message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 JLP_POOL = "5BUwFW4nRbftYTDMbgxykoFWqWHPzahFSNAaaaJtVKsq"
 DOVES_PROGRAM_ID = "DoVEsk76QybCEHQGzkvYPWLQu9gzNoZZZt3TPiL597e"
 
 
-@dataclass(frozen=True)
-class JupiterMarket:
-    symbol: str  # SOL-PERP
-    base: str  # SOL
-    custody: str  # the custody account the market trades against
-    size_decimals: int = 9  # book sizes in the Depth pane
+class JupiterMarket(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    symbol: str = Field(description="the market's symbol on the bus, e.g. SOL-PERP")
+    base: str = Field(description="the traded asset, e.g. SOL")
+    custody: str = Field(description="the JLP pool custody account the market trades against")
+    size_decimals: int = Field(default=9, ge=0, le=18, description="decimals of base sizes in the Depth pane")
+
+    def __init__(self, symbol: str, base: str, custody: str, size_decimals: int = 9, **kw: object) -> None:
+        super().__init__(symbol=symbol, base=base, custody=custody, size_decimals=size_decimals, **kw)
 
 
 # The JLP pool's custodies (the pool account lists them in this order).
@@ -34,25 +38,43 @@ DEFAULT_COLLATERAL = {
 }
 
 
-@dataclass(frozen=True)
-class JupiterConfig:
-    id: str = "jupiter"
-    rpc_urls: tuple[str, ...] = ("https://api.mainnet-beta.solana.com",)
-    ws_urls: tuple[str, ...] = ("wss://api.mainnet-beta.solana.com",)
-    commitment: str = "confirmed"
-    program_id: str = PROGRAM_ID
-    pool: str = JLP_POOL
-    markets: tuple[JupiterMarket, ...] = DEFAULT_MARKETS
-    collateral: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COLLATERAL))  # symbol -> custody
-    poll_interval_s: float = 2.0  # getMultipleAccounts while the websocket is down
-    refresh_interval_s: float = 30.0  # a full re-read even while the websocket is up
-    stale_after_s: float | None = None  # oracle age that marks data stale; None: each custody's max_price_age_sec
-    ladder_usd: tuple[int, ...] = (1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)  # whole dollars
-    price_api_url: str = "https://api.jup.ag/price/v3"
-    price_api_key: str | None = field(default=None, repr=False)  # secret: never in a repr or a message
-    price_api_interval_s: float = 10.0
-    watch: str | None = None  # a wallet whose positions to show (read-only, any wallet)
-    positions_poll_s: float = 5.0
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    http_timeout_s: float = 10.0
+class JupiterConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(default="jupiter", description="the venue id on the bus and in panes")
+    rpc_urls: tuple[str, ...] = Field(
+        default=("https://api.mainnet-beta.solana.com",), min_length=1,
+        description="Solana JSON-RPC URLs, tried in order when one fails",
+    )
+    ws_urls: tuple[str, ...] = Field(
+        default=("wss://api.mainnet-beta.solana.com",),
+        description="Solana websocket (pubsub) URLs; empty: poll getMultipleAccounts only",
+    )
+    commitment: str = Field(default="confirmed", pattern="^(processed|confirmed|finalized)$",
+                            description="commitment of every read: processed, confirmed or finalized")
+    program_id: str = Field(default=PROGRAM_ID, description="the Jupiter Perps program")
+    pool: str = Field(default=JLP_POOL, description="the JLP pool account")
+    markets: tuple[JupiterMarket, ...] = Field(default=DEFAULT_MARKETS, description="markets and their custodies")
+    collateral: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_COLLATERAL),
+        description="stable collateral custodies (symbol -> account): shorts borrow from these",
+    )
+    poll_interval_s: float = Field(default=2.0, gt=0, description="getMultipleAccounts interval while the websocket is down")
+    refresh_interval_s: float = Field(default=30.0, gt=0, description="a full re-read even while the websocket is up")
+    stale_after_s: float | None = Field(
+        default=None, gt=0, description="oracle age that marks a market stale; unset: each custody's max_price_age_sec"
+    )
+    ladder_usd: tuple[int, ...] = Field(
+        default=(1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000),
+        description="quote ladder sizes for the Depth pane, whole US dollars",
+    )
+    price_api_url: str = Field(
+        default="https://api.jup.ag/price/v3", description="the Jupiter price API (second price source); empty: off"
+    )
+    price_api_key: SecretStr | None = Field(default=None, description="x-api-key for the price API")
+    price_api_interval_s: float = Field(default=10.0, gt=0, description="price API poll interval")
+    watch: str | None = Field(default=None, description="a wallet whose positions to show (read-only, any wallet)")
+    positions_poll_s: float = Field(default=5.0, gt=0, description="how often the watched wallet's positions are read")
+    backoff_initial_s: float = Field(default=0.5, gt=0, description="first reconnect delay")
+    backoff_max_s: float = Field(default=30.0, gt=0, description="longest reconnect delay")
+    http_timeout_s: float = Field(default=10.0, gt=0, description="timeout of one RPC or price API request")

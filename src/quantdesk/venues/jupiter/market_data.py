@@ -111,6 +111,7 @@ class JupiterFeed:
         self._last_refresh_ns = 0
         self._last_message_ns = 0
         self._ws_message = ""
+        self._resync_due = False
         self.positions: dict[str, PositionReport] = {}  # the watched wallet's, by market
         self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
         self._http: Any = None  # httpx client of the price API, made on first use
@@ -278,6 +279,8 @@ class JupiterFeed:
 
     def _on_ws_state(self, state: str, message: str) -> None:
         self._ws_message = "" if state == "connected" else message
+        if state == "connected":
+            self._resync_due = True  # changes before the subscriptions took hold: read them once
         self.check_health()
 
     async def _poll_loop(self) -> None:
@@ -286,7 +289,8 @@ class JupiterFeed:
             ws_up = self.pubsub is not None and self.pubsub.connected
             due = (self.clock() - self._last_refresh_ns) >= self.cfg.refresh_interval_s * NS
             problem = ""
-            if not ws_up or due:
+            if not ws_up or due or self._resync_due:
+                self._resync_due = False
                 problem = await self._refresh_guarded()
             self.check_health(problem)
 
@@ -300,7 +304,8 @@ class JupiterFeed:
             return
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self.cfg.http_timeout_s)
-        headers = {"x-api-key": self.cfg.price_api_key} if self.cfg.price_api_key else {}
+        key = self.cfg.price_api_key
+        headers = {"x-api-key": key.get_secret_value()} if key is not None else {}
         try:
             resp = await self._http.get(self.cfg.price_api_url, params={"ids": ",".join(mints)}, headers=headers)
             body = msgspec.json.decode(resp.content) if resp.status_code == 200 else None

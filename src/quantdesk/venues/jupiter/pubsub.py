@@ -4,7 +4,9 @@ The protocol: each ``accountSubscribe`` request (id N) is acked with
 ``{"id": N, "result": <subscription id>}``; changes arrive as
 ``accountNotification`` with ``params.subscription`` and ``params.result``
 (``context.slot``, ``value.data`` base64). ``accountUnsubscribe`` takes the
-subscription id. A dropped connection (even mid-notification) is reported,
+subscription id. The feed counts as connected once every subscription is acked (the
+caller then re-reads everything once, so no change between its last read and
+the subscriptions is lost). A dropped connection (even mid-notification) is reported,
 retried with exponential backoff, and every account is subscribed again on
 the new connection. Malformed messages are counted and dropped.
 """
@@ -69,7 +71,8 @@ class AccountPubsub:
         self.notifications = 0
         self.malformed = 0
         self.reconnects = 0
-        self.connected = False
+        self.connected = False  # True once every account's subscription is acked
+        self._host = ""
 
     def _subscribe_msg(self, pubkey: str) -> bytes:
         rid = next(self._ids)
@@ -94,6 +97,9 @@ class AccountPubsub:
             pubkey = self._pending.pop(msg.id, None)
             if pubkey is not None and isinstance(msg.result, int) and not isinstance(msg.result, bool):
                 self.subscriptions[msg.result] = pubkey
+                if not self._pending and not self.connected:  # every account acked: now nothing is missed
+                    self.connected = True
+                    self.on_state("connected", f"websocket {self._host}: {len(self.subscriptions)} accounts")
             elif pubkey is not None:
                 self.malformed += 1
                 self.on_state("down", f"subscription to {pubkey} refused: {_error_text(msg.error)}")
@@ -136,13 +142,13 @@ class AccountPubsub:
                     self._ws = ws
                     self._pending.clear()
                     self.subscriptions.clear()
+                    self._host = safe_host(url)
                     for pubkey in self.pubkeys:
                         await ws.send(self._subscribe_msg(pubkey).decode())
-                    self.connected = True
-                    self.on_state("connected", f"websocket {safe_host(url)}")
-                    attempt = 0
                     async for frame in ws:
                         self.on_message(frame)
+                        if self.connected:
+                            attempt = 0
             except asyncio.CancelledError:
                 raise
             except OSError as exc:
