@@ -11,8 +11,10 @@ import redis.asyncio
 from quantdesk.core.model import BookDelta, OrderIntent
 from quantdesk.sync.redis_feed import FeedKeys, FeedSource, redis_session
 from quantdesk.venues.base import TradingUnavailable, VenueError
+from quantdesk.venues.sim.clock import ManualClock
 
-from support.feed_rig import book_mismatches, FeedRig
+from support.app import START_NS
+from support.feed_rig import FeedRig, book_mismatches
 from support.wait import wait_until
 
 
@@ -108,8 +110,11 @@ async def test_a_gap_in_the_stream_forces_a_resync(redis_url, ns):
 
 
 async def test_status_shows_feed_age_and_goes_stale_when_the_feed_stops(redis_url, ns):
-    feed = await FeedRig(redis_url, ns, rate=500).start()
-    (term,) = await _consumers(redis_url, ns, 1, stale_after_s=0.8)
+    # The feed and the terminal share a manual clock: the feed's age is what
+    # the test says it is, not how long a loaded machine took.
+    clock = ManualClock(START_NS)
+    feed = await FeedRig(redis_url, ns, rate=500, clock=clock).start()
+    (term,) = await _consumers(redis_url, ns, 1, stale_after_s=0.8, clock=clock)
     try:
         assert await wait_until(lambda: "feed" in term.cache.status, 5)
         st = term.cache.status["feed"]
@@ -117,6 +122,7 @@ async def test_status_shows_feed_age_and_goes_stale_when_the_feed_stops(redis_ur
         assert st.age_s(term.clock()) < 1.5
         assert "redis://127.0.0.1:6379" in st.message
         await feed.close()  # the feed process dies: nothing refreshes the heartbeat
+        clock.advance(800_000_000)
         assert await wait_until(lambda: term.cache.status["feed"].state == "stale", 5)
         assert term.cache.status["feed"].age_s(term.clock()) >= 0.8
     finally:
