@@ -7,19 +7,22 @@ import asyncio
 import redis.asyncio
 from quantdesk.sync.redis_feed import redis_session
 
-from support.feed_rig import book_mismatches, FeedRig
+from support.feed_rig import FeedRig, book_mismatches
 from support.wait import wait_until
 
 
 async def test_consumers_recover_after_redis_is_killed_and_restarted(redis_server):
     srv = redis_server()
-    feed = await FeedRig(srv.url, "desk", rate=1500).start()
+    # The feed is stepped a fixed number of events, not run at a rate, so the
+    # twenty terminals have the same backlog however loaded the machine is.
+    feed = await FeedRig(srv.url, "desk", paused=True).start()
     terms = [redis_session(srv.url, "desk") for _ in range(20)]
     try:
         for t in terms:
             await t.start()
         assert await wait_until(lambda: all(t.venues["feed"].synced.is_set() for t in terms), 5)
-        await asyncio.sleep(0.5)
+        feed.session.advance(1500)
+        await feed.publisher.flush()
 
         srv.kill()
         # The outage is shown at once: the feed source is down, the feed's venues stale.
@@ -28,13 +31,14 @@ async def test_consumers_recover_after_redis_is_killed_and_restarted(redis_serve
             assert t.cache.status["sim-drift"].state == "stale"
             assert "unreachable" in t.cache.status["feed"].message
         assert await wait_until(lambda: feed.publisher.state == "down", 5)
-        await asyncio.sleep(0.7)  # the feed keeps ingesting while Redis is away
+        feed.session.advance(1500)  # the feed keeps ingesting while Redis is away
 
         srv.start()  # same port, no data: every key and stream is gone
         assert await wait_until(lambda: feed.publisher.state == "connected", 10)
         assert await wait_until(lambda: all(t.venues["feed"].synced.is_set() for t in terms), 10)
         assert all(t.cache.status["feed"].state == "connected" for t in terms)
-        await asyncio.sleep(0.8)  # live again after the resync
+        feed.session.advance(1500)  # live again after the resync
+        await feed.publisher.flush()
         await feed.stop_venues()
         ok = await wait_until(lambda: all(not book_mismatches(feed.session, t) for t in terms), 15)
         assert ok, [book_mismatches(feed.session, t) for t in terms]
