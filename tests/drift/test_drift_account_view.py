@@ -14,6 +14,7 @@ import base58
 import pytest
 
 from support.drift_servers import BookSource, HttpServer
+from support.wait import wait_until
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.venues.base import TradingUnavailable
@@ -184,10 +185,10 @@ async def test_venue_watching_a_wallet_shows_book_and_positions_in_the_cache(cha
     cache.add_markets(await venue.connect())
     task = asyncio.create_task(venue.run(bus))
     try:
-        for _ in range(250):
-            if cache.book("drift", "SOL-PERP") is not None and cache.accounts.get("drift") and len(cache.positions) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(
+            lambda: cache.book("drift", "SOL-PERP") is not None and cache.accounts.get("drift") and len(cache.positions) == 2,
+            20,
+        )
         assert cache.book("drift", "SOL-PERP").best_bid() is not None
         assert {p.market for p in cache.positions.values()} == {"SOL-PERP", "1MBONK-PERP"}
         assert 0 <= cache.accounts["drift"].health <= 100

@@ -14,6 +14,8 @@ from quantdesk.core.model import AccountState, Fill, Order, OrderIntent, Positio
 from quantdesk.sync.migrate import load_migrations
 from quantdesk.sync.postgres import PostgresSync, SyncError
 
+from support.wait import wait_until
+
 USER = str(uuid.uuid4())
 SOL = dict(venue="sim-drift", market="SOL-PERP")
 
@@ -115,10 +117,7 @@ async def test_async_loop_pushes_in_the_background(migrated_dsn, tmp_path):
             for i in range(5):
                 j.record_fill(fill_record(i))
                 await asyncio.sleep(0)
-            for _ in range(500):
-                if j.pending_count() == 0:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: j.pending_count() == 0, 20)
         finally:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):

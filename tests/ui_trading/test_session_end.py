@@ -3,7 +3,6 @@ terminal (SIGHUP), and a restart on the same journal."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 
@@ -14,6 +13,7 @@ from quantdesk.console.panes.positions import PositionsPane
 
 from support.paper_app import SIZE, make_app, start
 from support.app import pane_text, settle
+from support.wait import wait_until
 
 
 async def place_resting_and_bracketed(app, pilot) -> tuple[str, str]:
@@ -63,10 +63,7 @@ async def test_dead_mans_switch_runs_when_the_terminal_hangs_up(tmp_path):
             await start(app, pilot)
             limit_id, entry_id = await place_resting_and_bracketed(app, pilot)
             os.kill(os.getpid(), signal.SIGHUP)  # what losing the SSH session sends
-            for _ in range(50):
-                await asyncio.sleep(0.02)
-                if not app.is_running:
-                    break
+            await wait_until(lambda: not app.is_running, 10)
         left = {o.order_id for o in trading.router.executors["sim-drift"].open_orders()}
         assert left == {f"{entry_id}-sl", f"{entry_id}-tp"}
     finally:
