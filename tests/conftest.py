@@ -15,6 +15,7 @@ pytest_plugins = [
     "support.app",
     "support.drift_servers",
     "support.timers",
+    "support.api_server",
 ]
 
 

@@ -78,6 +78,19 @@ class DbSettings(BaseModel):
     team_id: str | None = Field(default=None, description="the Supabase team id shared rows belong to")
 
 
+class ApiSettings(BaseModel):
+    """The ``[api]`` section: ``quantdesk serve api``, the read-only data API."""
+
+    model_config = _STRICT
+
+    listen: str = Field(default="127.0.0.1:8710", pattern=r"^\[?[^\s\]]*\]?:\d{1,5}$", description="HOST:PORT the API listens on")
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret tokens are signed with (a Supabase project's JWT secret works); unset: no API"
+    )
+    rate_limit_per_s: float = Field(default=20.0, gt=0, le=100_000, description="requests per second allowed per token, sustained")
+    rate_limit_burst: int = Field(default=40, ge=1, le=1_000_000, description="requests a token may make at once above the sustained rate")
+
+
 class JournalSettings(BaseModel):
     model_config = _STRICT
 
@@ -176,6 +189,7 @@ class Settings(BaseSettings):
     venues: VenuesSettings = Field(default_factory=VenuesSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     db: DbSettings = Field(default_factory=DbSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     dead_man: DeadManSettings = Field(default_factory=DeadManSettings)
     # Binding id -> key or keys; overrides the keymap for single ids.

@@ -1,0 +1,1 @@
+"""Servers that expose a running session to other programs (the data API)."""

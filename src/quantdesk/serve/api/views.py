@@ -1,0 +1,206 @@
+"""The cache as JSON-ready data: prices and sizes are decimal strings in
+human units (from the integers at each market's precision, never a float),
+rates are decimal strings as fractions, timestamps integer nanoseconds.
+
+Shared by the REST endpoints and the stream's snapshots and deltas, so the two
+always describe a market the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import RATE_SCALE, BookDelta, BookSnapshot, Funding, Market, Order, Position, Trade
+from quantdesk.core.spreads import market_spreads
+
+DEFAULT_DEPTH = 20
+MAX_DEPTH = 500
+
+
+def dec(value: Decimal | None) -> str | None:
+    """A Decimal as a plain decimal string (``0.000000015``, never ``1.5E-8``)."""
+    return None if value is None else format(value, "f")
+
+
+def rate(value: int) -> str:
+    return format(Decimal(value) / RATE_SCALE, "f")
+
+
+def bps(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.quantize(Decimal("0.0001")), "f")
+
+
+def market_view(m: Market) -> dict[str, Any]:
+    return {
+        "venue": m.venue,
+        "market": m.symbol,
+        "base": m.base,
+        "quote": m.quote,
+        "kind": m.kind,
+        "tick_size": dec(m.price(m.tick_size)),
+        "lot_size": dec(m.size(m.lot_size)),
+        "price_decimals": m.price_decimals,
+        "size_decimals": m.size_decimals,
+    }
+
+
+def markets_view(cache: MarketCache) -> list[dict[str, Any]]:
+    return [market_view(m) for m in cache.markets.values()]
+
+
+def levels(m: Market, side: list[tuple[int, int]]) -> list[list[str]]:
+    """[[price, size], ...] as decimal strings; size "0" in a delta removes the level."""
+    return [[dec(m.price(p)), dec(m.size(s))] for p, s in side]  # type: ignore[list-item]
+
+
+def book_view(cache: MarketCache, m: Market, depth: int) -> dict[str, Any]:
+    book = cache.books.get((m.venue, m.symbol))
+    synced = book is not None and not book.needs_resync
+    bids = [(lv.price, lv.size) for lv in book.depth("bid", depth)] if synced else []  # type: ignore[union-attr]
+    asks = [(lv.price, lv.size) for lv in book.depth("ask", depth)] if synced else []  # type: ignore[union-attr]
+    return {
+        "venue": m.venue,
+        "market": m.symbol,
+        "synced": synced,
+        "venue_seq": book.seq if synced else None,  # type: ignore[union-attr]
+        "ts": cache.market_updated_ns.get((m.venue, m.symbol)),
+        "bids": levels(m, bids),
+        "asks": levels(m, asks),
+    }
+
+
+def book_event_view(m: Market, ev: BookDelta | BookSnapshot) -> dict[str, Any]:
+    return {"venue_seq": ev.seq, "ts": ev.ts, "bids": levels(m, ev.bids), "asks": levels(m, ev.asks)}
+
+
+def trade_view(m: Market, t: Trade) -> dict[str, Any]:
+    return {"ts": t.ts, "price": dec(m.price(t.price)), "size": dec(m.size(t.size)), "side": t.side, "liquidity": t.liquidity}
+
+
+def trades_view(cache: MarketCache, m: Market, limit: int) -> dict[str, Any]:
+    ring = cache.trades.get((m.venue, m.symbol), ())
+    recent = list(ring)[-limit:] if limit else []
+    return {"venue": m.venue, "market": m.symbol, "trades": [trade_view(m, t) for t in reversed(recent)]}  # newest first
+
+
+def funding_row(f: Funding) -> dict[str, Any]:
+    return {
+        "venue": f.venue,
+        "market": f.market,
+        "kind": f.kind,
+        "rate": rate(f.rate),
+        "predicted_rate": rate(f.predicted_rate),
+        "interval_s": f.interval_s,
+        "annualized": rate(f.annualized),
+        "next_ts": f.next_ts,
+        "ts": f.ts,
+    }
+
+
+def funding_view(cache: MarketCache) -> list[dict[str, Any]]:
+    return [funding_row(cache.funding[k]) for k in cache.markets if k in cache.funding]
+
+
+def spreads_view(cache: MarketCache) -> list[dict[str, Any]]:
+    out = []
+    for ms in market_spreads(cache):
+        out.append(
+            {
+                "market": ms.symbol,
+                "venues": [
+                    {"venue": q.venue, "bid": dec(q.bid_price), "ask": dec(q.ask_price), "mid": dec(q.mid), "basis_bps": bps(ms.basis.get(q.venue))}
+                    for q in ms.quotes
+                ],
+                "best_bid": None if ms.best_bid is None else {"venue": ms.best_bid.venue, "price": dec(ms.best_bid.price)},
+                "best_ask": None if ms.best_ask is None else {"venue": ms.best_ask.venue, "price": dec(ms.best_ask.price)},
+                "reference": ms.reference,
+                "basis_bps": bps(ms.basis_bps),
+                "crossed": ms.crossed,
+            }
+        )
+    return out
+
+
+def carry_view(cache: MarketCache) -> list[dict[str, Any]]:
+    """Funding carry per symbol listed on two or more venues: be long where
+    longs are paid least (lowest annualized funding), short where they pay most,
+    beside the basis between the two venues' mids. Best carry first."""
+    spreads = {ms.symbol: ms for ms in market_spreads(cache)}
+    by_symbol: dict[str, list[Funding]] = {}
+    for (venue, symbol) in cache.markets:
+        f = cache.funding.get((venue, symbol))
+        if f is not None:
+            by_symbol.setdefault(symbol, []).append(f)
+    out = []
+    for symbol, rows in by_symbol.items():
+        if len(rows) < 2:
+            continue
+        rows.sort(key=lambda f: (f.annualized, f.venue))
+        long_leg, short_leg = rows[0], rows[-1]
+        ms = spreads.get(symbol)
+        mids = {q.venue: q.mid for q in ms.quotes} if ms is not None else {}
+        lo, hi = mids.get(long_leg.venue), mids.get(short_leg.venue)
+        basis = None if lo is None or hi is None or lo <= 0 else (hi - lo) / lo * 10_000
+        out.append(
+            {
+                "kind": "funding_carry",
+                "market": symbol,
+                "long_venue": long_leg.venue,
+                "short_venue": short_leg.venue,
+                "carry_annualized": rate(short_leg.annualized - long_leg.annualized),
+                "long_annualized": rate(long_leg.annualized),
+                "short_annualized": rate(short_leg.annualized),
+                "basis_bps": bps(basis),
+            }
+        )
+    out.sort(key=lambda r: Decimal(r["carry_annualized"]), reverse=True)
+    return out
+
+
+def position_view(m: Market | None, p: Position) -> dict[str, Any]:
+    price = (lambda v: dec(m.price(v))) if m is not None else str  # noqa: E731
+    size = (lambda v: dec(m.size(v))) if m is not None else str  # noqa: E731
+    return {
+        "venue": p.venue,
+        "market": p.market,
+        "size": size(p.base),
+        "entry_price": price(p.entry_price),
+        "mark_price": price(p.mark_price),
+        "unrealized_pnl": price(p.unrealized_pnl),
+        "realized_pnl": price(p.realized_pnl),
+        "liquidation_price": None if p.liquidation_price is None else price(p.liquidation_price),
+        "margin": price(p.margin),
+        "leverage": format(Decimal(p.leverage_bps) / 10_000, "f"),
+        "ts": p.ts,
+    }
+
+
+def positions_view(cache: MarketCache) -> list[dict[str, Any]]:
+    return [position_view(cache.markets.get(k), p) for k, p in cache.positions.items()]
+
+
+def order_view(m: Market | None, o: Order) -> dict[str, Any]:
+    price = (lambda v: dec(m.price(v))) if m is not None else str  # noqa: E731
+    size = (lambda v: dec(m.size(v))) if m is not None else str  # noqa: E731
+    return {
+        "venue": o.venue,
+        "market": o.market,
+        "order_id": o.order_id,
+        "client_id": o.client_id,
+        "side": o.side,
+        "type": o.type,
+        "status": o.status,
+        "size": size(o.size),
+        "filled": size(o.filled),
+        "price": price(o.price),
+        "trigger_price": price(o.trigger_price),
+        "post_only": o.post_only,
+        "reduce_only": o.reduce_only,
+        "ts": o.ts,
+    }
+
+
+def orders_view(cache: MarketCache) -> list[dict[str, Any]]:
+    return [order_view(cache.markets.get((o.venue, o.market)), o) for o in cache.orders.values()]
