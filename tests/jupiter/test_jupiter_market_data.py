@@ -8,7 +8,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from support.jupiter_chain import POOL, SOL_CUSTODY, SOL_DOVES_ORACLE, SOL_MINT, JupiterNode, patch_u64, price_feed
+from support.jupiter_chain import JLP_SUPPLY, POOL, SOL_CUSTODY, SOL_DOVES_ORACLE, SOL_MINT, JupiterNode, patch_u64, price_feed
 from support.jupiter_fixtures import data
 from support.wait import until
 
@@ -96,7 +96,7 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
     try:
         await until(lambda: rec.last(BookSnapshot) is not None, what="first ladder")
         await until(lambda: feed.pubsub and feed.pubsub.connected, what="pool, custody and oracle subscribed")
-        assert node.pubsub.active == 3
+        assert node.pubsub.active == 4  # pool, custody, oracle, JLP mint
         assert rec.last(OraclePrice).price == 118_000_000
         funding = rec.last(Funding)
         custody = CustodyView.from_fields(decoder().decode(data(SOL_CUSTODY)).fields)
@@ -110,6 +110,12 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
         assert [size for _, size in book.asks] == [1_000 * 10**15 // 118_000_000, 100_000 * 10**15 // 118_000_000]
         assert book.asks[0][0] > 118_000_000 > book.bids[0][0] and book.asks[1][0] > book.asks[0][0]
         assert feed.pool is not None and feed.pool.aum_usd == 931403341015904
+        summary = feed.summary("SOL-PERP")
+        assert summary.jlp_virtual_price == 931403341015904 * 10**6 // JLP_SUPPLY == 4_399_991  # $4.399991 a JLP
+        assert summary.pool_aum_usd == 931403341015904 and summary.max_leverage == 500
+        # the pool can still lock (owned - locked) SOL for longs: 3.53M SOL at $118
+        assert summary.long_liquidity_usd == (3975600834194526 - LOCKED) * 118_000_000 // 10**9
+        assert summary.borrow_apr_pct == pytest.approx(Decimal("13.4946"), abs=Decimal("0.0001"))
         await until(lambda: feed.markets["SOL-PERP"].api_price is not None, what="price API read")
         assert feed.markets["SOL-PERP"].oracle_gap_bps == pytest.approx(Decimal(5), abs=Decimal("0.01"))
         await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
@@ -138,8 +144,8 @@ async def test_websocket_dropped_mid_notification_falls_back_to_polling_and_resu
         node.chain.set_quietly(SOL_CUSTODY, patch_u64(data(SOL_CUSTODY), LOCKED, LOCKED + 1))
         await until(lambda: rec.last(OpenInterest).long == LOCKED + 1, what="polled change")
         node.pubsub.refuse = False
-        await until(lambda: node.pubsub.active == 3 and feed.pubsub.connected, what="resubscribed")
-        assert node.pubsub.subscribes >= 6 and feed.pubsub.reconnects >= 1
+        await until(lambda: node.pubsub.active == 4 and feed.pubsub.connected, what="resubscribed")
+        assert node.pubsub.subscribes >= 8 and feed.pubsub.reconnects >= 1
         await until(lambda: "websocket" not in feed.message, what="websocket recovery shown")
     finally:
         await stop(feed, task)
@@ -208,7 +214,7 @@ async def test_truncated_and_foreign_accounts_are_refused_and_the_last_good_data
         assert (rec.last(BookSnapshot).bids, rec.last(BookSnapshot).asks) == (good.bids, good.asks)  # nothing from bad data
         await node.chain.set(SOL_CUSTODY, data(SOL_CUSTODY))
         await until(lambda: feed.state == "connected", what="recovered")
-        assert feed.counters.bad_accounts == 2 and not task.done()
+        assert feed.counters.bad_accounts >= 2 and not task.done()  # each bad read counted
     finally:
         await stop(feed, task)
 

@@ -36,6 +36,14 @@ from support.jupiter_fixtures import POOL, SOL_CUSTODY, lines
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 SOL_DOVES_ORACLE = "39cWjvHrpHNz2SbXv6ME4NPhqBDBd4KsjUYv5JkHEAJU"  # the SOL custody's doves_oracle
 SOL_MINT = "So11111111111111111111111111111111111111112"
+JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+JLP_SUPPLY = 211_683_000_000_000  # 211.683M JLP, 6 decimals
+
+
+def token_mint(supply: int, decimals: int) -> bytes:
+    """An SPL token mint (82 bytes): authority option, supply u64, decimals u8, initialized, freeze authority option."""
+    return struct.pack("<I", 0) + bytes(32) + struct.pack("<QBB", supply, decimals, 1) + struct.pack("<I", 0) + bytes(32)
 
 
 def price_feed(price: int, expo: int, timestamp: int) -> bytes:
@@ -52,6 +60,7 @@ class Chain:
         self.listeners: list[Any] = []  # SolanaPubsub servers to notify
         for line in lines():
             self.accounts[line["pubkey"]] = (base64.b64decode(line["data_b64"]), PROGRAM_ID)
+        self.accounts[JLP_MINT] = (token_mint(JLP_SUPPLY, 6), TOKEN_PROGRAM)
 
     def get(self, pubkey: str) -> tuple[bytes, str] | None:
         with self.lock:
@@ -281,4 +290,7 @@ class JupiterNode:
         self.http.stop()
 
 
-__all__ = ["JupiterNode", "Chain", "patch_u64", "price_feed", "POOL", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT"]
+__all__ = [
+    "JLP_SUPPLY", "JupiterNode", "Chain", "patch_u64", "price_feed", "token_mint",
+    "POOL", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT",
+]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 JLP_POOL = "5BUwFW4nRbftYTDMbgxykoFWqWHPzahFSNAaaaJtVKsq"
+JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
 DOVES_PROGRAM_ID = "DoVEsk76QybCEHQGzkvYPWLQu9gzNoZZZt3TPiL597e"
 
 
@@ -54,6 +55,7 @@ class JupiterConfig(BaseModel):
                             description="commitment of every read: processed, confirmed or finalized")
     program_id: str = Field(default=PROGRAM_ID, description="the Jupiter Perps program")
     pool: str = Field(default=JLP_POOL, description="the JLP pool account")
+    lp_mint: str = Field(default=JLP_MINT, description="the JLP token mint (its supply gives the JLP virtual price)")
     markets: tuple[JupiterMarket, ...] = Field(default=DEFAULT_MARKETS, description="markets and their custodies")
     collateral: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_COLLATERAL),

@@ -66,6 +66,29 @@ class MarketState:
         return Decimal((self.api_price - self.oracle.price) * 10_000) / self.oracle.price
 
 
+@dataclass(frozen=True)
+class MarketSummary:
+    symbol: str
+    oracle_price: int | None  # USD 1e6
+    api_price: int | None
+    oracle_gap_bps: Decimal | None
+    borrow_hourly: Decimal  # fraction an hour, paid by longs (on this custody)
+    borrow_apr_pct: Decimal
+    short_borrow_apr_pct: dict[str, Decimal]  # shorts pay on their stable collateral custody, by mint
+    long_liquidity_usd: int | None  # tokens the pool can still lock for longs, valued at the oracle
+    short_liquidity_usd: int  # stablecoins free for shorts (1 token = 1 USD)
+    max_leverage: Decimal
+    pool_aum_usd: int | None
+    jlp_virtual_price: int | None
+
+
+def decode_mint_supply(data: bytes) -> tuple[int, int]:
+    """(supply, decimals) of an SPL token mint: supply u64 at 36, decimals u8 at 44."""
+    if len(data) < 82:
+        raise AccountDecodeError(f"{len(data)} bytes is too short for a token mint (82 bytes)")
+    return int.from_bytes(data[36:44], "little"), data[44]
+
+
 @dataclass
 class FeedCounters:
     updates: int = 0  # account changes applied
@@ -108,10 +131,13 @@ class JupiterFeed:
             self._roles[m.custody] = ("custody", m.symbol)
         for sym, key in cfg.collateral.items():
             self._roles[key] = ("collateral", sym)
+        if cfg.lp_mint:
+            self._roles[cfg.lp_mint] = ("lp_mint", "")
         self._last_refresh_ns = 0
         self._last_message_ns = 0
         self._ws_message = ""
         self._resync_due = False
+        self.lp_supply: tuple[int, int] | None = None  # (JLP supply, decimals)
         self.positions: dict[str, PositionReport] = {}  # the watched wallet's, by market
         self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
         self._http: Any = None  # httpx client of the price API, made on first use
@@ -143,15 +169,16 @@ class JupiterFeed:
         if role is None:
             return
         kind, symbol = role
-        label = {"pool": "pool", "custody": f"{symbol} custody", "collateral": f"{symbol} custody"}.get(
-            kind, f"{symbol} oracle"
-        )
+        label = {"pool": "pool", "custody": f"{symbol} custody", "collateral": f"{symbol} custody",
+                 "lp_mint": "JLP mint"}.get(kind, f"{symbol} oracle")
         if data is None:
             self._problem(pubkey, f"{label} {pubkey} not found on this RPC (check the address and cluster)")
             return
         try:
             if kind == "oracle":
                 self.markets[symbol].oracle = decode_price_feed(data)
+            elif kind == "lp_mint":
+                self.lp_supply = decode_mint_supply(data)
             else:
                 acc = self.decoder.decode(data, expect="Pool" if kind == "pool" else "Custody")
                 if kind == "pool":
@@ -196,6 +223,38 @@ class JupiterFeed:
         bids, asks = ladder_levels(rungs)
         st.seq += 1
         self._publish(BookSnapshot(self.cfg.id, symbol, st.seq, now, bids, asks))
+
+    def summary(self, symbol: str) -> MarketSummary | None:
+        """Everything known about one market beyond its events, for panes and tools."""
+        st = self.markets.get(symbol)
+        if st is None or st.custody is None:
+            return None
+        c = st.custody
+        hourly = borrow.hourly_borrow_rate(c)
+        price = st.oracle.price if st.oracle else 0
+        free_tokens = max(0, c.owned - c.locked)
+        short_pool = [x for x in self.collateral.values()]
+        return MarketSummary(
+            symbol=symbol,
+            oracle_price=price or None,
+            api_price=st.api_price,
+            oracle_gap_bps=st.oracle_gap_bps,
+            borrow_hourly=hourly,
+            borrow_apr_pct=borrow.apr_percent(hourly),
+            short_borrow_apr_pct={x.mint: borrow.apr_percent(borrow.hourly_borrow_rate(x)) for x in short_pool},
+            long_liquidity_usd=free_tokens * price // 10**c.decimals if price else None,
+            short_liquidity_usd=sum(max(0, x.owned - x.locked) * USD // 10**x.decimals for x in short_pool),
+            max_leverage=Decimal(c.max_leverage_bps) / 10_000,
+            pool_aum_usd=self.pool.aum_usd if self.pool else None,
+            jlp_virtual_price=self.jlp_virtual_price(),
+        )
+
+    def jlp_virtual_price(self) -> int | None:
+        """Pool AUM over JLP supply, USD with 6 decimals."""
+        if self.pool is None or self.lp_supply is None or self.lp_supply[0] <= 0:
+            return None
+        supply, decimals = self.lp_supply
+        return self.pool.aum_usd * 10**decimals // supply
 
     def publish_all(self) -> None:
         for symbol in self.markets:
