@@ -118,6 +118,11 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
         assert summary.borrow_apr_pct == pytest.approx(Decimal("13.4946"), abs=Decimal("0.0001"))
         await until(lambda: feed.markets["SOL-PERP"].api_price is not None, what="price API read")
         assert feed.markets["SOL-PERP"].oracle_gap_bps == pytest.approx(Decimal(5), abs=Decimal("0.01"))
+        assert "differ" not in feed.message  # 5 bps is within the 50 bps warning
+        node.http.api_prices[SOL_MINT] = 119.0  # the second source moves 85 bps away
+        await until(lambda: "SOL-PERP oracle and price API differ by +85 bps" in feed.message, what="price gap shown")
+        node.http.api_prices[SOL_MINT] = 118.059
+        await until(lambda: "differ" not in feed.message, what="price gap cleared")
         await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
 
         # a pushed change: utilization doubles, the borrow rate follows without any poll

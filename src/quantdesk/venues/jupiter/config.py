@@ -75,6 +75,9 @@ class JupiterConfig(BaseModel):
     )
     price_api_key: SecretStr | None = Field(default=None, description="x-api-key for the price API")
     price_api_interval_s: float = Field(default=10.0, gt=0, description="price API poll interval")
+    price_gap_warn_bps: float = Field(
+        default=50.0, gt=0, description="show a warning when the oracle and the price API differ by more (bps)"
+    )
     watch: str | None = Field(default=None, description="a wallet whose positions to show (read-only, any wallet)")
     positions_poll_s: float = Field(default=5.0, gt=0, description="how often the watched wallet's positions are read")
     backoff_initial_s: float = Field(default=0.5, gt=0, description="first reconnect delay")

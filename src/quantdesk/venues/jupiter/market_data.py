@@ -289,6 +289,10 @@ class JupiterFeed:
         parts.extend(sorted(set(self.counters.problems.values())))
         if self.price_api_problem:
             parts.append(self.price_api_problem)
+        for sym, st in self.markets.items():
+            gap = st.oracle_gap_bps
+            if gap is not None and abs(gap) > Decimal(str(self.cfg.price_gap_warn_bps)):
+                parts.append(f"{sym} oracle and price API differ by {gap:+.0f} bps")
         if rpc_problem and not self._last_refresh_ns:
             state: ConnState = "down"
         elif rpc_problem and (self.pubsub is None or not self.pubsub.connected):
