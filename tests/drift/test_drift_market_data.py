@@ -279,6 +279,8 @@ async def test_request_resync_fetches_a_rest_snapshot(servers):
     ws, http = servers
     async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
         await until(lambda: r.book() is not None, what="book")
+        # the first book may be a push: let the start-up REST snapshot land before counting
+        await until(lambda: r.venue.health.rest_snapshots >= 1, what="the start-up snapshot")
         before = http.count("GET", "/l2")
         r.venue.request_resync(SOL)
         await until(lambda: http.count("GET", "/l2") == before + 1, what="resync snapshot")
