@@ -14,6 +14,7 @@ from solders.transaction import VersionedTransaction
 
 from support.app import until_shown
 from quantdesk.wiring.trading import open_paper_trading
+from quantdesk.trading.desk import Desk
 from quantdesk.trading.risk import RiskLimits
 from quantdesk.venues.session import Session
 from quantdesk.console.app import QuantDeskApp
@@ -40,14 +41,14 @@ def tradable_app(ws, http, tmp_path):
     session = Session([venue], time.time_ns)
     # the fixture's mainnet account already runs at ~10x: a limit that lets one more SOL through
     trading = open_paper_trading(session, tmp_path / "journal.sqlite3", RiskLimits(max_leverage=50))
-    app = QuantDeskApp(session, router=trading.router)
+    app = QuantDeskApp(session, desk=Desk(session.cache, trading.router))
     app.configure_console(layout="live")
     return app, trading
 
 
 async def place_limit_buy(app, pilot) -> None:
     await until_shown(app, pilot, lambda: app.session.cache.book("drift", "SOL-PERP") is not None, "the Drift book")
-    executor = app.router.executors["drift"]
+    executor = app.desk.router.executors["drift"]
     await executor.refresh(["SOL-PERP"])  # the trader's account, for the risk engine
     await pilot.press("b")
     await until_shown(app, pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
@@ -61,7 +62,7 @@ async def test_the_terminal_previews_the_transaction_and_signs_only_when_told(se
     app, trading = tradable_app(ws, http, tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            assert isinstance(app.router.executors["drift"], DriftRouterExecutor)
+            assert isinstance(app.desk.router.executors["drift"], DriftRouterExecutor)
             await place_limit_buy(app, pilot)
             detail = str(app.screen.query_one("#confirm-detail").render())
             assert "Transaction preview: place on drift" in detail and "place_perp_order" in detail

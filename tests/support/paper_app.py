@@ -4,6 +4,7 @@ a temporary directory, and the App with the trading panes."""
 from __future__ import annotations
 
 from quantdesk.console.app import QuantDeskApp
+from quantdesk.trading.desk import Desk
 from quantdesk.trading.risk import RiskLimits
 from quantdesk.venues.session import Session
 from quantdesk.wiring.trading import PaperTrading, open_paper_trading
@@ -18,7 +19,7 @@ def make_app(
 ) -> tuple[QuantDeskApp, PaperTrading]:
     session = session or paused_session()
     trading = open_paper_trading(session, tmp_path / "journal.sqlite3", limits)
-    app = QuantDeskApp(session, panes=PANES, router=trading.router, dead_man=dead_man)
+    app = QuantDeskApp(session, panes=PANES, desk=Desk(session.cache, trading.router, dead_man=dead_man))
     return app, trading
 
 

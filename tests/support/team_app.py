@@ -16,9 +16,9 @@ PANES = ("depth", "workspace")
 
 
 def terminal(url: str, team: str, user: str, tmp_path: Path) -> QuantDeskApp:
-    app = QuantDeskApp(paused_session(), panes=PANES)
-    app.attach_team(open_team_desk(url, team, user, str(tmp_path / f"{user}-journal.sqlite3")))
-    return app
+    """A terminal as `quantdesk run` builds it with [redis] url and team set."""
+    desk = open_team_desk(url, team, user, str(tmp_path / f"{user}-journal.sqlite3"))
+    return QuantDeskApp(paused_session(), panes=PANES, workspace=desk)
 
 
 async def run(app: QuantDeskApp, text: str) -> bool:

@@ -1,27 +1,22 @@
-"""Trading from the command line and the palette: the console layer hands
-order commands to the App's ``order_command``; palette actions run the same
-bindings the keys do."""
+"""Trading from the command line and the palette: order commands dispatch to
+the trading controller and its desk; palette actions run the same bindings
+the keys do."""
 
 from __future__ import annotations
 
 from quantdesk.console.cmdline import parse
 from quantdesk.wiring.trading import open_paper_trading
 from quantdesk.console.app import QuantDeskApp
-from quantdesk.console.console import ConsoleApp
+from quantdesk.trading.desk import Desk
 
 from support.paper_app import PANES, SIZE, start
 from support.app import notes, paused_session, settle, status_text
-
-if issubclass(QuantDeskApp, ConsoleApp):
-    ConsoleTradingApp = QuantDeskApp
-else:  # until the App takes the console layer as its base
-    ConsoleTradingApp = type("ConsoleTradingApp", (ConsoleApp, QuantDeskApp), {})
 
 
 async def test_command_line_orders_cancel_and_kill(tmp_path):
     session = paused_session()
     trading = open_paper_trading(session, tmp_path / "journal.sqlite3")
-    app = ConsoleTradingApp(session, panes=PANES, router=trading.router)
+    app = QuantDeskApp(session, panes=PANES, desk=Desk(session.cache, trading.router))
     try:
         async with app.run_test(size=SIZE) as pilot:
             await start(app, pilot)

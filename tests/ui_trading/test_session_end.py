@@ -22,7 +22,7 @@ async def place_resting_and_bracketed(app, pilot) -> tuple[str, str]:
     market = cache.markets[("sim-drift", "SOL-PERP")]
     book = cache.book("sim-drift", "SOL-PERP")
     limit = build_plan(TicketInput("buy", "limit", size="1", price="140"), market, book)
-    assert await app.submit_plan(limit)
+    assert await app.trading.submit_plan(limit)
     ask = book.best_ask()[0]
     bracket = build_plan(
         TicketInput("buy", "market", size="1", take_profit=str(market.price(ask + 5_000_000)),
@@ -30,7 +30,7 @@ async def place_resting_and_bracketed(app, pilot) -> tuple[str, str]:
         market, book,
     )
     assert bracket.take_profit and bracket.stop_loss
-    assert await app.submit_plan(bracket)
+    assert await app.trading.submit_plan(bracket)
     await settle(app, pilot)
     orders = {o.order_id: o for o in cache.orders.values()}
     (limit_id,) = [i for i, o in orders.items() if o.type == "limit"]

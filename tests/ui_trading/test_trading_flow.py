@@ -110,8 +110,8 @@ async def test_close_all_positions_after_confirmation(tmp_path):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await start(app, pilot)
-            await app.order_command(_place("SOL-PERP", "buy", "1", kind="market"))
-            await app.order_command(_place("ETH-PERP", "sell", "0.5", kind="market"))
+            await app.execute(_place("SOL-PERP", "buy", "1", kind="market"))
+            await app.execute(_place("ETH-PERP", "sell", "0.5", kind="market"))
             await settle(app, pilot)
             positions = app.query_one(PositionsPane)
             text = pane_text(positions)
@@ -159,8 +159,8 @@ async def test_kill_switch_cancels_orders_blocks_new_ones_and_releases_after_con
     try:
         async with app.run_test(size=SIZE) as pilot:
             await start(app, pilot)
-            await app.order_command(_place("SOL-PERP", "buy", "1", price="140"))
-            await app.order_command(_place("BTC-PERP", "sell", "0.01", price="99000"))
+            await app.execute(_place("SOL-PERP", "buy", "1", price="140"))
+            await app.execute(_place("BTC-PERP", "sell", "0.01", price="99000"))
             await settle(app, pilot)
             assert len(app.session.cache.orders) == 2
             assert "KILL SWITCH" not in status_text(app)
@@ -189,7 +189,7 @@ async def test_kill_switch_cancels_orders_blocks_new_ones_and_releases_after_con
             await pilot.press("y")
             await settle(app, pilot)
             assert "KILL SWITCH" not in status_text(app)
-            await app.order_command(_place("SOL-PERP", "buy", "1", price="140"))
+            await app.execute(_place("SOL-PERP", "buy", "1", price="140"))
             await settle(app, pilot)
             assert len(app.session.cache.orders) == 1
     finally:
@@ -203,12 +203,12 @@ async def test_kill_switch_from_the_palette_action_and_the_command_line(tmp_path
     try:
         async with app.run_test(size=SIZE) as pilot:
             await start(app, pilot)
-            await app.order_command(_place("SOL-PERP", "buy", "1", price="140"))
+            await app.execute(_place("SOL-PERP", "buy", "1", price="140"))
             await app.run_action("kill_switch")  # what the palette's "risk: kill switch" runs
             await settle(app, pilot)
-            assert app.kill_switch_on and app.session.cache.orders == {}
-            assert await app.order_command(Kill(engage=False))
-            assert not app.kill_switch_on
+            assert app.desk.kill_switch_on and app.session.cache.orders == {}
+            assert await app.execute(Kill(engage=False))
+            assert not app.desk.kill_switch_on
     finally:
         trading.close()
 
@@ -218,7 +218,7 @@ async def test_modify_the_selected_order_price_and_size(tmp_path):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await start(app, pilot)
-            await app.order_command(_place("SOL-PERP", "buy", "1", price="140"))
+            await app.execute(_place("SOL-PERP", "buy", "1", price="140"))
             await settle(app, pilot)
             orders = app.query_one(OrdersPane)
             orders.focus()

@@ -21,7 +21,7 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
         await start(alice, pa)
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded and alice.team.workspace.loaded, 3)
         assert await wait_until(lambda: "No watchlists yet" in workspace_text(bob), 1.0)  # drawn on the next frame
 
         await type_command(pa, "WATCH ADD SOL-PERP majors")
@@ -47,7 +47,7 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal_within_a_second
         assert "alice: funding flips negative on SOL at the hour" in workspace_text(bob)
 
         # And back: bob removes alice's alert and takes SOL off the list.
-        alert_id = next(iter(bob.team_desk.alerts))
+        alert_id = next(iter(bob.team.workspace.alerts))
         assert await run(bob, f"ALERT DEL {alert_id}")
         assert await run(bob, "WATCH DEL SOL-PERP majors")
         assert await wait_until(lambda: "capitulation" not in workspace_text(alice), 1.0)
@@ -80,7 +80,7 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
         await start(alice, pa)
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded and alice.team.workspace.loaded, 3)
         m = alice.session.cache.markets[("sim-drift", "SOL-PERP")]
         mid = alice.session.cache.book("sim-drift", "SOL-PERP").mid().scaleb(-m.price_decimals)
         level = (mid + 5).quantize(Decimal("0.01"))
@@ -97,7 +97,7 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
             assert await wait_until(lambda app=app: "triggered" in workspace_text(app), 1.0), workspace_text(app)
             assert await wait_until(lambda app=app: len(_alert_notices(app)) == 1, 1.0)
             assert "SOL-PERP on sim-drift crossed above" in _alert_notices(app)[0]
-        (alert,) = bob.team_desk.alerts.values()
+        (alert,) = bob.team.workspace.alerts.values()
         assert alert.state == "triggered" and alert.triggered_price == (2 * level + 3) / 2
         await asyncio.sleep(0.3)
         assert len(_alert_notices(alice)) == 1 and len(_alert_notices(bob)) == 1  # announced once
@@ -110,7 +110,7 @@ async def test_a_saved_layout_goes_to_the_team_and_the_pane_repaints_only_on_cha
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
         await start(alice, pa)
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded and alice.team.workspace.loaded, 3)
         assert await run(alice, "LAYOUT desk")
         assert await run(alice, "LAYOUT SAVE my-desk")
         assert await wait_until(lambda: "Shared layouts: my-desk" in workspace_text(bob), 1.0), workspace_text(bob)

@@ -33,9 +33,9 @@ async def test_both_servers_down_shows_state_and_queue_never_a_password(tmp_path
     dsn = f"postgresql://postgres:s3cretpg@127.0.0.1:{closed_port}/test"
     journal = Journal.open(tmp_path / "j.sqlite3")
     journal.record_fill(a_fill(1))
-    app = QuantDeskApp(paused_session(), panes=PANES)
     desk = open_team_desk(url, "desk1", "bob", str(journal.path))
-    app.attach_team(desk, PostgresSync(journal, dsn, USER, min_backoff=0.1, max_backoff=0.2, connect_timeout=1))
+    db_sync = PostgresSync(journal, dsn, USER, min_backoff=0.1, max_backoff=0.2, connect_timeout=1)
+    app = QuantDeskApp(paused_session(), panes=PANES, workspace=desk, journal_sync=db_sync)
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         assert await wait_until(lambda: "redis down (0 queued)" in status_text(app), 5), status_text(app)
@@ -45,10 +45,10 @@ async def test_both_servers_down_shows_state_and_queue_never_a_password(tmp_path
         assert await wait_until(lambda: "redis down (2 queued)" in status_text(app), 1), status_text(app)
         assert "redis down (2 queued): changes made here are kept" in workspace_text(app)
         assert "still trading" in workspace_text(app)
-        shown = [status_text(app), workspace_text(app), repr(desk), repr(app.db_sync)]
+        shown = [status_text(app), workspace_text(app), repr(desk), repr(db_sync)]
         shown += [str(n.message) for n in app._notifications]
         assert not [s for s in shown if "s3cret" in s]
-    assert app.db_sync is None and app.team_desk is None  # stopped with the App
+    assert app.team.journal_sync is None and app.team.workspace is None  # stopped with the App
     journal.close()
 
 
@@ -56,8 +56,7 @@ async def test_db_ok_once_the_journal_reached_postgres(tmp_path, migrated_dsn):
     journal = Journal.open(tmp_path / "j.sqlite3")
     journal.record_fill(a_fill(1))
     sync = PostgresSync(journal, migrated_dsn, USER, poll_interval=0.1)
-    app = QuantDeskApp(paused_session(), panes=PANES)
-    app.attach_team(None, sync)
+    app = QuantDeskApp(paused_session(), panes=PANES, journal_sync=sync)
     async with app.run_test(size=SIZE) as pilot:
         await start(app, pilot)
         assert await wait_until(lambda: "db ok" in status_text(app), 5), status_text(app)

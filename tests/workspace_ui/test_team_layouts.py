@@ -27,7 +27,7 @@ async def test_a_layout_saved_in_one_terminal_opens_by_name_in_the_other(redis_u
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
         await start(alice, pa)
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded and alice.team.workspace.loaded, 3)
 
         assert await run(alice, "LAYOUT scalper")
         assert await run(alice, "BTC-PERP")  # the focused depth pane now shows BTC: not what scalper ships
@@ -37,7 +37,7 @@ async def test_a_layout_saved_in_one_terminal_opens_by_name_in_the_other(redis_u
         assert await run(alice, "LAYOUT SAVE desk-btc")
         # Bob's terminal is on another machine: alice's saved file is not in his config dir.
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "bob-config"))
-        assert await wait_until(lambda: "desk-btc" in bob.team_desk.layout_texts, 1.0)
+        assert await wait_until(lambda: "desk-btc" in bob.team.workspace.layout_texts, 1.0)
         assert await run(bob, "LAYOUT desk-btc")
         assert time.monotonic() - t0 < 1.0
         await pb.pause()
@@ -63,7 +63,7 @@ async def test_a_bad_team_layout_is_refused_and_the_current_layout_stays(redis_u
     bob = terminal(redis_url, ns, "bob", tmp_path)
     async with bob.run_test(size=SIZE) as pb:
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded, 3)
         assert await run(bob, "LAYOUT overview")
         before = grid_panes(bob)
         assert "broken" in bob.command_context().team_layouts

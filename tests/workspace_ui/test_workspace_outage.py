@@ -22,7 +22,7 @@ async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redi
     async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
         await start(alice, pa)
         await start(bob, pb)
-        assert await wait_until(lambda: bob.team_desk.loaded and alice.team_desk.loaded, 3)
+        assert await wait_until(lambda: bob.team.workspace.loaded and alice.team.workspace.loaded, 3)
 
         srv.kill()
         assert await run(alice, "WATCH ADD SOL-PERP")
@@ -30,7 +30,7 @@ async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redi
         assert await run(alice, "NOTE written while redis was down")
         assert await run(alice, "WATCH ADD BTC-PERP")
         assert await run(alice, "WATCH DEL BTC-PERP")  # replaces the queued add: net nothing
-        assert alice.team_desk.queued == 4
+        assert alice.team.workspace.queued == 4
         assert await wait_until(lambda: "redis down (4 queued)" in status_text(alice), 1.0), status_text(alice)
         # The terminal keeps working: its own pane shows the changes, frames go on.
         text = workspace_text(alice)
@@ -48,7 +48,7 @@ async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redi
                 5.0,
             ), workspace_text(app)
         assert await wait_until(lambda: "redis ok" in status_text(alice) and "redis ok" in status_text(bob), 3.0)
-        assert alice.team_desk.queued == 0
+        assert alice.team.workspace.queued == 0
         await asyncio.sleep(1.0)  # replays keep trying every half second: nothing may arrive twice
 
         r = redis.Redis.from_url(srv.url)
@@ -58,8 +58,8 @@ async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redi
             assert r.hgetall(f"qd:{team}:ws:watchlists") == {b"main": b'["SOL-PERP"]'}
         finally:
             r.close()
-        assert [n.text for n in bob.team_desk.notes] == ["written while redis was down"]
-        assert bob.team_desk.watchlists == {"main": ["SOL-PERP"]}
+        assert [n.text for n in bob.team.workspace.notes] == ["written while redis was down"]
+        assert bob.team.workspace.watchlists == {"main": ["SOL-PERP"]}
 
 
 def test_queued_writes_survive_a_restart_and_replace_each_other(tmp_path):
@@ -95,7 +95,7 @@ async def test_writes_queued_when_the_terminal_quit_are_sent_by_its_next_start(r
     async with again.run_test(size=SIZE) as pilot:
         await start(again, pilot)
         assert await wait_until(lambda: "left while redis was down" in workspace_text(again), 3), workspace_text(again)
-        assert await wait_until(lambda: again.team_desk.queued == 0, 1)
+        assert await wait_until(lambda: again.team.workspace.queued == 0, 1)
     r = redis.Redis.from_url(srv.url)
     try:
         assert r.hlen("qd:desk2:ws:notes") == 1

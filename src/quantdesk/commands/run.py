@@ -52,6 +52,7 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.wiring.sources import SourceError, build_session
     from quantdesk.console.app import QuantDeskApp
     from quantdesk.console.logfile import setup_file_logging
+    from quantdesk.trading.desk import Desk
 
     log_path = setup_file_logging()
     if log_path is None:
@@ -69,18 +70,23 @@ def main(args: argparse.Namespace) -> int:
     trading = _paper_trading(session, settings)
     if trading is None:
         return 2
-    app = QuantDeskApp(session, fps=settings.ui.fps, log_path=log_path, router=trading.router, dead_man=trading.dead_man)
-    try:
-        app.configure_console(settings, script=script or None)
-    except ProblemsError as exc:  # the layout named by --layout / [ui] layout
-        trading.close()
-        print(f"quantdesk: {exc.render()}", file=sys.stderr)
-        return 2
     team = _team(settings, trading)
     if team is None:
         trading.close()
         return 2
-    app.attach_team(*team)  # the shared workspace and journal sync start with the App, stop with it
+    workspace, journal_sync = team  # they start with the App and stop with it
+    desk = Desk(session.cache, trading.router, dead_man=trading.dead_man)
+    app = QuantDeskApp(
+        session, desk=desk, workspace=workspace, journal_sync=journal_sync, fps=settings.ui.fps, log_path=log_path
+    )
+    try:
+        app.configure_console(settings, script=script or None)
+    except ProblemsError as exc:  # the layout named by --layout / [ui] layout
+        if workspace is not None:
+            workspace.outbox.close()
+        trading.close()
+        print(f"quantdesk: {exc.render()}", file=sys.stderr)
+        return 2
     try:
         app.run()
     finally:

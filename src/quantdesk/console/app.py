@@ -1,37 +1,65 @@
-"""The QuantDesk App: panes in a grid, a frame timer, a status bar.
+"""The QuantDesk App: panes in a grid, a frame timer, a status bar, focus and
+keys; everything else is done by the services and collaborators it holds.
 
-The App is thin on purpose. It holds an injected Session (venues, bus, cache,
-clock), composes panes by type name, and once per frame asks each pane to
-repaint if the cache state it reads moved. Bus messages never reach the App:
-the cache absorbs them, so a fast feed costs the UI nothing but one look at a
-few counters per frame.
+The App receives its services: the ``Session`` (venues, bus, cache, clock),
+the trading ``Desk`` (orders, positions, kill switch; read-only without a
+router) and the team workspace and journal sync. It composes panes by type
+name and once per frame asks each pane to repaint if the cache state it reads
+moved. Bus messages never reach the App: the cache absorbs them, so a fast
+feed costs the UI nothing but one look at a few counters per frame.
+
+Collaborators, each with one job: ``TradingController`` (trading keys,
+dialogs, the desk's notices), ``TeamLink`` (workspace and journal sync),
+``LayoutSwitcher`` (the pane grid), ``ViewCommands`` (market, pane, layout,
+theme commands), ``CommandDispatcher`` (one table from command class to
+handler) and ``StartupScript``.
 """
 
 from __future__ import annotations
 
-import gc
-
 import asyncio
+import gc
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
-from quantdesk.core import actions
-from quantdesk.console.keymap import display_key, normalize_key
-from quantdesk.console.console import ConsoleApp
+from quantdesk.console.cmdhistory import CommandHistory
+from quantdesk.console.cmdline import Command, CommandContext, SetLayout, SetTheme
+from quantdesk.console.command_line import CommandLine
+from quantdesk.console.dispatch import CommandDispatcher, command_table
+from quantdesk.console.help_screen import HelpScreen
+from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
+from quantdesk.console.layout_switcher import LayoutSwitcher
+from quantdesk.console.layouts import Layout, layout_names, load_layout
+from quantdesk.console.palette import CommandLineCommands, ConsoleCommands
 from quantdesk.console.panes import catalogue
 from quantdesk.console.panes.base import Pane
 from quantdesk.console.panes.catalogue import DEFAULT_PANES, pane_class
 from quantdesk.console.panes.depth import DepthPane
+from quantdesk.console.prefs import load_prefs, save_pref
+from quantdesk.console.startup_script import StartupScript
 from quantdesk.console.statusbar import StatusBar
-from quantdesk.console.team_sync import TeamSyncActions
-from quantdesk.console.trading import TradingActions, trading_bindings
+from quantdesk.console.team_sync import TeamLink
+from quantdesk.console.themes import DEFAULT_THEME, load_themes
+from quantdesk.console.trading import TradingController, trading_bindings
+from quantdesk.console.view_commands import ViewCommands
+from quantdesk.core import actions
+from quantdesk.core.problems import ProblemsError
+from quantdesk.trading.desk import Desk
+from quantdesk.venues.session import Session
+
+if TYPE_CHECKING:
+    from quantdesk.config.settings import Settings
+    from quantdesk.console.cmdline import ScriptError
+    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.team_desk import TeamDesk
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +92,15 @@ APP_ACTIONS = {
     "app.quit": "quit",
 }
 
+# What the keyboard layer does itself: palette, command line, help, cycling.
+CONSOLE_ACTIONS = {
+    "app.palette": "command_palette",
+    "app.command_line": "open_command_line",
+    "app.help": "show_help",
+    "layout.next": "next_layout",
+    "theme.next": "next_theme",
+}
+
 # What the status bar advertises: (label, binding ids whose keys are shown).
 HINTS = (
     ("panes", ("focus.depth", "focus.positions")),
@@ -75,24 +112,15 @@ HINTS = (
 )
 
 
-def catalogue_bindings(ids: Iterable[str]) -> list[Binding]:
-    out = []
-    for binding_id in ids:
+def catalogue_bindings(table: Mapping[str, str]) -> list[BindingType]:
+    out: list[BindingType] = []
+    for binding_id, action in table.items():
         a = actions.BY_ID[binding_id]
-        out.append(
-            Binding(
-                normalize_key(a.key),
-                APP_ACTIONS[binding_id],
-                a.description,
-                key_display=a.key,
-                show=False,
-                id=binding_id,
-            )
-        )
+        out.append(Binding(normalize_key(a.key), action, a.description, key_display=a.key, show=False, id=binding_id))
     return out
 
 
-class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
+class QuantDeskApp(App[int]):
     # In code rather than a .tcss file so an installed wheel needs no package data.
     CSS = """
     Screen {
@@ -106,36 +134,112 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
     }
     """
     TITLE = "QuantDesk"
-    BINDINGS = catalogue_bindings(APP_ACTIONS) + trading_bindings()
+    COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands, CommandLineCommands}
+    BINDINGS: ClassVar[list[BindingType]] = (
+        catalogue_bindings(CONSOLE_ACTIONS) + catalogue_bindings(APP_ACTIONS) + trading_bindings()
+    )
 
     def __init__(
         self,
-        session: object,
+        session: Session,
         *,
+        desk: Desk | None = None,  # None: read-only market data
+        workspace: TeamDesk | None = None,  # the team's shared workspace (Redis)
+        journal_sync: PostgresSync | None = None,  # the journal's Postgres syncer
         panes: Sequence[str] = DEFAULT_PANES,
         columns: int = 2,
         fps: float = DEFAULT_FPS,
         log_path: Path | None = None,
-        router: object | None = None,  # OrderRouter; None: read-only market data
-        dead_man: bool = False,  # cancel resting orders when the terminal quits or hangs up
     ) -> None:
         super().__init__()
         if fps <= 0:
             raise ValueError("fps must be above 0")
         self.session = session
+        self.desk = desk if desk is not None else Desk(session.cache)
         self.pane_types = list(panes)
         self.columns = max(1, columns)
         self.fps = fps
         self.log_path = log_path
-        self.router = router
-        self.dead_man = dead_man
         self.frames = 0
         self.session_started = asyncio.Event()
         self._session_running = False
         self.pane_classes = [pane_class(t) for t in self.pane_types]  # unknown names fail here, clearly
 
+        self.trading = TradingController(self, self.desk)
+        self.team = TeamLink(self, workspace, journal_sync)
+        self.layouts = LayoutSwitcher(self, self.team)
+        self.view = ViewCommands(self, self.layouts)
+        self.commands = CommandDispatcher(
+            command_table(self.view, self.trading, self.team),
+            lambda text: self.notify(text, severity="error", timeout=10),
+        )
+        self.script: StartupScript | None = None  # run once the venues are up
+
+        self.keymap_model: Keymap = load_keymap()
+        self.history_path: Path | None = None
+        self.history_size = 500
+        self.prefs_path: Path | None = None
+        # Only a configured console (``quantdesk run``) reads and writes the
+        # user's history and remembered theme; a bare App touches no files.
+        self.configured = False
+        themes, self.theme_problems = load_themes()
+        for t in themes.values():
+            self.register_theme(t)
+        self.theme_names = sorted(themes, key=lambda n: (n != DEFAULT_THEME, n))
+        # The remembered theme is read by configure_console: a bare App (tests,
+        # embedding) always starts the same.
+        self.theme = DEFAULT_THEME if DEFAULT_THEME in themes else self.theme
+
+    # -- set-up ------------------------------------------------------------
+    def configure_console(
+        self,
+        settings: Settings | None = None,
+        *,
+        layout: str | None = None,
+        script: tuple[str, str] | None = None,
+        history_path: Path | None = None,
+        prefs_path: Path | None = None,
+    ) -> None:
+        """Apply the configuration before ``run()``. Raises ``ProblemsError``
+        for a layout that does not exist or does not load."""
+        self.configured = True
+        self.prefs_path = prefs_path
+        self.history_path = history_path
+        if settings is not None:
+            self.keymap_model = load_keymap(settings.ui.keymap, overrides=settings.keys)
+            self.history_size = settings.ui.history_size
+        name = layout or (settings.ui.layout if settings is not None else None)
+        if name is not None:
+            self.layouts.model = load_layout(name)
+            self.layouts.name = name
+        self.theme = self._pick_theme(settings)
+        self.script = StartupScript(self, *script) if script is not None else None
+
+    def _pick_theme(self, settings: Settings | None) -> str:
+        """A theme set in the configuration wins; else the last one picked; else dark."""
+        if settings is not None and "theme" in settings.ui.model_fields_set:
+            wanted = settings.ui.theme
+        else:
+            wanted = load_prefs(self.prefs_path).get("theme") or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            log.warning("theme %r not found; using %s", wanted, DEFAULT_THEME)
+            return DEFAULT_THEME
+        return wanted
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_DEFAULTS)
+
+    @property
+    def layout_name(self) -> str:
+        return self.layouts.name
+
+    @property
+    def layout_model(self) -> Layout | None:
+        return self.layouts.model
+
+    @property
+    def script_error(self) -> ScriptError | None:
+        return self.script.error if self.script is not None else None
 
     # -- composition -------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -147,26 +251,55 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
             for type_name, cls in zip(self.pane_types, self.pane_classes):
                 n = seen[type_name] = seen.get(type_name, 0) + 1
                 yield cls(self.session, id=type_name if n == 1 else f"{type_name}-{n}")
-        yield StatusBar(self.session, hints=self.key_hints(), id="status")
+        yield StatusBar(
+            self.session,
+            hints=self.key_hints(),
+            kill_switch=lambda: self.desk.kill_switch_on,
+            sync_segments=self.team.sync_segments,
+            id="status",
+        )
 
     @property
     def panes(self) -> list[Pane]:
         return list(self.query(Pane))
 
+    def pane_of_type(self, pane_type: str) -> Pane | None:
+        return next((p for p in self.query(Pane) if p.pane_type == pane_type), None)
+
+    @property
+    def command_line(self) -> CommandLine:
+        return self.query_one(CommandLine)
+
     # -- lifecycle ---------------------------------------------------------
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
-        self.attach_transaction_preview()
-        self.announce_halt()
-        self.watch_journal()
+        self.trading.attach_transaction_preview()
+        self.trading.announce_halt()
+        self.trading.watch_journal()
         panes = self.panes
         if panes:
             panes[0].focus()
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
+        self.team.start()
+        self.trading.watch_hangup()
+        self.set_keymap(self.keymap_model.textual_keymap())
+        for p in [*self.keymap_model.problems, *self.theme_problems]:
+            self.notify(str(p), title="Keymap / theme", severity="warning", timeout=10)
+        history = CommandHistory(self.history_path, self.history_size, persist=self.configured)
+        await self.mount(CommandLine(history, context=self.command_context))
+        if self.layouts.model is not None:
+            try:
+                await self.layouts.show(self.layouts.model)
+            except ProblemsError as e:
+                self.notify(e.render(), title="Layout", severity="error", timeout=15)
+        if self.configured:
+            self.theme_changed_signal.subscribe(self, lambda theme: save_pref("theme", theme.name, self.prefs_path))
+        if self.script is not None:
+            self.run_worker(self.script.run_when_ready(), name="script", group="script", exit_on_error=False)
 
     async def _start_session(self) -> None:
         try:
-            await self.session.start()  # type: ignore[attr-defined]
+            await self.session.start()
             self._session_running = True
         except Exception as exc:
             log.exception("could not start the session")
@@ -186,13 +319,15 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
         if self._session_running:
             self._session_running = False
             try:
-                await self.session.stop()  # type: ignore[attr-defined]
+                await self.session.stop()
             except Exception:
                 log.exception("error while stopping the session")
+        await self.team.stop()
+        await self.trading.stop()
 
     def frame(self) -> None:
         """One frame: every pane repaints only if what it shows changed."""
-        now = self.session.clock()  # type: ignore[attr-defined]
+        now = self.session.clock()
         self.frames += 1
         # query, not query_one: during shutdown the widgets may already be gone.
         for pane in self.query(Pane):
@@ -211,8 +346,39 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
         )
         self._close_messages_no_wait()
 
+    # -- commands ----------------------------------------------------------
+    def command_context(self) -> CommandContext:
+        """The names the parser and palette accept now."""
+        cache = self.session.cache
+        symbols: dict[str, None] = {}
+        for m in sorted(cache.markets.values(), key=lambda m: (m.index, m.symbol)):
+            symbols[m.symbol] = None
+        local = layout_names()
+        return CommandContext(
+            markets=list(symbols),
+            venues=list(cache.venues()),
+            layouts=local,
+            team_layouts=[n for n in self.team.layout_names() if n not in local],
+            # QuantDesk's themes first, then Textual's own (they work too).
+            themes=list(dict.fromkeys([*self.theme_names, *self.available_themes])),
+            order_ids=list(cache.orders),
+            alert_ids=self.team.alert_ids(),
+            watchlists=self.team.watchlists(),
+        )
+
+    async def execute(self, command: Command) -> bool:
+        """Carry out one parsed command; False (with a message on screen) if it could not be."""
+        return await self.commands.execute(command)
+
+    async def on_command_line_run(self, message: CommandLine.Run) -> None:
+        await self.execute(message.command)
+
+    async def run_script(self) -> bool:
+        """Run the startup script now (once); True without one."""
+        return await self.script.run() if self.script is not None else True
+
     # -- keys --------------------------------------------------------------
-    def set_keymap(self, keymap: dict[str, str]) -> None:
+    def set_keymap(self, keymap: Mapping[str, str]) -> None:
         super().set_keymap(keymap)
         for bar in self.query(StatusBar):
             bar.hints = self.key_hints()
@@ -231,6 +397,26 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
             hints.append(("-".join(keys) if label == "panes" else " ".join(keys), label))
         return hints
 
+    async def run_action_id(self, binding_id: str) -> None:
+        """Run what the key bound to ``binding_id`` does (for the palette)."""
+        for active in self.screen.active_bindings.values():
+            if active.binding.id == binding_id:
+                await self.run_action(active.binding.action, active.node)
+                return
+        for _key, binding in self._bindings:
+            if binding.id == binding_id:
+                await self.run_action(binding.action)
+                return
+        scope = actions.BY_ID[binding_id].scope
+        pane = self.pane_of_type(scope) if scope != "app" else None
+        if pane is not None:  # a pane's own action: act in that pane
+            for _key, binding in pane._bindings:
+                if binding.id == binding_id:
+                    pane.focus()
+                    await self.run_action(binding.action, pane)
+                    return
+        self.notify(f"{actions.BY_ID[binding_id].palette_name} is not available in this layout.", severity="warning")
+
     def depth_target(self) -> Pane | None:
         """The pane market and venue keys act on: the focused one if it shows one
         market (depth, trades), else the first depth pane."""
@@ -238,8 +424,9 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
             return self.focused
         return next(iter(self.query(DepthPane)), None)
 
+    # -- actions the bindings name (each one call) -------------------------------
     def action_focus_pane(self, type_name: str) -> None:
-        pane = next((p for p in self.query(Pane) if p.pane_type == type_name), None)
+        pane = self.pane_of_type(type_name)
         if pane is None:
             self.notify(f"This layout has no {type_name} pane.", severity="warning")
             return
@@ -256,3 +443,31 @@ class QuantDeskApp(TeamSyncActions, TradingActions, ConsoleApp):
         if pane is not None:
             pane.cycle_venue(step)  # type: ignore[attr-defined]  # checked by depth_target
             self.frame()
+
+    def action_open_command_line(self, text: str = "") -> None:
+        self.command_line.open(text)
+
+    def action_show_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap_model))
+
+    async def action_next_layout(self) -> None:
+        await self.execute(SetLayout(_next(layout_names(), self.layouts.name)))
+
+    async def action_next_theme(self) -> None:
+        await self.execute(SetTheme(_next(self.theme_names, self.theme)))
+
+    def action_order_ticket(self, side: str) -> None:
+        self.trading.open_ticket("sell" if side == "sell" else "buy")
+
+    async def action_cancel_all_orders(self) -> None:
+        await self.trading.cancel_all()
+
+    async def action_kill_switch(self) -> None:
+        await self.trading.toggle_kill_switch()
+
+
+def _next(names: Iterable[str], current: str) -> str:
+    ordered = list(names)
+    i = ordered.index(current) if current in ordered else -1
+    return ordered[(i + 1) % len(ordered)]

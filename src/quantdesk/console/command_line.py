@@ -9,13 +9,15 @@ Parsing is ``quantdesk.console.cmdline``'s; this widget only edits and shows.
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from quantdesk.console.cmdhistory import CommandHistory
@@ -76,11 +78,17 @@ class CommandLine(Vertical):
             self.command = command
             self.text = text
 
-    def __init__(self, history: CommandHistory | None = None, **kw) -> None:
+    def __init__(
+        self,
+        history: CommandHistory | None = None,
+        context: Callable[[], CommandContext] | None = None,  # the names the parser accepts now
+        **kw: Any,
+    ) -> None:
         super().__init__(**kw)
         self.history = history if history is not None else CommandHistory()
+        self._command_context = context
         self._cursor = self.history.cursor()
-        self._return_focus = None
+        self._return_focus: Widget | None = None
         self.error: ParseError | None = None
 
     def compose(self) -> ComposeResult:
@@ -95,8 +103,7 @@ class CommandLine(Vertical):
         return self.query_one(CommandInput)
 
     def context(self) -> CommandContext:
-        ctx = getattr(self.app, "command_context", None)
-        return ctx() if callable(ctx) else CommandContext()
+        return self._command_context() if self._command_context is not None else CommandContext()
 
     # -- open / close ------------------------------------------------------
     def open(self, text: str = "") -> None:
@@ -114,7 +121,7 @@ class CommandLine(Vertical):
         self._clear_error()
         self.input.value = ""
         target = self._return_focus
-        self._return_focus = None
+        self._return_focus: Widget | None = None
         if target is not None and target.is_attached:
             target.focus()
         else:

@@ -6,8 +6,8 @@ frozen status bar (snapshot tests) and a replay shows replay time.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import ClassVar
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
@@ -53,9 +53,19 @@ class StatusBar(Widget):
     StatusBar > .status--clock { color: $text; text-style: bold; }
     """
 
-    def __init__(self, session: object, hints: list[tuple[str, str]] | None = None, **kw) -> None:
+    def __init__(
+        self,
+        session: object,
+        hints: list[tuple[str, str]] | None = None,
+        *,
+        kill_switch: Callable[[], bool] | None = None,  # is the kill switch on (the desk's)
+        sync_segments: Callable[[], list[tuple[str, str]]] | None = None,  # (text, state) of the team links
+        **kw: Any,
+    ) -> None:
         super().__init__(**kw)
         self.session = session
+        self.kill_switch = kill_switch
+        self.sync_segments = sync_segments
         self.cache = session.cache  # type: ignore[attr-defined]
         self.hints = hints or []
         self.error = ""  # set by the App: what went wrong and what to do
@@ -148,11 +158,10 @@ class StatusBar(Widget):
         return t
 
     def _sync_segments(self) -> list[tuple[str, str]]:
-        segments = getattr(self.app, "sync_segments", None)
-        return segments() if callable(segments) else []
+        return self.sync_segments() if self.sync_segments is not None else []
 
     def _kill_switch(self) -> bool:
-        return bool(getattr(self.app, "kill_switch_on", False))
+        return self.kill_switch is not None and self.kill_switch()
 
     def render(self) -> Text:
         return self._text

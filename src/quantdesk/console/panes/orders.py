@@ -128,9 +128,9 @@ class OrdersPane(SelectablePane):
         if o is None:
             self.app.notify("No open order to cancel.", severity="warning")
             return
-        cancel = getattr(self.app, "cancel_order", None)
-        if cancel is not None:
-            await cancel(o.venue, o.order_id)
+        trading = getattr(self.app, "trading", None)  # the App's TradingController
+        if trading is not None:
+            await trading.cancel_order(o.venue, o.order_id)
 
     def action_modify_selected(self) -> None:
         from quantdesk.console.modify_order import ModifyOrderScreen
@@ -140,12 +140,12 @@ class OrdersPane(SelectablePane):
         if o is None or market is None:
             self.app.notify("No open order to modify.", severity="warning")
             return
-        modify = getattr(self.app, "modify_order", None)
-        if modify is None:
+        trading = getattr(self.app, "trading", None)  # the App's TradingController
+        if trading is None:
             return
 
         async def apply(change: tuple[int | None, int | None] | None) -> None:
             if change is not None:
-                await modify(o.venue, o.order_id, price=change[0], size=change[1])
+                await trading.modify_order(o.venue, o.order_id, price=change[0], size=change[1])
 
         self.app.push_screen(ModifyOrderScreen(o, market), apply)

@@ -71,11 +71,11 @@ class PositionsPane(SelectablePane):
     def _confirm_close(self, positions: list[Position], title: str) -> None:
         from quantdesk.console.confirm import ConfirmScreen
 
-        close = getattr(self.app, "close_positions", None)
+        trading = getattr(self.app, "trading", None)  # the App's TradingController
         if not positions:
             self.app.notify("No open position to close.", severity="warning")
             return
-        if close is None:
+        if trading is None:
             return
         detail = "\n".join(
             f"{'LONG' if p.base > 0 else 'SHORT'} {self.size_text(p)} {p.market} on {p.venue} "
@@ -86,7 +86,7 @@ class PositionsPane(SelectablePane):
 
         async def answered(yes: bool | None) -> None:
             if yes:
-                await close(keys)
+                await trading.close_positions(keys)
 
         self.app.push_screen(ConfirmScreen(title, detail, yes="close"), answered)
 

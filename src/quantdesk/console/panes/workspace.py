@@ -48,7 +48,8 @@ class WorkspacePane(Pane):
 
     @property
     def desk(self):
-        return getattr(self.app, "team_desk", None)
+        team = getattr(self.app, "team", None)  # the App's TeamLink
+        return team.workspace if team is not None else None
 
     def _rows(self, desk) -> list[tuple[str, str, str | None]]:
         rows = []
