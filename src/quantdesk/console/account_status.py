@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 from quantdesk.core.model import PRICE_DECIMALS
 from quantdesk.console import format as fmt
 
+if TYPE_CHECKING:
+    from quantdesk.core.cache import MarketCache
+
 Segment = list[tuple[str, str]]  # (text, status bar component class)
 
 
-def account_key(cache: object, kill_switch: bool) -> Hashable:
-    return (cache.rev["account"], kill_switch)  # type: ignore[attr-defined]
+def account_key(cache: MarketCache, kill_switch: bool) -> Hashable:
+    return (cache.rev["account"], kill_switch)
 
 
-def account_segment(cache: object, kill_switch: bool) -> Segment:
+def account_segment(cache: MarketCache, kill_switch: bool) -> Segment:
     """Totals over the accounts in the cache (one per venue); health is the
     weakest account's, since that one is liquidated first."""
     out: Segment = []
     if kill_switch:
         out.append(("│ ", "status--dim"))
         out.append(("HALTED: KILL SWITCH ON ", "status--error"))
-    accounts = list(cache.accounts.values())  # type: ignore[attr-defined]
+    accounts = list(cache.accounts.values())
     if not accounts:
         return out
     equity = sum(a.equity for a in accounts)

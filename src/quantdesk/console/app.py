@@ -48,7 +48,7 @@ from quantdesk.console.startup_script import StartupScript
 from quantdesk.console.statusbar import StatusBar
 from quantdesk.console.team_sync import TeamLink
 from quantdesk.console.themes import DEFAULT_THEME, load_themes
-from quantdesk.console.trading import TradingController, trading_bindings
+from quantdesk.console.trading import TRADING_ACTIONS, TradingController
 from quantdesk.console.view_commands import ViewCommands
 from quantdesk.core import actions
 from quantdesk.core.problems import ProblemsError
@@ -136,7 +136,7 @@ class QuantDeskApp(App[int]):
     TITLE = "QuantDesk"
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands, CommandLineCommands}
     BINDINGS: ClassVar[list[BindingType]] = (
-        catalogue_bindings(CONSOLE_ACTIONS) + catalogue_bindings(APP_ACTIONS) + trading_bindings()
+        catalogue_bindings(CONSOLE_ACTIONS) + catalogue_bindings(APP_ACTIONS) + catalogue_bindings(TRADING_ACTIONS)
     )
 
     def __init__(

@@ -572,8 +572,10 @@ def _order(cur: _Cursor, market: str | None, side: Literal["buy", "sell"]) -> Pl
         raise cur.fail_at(seen["IOC"], "POST and IOC contradict: a post-only order rests, IOC never does")
     kind: OrderKind
     if trigger is not None:
-        base = "stop" if trigger_word == "STOP" else "take_profit"
-        kind = f"{base}_limit" if price is not None else f"{base}_market"  # type: ignore[assignment]
+        if trigger_word == "STOP":
+            kind = "stop_limit" if price is not None else "stop_market"
+        else:
+            kind = "take_profit_limit" if price is not None else "take_profit_market"
     else:
         kind = "limit" if price is not None else "market"
     return PlaceOrder(market, side, size, unit, kind, price, trigger, post, ioc, reduce)

@@ -121,7 +121,7 @@ class CommandLine(Vertical):
         self._clear_error()
         self.input.value = ""
         target = self._return_focus
-        self._return_focus: Widget | None = None
+        self._return_focus = None
         if target is not None and target.is_attached:
             target.focus()
         else:

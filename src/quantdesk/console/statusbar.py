@@ -7,7 +7,7 @@ frozen status bar (snapshot tests) and a replay shows replay time.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.widget import Widget
@@ -15,6 +15,9 @@ from textual.widget import Widget
 from quantdesk.console import format as fmt
 from quantdesk.console.account_status import account_key, account_segment
 from quantdesk.console.freshness import venue_state
+
+if TYPE_CHECKING:
+    from quantdesk.venues.session import Session
 
 RATE_WINDOW_NS = 1_000_000_000
 REDRAW_NS = 200_000_000  # data ages tick in tenths; five redraws a second are plenty
@@ -55,7 +58,7 @@ class StatusBar(Widget):
 
     def __init__(
         self,
-        session: object,
+        session: Session,
         hints: list[tuple[str, str]] | None = None,
         *,
         kill_switch: Callable[[], bool] | None = None,  # is the kill switch on (the desk's)
@@ -66,7 +69,7 @@ class StatusBar(Widget):
         self.session = session
         self.kill_switch = kill_switch
         self.sync_segments = sync_segments
-        self.cache = session.cache  # type: ignore[attr-defined]
+        self.cache = session.cache
         self.hints = hints or []
         self.error = ""  # set by the App: what went wrong and what to do
         self.feed_rate: float | None = None

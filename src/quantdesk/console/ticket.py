@@ -10,7 +10,7 @@ through the router and shows the outcome as a notification.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -38,6 +38,10 @@ from quantdesk.trading.ticket import (
     step_price,
 )
 from quantdesk.console import format as fmt
+
+if TYPE_CHECKING:
+    from quantdesk.trading.ticket import FillPreviewer
+    from quantdesk.venues.session import Session
 
 PRICE_FIELDS = ("price", "trigger_price", "scale_to", "take_profit", "stop_loss")
 REFRESH_S = 0.25  # the preview follows the book a few times a second
@@ -146,16 +150,16 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
 
     def __init__(
         self,
-        session: object,
+        session: Session,
         market: Market,
         side: Side,
-        account: object | None = None,
+        account: FillPreviewer | None = None,  # the venue's account, for the preview
         order_type: OrderType = "limit",
         size: str = "",
     ) -> None:
         super().__init__(classes="-sell" if side == "sell" else "")
         self.session = session
-        self.cache = session.cache  # type: ignore[attr-defined]
+        self.cache = session.cache
         self.market = market
         self.side: Side = side
         self.account = account
@@ -234,7 +238,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
     # -- reading the fields ----------------------------------------------------
     @property
     def order_type(self) -> OrderType:
-        return self.query_one("#type", Choice).value  # type: ignore[return-value]
+        return self.query_one("#type", Choice).value  # type: ignore[return-value]  # the choice offers only OrderType values
 
     @property
     def size_in_quote(self) -> bool:
@@ -316,7 +320,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
             return
         err.update("")
         assert self.plan is not None
-        self.last_preview = preview(self.plan, self.market, book, self._oracle(), self.account)  # type: ignore[arg-type]
+        self.last_preview = preview(self.plan, self.market, book, self._oracle(), self.account)
         prev.update(self._preview_text(self.last_preview))
 
     def _mark_invalid(self, field: str) -> None:

@@ -16,14 +16,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import NoActiveWorker, get_current_worker
 
 from quantdesk.console.cmdline import CancelAll, CancelOrder, Kill, PlaceOrder
 from quantdesk.console.confirm import ConfirmScreen
-from quantdesk.console.keymap import normalize_key
-from quantdesk.core import actions
 from quantdesk.core.model import Market, Side
 from quantdesk.trading.desk import Desk, Notice, Outcome
 from quantdesk.trading.ticket import TicketInput, TicketPlan
@@ -40,14 +37,6 @@ TRADING_ACTIONS = {
     "orders.cancel_all": "cancel_all_orders",
     "risk.kill_switch": "kill_switch",
 }
-
-
-def trading_bindings() -> list[Binding]:
-    out = []
-    for binding_id, action in TRADING_ACTIONS.items():
-        a = actions.BY_ID[binding_id]
-        out.append(Binding(normalize_key(a.key), action, a.description, key_display=a.key, show=False, id=binding_id))
-    return out
 
 
 class TradingController:

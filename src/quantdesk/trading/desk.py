@@ -18,7 +18,7 @@ from typing import Any, Literal
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order, OrderIntent, Position
 from quantdesk.trading.router import OrderRouter
-from quantdesk.trading.ticket import TicketError, TicketInput, TicketPlan, build_plan
+from quantdesk.trading.ticket import FillPreviewer, TicketError, TicketInput, TicketPlan, build_plan
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Desk:
             return _read_only(venue)
         return None
 
-    def account(self, venue: str) -> Any:
+    def account(self, venue: str) -> FillPreviewer | None:
         """The venue's account view for the ticket's preview (None: the venue has none)."""
         if self.router is None:
             return None
@@ -129,7 +129,7 @@ class Desk:
             return
         for ex in self.router.executors.values():
             if hasattr(ex, "approve"):
-                ex.approve = approve  # type: ignore[attr-defined]  # only signer executors carry the hook
+                ex.approve = approve  # only signer executors carry the hook (narrowed by hasattr)
 
     # -- which market ------------------------------------------------------------
     def pick_market(self, candidates: Iterable[Key | None]) -> Market | None:

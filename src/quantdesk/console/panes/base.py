@@ -166,7 +166,7 @@ class Pane(Widget, can_focus=True):
     def __init__(self, session: object, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.session = session
-        self.cache: MarketCache = session.cache  # type: ignore[attr-defined]
+        self.cache: MarketCache = session.cache  # type: ignore[attr-defined]  # the session is passed untyped
         self.border_title = self.pane_title
         self._key: Hashable = object()
         self._strips: list[Strip] = []

@@ -35,4 +35,4 @@ class SelectablePane(Pane):
 
     def action_cursor(self, step: int) -> None:
         self.cursor.move(self.row_keys(), step)
-        self.tick(self.session.clock())  # type: ignore[attr-defined]
+        self.tick(self.session.clock())  # type: ignore[attr-defined]  # panes hold the session untyped
