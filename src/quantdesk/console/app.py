@@ -53,9 +53,9 @@ from quantdesk.console.view_commands import ViewCommands
 from quantdesk.core import actions
 from quantdesk.core.problems import ProblemsError
 from quantdesk.trading.desk import Desk
-from quantdesk.venues.session import Session
 
 if TYPE_CHECKING:
+    from quantdesk.venues.session import Session
     from quantdesk.config.settings import Settings
     from quantdesk.console.cmdline import ScriptError
     from quantdesk.sync.postgres import PostgresSync

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order, OrderIntent, Position
-from quantdesk.trading.router import OrderRouter
 from quantdesk.trading.ticket import FillPreviewer, TicketError, TicketInput, TicketPlan, build_plan
+
+if TYPE_CHECKING:  # the console imports the desk at start-up; the router's journal need not come with it
+    from quantdesk.trading.router import OrderRouter
 
 log = logging.getLogger(__name__)
 
