@@ -11,7 +11,8 @@ import pytest
 from quantdesk.console.cmdline import Command, parse
 from quantdesk.console.dispatch import UnhandledCommand
 
-from .app_helpers import SIZE, make_app, start
+from support.app import start
+from support.console_app import SIZE, make_app
 
 
 def grammar_classes() -> set[type]:

@@ -86,6 +86,12 @@ async def test_a_risk_rejection_names_the_check_and_nothing_reaches_the_venue(tm
         (notice,) = out.notices
         assert (notice.title, notice.severity) == ("Order rejected", "error")
         assert "Rejected by risk" in notice.text and "BUY 1 SOL-PERP limit 140 on sim-drift" in notice.text
+
+        book = r.session.cache.book("sim-drift", "SOL-PERP")
+        scale = build_plan(TicketInput("buy", "limit", size="3", price="140", scale_count="3", scale_to="138"), r.sol, book)
+        out = await r.desk.submit_plan(scale)  # decided as a whole: no child goes out
+        assert not out.ok and r.open_ids() == set()
+        assert out.notices[0].text.startswith("Scale of 3 orders (BUY 1 SOL-PERP limit 140 on sim-drift first); none placed")
     finally:
         await r.session.stop()
         r.trading.close()
@@ -158,6 +164,9 @@ async def test_the_kill_switch_cancels_everything_blocks_orders_and_releases(rig
     (notice,) = out.notices
     assert notice.severity == "error" and notice.text.startswith("KILL SWITCH ON: 1 open order cancelled")
 
+    halt = desk.halt_notice("ctrl+k")
+    assert halt is not None and "Trading is HALTED" in halt.text and "ctrl+k" in halt.text and "KILL OFF" in halt.text
+
     blocked = await desk.place(TicketInput("buy", "limit", size="1", price="140"), rig.sol, "")
     assert not blocked.ok and rig.open_ids() == set() and "Rejected by risk" in texts(blocked)[0]
 
@@ -165,6 +174,7 @@ async def test_the_kill_switch_cancels_everything_blocks_orders_and_releases(rig
     assert not desk.kill_switch_on and texts(released) == ["Kill switch released: new orders are accepted again."]
     assert texts(await desk.set_kill_switch(False)) == ["The kill switch is already off."]
     assert (await desk.place(TicketInput("buy", "limit", size="1", price="140"), rig.sol, "")).ok
+    assert desk.halt_notice("ctrl+k") is None  # released: nothing to announce
 
 
 async def test_the_dead_mans_switch_cancels_resting_orders_and_keeps_protective_stops(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The team's shared workspace: watchlists with live prices, alerts, notes.
 
-Reads the App's ``team_desk`` (a :class:`~quantdesk.sync.team_desk.TeamDesk`)
+Reads the App's team workspace (a :class:`~quantdesk.sync.team_desk.TeamDesk`)
 and the cache. It redraws when the workspace changes (``desk.rev``) or a price
 it shows moves; the book and oracle revisions gate even that look-up.
 The change column compares the price with the oldest one this terminal saw
