@@ -235,7 +235,12 @@ class QuantDeskApp(App[int]):
 
     @property
     def layout_model(self) -> Layout | None:
+        """The layout shown on mount and since (None: the App's own grid)."""
         return self.layouts.model
+
+    @layout_model.setter
+    def layout_model(self, layout: Layout | None) -> None:
+        self.layouts.model = layout
 
     @property
     def script_error(self) -> ScriptError | None:
