@@ -26,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.bus import Bus
 from quantdesk.serve.api import auth, openapi, views
+from quantdesk.serve.api.metrics import CONTENT_TYPE_LATEST, ApiMetrics
 from quantdesk.serve.api.stream import DEFAULT_MAX_PENDING, PatternError, StreamHub
 
 _encode = msgspec.json.Encoder().encode
@@ -75,6 +76,7 @@ class DataApi:
         self.limiter = auth.RateLimiter(options.rate_per_s, options.burst, mono_clock)
         self.hub = StreamHub(cache, options.max_pending)
         self._openapi = json.dumps(openapi.document()).encode()
+        self.metrics = ApiMetrics(cache, bus, self.hub, lambda: int(wall_clock() * 1e9))
 
     def __repr__(self) -> str:  # never the secret
         return f"DataApi(markets={len(self.cache.markets)}, clients={len(self.hub.clients)})"
@@ -106,15 +108,18 @@ class DataApi:
         return m
 
     # -- REST ------------------------------------------------------------
-    def _read(self, scope: str, view: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    def _read(self, route: str, scope: str, view: Callable[[Request], Any]) -> Route:
         async def endpoint(request: Request) -> Response:
             refused = self.check(request, scope)
             if refused is not None:
+                self.metrics.count(route, refused.status_code)
                 return refused
             out = view(request)
-            return out if isinstance(out, Response) else JSONResponse(out)
+            resp = out if isinstance(out, Response) else JSONResponse(out)
+            self.metrics.count(route, resp.status_code)
+            return resp
 
-        return endpoint
+        return Route(route, endpoint)
 
     def _book(self, request: Request) -> Any:
         m = self._market(request)
@@ -130,12 +135,17 @@ class DataApi:
         limit = _int_param(request, "limit", 100, 200)
         return limit if isinstance(limit, Response) else views.trades_view(self.cache, m, limit)
 
+    async def _metrics(self, request: Request) -> Response:
+        # Unauthenticated like any Prometheus target: counts and ages, no data or secrets.
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     async def _openapi_doc(self, request: Request) -> Response:
         return Response(self._openapi, media_type="application/json")
 
     # -- stream ----------------------------------------------------------
     async def _stream(self, ws: WebSocket) -> None:
         refused = self.check(ws, auth.MARKET_READ)
+        self.metrics.count("/v1/stream", 101 if refused is None else refused.status_code)
         if refused is not None:
             await ws.send_denial_response(refused)
             return
@@ -203,14 +213,15 @@ class DataApi:
         r, p = auth.MARKET_READ, auth.POSITIONS_READ
         return [
             Route("/v1/openapi.json", self._openapi_doc),
-            Route("/v1/markets", self._read(r, lambda q: views.markets_view(c))),
-            Route("/v1/book/{venue}/{market}", self._read(r, self._book)),
-            Route("/v1/trades/{venue}/{market}", self._read(r, self._trades)),
-            Route("/v1/funding", self._read(r, lambda q: views.funding_view(c))),
-            Route("/v1/spreads", self._read(r, lambda q: views.spreads_view(c))),
-            Route("/v1/insights", self._read(r, lambda q: views.carry_view(c))),
-            Route("/v1/positions", self._read(p, lambda q: views.positions_view(c))),
-            Route("/v1/orders", self._read(p, lambda q: views.orders_view(c))),
+            Route("/metrics", self._metrics),
+            self._read("/v1/markets", r, lambda q: views.markets_view(c)),
+            self._read("/v1/book/{venue}/{market}", r, self._book),
+            self._read("/v1/trades/{venue}/{market}", r, self._trades),
+            self._read("/v1/funding", r, lambda q: views.funding_view(c)),
+            self._read("/v1/spreads", r, lambda q: views.spreads_view(c)),
+            self._read("/v1/insights", r, lambda q: views.carry_view(c)),
+            self._read("/v1/positions", p, lambda q: views.positions_view(c)),
+            self._read("/v1/orders", p, lambda q: views.orders_view(c)),
             WebSocketRoute("/v1/stream", self._stream),
         ]
 

@@ -95,6 +95,7 @@ class StreamHub:
         self.seq: dict[str, int] = {}
         self.clients: set[StreamClient] = set()
         self.dropped = 0  # over all clients, closed ones included
+        self.gaps = 0
         self._routes: dict[str, tuple[StreamClient, ...]] = {}
         self._subs: list[Subscription] = []
 
@@ -186,6 +187,7 @@ class StreamHub:
         c.lagging = False
         c.pending.clear()
         c.gaps += 1
+        self.gaps += 1
         topics = sorted(c.topics)
         out = [_encode({"type": "gap", "topics": topics, "dropped": c.dropped})]
         out += [self.snapshot(t) for t in topics]
