@@ -9,7 +9,8 @@ import pytest
 import redis.asyncio
 
 from quantdesk.core.model import BookDelta, OrderIntent
-from quantdesk.sync.redis_feed import FeedKeys, FeedSource, redis_session
+from quantdesk.venues.relay.codec import FeedKeys
+from quantdesk.venues.relay.venue import FeedSource, redis_session
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.sim.clock import ManualClock
 

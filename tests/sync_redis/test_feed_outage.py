@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import redis.asyncio
-from quantdesk.sync.redis_feed import redis_session
+from quantdesk.venues.relay.venue import redis_session
 
 from support.feed_rig import FeedRig, book_mismatches
 from support.wait import wait_until

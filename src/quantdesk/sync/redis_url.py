@@ -1,193 +1,33 @@
-"""Redis connection URLs: validation, client construction and redaction.
+"""Redis URL rules for the sync services (workspace, team desk, feed publisher).
 
-Supported: ``redis://[user[:password]@]host[:port][/db]``, ``rediss://`` (TLS;
-``?ssl_ca_certs=/path/ca.pem`` names the CA that signed the server's
-certificate) and ``unix:///path/redis.sock``. ACL users go in the user part.
-
-A URL may carry a password, so every URL that reaches a log, a status line, a
-repr or an error message goes through :func:`redact` first, and error text from
-the client library goes through :func:`describe_error`.
+They live with the relay venue, the lowest layer that opens Redis; the sync
+services use the same validation, client construction and redaction.
 """
 
-from __future__ import annotations
+from quantdesk.venues.relay.redis_url import (
+    MASK,
+    RedisURLError,
+    client,
+    close_quietly,
+    describe_error,
+    raise_if_cancelled,
+    redact,
+    redis_errors,
+    scrub,
+    secrets_of,
+    validate,
+)
 
-import os
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    import redis.asyncio
-
-SCHEMES = ("redis", "rediss", "unix")
-MASK = "***"
-# Query parameters redis-py accepts that carry a secret.
-SECRET_PARAMS = frozenset({"password", "ssl_password"})
-
-
-class RedisURLError(ValueError):
-    """A Redis URL that cannot be used; the message says what to fix and never
-    contains the password."""
-
-
-def redact(url: str) -> str:
-    """``url`` with its password (and any secret query parameter) masked.
-
-    The user name stays: it is not a secret and it tells an operator which ACL
-    user was used. Anything that does not parse is masked whole.
-    """
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, hostport = netloc.rsplit("@", 1)
-            user, sep, _password = userinfo.partition(":")
-            netloc = f"{user}:{MASK}@{hostport}" if sep else f"{user}@{hostport}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode([(k, MASK if k in SECRET_PARAMS else v) for k, v in pairs], safe="/*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return "<unparseable redis url>"
-
-
-def secrets_of(url: str) -> list[str]:
-    """The secret strings a URL carries, raw and percent-decoded."""
-    out: list[str] = []
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return out
-    if parts.password:
-        out += [parts.password, unquote(parts.password)]
-    for k, v in parse_qsl(parts.query, keep_blank_values=True):
-        if k in SECRET_PARAMS and v:
-            out += [v, quote(v, safe="")]
-    return sorted({s for s in out if s}, key=len, reverse=True)
-
-
-def scrub(text: str, url: str) -> str:
-    """``text`` with every secret of ``url`` masked (for library error text)."""
-    for secret in secrets_of(url):
-        text = text.replace(secret, MASK)
-    return text
-
-
-def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """``url`` without user, password or ``password=``, and those two."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        return url, None, None
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    for k, v in pairs:
-        if k == "password":
-            password = v
-    query = urlencode([(k, v) for k, v in pairs if k != "password"], safe="/")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), user, password
-
-
-def validate(url: str) -> dict[str, Any]:
-    """Check ``url`` and return what it names (no secrets) for messages.
-
-    Raises :class:`RedisURLError` with a fix for a wrong scheme, a missing host,
-    a bad port or db, or a CA file that does not exist.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise RedisURLError("no Redis URL given: pass one like redis://127.0.0.1:6379/0")
-    shown = redact(url)
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise RedisURLError(f"malformed Redis URL {shown}: use redis://[user:password@]host:port/db") from None
-    if parts.scheme not in SCHEMES:
-        raise RedisURLError(
-            f"unsupported Redis URL scheme in {shown}: use redis://, rediss:// (TLS) or unix://"
-        )
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    info: dict[str, Any] = {"scheme": parts.scheme, "user": parts.username or None}
-    if parts.scheme == "unix":
-        if not parts.path:
-            raise RedisURLError(f"{shown} names no socket: use unix:///path/to/redis.sock")
-        info["path"] = parts.path
-    else:
-        if not parts.hostname:
-            raise RedisURLError(f"{shown} names no host: use redis://host:6379/0")
-        info["host"] = parts.hostname
-        info["port"] = port or 6379
-        db = query.get("db") or parts.path.strip("/") or "0"
-        if not db.isdigit():
-            raise RedisURLError(f"database {db!r} in {shown} is not a number: use /0, /1 ...")
-        info["db"] = int(db)
-    ca = query.get("ssl_ca_certs")
-    if ca is not None:
-        if parts.scheme != "rediss":
-            raise RedisURLError(f"ssl_ca_certs in {shown} needs TLS: use rediss://")
-        if not os.path.isfile(ca):
-            raise RedisURLError(f"CA certificate file {ca} (ssl_ca_certs in {shown}) does not exist")
-    return info
-
-
-def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -> redis.asyncio.Redis:
-    """An asyncio Redis client for ``url`` that fails fast on a lost server.
-
-    The library's own retries are off: the feed, the consumers and the
-    workspace each reconnect with their own backoff and show the outage.
-    """
-    import redis.asyncio
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    from redis.credentials import UsernamePasswordCredentialProvider
-
-    validate(url)
-    kwargs: dict[str, Any] = {
-        "socket_connect_timeout": 3.0,
-        "socket_timeout": socket_timeout,
-        "retry": Retry(NoBackoff(), 0),
-        "decode_responses": False,
-    }
-    bare, user, password = _split_credentials(url.strip())
-    if user or password:
-        # Credentials go in a provider, not the connection kwargs: some
-        # redis-py versions print those kwargs (password too) in the client repr.
-        kwargs["credential_provider"] = UsernamePasswordCredentialProvider(user, password)
-    kwargs.update(overrides)
-    try:
-        return redis.asyncio.Redis.from_url(bare, **kwargs)
-    except ValueError as exc:
-        raise RedisURLError(f"cannot use Redis URL {redact(url)}: {scrub(str(exc), url)}") from None
-
-
-async def close_quietly(resource: Any) -> None:
-    """Close a client or pub/sub whose connection may already be gone."""
-    closer = getattr(resource, "aclose", None) or resource.close
-    try:
-        await closer()
-    except Exception:  # a dead connection has nothing left to report
-        pass
-
-
-def describe_error(exc: BaseException, url: str) -> str:
-    """One line for a trader or an operator: what failed and what to do.
-
-    The URL is redacted and the library's text is scrubbed of the password.
-    """
-    import redis.exceptions as rx
-
-    where = redact(url)
-    detail = scrub(str(exc) or type(exc).__name__, url)
-    if isinstance(exc, rx.AuthenticationError) or "WRONGPASS" in detail or "NOAUTH" in detail:
-        return f"Redis at {where} refused the credentials: check the user and password in the URL"
-    if isinstance(exc, rx.NoPermissionError) or "NOPERM" in detail:
-        return f"Redis user at {where} lacks a permission ({detail}): grant it with ACL SETUSER"
-    if isinstance(exc, rx.TimeoutError | TimeoutError):
-        return f"Redis at {where} timed out: check the server and network"
-    if isinstance(exc, rx.ConnectionError | OSError):
-        return f"Redis at {where} unreachable ({detail}): is the server running?"
-    if isinstance(exc, RedisURLError):
-        return str(exc)
-    return f"Redis at {where} failed: {detail}"
+__all__ = [
+    "MASK",
+    "RedisURLError",
+    "client",
+    "close_quietly",
+    "describe_error",
+    "raise_if_cancelled",
+    "redact",
+    "redis_errors",
+    "scrub",
+    "secrets_of",
+    "validate",
+]

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 import msgspec
 
-from quantdesk.sync.redis_feed import raise_if_cancelled
+from quantdesk.sync.redis_url import raise_if_cancelled
 from quantdesk.sync.workspace import Alert, Change, Note, Workspace, WorkspaceError, _check_price
 from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
 

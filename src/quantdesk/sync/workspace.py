@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from quantdesk.sync.redis_feed import check_namespace, raise_if_cancelled
-from quantdesk.sync.redis_url import client, close_quietly, describe_error, redact, validate
+from quantdesk.venues.relay.codec import check_namespace
+from quantdesk.sync.redis_url import client, close_quietly, describe_error, raise_if_cancelled, redact, validate
 
 if TYPE_CHECKING:
     import redis.asyncio

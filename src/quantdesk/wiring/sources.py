@@ -54,7 +54,7 @@ def build_session(
     seed = seed if seed is not None else (sim.seed if sim is not None else 7)
     rate = rate if rate is not None else (sim.rate if sim is not None else 200.0)
     if is_redis_url(source):
-        from quantdesk.sync.redis_feed import redis_session
+        from quantdesk.venues.relay.venue import redis_session
 
         team = settings.redis.team if settings is not None else "default"
         return redis_session(source, namespace=team, clock=clock)

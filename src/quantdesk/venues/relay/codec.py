@@ -1,0 +1,185 @@
+"""The wire format of a QuantDesk Redis feed, shared by the publisher
+(``quantdesk feed``) and the relay venue that reads it back.
+
+Layout under a namespace ``ns`` (all keys start ``qd:{ns}:``):
+
+``stream:{family}``
+    A Redis Stream per topic family (book, trade, funding, oi, oracle, mark,
+    status). Each entry has one field ``e``: a model event, msgpack encoded.
+    Trimmed with ``MAXLEN ~``.
+``markets``
+    msgpack ``list[Market]`` the feed serves.
+``state:{venue}:{market}``
+    Hash of the latest ``funding``, ``oi``, ``oracle``, ``mark`` events and
+    ``book``: a :class:`BookState`, the full book plus the id of the last book
+    stream entry it already includes.
+``status``
+    Hash venue -> latest ``VenueStatus``.
+``heartbeat``
+    :class:`FeedBeat`: the feed's clock, so a terminal can show the feed's age.
+
+Anything may be written to those keys by anyone with access to the Redis, so
+every decoder here takes arbitrary bytes and either returns a checked value or
+raises :class:`FeedDecodeError`, whose ``kind`` names what was wrong (the
+consumer counts drops by kind). Encoding raises :class:`FeedEncodeError` for a
+value the format cannot carry (an integer beyond 64 bits).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from quantdesk.core.model import TOPIC_PREFIX, BookDelta, BookSnapshot, Event, Level, Market
+
+DEFAULT_NAMESPACE = "default"
+FAMILIES = ("book", "trade", "funding", "oi", "oracle", "mark", "status")
+# market data only: a terminal's own orders, fills and account never leave it
+FEED_FAMILY: dict[type, str] = {typ: family for typ, family in TOPIC_PREFIX.items() if family in FAMILIES}
+LATEST_FAMILIES = ("funding", "oi", "oracle", "mark")  # kept per market in the state hash
+EVENT_FIELD = b"e"
+TRADE_ID_FIELD = b"o"  # "{epoch}:{n}" on trade entries: replays after an outage skip what Redis has
+MAX_WIRE_INT = 2**63 - 1  # prices and sizes beyond this are no venue's
+
+_STREAM_ID_RE = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+
+_NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class FeedDecodeError(ValueError):
+    """Bytes from Redis that are not what the feed format says; ``kind`` is the
+    counter it is dropped under."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class FeedEncodeError(ValueError):
+    """A value the feed format cannot carry (the publisher drops and counts it)."""
+
+
+class BookState(msgspec.Struct, frozen=True):
+    """A full book and the id of the last book stream entry it includes."""
+
+    snapshot: BookSnapshot
+    stream_id: str
+
+
+class FeedBeat(msgspec.Struct, frozen=True):
+    ts: int  # the feed's clock, ns
+    epoch: str  # changes when the feed restarts
+    events: int  # events the feed has seen since it started
+    started: int
+
+
+def check_namespace(namespace: str) -> str:
+    if not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace):
+        raise ValueError(
+            f"namespace {namespace!r} is not usable: use 1-64 letters, digits, '-' or '_'"
+        )
+    return namespace
+
+
+class FeedKeys:
+    """Key names of one feed namespace."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = check_namespace(namespace)
+        p = f"qd:{namespace}"
+        self.prefix = p
+        self.markets = f"{p}:markets"
+        self.heartbeat = f"{p}:heartbeat"
+        self.status = f"{p}:status"
+        self.streams = {fam: f"{p}:stream:{fam}" for fam in FAMILIES}
+
+    def state(self, venue: str, market: str) -> str:
+        return f"{self.prefix}:state:{venue}:{market}"
+
+
+# -- encoding ------------------------------------------------------------------
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+def encode(value: Any) -> bytes:
+    """``value`` as msgpack; FeedEncodeError if it holds what msgpack cannot carry."""
+    try:
+        return _encoder.encode(value)
+    except (OverflowError, TypeError, ValueError, msgspec.EncodeError) as exc:
+        raise FeedEncodeError(f"cannot encode {type(value).__name__} for the feed: {exc}") from None
+
+
+# -- decoding ------------------------------------------------------------------
+
+_event_dec = msgspec.msgpack.Decoder(Event)
+_markets_dec = msgspec.msgpack.Decoder(list[Market])
+_book_state_dec = msgspec.msgpack.Decoder(BookState)
+_beat_dec = msgspec.msgpack.Decoder(FeedBeat)
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError, RecursionError)
+
+
+def _decode(decoder: msgspec.msgpack.Decoder, raw: Any, what: str) -> Any:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise FeedDecodeError("missing", f"no {what} where one was expected")
+    try:
+        return decoder.decode(raw)
+    except _DECODE_ERRORS as exc:
+        raise FeedDecodeError("undecodable", f"{what} is not a QuantDesk feed value: {exc}") from None
+
+
+def _check_levels(levels: list[Level], *, deltas: bool, where: str) -> None:
+    for price, size in levels:
+        if not (0 < price <= MAX_WIRE_INT and 0 <= size <= MAX_WIRE_INT) or (size == 0 and not deltas):
+            raise FeedDecodeError("bad_level", f"{where} holds the level ({price}, {size})")
+
+
+def check_book(ev: BookSnapshot | BookDelta) -> None:
+    """Reject a book event no venue could have sent: a price at or below zero, a
+    negative size (or a zero size in a snapshot, where it means nothing), a
+    price or size beyond 2^63 - 1. Raises FeedDecodeError (``bad_level``)."""
+    deltas = type(ev) is BookDelta
+    where = f"book {'delta' if deltas else 'snapshot'} {ev.venue}/{ev.market} seq {ev.seq}"
+    _check_levels(ev.bids, deltas=deltas, where=where)
+    _check_levels(ev.asks, deltas=deltas, where=where)
+
+
+def decode_event(raw: Any, family: str | None = None) -> Event:
+    """A market-data event from a stream entry's ``e`` field (or a state hash).
+
+    ``family``, when given, is the stream it came from: an event of another
+    family there is refused (``wrong_family``). Order, fill, position and
+    account events are refused whatever their stream (``account_event``): a
+    feed never carries them, so one seen here was written by someone else.
+    """
+    ev = _decode(_event_dec, raw, "event")
+    fam = FEED_FAMILY.get(type(ev))
+    if fam is None:
+        raise FeedDecodeError("account_event", f"a {type(ev).__name__} event in the feed (feeds carry market data only)")
+    if family is not None and fam != family:
+        raise FeedDecodeError("wrong_family", f"a {type(ev).__name__} event in the {family} stream")
+    if fam == "book":
+        check_book(ev)  # type: ignore[arg-type]
+    return ev
+
+
+def decode_markets(raw: Any) -> list[Market]:
+    markets = _decode(_markets_dec, raw, "market list")
+    for m in markets:
+        if m.tick_size <= 0 or m.lot_size <= 0:
+            raise FeedDecodeError("undecodable", f"market {m.venue}/{m.symbol} has tick {m.tick_size}, lot {m.lot_size}")
+    return markets
+
+
+def decode_book_state(raw: Any) -> BookState:
+    st = _decode(_book_state_dec, raw, "book state")
+    if not _STREAM_ID_RE.match(st.stream_id):
+        raise FeedDecodeError("undecodable", f"book state with stream id {st.stream_id[:40]!r}")
+    check_book(st.snapshot)
+    return st
+
+
+def decode_beat(raw: Any) -> FeedBeat:
+    return _decode(_beat_dec, raw, "heartbeat")
