@@ -26,6 +26,7 @@ from quantdesk.venues.relay.codec import (
     DEFAULT_NAMESPACE,
     EVENT_FIELD,
     FAMILIES,
+    TRADE_ID_FIELD,
     LATEST_FAMILIES,
     FeedDecodeError,
     FeedKeys,
@@ -79,6 +80,17 @@ def _xread_items(resp: Any) -> list[tuple[Any, list[tuple[Any, dict]]]]:
 
 def _field(fields: Any) -> Any:
     return fields.get(EVENT_FIELD) if isinstance(fields, dict) else None
+
+
+def _trade_tag(fields: Any) -> tuple[bytes, int] | None:
+    """A trade entry's ``o`` field, ``{epoch}:{n}``, as (epoch, n)."""
+    raw = fields.get(TRADE_ID_FIELD) if isinstance(fields, dict) else None
+    if not isinstance(raw, bytes):
+        return None
+    epoch, sep, n = raw.partition(b":")
+    if not sep or not n.isdigit() or len(n) > 19:
+        return None
+    return epoch, int(n)
 
 
 class _Resync(Exception):
@@ -152,6 +164,7 @@ class FeedSource:
         self._family_of = {v: k for k, v in self.keys.streams.items()}
         self._resync_wanted = False
         self._last_beat_check = 0.0
+        self._last_trade: tuple[bytes, int] | None = None  # (feed epoch, n) of the last trade shown
 
     def __repr__(self) -> str:
         return f"FeedSource({redact(self.url)!r}, namespace={self.keys.namespace!r}, state={self.state!r})"
@@ -301,7 +314,7 @@ class FeedSource:
             pipe.get(self.keys.markets)
             pipe.get(self.keys.heartbeat)
             for fam in FAMILIES:
-                n = self.trades_backfill if (fam == "trade" and backfill) else 1
+                n = self.trades_backfill if fam == "trade" else 1
                 pipe.xrevrange(self.keys.streams[fam], count=max(n, 1))
             for m in markets:
                 pipe.hgetall(self.keys.state(m.venue, m.symbol))
@@ -353,9 +366,12 @@ class FeedSource:
                     self._publish_raw(raw, fam, "bad_state")
         for raw in statuses.values():
             self._publish_raw(raw, "status", "bad_state")
-        if backfill:
-            for _id, fields in reversed(tails[FAMILIES.index("trade")]):
+        for _id, fields in reversed(tails[FAMILIES.index("trade")]):
+            # First sync: the tape's recent past. A resync: only trades this
+            # terminal has not shown, such as those the feed replays after an outage.
+            if backfill or self._trade_is_new(fields):
                 self._publish_raw(_field(fields), "trade")
+                self._note_trade(fields)
         for fam, tail in zip(FAMILIES, tails, strict=True):
             self._pos[self.keys.streams[fam]] = _as_str(tail[0][0]) if tail else "0-0"
         if book_ids:
@@ -378,6 +394,19 @@ class FeedSource:
             return
         assert self._bus is not None
         self._bus.publish(topic_for(ev), ev)
+
+    def _note_trade(self, fields: Any) -> None:
+        tag = _trade_tag(fields)
+        if tag is not None:
+            self._last_trade = tag
+
+    def _trade_is_new(self, fields: Any) -> bool:
+        """A trade of the feed now publishing, after the last one shown."""
+        tag = _trade_tag(fields)
+        if tag is None or tag[0] != self.feed_epoch.encode():
+            return False
+        last = self._last_trade
+        return last is None or last[0] != tag[0] or tag[1] > last[1]
 
     @staticmethod
     def _kind(exc: FeedDecodeError) -> str:
@@ -440,6 +469,8 @@ class FeedSource:
                     elif fam == "status" and ev.venue == self.id:  # type: ignore[union-attr]
                         self._drop("wrong_family", f"a status claiming to be this terminal's feed source {self.id!r}")
                         continue
+                    elif fam == "trade":
+                        self._note_trade(fields)
                     self.events += 1
                     publish(topic_for(ev), ev)
                 if last_id is not None:
