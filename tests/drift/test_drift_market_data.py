@@ -334,3 +334,82 @@ async def test_cancelling_a_busy_feed_stops_it_promptly(servers):
         done, _ = await asyncio.wait([task], timeout=3)
         assert done, f"the feed ignored its cancellation (round {n})"
     await venue.close()
+
+
+async def test_a_push_from_slot_2_63_is_rejected_and_the_book_goes_on(servers):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
+        await until(lambda: r.venue.health.rpc_slot is not None and r.book() is not None, what="book and RPC slot")
+        ws.silent = True
+        await asyncio.sleep(0.25)
+        seq = r.book().seq
+        await ws.push_book(dict(ws.books.next(SOL), slot=2**63, bids=[{"price": "3000000", "size": "1"}]))
+        await until(lambda: r.venue.health.implausible_slot == 1, what="implausible slot counted")
+        assert r.book().seq == seq
+        await ws.push_book(dict(ws.books.next(SOL), bids=[{"price": "176999000", "size": "5000000000"}]))
+        await until(lambda: r.book().seq == seq + 1, what="the next real push applies")
+        assert r.book().best_bid() == (176_999_000, 5_000_000_000)
+
+
+async def test_a_rest_snapshot_and_a_reconnect_reset_book_ordering(servers):
+    ws, http = servers
+    # No RPC slot to judge by: a push far ahead (within the lead) is taken and
+    # makes every real push after it look old, until a snapshot resets ordering.
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0, slot_poll_s=0))) as r:
+        await until(lambda: r.book() is not None and r.book().seq >= 2, what="book")
+        ws.silent = True
+        await asyncio.sleep(0.25)
+        ahead = ws.books.next(SOL)
+        await ws.push_book(dict(ahead, slot=ahead["slot"] + 5_000))
+        seq = r.book().seq
+        await until(lambda: r.book().seq == seq, what="settled")
+        ooo = r.venue.health.out_of_order
+        await ws.push_book(ws.books.next(SOL))
+        await until(lambda: r.venue.health.out_of_order == ooo + 1, what="real push looks old")
+        seq = r.book().seq
+        r.venue.request_resync(SOL)  # a REST snapshot: the truth, whatever came before
+        await until(lambda: r.book().seq == seq + 1, what="REST snapshot applied")
+        await ws.push_book(ws.books.next(SOL))
+        await until(lambda: r.book().seq == seq + 2, what="pushes apply again after the snapshot")
+
+        # The same freeze, cleared by a reconnect.
+        ahead = ws.books.next(SOL)
+        await ws.push_book(dict(ahead, slot=ahead["slot"] + 5_000))
+        await until(lambda: r.book().seq == seq + 3, what="far push taken")
+        http.fail_500 = 10**6  # no REST snapshot to help this time
+        connects = ws.connects
+        await ws.drop_all()
+        await until(lambda: ws.connects > connects, what="reconnect")
+        await ws.push_book(ws.books.next(SOL))
+        await until(lambda: r.book().seq >= seq + 4, what="pushes apply after the reconnect")
+
+
+async def test_sizes_and_prices_beyond_64_bits_or_negative_are_malformed(servers):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
+        await until(lambda: r.book() is not None and r.book().seq >= 2, what="book")
+        ws.silent = True
+        await asyncio.sleep(0.25)
+        seq, bad = r.book().seq, r.venue.health.malformed
+        for level in ({"price": "176000000", "size": str(2**64 + 1)}, {"price": str(10**40), "size": "1"},
+                      {"price": "176000000", "size": "-5"}, {"price": "-1", "size": "1000"},
+                      {"price": "176000000", "size": "1.5"}):
+            await ws.push_book(dict(ws.books.next(SOL), bids=[level]))
+        await until(lambda: r.venue.health.malformed == bad + 5, what="malformed counted")
+        assert r.book().seq == seq
+        assert all(0 < p < 2**63 and 0 < s < 2**63 for p, s in r.book().sorted_bids())
+
+
+async def test_a_crossed_book_is_kept_and_shown_crossed(servers):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
+        await until(lambda: r.book() is not None and r.book().seq >= 2, what="book")
+        ws.silent = True
+        await asyncio.sleep(0.25)
+        seq, bad = r.book().seq, r.venue.health.malformed
+        crossed = dict(ws.books.next(SOL), bids=[{"price": "177000000", "size": "1000000000"}],
+                       asks=[{"price": "176000000", "size": "1000000000"}])
+        await ws.push_book(crossed)
+        await until(lambda: r.book().seq == seq + 1, what="crossed book published")
+        assert r.book().crossed and r.venue.health.crossed >= 1
+        assert r.venue.health.malformed == bad

@@ -57,6 +57,9 @@ class DriftDeployment(BaseModel):
     heartbeat_s: float = Field(default=5.0, gt=0, le=DAY_S)  # the DLOB server's heartbeat period
     silence_s: float = Field(default=12.0, gt=0, le=DAY_S)  # no message this long -> stale, reconnect
     max_snapshot_age_s: float = Field(default=30.0, gt=0, le=DAY_S)  # older books on arrival are dropped as stale
+    # A book whose slot is this far past the RPC slot (or the last book's) is
+    # no real book: dropped and counted. ~2.5 slots a second: 10,000 is about an hour.
+    max_slot_lead: int = Field(default=10_000, ge=1, le=10**9)
     funding_poll_s: float = Field(default=60.0, gt=0, le=DAY_S)
     slot_poll_s: float = Field(default=10.0, ge=0, le=DAY_S)  # RPC getSlot for the slot-lag figure; 0 turns it off
     backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S)

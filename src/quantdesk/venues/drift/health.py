@@ -18,6 +18,8 @@ class FeedHealth:
     malformed: int = 0  # undecodable messages, counted and dropped
     out_of_order: int = 0  # snapshots older (slot/ts) than one already published
     stale: int = 0  # snapshots older than max_snapshot_age_s when they arrived
+    implausible_slot: int = 0  # snapshots with a slot beyond max_slot_lead of the RPC/last slot
+    crossed: int = 0  # snapshots published with best bid at or above best ask (shown as crossed)
     errors: int = 0  # failed requests, server errors, lost connections
     http_429: int = 0  # rate-limited responses
     reconnects: int = 0

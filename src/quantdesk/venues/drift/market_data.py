@@ -95,9 +95,31 @@ class DlobFeed:
         )
 
     # -- books -------------------------------------------------------------
+    def reset_ordering(self, market: str | None = None) -> None:
+        """Forget the last book's slot and time (all markets if None): the next
+        book is taken whatever its order, so one bad key cannot freeze a book."""
+        if market is None:
+            self._last_key.clear()
+        else:
+            self._last_key.pop(market, None)
+
+    def _slot_implausible(self, market: str, slot: int) -> bool:
+        """A slot below zero, or further past the newest slot known (the RPC's,
+        or this market's last book's) than ``max_slot_lead``."""
+        if slot < 0:
+            return True
+        last = self._last_key.get(market)
+        known = max(self.health.rpc_slot or 0, last[0] if last is not None else 0)
+        return known > 0 and slot > known + self.deployment.max_slot_lead
+
     def on_book(self, market: str, book: wire.L2Book) -> bool:
-        """Publish a snapshot unless it is out of order or stale. True if published."""
+        """Publish a snapshot unless it is out of order, stale or from an
+        implausible slot. True if published. A crossed book is published (and
+        counted): the book shows it crossed and nothing trades on it."""
         now = self.clock()
+        if book.slot is not None and self._slot_implausible(market, book.slot):
+            self.health.implausible_slot += 1
+            return False
         key = wire.book_order_key(book) if book.slot is not None or book.ts is not None else None
         last = self._last_key.get(market)
         if key is not None and last is not None and key < last:
@@ -117,6 +139,8 @@ class DlobFeed:
         self.health.last_message_ns = now
         snap = wire.to_snapshot(book, self.venue, market, seq, ts if ts is not None else now)
         self.health.books += 1
+        if snap.bids and snap.asks and snap.bids[0][0] >= snap.asks[0][0]:
+            self.health.crossed += 1
         self._publish(snap)
         oracle = wire.oracle_price(book)
         if oracle:
@@ -140,6 +164,7 @@ class DlobFeed:
             self.health.last_error = f"/l2 {spec.symbol}: {exc}"
             return False
         self.health.rest_snapshots += 1
+        self.reset_ordering(spec.symbol)  # a snapshot asked for is the truth, whatever came before
         return self.on_book(spec.symbol, book)
 
     async def snapshot_all(self) -> None:
@@ -274,6 +299,7 @@ class DlobFeed:
                     max_size=4 * 1024 * 1024,
                 ) as ws:
                     self._ws = ws
+                    self.reset_ordering()  # a new connection starts a new order of pushes
                     await self._subscribe(ws)
                     self._set_state("connected")
                     attempt = 0

@@ -22,8 +22,18 @@ FUNDING_RATE_SCALE = 10**9
 PPB = 10**9
 
 
+# Prices and sizes beyond a signed 64-bit integer are no market's, and nothing
+# downstream (SQLite, Postgres bigint, the Redis feed's msgpack) could hold them.
+MAX_AMOUNT = 2**63 - 1
+
+
 class WireError(ValueError):
     pass
+
+
+def _check_amount(value: int | None, what: str) -> None:
+    if value is not None and not 0 <= value <= MAX_AMOUNT:
+        raise WireError(f"{what} {value} is outside 0..2^63-1")
 
 
 # -- DLOB server ---------------------------------------------------------------
@@ -108,7 +118,19 @@ def _decode(decoder: msgspec.json.Decoder, raw: bytes | str, what: str):
 
 
 def decode_l2(raw: bytes | str) -> L2Book:
-    return _decode(_l2, raw, "L2 book")
+    """An L2 book; WireError if it does not decode or holds a negative or
+    beyond-64-bit price or size (levels of size or price 0 are dropped later)."""
+    book: L2Book = _decode(_l2, raw, "L2 book")
+    for side in (book.bids, book.asks):
+        for lv in side:
+            _check_amount(lv.price, "book price")
+            _check_amount(lv.size, "book size")
+    _check_amount(book.markPrice, "mark price")
+    _check_amount(book.oracle, "oracle price")
+    if book.oracleData is not None:
+        _check_amount(book.oracleData.price, "oracle price")
+        _check_amount(book.oracleData.confidence, "oracle confidence")
+    return book
 
 
 def decode_envelope(raw: bytes | str) -> Envelope:
@@ -164,12 +186,18 @@ def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
         raise WireError(f"trade with base {base} and quote {quote}")
     if rec.takerOrderDirection not in ("long", "short"):
         raise WireError(f"trade with direction {rec.takerOrderDirection!r}")
+    try:
+        price, size = _round(quote / base * PRICE_SCALE), _round(base * BASE_SCALE)
+    except ArithmeticError:  # exponents no trade has (1e999999)
+        raise WireError(f"trade with base {base} and quote {quote}") from None
+    _check_amount(price, "trade price")
+    _check_amount(size, "trade size")
     return Trade(
         venue=venue,
         market=market,
         ts=rec.ts * 1_000_000_000,
-        price=_round(quote / base * PRICE_SCALE),
-        size=_round(base * BASE_SCALE),
+        price=price,
+        size=size,
         side="buy" if rec.takerOrderDirection == "long" else "sell",
     )
 
@@ -179,8 +207,11 @@ def hourly_rate_ppb(rec: FundingRateRecord, period_s: int = 3600) -> int:
     if rec.oraclePriceTwap <= 0:
         raise WireError(f"funding record with oracle twap {rec.oraclePriceTwap}")
     # fundingRate is quote (1e9) per base per period; the twap is quote (1e6) per base.
-    frac = Decimal(rec.fundingRate) * PRICE_SCALE / (Decimal(rec.oraclePriceTwap) * FUNDING_RATE_SCALE)
-    return _round(frac * PPB * 3600 / period_s)
+    try:
+        frac = Decimal(rec.fundingRate) * PRICE_SCALE / (Decimal(rec.oraclePriceTwap) * FUNDING_RATE_SCALE)
+        return _round(frac * PPB * 3600 / period_s)
+    except ArithmeticError:
+        raise WireError(f"funding record with rate {rec.fundingRate}") from None
 
 
 def to_funding(history: list[FundingRateRecord], venue: str, market: str, period_s: int = 3600) -> Funding:
