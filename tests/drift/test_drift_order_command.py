@@ -47,6 +47,7 @@ def trader(tmp_path: Path, http: HttpServer | None) -> Path:
     kp = Keypair()
     key = tmp_path / "id.json"
     key.write_text(json.dumps(list(bytes(kp))))
+    key.chmod(0o600)  # a key file only its owner can read
     key.chmod(0o600)
     if http is not None:
         from driftpy.addresses import get_user_account_public_key

@@ -132,6 +132,7 @@ async def test_keypair_file_signer_signs_orders(tmp_path):
     kp = Keypair()
     path = tmp_path / "id.json"
     path.write_text(json.dumps(list(bytes(kp))))
+    path.chmod(0o600)  # a key file only its owner can read
     path.chmod(0o600)
     ex = offline_executor(KeypairSigner.from_file(path))
     tx = ex.signed_transaction(ex.place_instructions(intent(), 1), BLOCKHASH)
@@ -325,6 +326,7 @@ def test_keypair_file_enables_trading_and_shows_the_traders_account(tmp_path):
     kp = Keypair()
     good = tmp_path / "id.json"
     good.write_text(json.dumps(list(bytes(kp))))
+    good.chmod(0o600)  # a key file only its owner can read
     good.chmod(0o600)
     base = default_deployment("drift").model_dump()
     venue = DriftVenue(DriftDeployment(**{**base, "keypair_path": str(good)}))

@@ -68,6 +68,7 @@ def test_secret_never_in_repr_str_or_pickle(keyfile):
 def test_bad_keypair_files_get_clear_errors(tmp_path, content, needle):
     path = tmp_path / "bad.json"
     path.write_text(content)
+    path.chmod(0o600)  # a key file only its owner can read
     with pytest.raises(SignerError, match=needle) as err:
         KeypairSigner.from_file(path)
     assert str(path) in str(err.value)
@@ -79,6 +80,7 @@ def test_mismatched_halves_are_refused_without_echoing_the_secret(tmp_path):
     raw[40] ^= 0xFF  # corrupt the public half
     path = tmp_path / "corrupt.json"
     path.write_text(json.dumps(list(raw)))
+    path.chmod(0o600)  # a key file only its owner can read
     with pytest.raises(SignerError) as err:
         KeypairSigner.from_file(path)
     for form in secret_forms(kp):
@@ -89,3 +91,15 @@ def test_mismatched_halves_are_refused_without_echoing_the_secret(tmp_path):
 def test_missing_file_says_how_to_create_one(tmp_path):
     with pytest.raises(SignerError, match="solana-keygen new"):
         KeypairSigner.from_file(tmp_path / "nope.json")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620])
+def test_a_keypair_file_open_to_other_users_is_refused_with_the_chmod_to_run(keyfile, mode):
+    kp, path = keyfile
+    path.chmod(mode)
+    with pytest.raises(SignerError) as err:
+        KeypairSigner.from_file(path)
+    assert f"chmod 600 {path}" in str(err.value) and f"{mode:04o}" in str(err.value)
+    assert all(form not in str(err.value) for form in secret_forms(kp))
+    path.chmod(0o600)
+    assert KeypairSigner.from_file(path).pubkey == kp.pubkey()

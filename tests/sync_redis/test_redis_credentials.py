@@ -183,3 +183,39 @@ async def test_rediss_with_a_private_ca(redis_server, tmp_path):
     assert "tls-Pa55" not in str(err.value)
     assert "certificate" in str(err.value).lower() or "ssl" in str(err.value).lower()
     await untrusted.close()
+
+
+UNENCODED = [f"S3cr3t{ch}T41l" for ch in "#@/?"]  # a password pasted into a URL as is
+
+
+@pytest.mark.parametrize("password", UNENCODED)
+def test_a_password_with_an_unencoded_url_character_is_never_shown(password):
+    url = f"redis://desk:{password}@cache.internal:6380/2"
+    assert redact(url) == "redis://desk:***@cache.internal:6380/2"
+    for part in ("S3cr3t", "T41l"):
+        assert part not in redact(url)
+    with pytest.raises(RedisURLError, match="percent-encode") as err:
+        validate(url)
+    assert "S3cr3t" not in str(err.value) and "T41l" not in str(err.value)
+    assert "T41l" not in describe_error(ConnectionError(f"Error connecting with password {password}"), url)
+
+
+@pytest.mark.parametrize("password", UNENCODED)
+def test_config_validate_and_feed_never_print_such_a_password(password, tmp_path):
+    url = f"redis://desk:{password}@127.0.0.1:6379/0"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[redis]\nurl = "{url}"\n')
+    checked = _quantdesk("config", "validate", "--config", str(cfg))
+    fed = _quantdesk("feed", "--redis", url, "--duration", "0.2", "--quiet")
+    for proc in (checked, fed):
+        assert proc.returncode != 0
+        out = proc.stdout + proc.stderr
+        assert "percent-encode" in out, out
+        assert "S3cr3t" not in out and "T41l" not in out, out
+
+
+def _quantdesk(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "quantdesk.cli", *args], capture_output=True, text=True, timeout=60)

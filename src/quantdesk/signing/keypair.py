@@ -8,15 +8,11 @@ and the object refuses to be pickled.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import stat
 from pathlib import Path
 
 from quantdesk.signing.base import SignerError
-
-log = logging.getLogger(__name__)
-
 
 class _Sealed:
     """Holds the solders Keypair, whose own repr prints the secret bytes, behind
@@ -34,6 +30,22 @@ class _Sealed:
         raise TypeError("a keypair cannot be pickled")
 
 
+def _refuse_if_shared(p: Path) -> None:
+    """Refuse a key file other users can read or change, before reading it:
+    a key that others could have copied is not one to sign with."""
+    if os.name == "nt":  # no POSIX modes; NTFS ACLs are the user's to set
+        return
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return  # the read below says what is wrong
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SignerError(
+            f"keypair file {p} is open to other users (mode {stat.S_IMODE(mode):04o}); "
+            f"run `chmod 600 {p}` and try again"
+        )
+
+
 class KeypairSigner:
     __slots__ = ("_sealed", "path")
 
@@ -46,6 +58,7 @@ class KeypairSigner:
         from solders.keypair import Keypair
 
         p = Path(path).expanduser()
+        _refuse_if_shared(p)
         try:
             text = p.read_text()
         except FileNotFoundError:
@@ -71,12 +84,6 @@ class KeypairSigner:
             raise SignerError(f"keypair file {p}: the public half does not match the secret half") from None
         finally:
             del raw, values, text
-        try:
-            mode = p.stat().st_mode
-            if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                log.warning("keypair file %s is readable by other users; chmod 600 it", p)
-        except OSError:
-            pass
         return cls(sealed, p)
 
     @property

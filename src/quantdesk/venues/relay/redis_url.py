@@ -30,37 +30,66 @@ class RedisURLError(ValueError):
     contains the password."""
 
 
+def _authority_split(url: str) -> tuple[str, str | None, str]:
+    """``url`` as (``scheme://``, userinfo or None, the rest), taking the
+    userinfo up to the last ``@``: a password may hold an unencoded ``#``,
+    ``@``, ``/`` or ``?``, which a URL parser reads as the start of the
+    fragment, path or query and would leave the password's tail in view.
+    Never raises."""
+    head, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return (head + sep if sep else ""), None, (rest if sep else url)
+    userinfo, _, hostpart = rest.rpartition("@")
+    if ":" not in userinfo and any(c in userinfo for c in "/?#"):
+        return head + sep, None, rest  # an "@" in the path or query, no userinfo
+    return head + sep, userinfo, hostpart
+
+
+def _raw_password(url: str) -> str | None:
+    _head, userinfo, _rest = _authority_split(url)
+    if userinfo is None or ":" not in userinfo:
+        return None
+    return userinfo.partition(":")[2]
+
+
 def redact(url: str) -> str:
     """``url`` with its password (and any secret query parameter) masked.
 
     The user name stays: it is not a secret and it tells an operator which ACL
-    user was used. Anything that does not parse is masked whole.
+    user was used. A fragment is masked (no Redis URL has one, so it can only
+    be a piece of something else). Anything that does not parse is masked whole.
     """
+    if not isinstance(url, str):
+        return "<unparseable redis url>"
+    head, userinfo, rest = _authority_split(url)
+    shown_user = ""
+    if userinfo is not None:
+        user, colon, _password = userinfo.partition(":")
+        shown_user = f"{user}:{MASK}@" if colon else f"{user}@"
     try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, hostport = netloc.rsplit("@", 1)
-            user, sep, _password = userinfo.partition(":")
-            netloc = f"{user}:{MASK}@{hostport}" if sep else f"{user}@{hostport}"
+        parts = urlsplit(head + rest)
         query = parts.query
         if query:
             pairs = parse_qsl(query, keep_blank_values=True)
             query = urlencode([(k, MASK if k in SECRET_PARAMS else v) for k, v in pairs], safe="/*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        fragment = MASK if parts.fragment else ""
+        tail = urlunsplit(("", "", parts.path, query, fragment))
     except ValueError:
         return "<unparseable redis url>"
+    netloc = parts.netloc
+    return f"{head}{shown_user}{netloc}{tail}" if head else f"{shown_user}{netloc}{tail}"
 
 
 def secrets_of(url: str) -> list[str]:
     """The secret strings a URL carries, raw and percent-decoded."""
     out: list[str] = []
+    password = _raw_password(url) if isinstance(url, str) else None
+    if password:
+        out += [password, unquote(password)]
     try:
         parts = urlsplit(url)
     except ValueError:
-        return out
-    if parts.password:
-        out += [parts.password, unquote(parts.password)]
+        return sorted({s for s in out if s}, key=len, reverse=True)
     for k, v in parse_qsl(parts.query, keep_blank_values=True):
         if k in SECRET_PARAMS and v:
             out += [v, quote(v, safe="")]
@@ -99,6 +128,12 @@ def validate(url: str) -> dict[str, Any]:
     if not isinstance(url, str) or not url.strip():
         raise RedisURLError("no Redis URL given: pass one like redis://127.0.0.1:6379/0")
     shown = redact(url)
+    _head, userinfo, _rest = _authority_split(url.strip())
+    if userinfo is not None and any(c in userinfo for c in "#/?@"):
+        raise RedisURLError(
+            f"the user or password in {shown} holds a character a URL cannot carry as is: "
+            "percent-encode it (# as %23, @ as %40, / as %2F, ? as %3F)"
+        )
     try:
         parts = urlsplit(url.strip())
         port = parts.port
