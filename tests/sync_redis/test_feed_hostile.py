@@ -14,7 +14,8 @@ from quantdesk.core.model import BookDelta, Order, Position, Trade
 from quantdesk.venues.relay.codec import FeedBeat, FeedKeys
 from quantdesk.venues.relay.venue import FeedSource, redis_session
 
-from .rig import FeedRig, book_mismatches, wait_until
+from support.feed_rig import FeedRig, book_mismatches
+from support.wait import wait_until
 
 enc = msgspec.msgpack.encode
 

@@ -12,7 +12,8 @@ from quantdesk.core.model import BookDelta, Funding, Trade
 from quantdesk.venues.relay.codec import FeedBeat, FeedKeys
 from quantdesk.venues.relay.venue import redis_session
 
-from .rig import FeedRig, wait_until
+from support.feed_rig import FeedRig
+from support.wait import wait_until
 
 
 async def _beat_ts(r, keys: FeedKeys) -> int:
