@@ -160,8 +160,8 @@ def decode_event(raw: Any, family: str | None = None) -> Event:
         raise FeedDecodeError("account_event", f"a {type(ev).__name__} event in the feed (feeds carry market data only)")
     if family is not None and fam != family:
         raise FeedDecodeError("wrong_family", f"a {type(ev).__name__} event in the {family} stream")
-    if fam == "book":
-        check_book(ev)  # type: ignore[arg-type]
+    if isinstance(ev, BookSnapshot | BookDelta):
+        check_book(ev)
     return ev
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import BookDelta, Market, Order, OrderIntent, VenueStatus, topic_for
+from quantdesk.core.model import BookDelta, BookSnapshot, ConnState, Market, MarketKind, Order, OrderIntent, VenueStatus, topic_for
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.relay.codec import (
     DEFAULT_NAMESPACE,
@@ -119,7 +119,7 @@ class FeedSource:
     age for the status bar.
     """
 
-    kind = "clob"
+    kind: MarketKind = "clob"
     can_trade = False
 
     def __init__(
@@ -146,7 +146,7 @@ class FeedSource:
         self.stale_after_s = stale_after_s
         self.trades_backfill = trades_backfill
         self.markets: list[Market] = []
-        self.state = "connecting"
+        self.state: ConnState = "connecting"
         self.last_error = ""
         self.feed_ts = 0  # the feed's heartbeat clock, ns
         self.feed_epoch = ""
@@ -389,7 +389,7 @@ class FeedSource:
         except FeedDecodeError as exc:
             self._drop(where or self._kind(exc), exc)
             return
-        if family == "status" and ev.venue == self.id:
+        if isinstance(ev, VenueStatus) and ev.venue == self.id:
             self._drop("wrong_family", f"a status claiming to be this terminal's feed source {self.id!r}")
             return
         assert self._bus is not None
@@ -454,8 +454,8 @@ class FeedSource:
                         # next delta then shows a gap and the book resyncs.
                         self._drop(self._kind(exc), exc)
                         continue
-                    if fam == "book":
-                        key = (ev.venue, ev.market)  # type: ignore[union-attr]
+                    if isinstance(ev, BookDelta | BookSnapshot):
+                        key = (ev.venue, ev.market)
                         if type(ev) is BookDelta:
                             last = seqs.get(key)
                             if last is None or ev.seq <= last:
@@ -465,8 +465,8 @@ class FeedSource:
                                 del seqs[key]
                                 self._resync_wanted = True
                                 continue
-                        seqs[key] = ev.seq  # type: ignore[union-attr]
-                    elif fam == "status" and ev.venue == self.id:  # type: ignore[union-attr]
+                        seqs[key] = ev.seq
+                    elif isinstance(ev, VenueStatus) and ev.venue == self.id:
                         self._drop("wrong_family", f"a status claiming to be this terminal's feed source {self.id!r}")
                         continue
                     elif fam == "trade":
@@ -506,9 +506,9 @@ class FeedSource:
         dropped = self.malformed
         if dropped and self.state != "down":
             msg = f"{msg}; {dropped} bad entries dropped"
-        self._bus.publish(f"status.{self.id}", VenueStatus(self.id, self.state, now, self.feed_ts, msg))  # type: ignore[arg-type]
+        self._bus.publish(f"status.{self.id}", VenueStatus(self.id, self.state, now, self.feed_ts, msg))
 
-    def _down(self, message: str, state: str = "down") -> None:
+    def _down(self, message: str, state: ConnState = "down") -> None:
         self.synced.clear()
         changed = self.state != state or self.last_error != message
         self.state, self.last_error = state, message
