@@ -130,10 +130,12 @@ def _decode(decoder: msgspec.msgpack.Decoder, raw: Any, what: str) -> Any:
         raise FeedDecodeError("undecodable", f"{what} is not a QuantDesk feed value: {exc}") from None
 
 
-def _check_levels(levels: list[Level], *, deltas: bool, where: str) -> None:
-    for price, size in levels:
-        if not (0 < price <= MAX_WIRE_INT and 0 <= size <= MAX_WIRE_INT) or (size == 0 and not deltas):
-            raise FeedDecodeError("bad_level", f"{where} holds the level ({price}, {size})")
+def _bad_level(levels: list[Level], zero_ok: bool) -> Level | None:
+    for lv in levels:
+        price, size = lv
+        if not (0 < price <= MAX_WIRE_INT and 0 <= size <= MAX_WIRE_INT) or (size == 0 and not zero_ok):
+            return lv
+    return None
 
 
 def check_book(ev: BookSnapshot | BookDelta) -> None:
@@ -141,9 +143,10 @@ def check_book(ev: BookSnapshot | BookDelta) -> None:
     negative size (or a zero size in a snapshot, where it means nothing), a
     price or size beyond 2^63 - 1. Raises FeedDecodeError (``bad_level``)."""
     deltas = type(ev) is BookDelta
-    where = f"book {'delta' if deltas else 'snapshot'} {ev.venue}/{ev.market} seq {ev.seq}"
-    _check_levels(ev.bids, deltas=deltas, where=where)
-    _check_levels(ev.asks, deltas=deltas, where=where)
+    bad = _bad_level(ev.bids, deltas) or _bad_level(ev.asks, deltas)
+    if bad is not None:
+        what = "delta" if deltas else "snapshot"
+        raise FeedDecodeError("bad_level", f"book {what} {ev.venue}/{ev.market} seq {ev.seq} holds the level {bad}")
 
 
 def decode_event(raw: Any, family: str | None = None) -> Event:
@@ -154,14 +157,17 @@ def decode_event(raw: Any, family: str | None = None) -> Event:
     account events are refused whatever their stream (``account_event``): a
     feed never carries them, so one seen here was written by someone else.
     """
-    ev = _decode(_event_dec, raw, "event")
+    try:
+        ev = _event_dec.decode(raw)  # the hot path: bytes that decode
+    except _DECODE_ERRORS:
+        ev = _decode(_event_dec, raw, "event")  # raises with the reason
     fam = FEED_FAMILY.get(type(ev))
     if fam is None:
         raise FeedDecodeError("account_event", f"a {type(ev).__name__} event in the feed (feeds carry market data only)")
     if family is not None and fam != family:
         raise FeedDecodeError("wrong_family", f"a {type(ev).__name__} event in the {family} stream")
-    if isinstance(ev, BookSnapshot | BookDelta):
-        check_book(ev)
+    if fam == "book":
+        check_book(ev)  # type: ignore[arg-type]  # the book family holds only BookSnapshot and BookDelta
     return ev
 
 
