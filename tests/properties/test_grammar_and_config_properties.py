@@ -92,7 +92,8 @@ def toml_documents(draw) -> str:
     for section in draw(st.lists(st.sampled_from([*SECTIONS, "nope", "ui.extra"]), max_size=4, unique=True)):
         lines.append(f"[{section}]")
         known = SECTIONS.get(section) or ["x"]
-        keys = draw(st.lists(st.one_of(st.sampled_from(known), st.text(max_size=4)), max_size=5, unique=True))
+        odd = st.sampled_from(["²", "１", "0", "-1", "x.y", ""])  # keys that look numeric or nested
+        keys = draw(st.lists(st.one_of(st.sampled_from(known), odd, st.text(max_size=4)), max_size=5, unique=True))
         for key in keys:
             lines.append(f"{_toml_key(key)} = {_toml_value(draw(toml_values))}")
     return "\n".join(lines) + "\n"
@@ -112,5 +113,6 @@ def _load(text: str) -> None:
 @given(st.one_of(toml_documents(), st.text(max_size=200)))
 @example('[sim]\nrate = "1e999999"\n')
 @example("[ui]\nfps = nan\n")
+@example('[ui]\n"²" = 1\n')
 def test_config_loading_raises_only_problems_error(text):
     _load(text)
