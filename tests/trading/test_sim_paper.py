@@ -4,6 +4,7 @@ brackets, reduce-only, liquidation and restore."""
 import pytest
 
 from quantdesk.core.model import Fill, Market, Order, OrderIntent, Position
+from quantdesk.core.venue import OrderHistory
 from quantdesk.venues.base import VenueError
 from quantdesk.trading.paper_account import FeeSchedule, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine
@@ -243,7 +244,7 @@ def test_restore_replays_the_journal(env):
     account2 = PaperAccount("sim-drift", 10_000 * USD, fees=FeeSchedule(350, -25))
     paper2 = PaperClob(account2, host2, lambda: 100, lambda e: None)
     host2.paper = paper2
-    paper2.restore(fills(events), payments, open_orders)
+    paper2.restore(OrderHistory(tuple(fills(events)), tuple(payments), tuple(open_orders)))
     assert account2.collateral == paper.account.collateral
     assert account2.positions[MKT].base == SOL
     assert {o.order_id for o in paper2.open_orders()} == {"l1", "s1"}
@@ -283,7 +284,7 @@ def test_restored_bracket_legs_stay_one_cancels_other(env):
     paper2 = PaperClob(PaperAccount("sim-drift", 10_000 * USD, fees=FeeSchedule(350, -25)), host2, lambda: 100,
                        lambda e: None)
     host2.paper = paper2
-    paper2.restore(fills(events), [], legs)
+    paper2.restore(OrderHistory(tuple(fills(events)), (), tuple(legs)))
     paper2.on_oracle(MKT, 111 * USD, ts=200)  # take-profit fires into the 99.90 bid
     assert paper2.order("e1-tp").status == "filled"
     assert paper2.order("e1-sl").status == "cancelled"

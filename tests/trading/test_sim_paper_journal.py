@@ -1,6 +1,7 @@
 """A paper account journaled to a real SQLite journal and restored from it."""
 
 from quantdesk.trading.journal import Journal
+from quantdesk.core.venue import OrderHistory
 from quantdesk.core.model import Fill, Market, Order, OrderIntent
 from quantdesk.trading.paper_account import FeeSchedule, Liquidation, PaperAccount, Payment
 from quantdesk.venues.sim.matching import MatchingEngine
@@ -72,11 +73,11 @@ def test_restart_restores_positions_collateral_and_orders(tmp_path):
     # a new process: an empty book and account, rebuilt from the journal alone
     journal = Journal.open(tmp_path / "journal.sqlite", clock=lambda: now[0])
     fresh = paper_on(MatchingEngine(), lambda ev: None, now)
-    fresh.restore(
-        list(reversed(journal.fills(venue="sim-drift"))),
-        journal.funding_payments("sim-drift"),
-        journal.open_orders("sim-drift"),
-    )
+    fresh.restore(OrderHistory(
+        tuple(reversed(journal.fills(venue="sim-drift"))),
+        tuple(journal.funding_payments("sim-drift")),
+        tuple(journal.open_orders("sim-drift")),
+    ))
     journal.close()
     assert fresh.account.collateral == paper.account.collateral
     a, b = paper.account.positions[MKT], fresh.account.positions[MKT]

@@ -125,13 +125,11 @@ class Desk:
         return [p for p in self.cache.positions.values() if p.base != 0]
 
     def set_transaction_approver(self, approve: Callable[[Any], Awaitable[bool]]) -> None:
-        """Ask ``approve(preview)`` before a live executor signs (executors with
-        an ``approve`` hook: the Drift signer path)."""
+        """Ask ``approve(preview)`` before a live venue signs (trading venues
+        that sign transactions: ``core.venue.ApprovesTransactions``)."""
         if self.router is None:
             return
-        for ex in self.router.executors.values():
-            if hasattr(ex, "approve"):
-                ex.approve = approve  # only signer executors carry the hook (narrowed by hasattr)
+        self.router.set_approval(approve)
 
     # -- which market ------------------------------------------------------------
     def pick_market(self, candidates: Iterable[Key | None]) -> Market | None:

@@ -24,6 +24,7 @@ import msgspec
 
 from quantdesk.core.book import Impact, OrderBook
 from quantdesk.core.model import OrderIntent
+from quantdesk.core.venue import RiskContext
 
 NS_PER_S = 1_000_000_000
 _RESTING_TYPES = {"limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
@@ -107,27 +108,6 @@ class RiskDecision(msgspec.Struct, frozen=True, tag="risk"):
 
 
 _Rejection = tuple[str, str, object, object]  # check, message, limit value, excess
-
-
-@dataclass(frozen=True, slots=True)
-class RiskContext:
-    """What the engine needs to know at the moment of the check."""
-
-    ts: int  # ns; the orders-per-second window is measured on it
-    oracle_price: int
-    best_bid: int | None = None
-    best_ask: int | None = None
-    position_base: int = 0  # signed, this market
-    open_orders: int = 0  # resting orders on the account
-    equity: int = 0  # collateral + unrealized PnL, quote
-    account_notional: int = 0  # all positions at their oracle prices, quote (this market included)
-    size_decimals: int = 9
-    price_decimals: int = 6
-    open_bids: int = 0  # base of resting buy orders in this market (not reduce-only)
-    open_asks: int = 0  # base of resting sell orders in this market (not reduce-only)
-    book: OrderBook | None = None  # the market's book, walked to value market orders
-    data_age_ns: int | None = None  # since the market's data last changed; None: unknown
-    tick_size: int = 1  # price units; protective limits are rounded to it
 
 
 def _exact(value: object) -> str:

@@ -2,13 +2,15 @@
 
 Every intent is journaled before anything else happens, then checked by the
 risk engine (the decision is journaled too, with the limit and the excess),
-and only an accepted intent reaches an executor: the paper engine of a
-simulated venue or a live venue's signer path. A modify is a new intent (the
-order it would leave) with its own decision; a scale ticket's children are
-decided together before any is sent; a market order leaves with a protective
-limit at the price band. Orders, fills, funding payments and liquidations
-coming back on the bus are journaled as they are published, before the
-screen's next frame can show them.
+and only an accepted intent reaches the venue's trading capability
+(``core.venue.TradingVenue``): the paper engine of a simulated venue or a
+live venue's signer path. The router never knows which venue it talks to;
+``wiring`` gives it the capabilities the registered venues offer. A modify is
+a new intent (the order it would leave) with its own decision; a scale
+ticket's children are decided together before any is sent; a market order
+leaves with a protective limit at the price band. Orders, fills, funding
+payments and liquidations coming back on the bus are journaled as they are
+published, before the screen's next frame can show them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -27,26 +29,10 @@ from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.cache import MarketCache
 from quantdesk.trading.journal import Journal
 from quantdesk.core.model import Fill, Order, OrderIntent
-from quantdesk.trading.risk import RiskContext, RiskDecision, RiskEngine
-from quantdesk.venues.base import VenueError
+from quantdesk.core.venue import ApprovalHook, ApprovesTransactions, RiskContext, TradingVenue, VenueError
+from quantdesk.trading.risk import RiskDecision, RiskEngine
 
 log = logging.getLogger(__name__)
-
-
-class Executor(Protocol):
-    """Where accepted orders go for one venue (sync or async methods)."""
-
-    def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Any: ...
-
-    def cancel(self, order_id: str, reason: str = ...) -> Any: ...
-
-    def cancel_all(self, market: str | None = None, *, keep_protective: bool = False) -> Any: ...
-
-    def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Any: ...
-
-    def open_orders(self, market: str | None = None) -> list[Order]: ...
-
-    def risk_context(self, market: str, ts: int, best_bid: int | None = None, best_ask: int | None = None) -> RiskContext: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +125,26 @@ class OrderRouter:
         cache: MarketCache,
         risk: RiskEngine,
         journal: Journal,
-        executors: dict[str, Executor],
+        executors: dict[str, TradingVenue],
         clock: Callable[[], int],
     ) -> None:
         self.cache = cache
         self.risk = risk
         self.journal = journal
-        self.executors = executors
+        self.executors = executors  # venue id -> its trading capability
         self.clock = clock
 
     def can_trade(self, venue: str) -> bool:
         return venue in self.executors
 
-    def _executor(self, venue: str) -> Executor:
+    def set_approval(self, approve: ApprovalHook | None) -> None:
+        """Who is asked before a transaction is signed, on every venue that signs
+        transactions (paper venues have nothing to sign)."""
+        for ex in self.executors.values():
+            if isinstance(ex, ApprovesTransactions):
+                ex.approve = approve
+
+    def _executor(self, venue: str) -> TradingVenue:
         ex = self.executors.get(venue)
         if ex is None:
             raise VenueError(f"{venue} has no trading connection: it is read-only here")
@@ -338,27 +331,3 @@ class OrderRouter:
             if ack is not None:
                 acks.append(ack)
         return acks
-
-
-def paper_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
-    """Paper trading on a session's simulated venues, restored from the journal."""
-    from quantdesk.venues.sim.paper import enable_paper_trading
-
-    papers = enable_paper_trading(session, self_trade=risk.limits.self_trade)  # type: ignore[arg-type]
-    recorder = JournalRecorder(journal, session.bus)
-    try:
-        for venue_id, paper in papers.items():
-            restore_from_journal(paper, journal, venue_id)
-    except BaseException:
-        recorder.close()
-        raise
-    return OrderRouter(session.cache, risk, journal, dict(papers), session.clock), recorder
-
-
-def restore_from_journal(paper: Any, journal: Journal, venue_id: str) -> None:
-    """Rebuild a paper account from the journal. The recorder must already be
-    subscribed: a restored order that now crosses the market fills right here,
-    and that fill (and the order's new state) must be journaled like any other."""
-    fills = list(reversed(journal.fills(venue=venue_id)))
-    payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
-    paper.restore(fills, payments, journal.open_orders(venue_id))

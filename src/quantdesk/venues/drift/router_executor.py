@@ -1,7 +1,7 @@
-"""The OrderRouter's executor for a live Drift venue.
+"""The trading capability of a live Drift venue.
 
-``DriftRouterExecutor`` implements ``execution.Executor`` over a
-``DriftVenue`` and its ``DriftExecutor``. Every transaction goes in two
+``DriftRouterExecutor`` implements ``core.venue.TradingVenue`` (and
+``ApprovesTransactions``) over a ``DriftVenue`` and its ``DriftExecutor``. Every transaction goes in two
 steps: ``prepare_*`` builds and checks it and returns a ``TxPreview`` (the
 decoded transaction in human units, for the screen, before anything is
 signed); ``confirm`` signs it with the configured signer and sends it (or,
@@ -12,9 +12,7 @@ so a command or a dialog can show the preview and let the trader refuse.
 The risk context comes from the session's cache (the feed's oracle, the
 account view's positions and equity) when the venue watches the trader's
 own account, else from the on-chain accounts the executor loaded.
-
-``live_router`` builds an ``OrderRouter`` for a session: these executors for
-every tradable Drift venue, paper executors for simulated venues.
+``spec.py`` builds one for every tradable Drift venue of a session.
 """
 
 from __future__ import annotations
@@ -30,23 +28,13 @@ import msgspec
 
 from quantdesk.core.bus import Bus
 from quantdesk.core.model import Order, OrderIntent, topic_for
-from quantdesk.trading.risk import RiskContext
-from quantdesk.venues.base import VenueError
+from quantdesk.venues.base import ApprovalHook, Declined, OrderHistory, RiskContext, VenueError, is_protective
 from quantdesk.venues.drift import preview as pv
 
 OPEN_STATUSES = ("pending", "open", "triggered")
 TRIGGER_TYPES = ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")
 CANCELS_PER_TX = 8  # individual cancels per transaction (keeps it far under the size limit)
 BASE_SCALE = 10**9
-
-
-class Declined(VenueError):
-    """The trader refused the transaction at the preview."""
-
-
-def is_protective(order: Order) -> bool:
-    """A reduce-only trigger: a stop or take-profit guarding a position."""
-    return order.reduce_only and order.type in TRIGGER_TYPES
 
 
 def _int(value: Any) -> int:
@@ -86,7 +74,7 @@ class DriftRouterExecutor:
         *,
         bus: Bus | None = None,
         clock: Callable[[], int] = time.time_ns,
-        approve: Callable[[TxPreview], bool | Awaitable[bool]] | None = None,
+        approve: ApprovalHook | None = None,
     ) -> None:
         self.venue = venue
         self.id = venue.id
@@ -406,7 +394,13 @@ class DriftRouterExecutor:
         if self.bus is not None:
             self.bus.publish(topic_for(order), order)
 
-    # -- the Executor protocol -------------------------------------------------------------
+    # -- the TradingVenue protocol -------------------------------------------------------------
+    def account_events(self, now: int) -> list[object]:
+        return []  # the venue's account view publishes positions and margin on the bus
+
+    def restore(self, history: OrderHistory) -> None:
+        """Nothing to replay: the account and its orders live on chain."""
+
     async def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Order:
         preview = await self.prepare(intent, order_id, take_profit=take_profit, stop_loss=stop_loss)
         await self._approved(preview)
@@ -429,27 +423,3 @@ class DriftRouterExecutor:
         preview = await self.prepare_modify(order_id, price=price, size=size)
         await self._approved(preview)
         return await self.confirm(preview)
-
-
-def live_router(session: Any, journal: Any, risk: Any) -> tuple[Any, Any]:
-    """An OrderRouter for ``session``: a ``DriftRouterExecutor`` for every Drift venue
-    that can trade, paper executors (restored from the journal) for simulated
-    venues. Returns (router, JournalRecorder) like ``execution.paper_router``."""
-    from quantdesk.trading.router import JournalRecorder, OrderRouter, restore_from_journal
-    from quantdesk.venues.drift.venue import DriftVenue
-    from quantdesk.venues.sim.paper import enable_paper_trading
-
-    executors: dict[str, Any] = {}
-    for venue_id, venue in session.venues.items():
-        if isinstance(venue, DriftVenue) and venue.can_trade:
-            executors[venue_id] = DriftRouterExecutor(venue, session.cache, bus=session.bus, clock=session.clock)
-    papers = enable_paper_trading(session)
-    recorder = JournalRecorder(journal, session.bus)  # before the restore: restored orders may fill at once
-    try:
-        for venue_id, paper in papers.items():
-            restore_from_journal(paper, journal, venue_id)
-            executors[venue_id] = paper
-    except BaseException:
-        recorder.close()
-        raise
-    return OrderRouter(session.cache, risk, journal, executors, session.clock), recorder

@@ -23,8 +23,9 @@ impact. Both share the order lifecycle in ``PaperExecution``:
 - every change is published as ``Order``, ``Fill``, ``Position``,
   ``AccountState``, ``Payment`` and ``Liquidation`` events.
 
-Everything here is synchronous and deterministic; the venue's async
-``place``/``cancel``/``modify`` call straight into it.
+Everything here is synchronous and deterministic. ``PaperExecution`` is the
+simulated venues' trading capability (``core.venue.TradingVenue``): the order
+router calls ``place``/``cancel``/``modify`` straight into it.
 """
 
 from __future__ import annotations
@@ -33,15 +34,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
 from quantdesk.core.math.pnl import notional
 from quantdesk.core.model import TOPIC_PREFIX, Fill, Funding, Order, OrderIntent, Side, topic_for
-from quantdesk.trading.risk import RiskContext
-from quantdesk.venues.base import VenueError
 from quantdesk.trading.paper_account import Liquidation, PaperAccount, Payment
+from quantdesk.venues.base import OrderHistory, RiskContext, VenueError
 from quantdesk.venues.sim.matching import Match, MatchingEngine, Result
 
 PAPER_OWNER = "paper"
@@ -98,6 +98,7 @@ class PaperExecution(ABC):
         self.account = account
         self.venue = account.venue
         self.self_trade: SelfTrade = self_trade
+        self.id = account.venue
         self.clock = clock
         self._publish = publish
         self._oracle_price = oracle_price
@@ -291,7 +292,15 @@ class PaperExecution(ABC):
 
     # -- restore -----------------------------------------------------------------
 
-    def restore(self, fills: Iterable[Fill], payments: Iterable[Payment], open_orders: Iterable[Order]) -> None:
+    def account_events(self, now: int) -> list[object]:
+        """Positions and account state valued now (a position restored before
+        any oracle arrived is valued at the venue's current oracle)."""
+        for market in list(self.account.positions):
+            if self.account.oracle_price(market) <= 0:
+                self.account.set_oracle(market, self.oracle(market))
+        return list(self.account.events(now))
+
+    def restore(self, history: OrderHistory) -> None:
         """Rebuild from the journal: replay fills and payments into the account,
         then put open orders back (resting orders rejoin the back of their
         price level's queue, oldest first).
@@ -300,8 +309,9 @@ class PaperExecution(ABC):
         journal lists fills newest first); fills sharing a timestamp are
         replayed in the order given. Payments may be any objects with
         ``market``, ``amount`` and ``ts`` (the journal's FundingPayment)."""
-        events: list[tuple[int, int, object]] = [(f.ts, 0, f) for f in fills]
-        events += [(p.ts, 1, p) for p in payments]
+        open_orders = history.open_orders
+        events: list[tuple[int, int, object]] = [(f.ts, 0, f) for f in history.fills]
+        events += [(p.ts, 1, p) for p in history.payments]  # type: ignore[attr-defined]
         for _, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
             if isinstance(ev, Fill):
                 self.account.apply_fill(ev)
@@ -846,15 +856,14 @@ def _subscribe_market_data(paper: PaperExecution, bus: object, venue_id: str) ->
     bus.subscribe(f"status.{venue_id}", on_status)  # type: ignore[attr-defined]
 
 
-def enable_paper_trading(
-    session: object, collateral: int | None = None, self_trade: SelfTrade = "reject"
-) -> dict[str, PaperExecution]:
-    """Attach a paper account to every simulated venue of a session: a
-    Drift-like account on CLOB venues (partial liquidation, self-trade
-    prevention by ``self_trade``), a Jupiter-like one on pool venues (whole
-    positions liquidated; a pool cannot trade with itself).
-    Binds each venue to the session's bus first (idempotent), so it works
-    before or after ``Session.start``."""
+def paper_for(
+    venue: Any, bus: Any, collateral: int | None = None, self_trade: SelfTrade = "reject"
+) -> PaperExecution | None:
+    """Attach a paper account to one simulated venue: a Drift-like account on a
+    CLOB venue (partial liquidation, self-trade prevention by ``self_trade``),
+    a Jupiter-like one on a pool venue (whole positions liquidated; a pool
+    cannot trade with itself); None for anything else. Binds the venue to
+    ``bus`` first (idempotent), so it works before or after ``Session.start``."""
     from quantdesk.trading.paper_account import (
         DEFAULT_COLLATERAL,
         JUPITER_MARGIN_PARAMS,
@@ -863,14 +872,24 @@ def enable_paper_trading(
     )
 
     start = DEFAULT_COLLATERAL if collateral is None else collateral
+    if hasattr(venue, "books"):
+        venue.bind(bus)
+        account = PaperAccount(venue.id, start, SIM_DRIFT_FEES, partial_liquidation=True)
+        return attach_clob(venue, account, self_trade)
+    if hasattr(venue, "pools"):
+        venue.bind(bus)
+        account = PaperAccount(venue.id, start, SIM_JUP_FEES, params={}, default_params=JUPITER_MARGIN_PARAMS)
+        return attach_pool(venue, account)
+    return None
+
+
+def enable_paper_trading(
+    session: Any, collateral: int | None = None, self_trade: SelfTrade = "reject"
+) -> dict[str, PaperExecution]:
+    """A paper account on every simulated venue of a session (see ``paper_for``)."""
     out: dict[str, PaperExecution] = {}
-    for venue in session.venues.values():  # type: ignore[attr-defined]
-        if hasattr(venue, "books"):
-            venue.bind(session.bus)  # type: ignore[attr-defined]
-            account = PaperAccount(venue.id, start, SIM_DRIFT_FEES, partial_liquidation=True)
-            out[venue.id] = attach_clob(venue, account, self_trade)
-        elif hasattr(venue, "pools"):
-            venue.bind(session.bus)  # type: ignore[attr-defined]
-            account = PaperAccount(venue.id, start, SIM_JUP_FEES, params={}, default_params=JUPITER_MARGIN_PARAMS)
-            out[venue.id] = attach_pool(venue, account)
+    for venue in session.venues.values():
+        paper = paper_for(venue, session.bus, collateral, self_trade)
+        if paper is not None:
+            out[venue.id] = paper
     return out

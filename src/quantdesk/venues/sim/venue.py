@@ -8,8 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market, MarketKind, Order, OrderIntent, VenueStatus
-from quantdesk.venues.base import TradingUnavailable
+from quantdesk.core.model import Market, MarketKind, VenueStatus
 from quantdesk.venues.sim.world import SimWorld
 
 TICK_S = 0.005  # pacing granularity; the loop yields to the UI this often
@@ -22,7 +21,8 @@ class SimVenue(ABC):
 
     id: str = ""
     kind: MarketKind = "clob"
-    can_trade = False
+    health = None  # no feed counters: the health pane shows the event rate instead
+    can_trade = False  # trading is the paper engine's (``paper.py``), attached by the registry
 
     def __init__(self, seed: int, rate: float, clock: Callable[[], int], bus: Bus | None = None) -> None:
         self.seed = seed
@@ -72,22 +72,16 @@ class SimVenue(ABC):
     def request_resync(self, market: str) -> None:
         self._resync.add(market)
 
+    def listed_markets(self) -> list[Market]:
+        """The markets, built on first use (no bus needed)."""
+        if not self.markets:
+            self.markets = self._build()
+        return list(self.markets)
+
     async def close(self) -> None:
         if self.bus is not None:
             self._publish_status("down", "closed")
         self._running = False
-
-    async def place(self, intent: OrderIntent, order_id: str) -> Order:
-        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
-
-    async def cancel(self, order_id: str) -> None:
-        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
-
-    async def cancel_all(self, market: str | None = None) -> None:
-        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
-
-    async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
-        raise TradingUnavailable(f"{self.id}: paper trading is not enabled")
 
     # -- simulation ----------------------------------------------------
     def advance(self, n: int) -> int:

@@ -1,0 +1,182 @@
+"""The one venue interface, and the types the order router shares with adapters.
+
+A venue is two things, kept apart because most venues are only the first:
+
+- ``Venue``: market data. ``connect`` lists the markets, ``run`` publishes
+  normalized events on the bus until cancelled, ``request_resync`` asks for a
+  fresh snapshot after a gap, ``close`` lets go; ``health`` is the feed's
+  counters for the health pane, or None for a venue that keeps none.
+- ``TradingVenue``: the optional trading capability the ``OrderRouter`` talks
+  to: place (with attached take-profit / stop-loss), cancel, cancel all
+  (optionally keeping protective stops), modify, the open orders, what the
+  risk engine needs to know (``risk_context``), the account view
+  (``account_events``), and ``restore`` from the journal. A venue whose orders are signed transactions
+  also has ``approve`` (``ApprovesTransactions``): asked with the decoded
+  preview before anything is signed.
+
+Trading methods may answer directly or with an awaitable: the paper engine of
+the simulated venues is synchronous and deterministic, live venues are async.
+The router awaits whatever needs awaiting.
+
+Nothing here does I/O; adapters implement these Protocols structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar, runtime_checkable
+
+from quantdesk.core.book import OrderBook
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import Fill, Market, MarketKind, Order, OrderIntent
+
+T = TypeVar("T")
+Maybe = T | Awaitable[T]  # a result, or an awaitable of it (sync paper engine, async live venues)
+
+
+class VenueError(Exception):
+    """A venue refused or could not be reached; the message is for the trader."""
+
+
+class TradingUnavailable(VenueError):
+    """This venue cannot trade here (no signer, no IDL...); the message says how to fix it."""
+
+
+class Declined(VenueError):
+    """The trader refused the transaction at the preview."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskContext:
+    """What the risk engine needs to know at the moment of the check."""
+
+    ts: int  # ns; the orders-per-second window is measured on it
+    oracle_price: int
+    best_bid: int | None = None
+    best_ask: int | None = None
+    position_base: int = 0  # signed, this market
+    open_orders: int = 0  # resting orders on the account
+    equity: int = 0  # collateral + unrealized PnL, quote
+    account_notional: int = 0  # all positions at their oracle prices, quote (this market included)
+    size_decimals: int = 9
+    price_decimals: int = 6
+    open_bids: int = 0  # base of resting buy orders in this market (not reduce-only)
+    open_asks: int = 0  # base of resting sell orders in this market (not reduce-only)
+    book: OrderBook | None = None  # the market's book, walked to value market orders
+    data_age_ns: int | None = None  # since the market's data last changed; None: unknown
+    tick_size: int = 1  # price units; protective limits are rounded to it
+
+
+class HealthView(Protocol):
+    """A live venue's feed and RPC counters, read by the health pane."""
+
+    errors: int
+    http_429: int
+    reconnects: int
+    failovers: int
+    malformed: int
+    out_of_order: int
+    stale: int
+    last_error: str
+    rpc_latency_ms: float | None
+    feed_lag_ms: float | None
+
+    @property
+    def slot_lag(self) -> int | None: ...
+
+
+@runtime_checkable
+class Venue(Protocol):
+    """Market data from one venue: simulated, replayed or live."""
+
+    id: str
+    kind: MarketKind
+
+    @property
+    def health(self) -> HealthView | None:
+        """Feed counters for the health pane; None for a venue that keeps none."""
+
+    async def connect(self) -> list[Market]:
+        """Open connections and return the markets this venue lists."""
+
+    async def run(self, bus: Bus) -> None:
+        """Publish normalized events on ``bus`` until cancelled. Publishes a
+        full ``BookSnapshot`` per market first, and again after any reconnect."""
+
+    def request_resync(self, market: str) -> None:
+        """Ask for a fresh snapshot of ``market`` (after a sequence gap)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHistory:
+    """What the journal remembers of one venue, for ``TradingVenue.restore``
+    (oldest first)."""
+
+    fills: tuple[Fill, ...] = ()
+    payments: tuple[object, ...] = ()  # funding and borrow payments: ``market``, ``amount``, ``ts``
+    open_orders: tuple[Order, ...] = ()
+
+
+class TransactionPreview(Protocol):
+    """A checked, unsigned transaction and what it will do, in human units."""
+
+    action: str  # "place" | "cancel" | "cancel_all" | "modify"
+    venue: str
+    dry_run: bool
+
+    def lines(self) -> list[str]: ...
+
+
+ApprovalHook = Callable[[TransactionPreview], bool | Awaitable[bool]]
+
+
+@runtime_checkable
+class TradingVenue(Protocol):
+    """The trading capability of a venue: where the router sends accepted orders."""
+
+    id: str
+
+    def account_events(self, now: int) -> Iterable[object]:
+        """The account view: positions and account state (equity, margin) valued
+        now, as events for the cache. Empty for a venue that publishes its
+        account on the bus itself (a live venue's chain view)."""
+
+    def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Maybe[Order]:
+        """Place an order and, with prices given, reduce-only take-profit and
+        stop-loss legs for it. Returns the entry order; raises VenueError."""
+
+    def cancel(self, order_id: str) -> Maybe[Order]: ...
+
+    def cancel_all(self, market: str | None = None, *, keep_protective: bool = False) -> Maybe[list[Order]]:
+        """Cancel every open order (of ``market``); ``keep_protective`` keeps
+        reduce-only stops and take-profits. Returns the cancelled orders."""
+
+    def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Maybe[Order]: ...
+
+    def open_orders(self, market: str | None = None) -> list[Order]: ...
+
+    def risk_context(
+        self, market: str, ts: int, best_bid: int | None = None, best_ask: int | None = None
+    ) -> RiskContext:
+        """The account and market figures the risk engine checks an order against;
+        raises VenueError when the account is not known yet."""
+
+    def restore(self, history: OrderHistory) -> None:
+        """Rebuild from the journal at start (paper accounts); a venue whose
+        account lives on chain has nothing to rebuild."""
+
+
+@runtime_checkable
+class ApprovesTransactions(Protocol):
+    """A trading venue whose orders are signed transactions: ``approve`` is asked
+    with each decoded preview before signing; False declines (``Declined``)."""
+
+    approve: ApprovalHook | None
+
+
+def is_protective(order: Order) -> bool:
+    """A reduce-only trigger: a stop or take-profit guarding a position."""
+    return order.reduce_only and order.type in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")
