@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quantdesk.core import actions
+from quantdesk.core.actions import flatten_bindings
 from quantdesk.core.problems import Problem, did_you_mean
 from quantdesk.config.paths import shipped_files, user_config_dir
 
@@ -122,19 +123,6 @@ class Keymap:
         for a in actions.ACTIONS:
             out.setdefault(a.group, []).append((a, self.keys.get(a.id, ())))
         return list(out.items())
-
-
-def flatten_bindings(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
-    """``{"focus": {"next": "tab"}}`` -> ``{"focus.next": "tab"}`` so unquoted
-    dotted TOML keys work as ids."""
-    out: dict[str, object] = {}
-    for k, v in table.items():
-        full = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, Mapping):
-            out.update(flatten_bindings(v, full))
-        else:
-            out[full] = v
-    return out
 
 
 def read_keymap_file(path: Path, problems: list[Problem]) -> dict[str, object]:

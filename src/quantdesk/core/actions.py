@@ -9,6 +9,7 @@ ships; the keymap loader checks both agree on the set of ids.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -61,3 +62,16 @@ GROUPS: tuple[str, ...] = tuple(dict.fromkeys(a.group for a in ACTIONS))
 def default_keymap() -> dict[str, str]:
     """Binding id -> default key, as ``App.set_keymap`` takes it."""
     return {a.id: a.key for a in ACTIONS}
+
+
+def flatten_bindings(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """``{"focus": {"next": "tab"}}`` -> ``{"focus.next": "tab"}`` so unquoted
+    dotted TOML keys work as binding ids (the config and the keymap files both read them)."""
+    out: dict[str, object] = {}
+    for k, v in table.items():
+        full = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, Mapping):
+            out.update(flatten_bindings(v, full))
+        else:
+            out[full] = v
+    return out
