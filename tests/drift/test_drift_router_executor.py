@@ -1,7 +1,7 @@
 """The OrderRouter's executor for a live Drift venue, against the local JSON-RPC
 server with real mainnet account bytes: the risk context from chain or the
 session's cache, the two-step preview/confirm, brackets, cancel-all keeping
-protective orders, dry runs, and ``live_router`` on a session."""
+protective orders, dry runs, and the router the wiring builds for a session of Drift and simulated venues."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from quantdesk.core.model import AccountState, OraclePrice, Order, OrderIntent, 
 from quantdesk.trading.risk import RiskEngine, RiskLimits
 from quantdesk.venues.session import Session
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
-from quantdesk.venues.drift.router_executor import Declined, DriftRouterExecutor, is_protective, live_router
+from quantdesk.venues.base import Declined, TradingVenue, is_protective
+from quantdesk.venues.drift.router_executor import DriftRouterExecutor
 from quantdesk.venues.drift.venue import DriftVenue
 from quantdesk.venues.sim.clob import SimClobVenue
 from quantdesk.venues.sim.clock import ManualClock
+from quantdesk.wiring.trading import session_router
 from support.drift_chain import LINES, USER_LINE, drift_ix, pk, raw
 from support.signer import MemorySigner
 
@@ -203,7 +205,7 @@ async def test_dry_run_signs_but_changes_nothing(chain):
     await venue.close()
 
 
-async def test_live_router_trades_drift_live_and_sim_venues_on_paper(chain, tmp_path):
+async def test_session_router_trades_drift_live_and_sim_venues_on_paper(chain, tmp_path):
     venue = drift_venue(chain)
     watcher = DriftVenue(DriftDeployment(**{**default_deployment("velocity").model_dump(), "rpc_urls": [chain.url]}))
     clock = ManualClock(START_NS)
@@ -213,10 +215,11 @@ async def test_live_router_trades_drift_live_and_sim_venues_on_paper(chain, tmp_
         session.cache.add_markets(await v.connect())
     sim.bind(session.bus)
     journal = Journal.open(tmp_path / "journal.sqlite3")
-    router, recorder = live_router(session, journal, RiskEngine(RiskLimits(max_order_notional=100)))
+    router, recorder = session_router(session, journal, RiskEngine(RiskLimits(max_order_notional=100)))
     try:
         assert set(router.executors) == {"drift", sim.id}  # velocity is read-only: no executor
         assert isinstance(router.executors["drift"], DriftRouterExecutor)
+        assert all(isinstance(ex, TradingVenue) for ex in router.executors.values())  # one interface for both
         await router.executors["drift"].refresh([SOL])
         session.bus.publish("oracle.drift.SOL-PERP", OraclePrice("drift", SOL, START_NS, 176_548_000))  # the feed's
         # the risk engine stands in front: $352 of SOL is over the $100 limit, nothing is signed

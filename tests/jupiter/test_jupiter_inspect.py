@@ -15,10 +15,11 @@ from support.jupiter_chain import Chain, SolanaHttp
 from support.jupiter_fixtures import ACCOUNTS_FILE, LONG_POSITION, SOL_CUSTODY, data, lines, lookup
 
 from quantdesk import cli
-from quantdesk.commands.inspect import jupiter_idl_cache
+from quantdesk.config.paths import user_data_dir
 from quantdesk.venues.jupiter.accounts import bundled_idl_path
 from quantdesk.venues.jupiter.config import PROGRAM_ID
 from quantdesk.venues.jupiter.idl_account import IDL_ACCOUNT, idl_address
+from quantdesk.venues.jupiter.spec import idl_cache
 
 
 def run(capsys, *argv: str) -> tuple[int, object, str]:
@@ -134,7 +135,7 @@ def test_idl_refresh_reads_the_on_chain_idl_caches_it_and_inspect_uses_it(rpc, c
     chain.set_quietly(idl_address(PROGRAM_ID), idl_account_bytes(onchain))
     code, out, err = run(capsys, "idl", "--rpc", http.url)
     assert code == 0, err
-    assert jupiter_idl_cache().read_text() == onchain
+    assert idl_cache(user_data_dir()).read_text() == onchain
     assert "getAccountInfo" in http.calls
     code, out, _ = run(capsys, "--file", str(ACCOUNTS_FILE), "--json")
     pool = next(o for o in out if o["account"] == "Pool")
@@ -151,4 +152,4 @@ def test_idl_refresh_failures_keep_the_bundled_idl(rpc, capsys, tmp_path):
     http.down = True
     code, _, err = run(capsys, "idl", "--rpc", http.url + "/?api-key=SECRET123")
     assert code == 2 and "no host answered" in err and "SECRET123" not in err
-    assert not jupiter_idl_cache().exists()
+    assert not idl_cache(user_data_dir()).exists()

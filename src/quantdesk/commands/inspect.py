@@ -1,14 +1,14 @@
-"""``quantdesk inspect drift ACCOUNT (--b64 DATA | --file PATH) [--json]``: decode a raw account.
+"""``quantdesk inspect VENUE [ACCOUNT] (--b64 DATA | --file PATH) [--json]``: decode a raw account.
 
-``quantdesk inspect jupiter (--b64 DATA | --file PATH) [--json]`` decodes Jupiter
-Perps accounts (``venues/jupiter/inspect.py``); ``quantdesk inspect jupiter idl``
-refreshes its IDL from the program's on-chain IDL account.
-
+VENUE is any registered venue with account decoders (``VenueSpec.inspect``;
+built in: drift and velocity, the Drift-v2 engine, and jupiter). For Drift,
 ACCOUNT is an account type of the engine's IDL (``PerpMarket``, ``User``,
 ``SpotMarket``, ``UserStats`` ...) or ``auto`` to detect it from the 8-byte
-discriminator. ``--file`` holds base64 text, the raw account bytes, or JSON
-lines (a fixture line with ``data_b64``, or a ``getAccountInfo`` response);
-several lines print one result per line.
+discriminator; for Jupiter it is optional (detected), and ``quantdesk inspect
+jupiter idl`` refreshes the IDL from the program's on-chain IDL account.
+``--file`` holds base64 text, the raw account bytes, or JSON lines (a fixture
+line with ``data_b64``, or a ``getAccountInfo`` response); several lines
+print one result per line.
 
 Amounts are in human units: prices and quote in USD, base amounts (open
 interest, positions) in the base asset, funding in percent per hour.
@@ -24,15 +24,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from quantdesk.core.venue import VenueError
+
 EXIT_BAD_INPUT = 2
 
 
-class InputError(ValueError):
+class InputError(VenueError, ValueError):
     pass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("venue", choices=("drift", "velocity", "jupiter"), help="the venue (Drift-v2 engine deployment or jupiter)")
+    parser.add_argument("venue", metavar="VENUE", help="a venue with account decoders, e.g. drift, velocity or jupiter")
     parser.add_argument(
         "account", metavar="ACCOUNT", nargs="?",
         help="account type (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'; "
@@ -124,8 +126,8 @@ def _human(d: dict[str, Any], indent: str = "") -> list[str]:
     return lines
 
 
-def _configured(venue: str, config: str | None) -> Any:
-    """The deployment's section of the config file, if it has one (for idl_path)."""
+def _configured(spec: Any, venue: str, config: str | None) -> Any:
+    """The venue's section of the config file (for idl_path), else its defaults."""
     from quantdesk.config.settings import check_config
 
     settings, _problems = check_config(config)
@@ -135,8 +137,7 @@ def _configured(venue: str, config: str | None) -> Any:
             "using the documented defaults",
             file=sys.stderr,
         )
-        return None
-    return getattr(settings.venues, venue, None)
+    return spec.section_or_default(settings, venue)
 
 
 def _fail(msg: str) -> int:
@@ -144,130 +145,45 @@ def _fail(msg: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def jupiter_idl_cache() -> Path:
-    """Where ``inspect jupiter idl`` keeps the IDL read from chain (used instead of the bundled one)."""
-    from quantdesk.config.paths import user_data_dir
-
-    return user_data_dir() / "idl" / "jupiter-perpetuals.json"
-
-
-def _jupiter_idl_path(args: argparse.Namespace) -> Path | None:
-    if args.idl is not None:
-        return args.idl
-    cache = jupiter_idl_cache()
-    return cache if cache.is_file() else None
-
-
-def _jupiter_refresh_idl(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from quantdesk.venues.jupiter.accounts import IdlError
-    from quantdesk.venues.jupiter.config import PROGRAM_ID, JupiterConfig
-    from quantdesk.venues.jupiter.idl_account import fetch_idl
-    from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc
-
-    async def run() -> tuple[str, object]:
-        rpc = SolanaRpc(args.rpc or list(JupiterConfig().rpc_urls))
-        try:
-            return await fetch_idl(rpc, PROGRAM_ID, jupiter_idl_cache())
-        finally:
-            await rpc.close()
-
-    try:
-        address, decoder = asyncio.run(run())
-    except (IdlError, RpcError) as exc:
-        return _fail(str(exc))
-    print(f"saved the Jupiter Perps IDL from {address} to {jupiter_idl_cache()} "
-          f"({len(decoder.names)} account types); inspect and the venue use it from now on")
-    return 0
-
-
-def _jupiter(args: argparse.Namespace) -> int:
-    import msgspec
-
-    from quantdesk.venues.jupiter.accounts import ACCOUNT_TYPES, AccountDecodeError, IdlError, decoder
-    from quantdesk.venues.jupiter.inspect import InputError as JupiterInputError
-    from quantdesk.venues.jupiter.inspect import RawAccount, inspect_accounts, parse_input
-
-    if (args.account or "").lower() == "idl":
-        return _jupiter_refresh_idl(args)
-    if args.b64 is None and args.file is None:
-        return _fail("pass the account data: --b64 DATA or --file PATH (or `inspect jupiter idl`)")
-    wanted = None
-    if args.account and args.account.lower() != "auto":
-        wanted = next((n for n in ACCOUNT_TYPES if n.lower() == args.account.replace("_", "").lower()), None)
-        if wanted is None:
-            return _fail(f"unknown Jupiter account type {args.account!r}; known: {', '.join(ACCOUNT_TYPES)}, idl")
-    try:
-        if args.b64 is not None:
-            raws = parse_input(args.b64, "--b64")
-        else:
-            try:
-                raws = parse_input(args.file.read_text(), str(args.file))
-            except UnicodeDecodeError:
-                raws = [RawAccount(args.file.read_bytes())]  # raw account bytes
-            except OSError as exc:
-                return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
-        dec = decoder(_jupiter_idl_path(args))
-        results = inspect_accounts(dec, raws)
-    except (JupiterInputError, IdlError, AccountDecodeError) as exc:
-        return _fail(str(exc))
-    if wanted is not None:
-        other = [r["account"] for r in results if r["account"] not in (wanted, None)]
-        if other:
-            return _fail(f"the input holds a {other[0]} account, not a {wanted}")
-    if args.json:
-        sys.stdout.write(msgspec.json.Encoder(decimal_format="number").encode(results).decode() + "\n")
-    else:
-        for n, r in enumerate(results):
-            if n:
-                print()
-            print("\n".join(_human(r)))
-    return 0
-
-
 def main(args: argparse.Namespace) -> int:
     import msgspec
 
-    if args.venue == "jupiter":
-        return _jupiter(args)
-    if args.account is None:
-        return _fail("name the account type (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'")
-    if args.b64 is None and args.file is None:
-        return _fail("pass the account data: --b64 DATA or --file PATH")
+    from quantdesk.config.paths import user_data_dir
+    from quantdesk.venues import registry
 
-    from quantdesk.venues.drift.accounts import normalize
-    from quantdesk.venues.drift.config import default_deployment
-    from quantdesk.venues.drift.idl import AccountDecodeError, IdlError, decoder_for
-
-    def fail(msg: str) -> int:
-        print(f"quantdesk inspect: {msg}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-    deployment = _configured(args.venue, getattr(args, "config", None)) or default_deployment(args.venue)
-    if args.idl is not None:
-        deployment = deployment.model_copy(update={"idl_path": args.idl})
     try:
-        decoder = decoder_for(deployment)
-        datas = read_accounts(args.b64, args.file)
-        if args.account.lower() != "auto":
-            decoder.resolve_name(args.account)
-        results = []
-        for i, data in enumerate(datas, 1):
-            try:
-                name, acc = decoder.decode(data, args.account)
-            except AccountDecodeError as exc:
-                raise AccountDecodeError(f"account {i} of {len(datas)}: {exc}" if len(datas) > 1 else str(exc)) from None
-            results.append(normalize(name, acc))
-    except (InputError, IdlError, AccountDecodeError) as exc:
-        return fail(str(exc))
+        spec = registry.spec_for(args.venue)
+    except registry.RegistryError as exc:
+        return _fail(str(exc))
+    if spec.inspect is None:
+        return _fail(f"{args.venue} has no account decoders; choose one of {', '.join(registry.inspect_names())}")
 
-    if args.json:
+    def read() -> list[bytes]:
+        if args.b64 is None and args.file is None:
+            raise InputError("pass the account data: --b64 DATA or --file PATH")
+        return read_accounts(args.b64, args.file)
+
+    try:
+        request = registry.InspectRequest(
+            config=_configured(spec, args.venue, getattr(args, "config", None)), name=args.venue,
+            account=args.account, read=read, b64=args.b64, file=args.file, schema=args.idl,
+            rpc_urls=tuple(getattr(args, "rpc", None) or ()), data_dir=user_data_dir(),
+        )
+        out = spec.inspect(request)
+    except (VenueError, registry.RegistryError) as exc:
+        return _fail(str(exc))
+
+    if out.message:
+        print(out.message)
+    elif args.json:
         enc = msgspec.json.Encoder(decimal_format="number")
-        for r in results:
-            sys.stdout.write(enc.encode(r).decode() + "\n")
+        if out.one_document:
+            sys.stdout.write(enc.encode(out.records).decode() + "\n")
+        else:
+            for r in out.records:
+                sys.stdout.write(enc.encode(r).decode() + "\n")
     else:
-        for n, r in enumerate(results):
+        for n, r in enumerate(out.records):
             if n:
                 print()
             print("\n".join(_human(r)))

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("venue", metavar="VENUE", help="a live venue: drift or velocity")
+    parser.add_argument("venue", metavar="VENUE", help="a live venue, e.g. drift or velocity")
     parser.add_argument("market", metavar="MARKET", help="market symbol, e.g. SOL-PERP")
     parser.add_argument("side", choices=("buy", "sell"), help="buy or sell")
     parser.add_argument("size", metavar="SIZE", help="size in the base asset, e.g. 0.5")
@@ -79,17 +79,18 @@ def _settings(args: argparse.Namespace) -> Any:
         raise Refused(f"{exc.render()}\nFix these (check with `quantdesk config validate`) and try again.", EXIT_BAD_INPUT) from None
 
 
-def _deployment(settings: Any, name: str, dry_run: bool) -> Any:
-    from quantdesk.venues.drift.config import DEPLOYMENTS, default_deployment
+def _desk_spec(name: str) -> Any:
+    """The registered venue that can take one order from the command line."""
+    from quantdesk.venues import registry
 
-    if name not in DEPLOYMENTS:
+    live = [n for spec in registry.specs() if spec.order_desk is not None for n in spec.names]
+    if name not in live:
         raise Refused(
-            f"{name!r} is not a live venue; choose {' or '.join(DEPLOYMENTS)} "
+            f"{name!r} is not a live venue; choose {' or '.join(live)} "
             "(simulated venues trade on paper inside `quantdesk run`).",
             EXIT_BAD_INPUT,
         )
-    deployment = getattr(settings.venues, name, None) or default_deployment(name)
-    return deployment.model_copy(update={"dry_run": True}) if dry_run else deployment
+    return registry.spec_for(name)
 
 
 def _intent(args: argparse.Namespace, market: Any) -> Any:
@@ -115,27 +116,6 @@ def _intent(args: argparse.Namespace, market: Any) -> Any:
     return plan.intents[0]
 
 
-async def _market_snapshot(venue: Any, cache: Any, symbol: str) -> str:
-    """The DLOB server's book and oracle for ``symbol`` into ``cache``; a note if unavailable."""
-    from quantdesk.core.model import OraclePrice, topic_for
-    from quantdesk.venues.base import VenueError
-    from quantdesk.venues.drift import wire
-
-    try:
-        raw = await venue.feed.dlob.get("/l2", {"marketName": symbol, "depth": venue.deployment.book_depth})
-        book = wire.decode_l2(raw)
-    except (VenueError, wire.WireError) as exc:
-        return f"no order book from the DLOB server ({exc}); the risk check uses the on-chain oracle price"
-    now = time.time_ns()
-    snap = wire.to_snapshot(book, venue.id, symbol, 1, now)
-    cache.on_event(topic_for(snap), snap)
-    oracle = wire.oracle_price(book)
-    if oracle:
-        ev = OraclePrice(venue.id, symbol, now, oracle)
-        cache.on_event(topic_for(ev), ev)
-    return ""
-
-
 def _confirm(preview: Any, args: argparse.Namespace) -> bool:
     _say("\n".join(preview.lines()))
     _say()
@@ -153,42 +133,37 @@ def _confirm(preview: Any, args: argparse.Namespace) -> bool:
 
 async def _order(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    deployment = _deployment(settings, args.venue, args.dry_run)
+    spec = _desk_spec(args.venue)
 
     from quantdesk.core.cache import MarketCache
-    from quantdesk.trading.router import OrderRouter
     from quantdesk.trading.journal import Journal, JournalError
     from quantdesk.trading.risk import RiskEngine
-    from quantdesk.venues.base import VenueError
-    from quantdesk.venues.drift.router_executor import DriftRouterExecutor
-    from quantdesk.venues.drift.venue import DriftVenue
+    from quantdesk.trading.router import OrderRouter
+    from quantdesk.venues.base import TradingUnavailable, VenueError
 
-    venue = DriftVenue(deployment)
+    cache = MarketCache()
     try:
-        reason = venue.trading_unavailable_reason()
-        if reason:
-            raise Refused(reason)
+        desk = spec.order_desk(spec.section_or_default(settings, args.venue), args.venue, cache, args.dry_run,
+                               lambda p: _confirm(p, args))
+    except TradingUnavailable as exc:
+        raise Refused(str(exc)) from None
+    venue = desk.venue
+    try:
         markets = {m.symbol: m for m in await venue.connect()}
         market = markets.get(args.market)
         if market is None:
             raise Refused(f"{args.market} is not a market of {venue.id}; choose one of {', '.join(markets)}.", EXIT_BAD_INPUT)
         intent = _intent(args, market)
-        cache = MarketCache()
         cache.add_markets(list(markets.values()))
-        note = await _market_snapshot(venue, cache, market.symbol)
+        note = await desk.load(cache, market.symbol)
         if note:
             print(f"quantdesk order: {note}.", file=sys.stderr)
-        executor = DriftRouterExecutor(venue, cache, approve=lambda p: _confirm(p, args))
-        try:
-            await executor.refresh([market.symbol])
-        except VenueError as exc:
-            raise Refused(f"cannot load the {venue.id} account from the RPC: {exc}. Check venues.{venue.id}.rpc_urls.") from None
         try:
             journal = Journal.open(settings.journal.resolved_path)
         except JournalError as exc:
             raise Refused(f"{exc} Set [journal] path in the config to a writable file.") from None
         try:
-            router = OrderRouter(cache, RiskEngine(settings.risk.limits()), journal, {venue.id: executor}, time.time_ns)
+            router = OrderRouter(cache, RiskEngine(settings.risk.limits()), journal, {venue.id: desk.trading}, time.time_ns)
             ack = await router.submit(intent)
         finally:
             journal.close()
@@ -209,13 +184,5 @@ async def _order(args: argparse.Namespace) -> int:
         raise Refused(ack.error.rstrip(".") + ".")
     order = ack.order
     assert order is not None
-    if executor.last_signed is not None and deployment.dry_run:
-        from quantdesk.venues.drift.preview import render
-
-        _say("\n".join(render(executor.last_signed, f"Signed transaction (dry run, NOT sent) on {venue.id}")))
-        _say()
-        _say(f"Dry run: order {order.order_id} was signed and not sent.")
-        return 0
-    sig = executor.signatures.get(order.order_id, "")
-    _say(f"Sent: order {order.order_id} ({order.side} {market.size(order.size)} {market.symbol}), signature {sig}.")
+    _say("\n".join(desk.receipt(order, market)))
     return 0

@@ -1,4 +1,6 @@
-"""``quantdesk show depth|funding|spreads``: print market state once and exit.
+"""``quantdesk show depth|funding|spreads|markets``: print market state once and exit.
+
+``markets`` lists every registered venue's markets offline (``commands/markets.py``).
 
 For scripts and quick looks: start a session, wait until every market has a
 synced book, a funding rate and an oracle price, print, stop. ``--json``
@@ -50,7 +52,7 @@ class UsageError(ValueError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = UNITS
-    parser.add_argument("what", choices=("depth", "funding", "spreads"), help="what to print")
+    parser.add_argument("what", choices=("depth", "funding", "spreads", "markets"), help="what to print")
     parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
@@ -341,6 +343,10 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.wiring.sources import SourceError
     from quantdesk.venues.base import VenueError
 
+    if args.what == "markets":
+        from quantdesk.commands import markets
+
+        return markets.main(args)
     try:
         session = build_session(args)
     except (ProblemsError, SourceError) as exc:

@@ -10,6 +10,11 @@ Sources, highest precedence first:
      explicitly must exist)
   4. defaults (``config.example.toml`` documents every key)
 
+The venues' sections come from the venue registry: each registered venue
+package brings its own model, at ``[venues.NAME]`` (present: turned on) or as
+a top-level table such as ``[sim]``. ``Settings`` holds the venues registered
+when this module was imported; ``settings_model()`` follows ``registry.reload``.
+
 Every section forbids unknown keys. ``load_config`` merges the sources while
 remembering which one set each key, validates once, and turns each pydantic
 error into a ``Problem`` naming that source, the dotted key and a fix.
@@ -30,14 +35,14 @@ from pathlib import Path
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from quantdesk.console.keymap import flatten_bindings
-from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.config.paths import user_config_dir
+from quantdesk.core.actions import flatten_bindings
+from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.trading.risk import LIMIT_BOUNDS, RiskLimits
-from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
+from quantdesk.venues import registry
 
 ENV_PREFIX = "QUANTDESK_"
 ENV_CONFIG_PATH = "QUANTDESK_CONFIG"  # names the config file; not a setting itself
@@ -54,13 +59,6 @@ class UISettings(BaseModel):
     layout: str = Field(default="overview", description="layout at start: overview, scalper, carry or a saved one")
     keymap: str = Field(default="default", description="shipped keymap the [keys] section and keymap.toml adjust")
     history_size: int = Field(default=500, ge=1, le=100_000, description="command-line history entries kept")
-
-
-class SimSettings(BaseModel):
-    model_config = _STRICT
-
-    seed: int = Field(default=7, ge=0, le=2**63 - 1, description="same seed, same simulated market")
-    rate: float = Field(default=200.0, ge=0, le=1_000_000, description="simulated events per second, all markets")
 
 
 class RedisSettings(BaseModel):
@@ -147,34 +145,11 @@ class RiskSettings(BaseModel):
         return RiskLimits(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
-class VenuesSettings(BaseModel):
-    """Real venues. A section present turns the venue on; its keys override the
-    documented public defaults of that deployment."""
-
-    model_config = _STRICT
-
-    drift: DriftDeployment | None = None
-    velocity: DriftDeployment | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        out = dict(data)
-        for name in DEPLOYMENTS:
-            section = out.get(name)
-            if isinstance(section, Mapping):
-                out[name] = {**default_deployment(name).model_dump(), **section}
-        return out
-
-
 KeySpec = str | list[str]
 
 
-class Settings(BaseSettings):
-    """All of QuantDesk's settings. Build it with ``load_config``; calling
-    ``Settings()`` directly reads the same sources but stops at the first problem."""
+class _SettingsBase(BaseSettings):
+    """Sources and checks shared by every ``Settings`` model (see ``settings_model``)."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -183,19 +158,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    ui: UISettings = Field(default_factory=UISettings)
-    sim: SimSettings = Field(default_factory=SimSettings)
-    risk: RiskSettings = Field(default_factory=RiskSettings)
-    venues: VenuesSettings = Field(default_factory=VenuesSettings)
-    redis: RedisSettings = Field(default_factory=RedisSettings)
-    db: DbSettings = Field(default_factory=DbSettings)
-    api: ApiSettings = Field(default_factory=ApiSettings)
-    journal: JournalSettings = Field(default_factory=JournalSettings)
-    dead_man: DeadManSettings = Field(default_factory=DeadManSettings)
-    # Binding id -> key or keys; overrides the keymap for single ids.
-    keys: dict[str, KeySpec] = Field(default_factory=dict)
-
-    @field_validator("keys", mode="before")
+    @field_validator("keys", mode="before", check_fields=False)
     @classmethod
     def _flatten_keys(cls, v: Any) -> Any:
         # Unquoted dotted ids in TOML ([keys] order.buy = "b") arrive nested.
@@ -216,6 +179,88 @@ class Settings(BaseSettings):
             return (init_settings,)  # load_config merged the sources itself
         path = config_path()
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+
+def _with_defaults(specs: dict[str, registry.VenueSpec]) -> Any:
+    """A before-validator filling each present [venues.NAME] section with that
+    venue's documented defaults under the user's keys."""
+
+    def fill(cls: type, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for name, spec in specs.items():
+            section = out.get(name)
+            if spec.defaults is not None and isinstance(section, Mapping):
+                out[name] = {**spec.defaults(name), **section}
+        return out
+
+    return model_validator(mode="before")(classmethod(fill))  # type: ignore[arg-type]
+
+
+def _default_section(spec: registry.VenueSpec, name: str) -> Any:
+    return lambda: spec.config.model_validate(dict(spec.defaults(name)) if spec.defaults else {})
+
+
+def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_SettingsBase]:
+    tables: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    owners: dict[str, registry.VenueSpec] = {}
+    for spec in specs:
+        for name in spec.names:
+            if spec.top_level:
+                tables[name] = (spec.config, Field(default_factory=_default_section(spec, name), description=spec.summary))
+            else:
+                sections[name] = (spec.config | None, Field(default=None, description=spec.summary))
+                owners[name] = spec
+    venues = create_model(  # type: ignore[call-overload]
+        "VenuesSettings",
+        __config__=_STRICT,
+        __doc__="Real venues. A section present turns the venue on; its keys override its documented defaults.",
+        __validators__={"_fill_defaults": _with_defaults(owners)},
+        **sections,
+    )
+    model: type[_SettingsBase] = create_model(  # type: ignore[call-overload]
+        "Settings",
+        __base__=_SettingsBase,
+        __doc__="All of QuantDesk's settings. Build it with ``load_config``; calling ``Settings()`` "
+        "directly reads the same sources but stops at the first problem.",
+        ui=(UISettings, Field(default_factory=UISettings)),
+        **tables,
+        risk=(RiskSettings, Field(default_factory=RiskSettings)),
+        venues=(venues, Field(default_factory=venues)),
+        redis=(RedisSettings, Field(default_factory=RedisSettings)),
+        db=(DbSettings, Field(default_factory=DbSettings)),
+        api=(ApiSettings, Field(default_factory=ApiSettings)),
+        journal=(JournalSettings, Field(default_factory=JournalSettings)),
+        dead_man=(DeadManSettings, Field(default_factory=DeadManSettings)),
+        # Binding id -> key or keys; overrides the keymap for single ids.
+        keys=(dict[str, KeySpec], Field(default_factory=dict)),
+    )
+    return model
+
+
+_MODELS: dict[tuple[int, ...], type[_SettingsBase]] = {}
+
+
+def settings_model() -> type[_SettingsBase]:
+    """The ``Settings`` model for the venues registered now (RegistryError when
+    there are none: the installation is incomplete)."""
+    specs = registry.specs()
+    key = tuple(id(s) for s in specs)
+    if key not in _MODELS:
+        _MODELS[key] = _build_settings_model(specs)
+    return _MODELS[key]
+
+
+def _initial_model() -> type[_SettingsBase]:
+    try:
+        return settings_model()
+    except registry.RegistryError:
+        return _build_settings_model(())  # check_config reports the missing venues
+
+
+Settings = _initial_model()
 
 
 # Set while load_config validates the sources it merged (and traced) itself.
@@ -346,7 +391,7 @@ def load_config(
     config: str | Path | None = None,
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Settings:
+) -> Any:
     """Settings from all sources; raises ``ProblemsError`` listing every problem."""
     settings, problems = check_config(config, flags, environ)
     if problems:
@@ -359,7 +404,7 @@ def check_config(
     config: str | Path | None = None,
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
-) -> tuple[Settings | None, list[Problem]]:
+) -> tuple[Any, list[Problem]]:
     """Like ``load_config`` but returns (settings, problems) instead of raising.
     Settings is None when validation failed; it can be present alongside
     problems that do not stop validation (unknown binding ids, a missing file)."""
@@ -378,9 +423,14 @@ def check_config(
     _merge(merged, flag_data, "flags", origins)
 
     problems.extend(_unknown_binding_ids(merged, origins, env_names, path))
+    try:
+        model = settings_model()
+    except registry.RegistryError as exc:
+        problems.append(Problem("installation", "venues", str(exc), "run `pip install .` in the QuantDesk folder"))
+        return None, problems
     token = _MERGED_ALREADY.set(True)
     try:
-        settings = Settings(**merged)
+        settings = model(**merged)
     except ValidationError as e:
         seen: set[tuple[str, str]] = set()
         for err in e.errors(include_url=False):
@@ -499,7 +549,7 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _field_at(loc: tuple[str, ...]) -> Any:
-    model: Any = Settings
+    model: Any = settings_model()
     info = None
     for part in (p for p in loc if not _is_index(p)):
         model = _unwrap(model)
@@ -513,7 +563,7 @@ def _field_at(loc: tuple[str, ...]) -> Any:
 
 
 def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
-    model: Any = Settings
+    model: Any = settings_model()
     for part in (p for p in loc if not _is_index(p)):
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):

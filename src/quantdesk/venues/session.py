@@ -95,15 +95,23 @@ def simulated_session(
     clock: Callable[[], int] | None = None,
     paused: bool = False,
 ) -> Session:
-    """Session on the embedded simulated venues ``sim-drift`` and ``sim-jup``.
+    """Session on every registered simulated venue (built in: ``sim-drift`` and
+    ``sim-jup``), with their defaults but for ``seed`` and ``rate``.
 
-    ``rate`` is events per second across both; ``paused`` (or rate 0) emits
+    ``rate`` is events per second across them; ``paused`` (or rate 0) emits
     only on ``advance``."""
-    from quantdesk.venues.sim.clob import SimClobVenue
-    from quantdesk.venues.sim.clock import WallClock
-    from quantdesk.venues.sim.pool import SimPoolVenue
+    from quantdesk.venues import registry
 
-    clock = clock or WallClock()
-    r = 0.0 if paused else rate
-    venues = [SimClobVenue(seed, r * 0.8, clock), SimPoolVenue(seed, r * 0.2, clock)]
-    return Session(venues, clock)
+    options = registry.BuildOptions(clock=clock, seed=seed, rate=rate, paused=paused)
+    venues = registry.build(registry.simulated(None), options)
+    return Session(venues, clock or shared_clock(venues))
+
+
+def shared_clock(venues: list[Venue]) -> Callable[[], int]:
+    """The simulated venues' own clock when they share one (a simulation keeps
+    one time), else the wall clock."""
+    import time
+
+    clocks = {id(getattr(v, "clock", None)): getattr(v, "clock", None) for v in venues}
+    only = next(iter(clocks.values())) if len(clocks) == 1 else None
+    return only if callable(only) else time.time_ns

@@ -1,7 +1,9 @@
 """Trading for a session: journal, risk engine and router in one.
 
-Simulated venues trade on paper; live Drift venues that can trade get the
-signer path (risk check, transaction preview, sign, send).
+Each venue trades through the capability its registered package offers
+(``VenueSpec.trading``): simulated venues on paper, live venues through their
+signer path (risk check, transaction preview, sign, send). A venue whose
+package offers none, or that cannot trade here, stays read-only.
 
 ``open_paper_trading`` is what ``quantdesk run`` (and the tests) use to turn a
 simulated session into a tradable one: it opens the journal, builds the risk
@@ -17,10 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from quantdesk.trading.router import JournalRecorder, OrderRouter, paper_router
-from quantdesk.trading.journal import Journal
 from quantdesk.core.model import topic_for
+from quantdesk.core.venue import OrderHistory, TradingVenue
+from quantdesk.trading.journal import Journal
 from quantdesk.trading.risk import RiskEngine, RiskLimits
+from quantdesk.trading.router import JournalRecorder, OrderRouter
+from quantdesk.venues import registry
 
 RESTORED_FILLS_SHOWN = 200
 
@@ -37,26 +41,48 @@ class PaperTrading:
         self.journal.close()
 
 
-def _has_live_venues(session: Any) -> bool:
-    # by module, so a simulated-only session never imports the Solana stack
-    return any(type(v).__module__.startswith("quantdesk.venues.drift") for v in session.venues.values())
+def history(journal: Journal, venue_id: str) -> OrderHistory:
+    """What the journal remembers of one venue, oldest first."""
+    return OrderHistory(
+        fills=tuple(reversed(journal.fills(venue=venue_id))),
+        payments=tuple(sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)),
+        open_orders=tuple(journal.open_orders(venue_id)),
+    )
 
 
-def live_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
-    from quantdesk.venues.drift.router_executor import live_router as drift_router
+def trading_venues(session: Any, journal: Journal, limits: RiskLimits | None = None) -> dict[str, TradingVenue]:
+    """The trading capability of every venue of ``session`` that has one, each
+    restored from the journal."""
+    ctx = registry.TradingContext(cache=session.cache, bus=session.bus, clock=session.clock, limits=limits)
+    out: dict[str, TradingVenue] = {}
+    for venue_id, venue in session.venues.items():
+        capability = registry.trading_for(venue, ctx)
+        if capability is not None:
+            capability.restore(history(journal, venue_id))
+            out[venue_id] = capability
+    return out
 
-    return drift_router(session, journal, risk)
+
+def session_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+    """An OrderRouter over ``session``'s tradable venues, and the recorder that
+    journals what they publish."""
+    recorder = JournalRecorder(journal, session.bus)  # before the restore: restored orders may fill at once
+    try:
+        venues = trading_venues(session, journal, risk.limits)
+    except BaseException:
+        recorder.close()
+        raise
+    return OrderRouter(session.cache, risk, journal, venues, session.clock), recorder
 
 
 def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
-    """Paper trading on ``session``'s simulated venues, restored from the
-    journal at ``journal_path`` (the default journal when None)."""
+    """Trading on ``session``'s venues (paper on the simulated ones), restored
+    from the journal at ``journal_path`` (the default journal when None)."""
     journal = Journal.open(journal_path)
     try:
-        build = live_router if _has_live_venues(session) else paper_router
         risk = RiskEngine(limits)
         restore_kill_switch(risk, journal)  # before the restore: nothing new may start while halted
-        router, recorder = build(session, journal, risk)
+        router, recorder = session_router(session, journal, risk)
         show_restored_state(session, router, journal)
     except BaseException:
         journal.close()
@@ -107,11 +133,5 @@ def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> 
             cache.fills.extend(kept)
         for fill in journaled:  # newest ends on top
             cache.on_event(topic_for(fill), fill)
-        account = getattr(ex, "account", None)
-        if account is None:
-            continue
-        for market in list(account.positions):
-            if account.oracle_price(market) <= 0:
-                account.set_oracle(market, ex.oracle(market))  # type: ignore[attr-defined]
-        for ev in account.events(now):
-            cache.on_event(topic_for(ev), ev)
+        for ev in ex.account_events(now):
+            cache.on_event(topic_for(ev), ev)  # type: ignore[arg-type]

@@ -1,0 +1,151 @@
+"""The Drift-v2 engine declares itself: one package, two deployments.
+
+``[venues.drift]`` and ``[venues.velocity]`` each turn on one deployment of
+the same engine; their keys override the documented public defaults. Nothing
+heavy is imported here: driftpy and the Solana stack load inside the
+factories, when a deployment is actually used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import Market, Order
+from quantdesk.venues.base import ApprovalHook, TradingUnavailable, TradingVenue, Venue, VenueError
+from quantdesk.venues.drift.config import DEPLOYMENTS, DriftDeployment, default_deployment
+from quantdesk.venues.registry import BuildOptions, Inspected, InspectRequest, TradingContext, VenueSpec
+
+
+def defaults(name: str) -> dict[str, Any]:
+    return default_deployment(name).model_dump()
+
+
+def build(section: DriftDeployment, name: str, options: BuildOptions) -> list[Venue]:
+    from quantdesk.venues.drift.venue import DriftVenue
+
+    kwargs = {"clock": options.clock} if options.clock is not None else {}
+    return [DriftVenue(section, **kwargs)]
+
+
+def markets(section: DriftDeployment, name: str) -> list[Market]:
+    from quantdesk.venues.drift.venue import to_market
+
+    return [to_market(section.id, section.quote, m) for m in section.markets]
+
+
+def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
+    reason = venue.trading_unavailable_reason()
+    if reason:
+        raise TradingUnavailable(reason)
+    from quantdesk.venues.drift.router_executor import DriftRouterExecutor
+
+    return DriftRouterExecutor(venue, ctx.cache, bus=ctx.bus, clock=ctx.clock)
+
+
+class DriftOrderDesk:
+    """One deployment set up for ``quantdesk order``: the DLOB server's book and
+    oracle for the risk check, the trader's User account from RPC, the signer."""
+
+    def __init__(self, section: DriftDeployment, cache: MarketCache, dry_run: bool, approve: ApprovalHook) -> None:
+        from quantdesk.venues.drift.router_executor import DriftRouterExecutor
+        from quantdesk.venues.drift.venue import DriftVenue
+
+        deployment = section.model_copy(update={"dry_run": True}) if dry_run else section
+        self.venue = DriftVenue(deployment)
+        reason = self.venue.trading_unavailable_reason()
+        if reason:
+            raise TradingUnavailable(reason)
+        self.trading = DriftRouterExecutor(self.venue, cache, approve=approve)
+
+    async def load(self, cache: MarketCache, market: str) -> str:
+        note = await self._snapshot(cache, market)
+        try:
+            await self.trading.refresh([market])
+        except VenueError as exc:
+            v = self.venue.id
+            raise VenueError(f"cannot load the {v} account from the RPC: {exc}. Check venues.{v}.rpc_urls.") from None
+        return note
+
+    async def _snapshot(self, cache: MarketCache, symbol: str) -> str:
+        import time
+
+        from quantdesk.core.model import OraclePrice, topic_for
+        from quantdesk.venues.drift import wire
+
+        venue = self.venue
+        try:
+            raw = await venue.feed.dlob.get("/l2", {"marketName": symbol, "depth": venue.deployment.book_depth})
+            book = wire.decode_l2(raw)
+        except (VenueError, wire.WireError) as exc:
+            return f"no order book from the DLOB server ({exc}); the risk check uses the on-chain oracle price"
+        now = time.time_ns()
+        snap = wire.to_snapshot(book, venue.id, symbol, 1, now)
+        cache.on_event(topic_for(snap), snap)
+        oracle = wire.oracle_price(book)
+        if oracle:
+            ev = OraclePrice(venue.id, symbol, now, oracle)
+            cache.on_event(topic_for(ev), ev)
+        return ""
+
+    def receipt(self, order: Order, market: Market) -> list[str]:
+        ex = self.trading
+        if ex.last_signed is not None and self.venue.deployment.dry_run:
+            from quantdesk.venues.drift.preview import render
+
+            return [
+                *render(ex.last_signed, f"Signed transaction (dry run, NOT sent) on {self.venue.id}"),
+                "",
+                f"Dry run: order {order.order_id} was signed and not sent.",
+            ]
+        sig = ex.signatures.get(order.order_id, "")
+        return [f"Sent: order {order.order_id} ({order.side} {market.size(order.size)} {market.symbol}), signature {sig}."]
+
+
+def order_desk(section: DriftDeployment, name: str, cache: MarketCache, dry_run: bool, approve: ApprovalHook) -> DriftOrderDesk:
+    return DriftOrderDesk(section, cache, dry_run, approve)
+
+
+def inspect(request: InspectRequest) -> Inspected:
+    from quantdesk.venues.drift.accounts import normalize
+    from quantdesk.venues.drift.idl import AccountDecodeError, IdlError, decoder_for
+
+    account = request.account
+    if account is None:
+        raise VenueError("name the account type (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'")
+    deployment = request.config
+    if request.schema is not None:
+        deployment = deployment.model_copy(update={"idl_path": request.schema})
+    try:
+        decoder = decoder_for(deployment)
+        datas = request.read()
+        if account.lower() != "auto":
+            decoder.resolve_name(account)
+        results = []
+        n = len(datas)
+        for i, data in enumerate(datas, 1):
+            try:
+                name, acc = decoder.decode(data, account)
+            except AccountDecodeError as exc:
+                raise AccountDecodeError(f"account {i} of {n}: {exc}" if n > 1 else str(exc)) from None
+            results.append(normalize(name, acc))
+    except (IdlError, AccountDecodeError) as exc:
+        raise VenueError(str(exc)) from None
+    return Inspected(results)
+
+
+SPEC = VenueSpec(
+    names=DEPLOYMENTS,
+    config=DriftDeployment,
+    build=build,
+    markets=markets,
+    summary="the Drift-v2 engine: Drift and its fork Velocity (DLOB books, data-API funding, driftpy orders)",
+    defaults=defaults,
+    trading=trading,
+    order_desk=order_desk,
+    inspect=inspect,
+    inspect_help=(
+        "ACCOUNT is an account type of the engine's IDL (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'; "
+        "--idl gives the Anchor IDL file (needed for velocity; default: venues.<deployment>.idl_path)"
+    ),
+)
