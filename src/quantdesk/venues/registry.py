@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -172,27 +172,44 @@ def _load_one(ep: Any) -> VenueSpec | None:
     return spec
 
 
-@cache
-def _specs() -> tuple[VenueSpec, ...]:
+def discover(path: list[str] | None = None) -> tuple[VenueSpec, ...]:
+    """The specs registered by the distributions on ``path`` (default sys.path).
+    A distribution found twice counts once, the first on the path winning, as
+    for imports; so does a venue name registered twice."""
+    seen: set[str] = set()
     found: dict[str, VenueSpec] = {}
-    for ep in entry_points(group=GROUP):
-        if ep.name in found:
-            continue  # the first distribution on sys.path wins, as for imports
-        spec = _load_one(ep)
-        if spec is not None:
-            found[ep.name] = spec
+    for dist in distributions(**({"path": path} if path is not None else {})):
+        dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if dist_name in seen:
+            continue
+        seen.add(dist_name)
+        for ep in dist.entry_points.select(group=GROUP):
+            if ep.name in found:
+                continue
+            spec = _load_one(ep)
+            if spec is not None:
+                found[ep.name] = spec
     return tuple(found.values())
 
 
-def specs() -> tuple[VenueSpec, ...]:
-    """Every registered venue package; RegistryError when there is none."""
-    out = _specs()
-    if not out:
+def require(found: tuple[VenueSpec, ...]) -> tuple[VenueSpec, ...]:
+    """``found``, or RegistryError saying how to repair an installation without venues."""
+    if not found:
         raise RegistryError(
             "no venues are registered (no `quantdesk.venues` entry points found): "
             "the installation is incomplete; reinstall with `pip install .` in the QuantDesk folder"
         )
-    return out
+    return found
+
+
+@cache
+def _specs() -> tuple[VenueSpec, ...]:
+    return discover()
+
+
+def specs() -> tuple[VenueSpec, ...]:
+    """Every registered venue package; RegistryError when there is none."""
+    return require(_specs())
 
 
 def reload() -> None:
@@ -290,10 +307,12 @@ __all__ = [
     "VenueSpec",
     "build",
     "configured",
+    "discover",
     "inspect_names",
     "list_markets",
     "names",
     "reload",
+    "require",
     "simulated",
     "spec_for",
     "spec_of",
