@@ -1,5 +1,6 @@
 """The Drift-v2 engine adapter, for Drift and its fork Velocity.
 
+spec.py           the registry entry: names, config, factories, inspect, order desk
 venue.py          DriftVenue: the Venue protocol, composing the parts below
 config.py         DriftDeployment settings and the documented public defaults
 market_data.py    DLOB WebSocket/REST books and trades, data-API funding, slot lag
@@ -14,5 +15,5 @@ orders.py         order intents as driftpy OrderParams
 execution.py      place/cancel/modify: preview, checked transaction, Signer, send
 transaction.py    compose, allowlist/durable-nonce check, sign, decode
 preview.py        a decoded transaction in human units with named accounts, for the trader
-router_executor.py  the OrderRouter executor: preview, confirm, sign, send; ``live_router``
+router_executor.py  the trading capability (TradingVenue): preview, confirm, sign, send
 """
