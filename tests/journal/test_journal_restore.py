@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from quantdesk.trading.journal import Journal, JournalError, default_path
+from quantdesk.config.paths import default_journal_path
+from quantdesk.trading.journal import Journal, JournalError
 from quantdesk.core.model import AccountState, Fill, Order, OrderIntent, Position
 
 SOL = dict(venue="sim-drift", market="SOL-PERP")
@@ -119,8 +120,8 @@ def test_cancel_finds_the_venue_of_a_known_order(path):
 
 def test_default_path_is_in_the_user_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    assert default_path() == tmp_path / "quantdesk" / "journal.sqlite3"
-    with Journal.open() as j:
+    assert default_journal_path() == tmp_path / "quantdesk" / "journal.sqlite3"
+    with Journal.open(default_journal_path()) as j:
         j.record_fill(fill("z", 1))
     assert (tmp_path / "quantdesk" / "journal.sqlite3").exists()
 

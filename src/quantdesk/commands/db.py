@@ -90,9 +90,10 @@ def _status(dsn: str, args: argparse.Namespace) -> int:
     print(f"database {redact(dsn)}: {len(rows)} migrations applied" + ("" if rows else " (run: quantdesk db migrate)"))
     for version, name in rows:
         print(f"  {version}_{name}")
-    from quantdesk.trading.journal import Journal, configured_path
+    from quantdesk.config.settings import configured_journal_path
+    from quantdesk.trading.journal import Journal
 
-    path = configured_path(args.journal)
+    path = configured_journal_path(args.journal)
     if not path.exists():
         print(f"journal {path}: not created yet (nothing traded)")
         return 0
@@ -105,9 +106,10 @@ def _sync(dsn: str, args: argparse.Namespace) -> int:
     from quantdesk.sync.pg_dsn import resolve_team_id, resolve_user_id
     from quantdesk.sync.postgres import PostgresSync, SyncError
 
-    from quantdesk.trading.journal import Journal, configured_path
+    from quantdesk.config.settings import configured_journal_path
+    from quantdesk.trading.journal import Journal
 
-    path = configured_path(args.journal)
+    path = configured_journal_path(args.journal)
     if not path.exists():
         print(f"No journal at {path}: nothing to push yet (or pass --journal PATH).")
         return 0

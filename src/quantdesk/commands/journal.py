@@ -25,10 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from quantdesk.trading.journal import EXPORT_KINDS, Journal, JournalError, configured_path
+    from quantdesk.config.settings import configured_journal_path
+    from quantdesk.trading.journal import EXPORT_KINDS, Journal, JournalError
 
     try:
-        path = configured_path(args.journal)
+        path = configured_journal_path(args.journal)
     except JournalError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -37,6 +37,11 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def default_journal_path() -> Path:
+    """``<user data dir>/journal.sqlite3`` (platformdirs, app "quantdesk")."""
+    return user_data_dir() / "journal.sqlite3"
+
+
 def user_dir(kind: str) -> Path:
     """Where a user's own ``kind`` files are read from and saved to."""
     if kind not in KINDS:

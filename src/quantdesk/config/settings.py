@@ -38,7 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from quantdesk.config.paths import user_config_dir
+from quantdesk.config.paths import default_journal_path, user_config_dir
 from quantdesk.core.actions import flatten_bindings
 from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.trading.risk import LIMIT_BOUNDS, RiskLimits
@@ -96,9 +96,7 @@ class JournalSettings(BaseModel):
 
     @property
     def resolved_path(self) -> Path:
-        from quantdesk.trading.journal import default_path
-
-        return self.path.expanduser() if self.path is not None else default_path()
+        return self.path.expanduser() if self.path is not None else default_journal_path()
 
 
 class DeadManSettings(BaseModel):
@@ -268,6 +266,19 @@ _MERGED_ALREADY: ContextVar[bool] = ContextVar("quantdesk_config_merged", defaul
 
 
 # ------------------------------------------------------------------ loading
+
+
+def configured_journal_path(flag: str | Path | None = None) -> Path:
+    """The journal a command should open: ``--journal``, else the one the
+    terminal writes (``[journal] path`` in the config, or its default)."""
+    from quantdesk.trading.journal import JournalError
+
+    if flag:
+        return Path(flag).expanduser()
+    try:
+        return Path(load_config().journal.resolved_path)
+    except ProblemsError as exc:
+        raise JournalError(f"{exc} Fix these, or pass --journal PATH.") from None
 
 
 def default_config_path() -> Path:

@@ -48,7 +48,6 @@ from quantdesk.core.model import (
     OrderIntent,
     Position,
 )
-from quantdesk.config.paths import user_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -187,25 +186,6 @@ def cursor_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.sync{path.suffix or '.sqlite3'}")
 
 
-def default_path() -> Path:
-    """``<user data dir>/journal.sqlite3`` (platformdirs, app "quantdesk")."""
-    return user_data_dir() / "journal.sqlite3"
-
-
-def configured_path(flag: str | Path | None = None) -> Path:
-    """The journal a command should open: ``--journal``, else the one the
-    terminal writes (``[journal] path`` in the config, or its default)."""
-    if flag:
-        return Path(flag).expanduser()
-    from quantdesk.config.settings import load_config  # pydantic: loaded only by commands that need it
-    from quantdesk.core.problems import ProblemsError
-
-    try:
-        return Path(load_config().journal.resolved_path)
-    except ProblemsError as exc:
-        raise JournalError(f"{exc} Fix these, or pass --journal PATH.") from None
-
-
 def _fields(struct: msgspec.Struct) -> dict[str, Any]:
     """A Struct's own fields as a flat dict (no msgspec tag)."""
     return {name: getattr(struct, name) for name in struct.__struct_fields__}
@@ -237,9 +217,10 @@ class Journal:
     # -- lifecycle ---------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, clock: Callable[[], int] = time.time_ns) -> Journal:
-        """Open (creating if needed) the journal at ``path`` or the default path."""
-        p = Path(path).expanduser() if path is not None else default_path()
+    def open(cls, path: str | Path, *, clock: Callable[[], int] = time.time_ns) -> Journal:
+        """Open (creating if needed) the journal at ``path`` (the configuration
+        knows the default: ``config.paths.default_journal_path``)."""
+        p = Path(path).expanduser()
         opened: list[sqlite3.Connection] = []
         try:
             p.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from quantdesk.config.paths import default_journal_path
 from quantdesk.core.model import topic_for
 from quantdesk.core.venue import OrderHistory, TradingVenue
 from quantdesk.trading.journal import Journal
@@ -78,7 +79,7 @@ def session_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[Or
 def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
     """Trading on ``session``'s venues (paper on the simulated ones), restored
     from the journal at ``journal_path`` (the default journal when None)."""
-    journal = Journal.open(journal_path)
+    journal = Journal.open(journal_path if journal_path is not None else default_journal_path())
     try:
         risk = RiskEngine(limits)
         restore_kill_switch(risk, journal)  # before the restore: nothing new may start while halted
