@@ -23,7 +23,7 @@ def markets_view(settings: Any, venue: str | None = None) -> list[dict[str, Any]
     from quantdesk.venues import registry
 
     live_on = {n for _, n, _ in registry.configured(settings)} if settings is not None else set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in registry.specs():
         for name in spec.names:
             try:
@@ -38,7 +38,7 @@ def markets_view(settings: Any, venue: str | None = None) -> list[dict[str, Any]
                     "index": m.index, "enabled": enabled,
                 })
     if venue is not None:
-        valid = sorted({r["venue"] for r in rows} | {r["name"] for r in rows})
+        valid = sorted({str(r["venue"]) for r in rows} | {str(r["name"]) for r in rows})
         if venue not in valid:
             raise MarketsError(f"unknown venue {venue!r}; valid venues: {', '.join(valid)}")
         rows = [r for r in rows if venue in (r["venue"], r["name"])]

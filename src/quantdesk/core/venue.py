@@ -25,14 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus
 from quantdesk.core.model import Fill, Market, MarketKind, Order, OrderIntent
-
-T = TypeVar("T")
-Maybe = T | Awaitable[T]  # a result, or an awaitable of it (sync paper engine, async live venues)
 
 
 class VenueError(Exception):
@@ -91,7 +88,10 @@ class Venue(Protocol):
     """Market data from one venue: simulated, replayed or live."""
 
     id: str
-    kind: MarketKind
+
+    @property
+    def kind(self) -> MarketKind:
+        """``clob`` (an order book) or ``pool`` (fills at an oracle price)."""
 
     @property
     def health(self) -> HealthView | None:
@@ -123,11 +123,19 @@ class OrderHistory:
 class TransactionPreview(Protocol):
     """A checked, unsigned transaction and what it will do, in human units."""
 
-    action: str  # "place" | "cancel" | "cancel_all" | "modify"
-    venue: str
-    dry_run: bool
+    @property
+    def action(self) -> str:
+        """``place``, ``cancel``, ``cancel_all`` or ``modify``."""
 
-    def lines(self) -> list[str]: ...
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def dry_run(self) -> bool:
+        """Signed only, never sent."""
+
+    def lines(self) -> list[str]:
+        """The decoded transaction in human units, for the screen."""
 
 
 ApprovalHook = Callable[[TransactionPreview], bool | Awaitable[bool]]
@@ -144,17 +152,17 @@ class TradingVenue(Protocol):
         now, as events for the cache. Empty for a venue that publishes its
         account on the bus itself (a live venue's chain view)."""
 
-    def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Maybe[Order]:
+    def place(self, intent: OrderIntent, order_id: str, *, take_profit: int = 0, stop_loss: int = 0) -> Order | Awaitable[Order]:
         """Place an order and, with prices given, reduce-only take-profit and
         stop-loss legs for it. Returns the entry order; raises VenueError."""
 
-    def cancel(self, order_id: str) -> Maybe[Order]: ...
+    def cancel(self, order_id: str) -> Order | Awaitable[Order]: ...
 
-    def cancel_all(self, market: str | None = None, *, keep_protective: bool = False) -> Maybe[list[Order]]:
+    def cancel_all(self, market: str | None = None, *, keep_protective: bool = False) -> list[Order] | Awaitable[list[Order]]:
         """Cancel every open order (of ``market``); ``keep_protective`` keeps
         reduce-only stops and take-profits. Returns the cancelled orders."""
 
-    def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Maybe[Order]: ...
+    def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order | Awaitable[Order]: ...
 
     def open_orders(self, market: str | None = None) -> list[Order]: ...
 

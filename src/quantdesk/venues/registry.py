@@ -92,8 +92,11 @@ class OrderDesk(Protocol):
     (``quantdesk order``): its market data, its trading capability, and the
     steps around them that only the venue knows."""
 
-    venue: Venue
-    trading: TradingVenue
+    @property
+    def venue(self) -> Venue: ...
+
+    @property
+    def trading(self) -> TradingVenue: ...
 
     async def load(self, cache: MarketCache, market: str) -> str:
         """Put the market's book and oracle into ``cache`` and load the trader's
@@ -178,7 +181,7 @@ def discover(path: list[str] | None = None) -> tuple[VenueSpec, ...]:
     for imports; so does a venue name registered twice."""
     seen: set[str] = set()
     found: dict[str, VenueSpec] = {}
-    for dist in distributions(**({"path": path} if path is not None else {})):
+    for dist in distributions() if path is None else distributions(path=path):
         dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if dist_name in seen:
             continue

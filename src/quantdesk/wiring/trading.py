@@ -44,9 +44,10 @@ class PaperTrading:
 
 def history(journal: Journal, venue_id: str) -> OrderHistory:
     """What the journal remembers of one venue, oldest first."""
+    payments = sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)
     return OrderHistory(
         fills=tuple(reversed(journal.fills(venue=venue_id))),
-        payments=tuple(sorted(journal.funding_payments(venue_id), key=lambda p: p.ts)),
+        payments=tuple(payments),
         open_orders=tuple(journal.open_orders(venue_id)),
     )
 

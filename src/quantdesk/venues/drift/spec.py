@@ -24,8 +24,9 @@ def defaults(name: str) -> dict[str, Any]:
 def build(section: DriftDeployment, name: str, options: BuildOptions) -> list[Venue]:
     from quantdesk.venues.drift.venue import DriftVenue
 
-    kwargs = {"clock": options.clock} if options.clock is not None else {}
-    return [DriftVenue(section, **kwargs)]
+    if options.clock is not None:
+        return [DriftVenue(section, clock=options.clock)]
+    return [DriftVenue(section)]
 
 
 def markets(section: DriftDeployment, name: str) -> list[Market]:

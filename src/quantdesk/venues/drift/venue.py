@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market, Order, OrderIntent
+from quantdesk.core.model import Market, MarketKind, Order, OrderIntent
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
@@ -37,7 +37,7 @@ def to_market(venue: str, quote: str, spec: Any) -> Market:
 
 
 class DriftVenue:
-    kind = "clob"
+    kind: MarketKind = "clob"
 
     def __init__(
         self,
