@@ -193,7 +193,7 @@ def _with_defaults(specs: dict[str, registry.VenueSpec]) -> Any:
                 out[name] = {**spec.defaults(name), **section}
         return out
 
-    return model_validator(mode="before")(classmethod(fill))  # type: ignore[arg-type]
+    return model_validator(mode="before")(classmethod(fill))  # type: ignore[arg-type]  # pydantic accepts a classmethod
 
 
 def _default_section(spec: registry.VenueSpec, name: str) -> Any:
@@ -211,14 +211,14 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
             else:
                 sections[name] = (spec.config | None, Field(default=None, description=spec.summary))
                 owners[name] = spec
-    venues = create_model(  # type: ignore[call-overload]
+    venues = create_model(
         "VenuesSettings",
         __config__=_STRICT,
         __doc__="Real venues. A section present turns the venue on; its keys override its documented defaults.",
         __validators__={"_fill_defaults": _with_defaults(owners)},
         **sections,
     )
-    model: type[_SettingsBase] = create_model(  # type: ignore[call-overload]
+    model: type[_SettingsBase] = create_model(
         "Settings",
         __base__=_SettingsBase,
         __doc__="All of QuantDesk's settings. Build it with ``load_config``; calling ``Settings()`` "

@@ -86,7 +86,7 @@ class Session:
                 for _ in range(w):
                     if manual:
                         self.clock.advance(SIM_STEP_NS)  # type: ignore[attr-defined]
-                    done += v.advance(1)  # type: ignore[attr-defined]
+                    done += v.advance(1)
 
 
 def simulated_session(

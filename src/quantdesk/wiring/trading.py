@@ -136,4 +136,4 @@ def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> 
         for fill in journaled:  # newest ends on top
             cache.on_event(topic_for(fill), fill)
         for ev in ex.account_events(now):
-            cache.on_event(topic_for(ev), ev)  # type: ignore[arg-type]
+            cache.on_event(topic_for(ev), ev)  # type: ignore[arg-type]  # account views yield Position/AccountState

@@ -311,7 +311,7 @@ class PaperExecution(ABC):
         ``market``, ``amount`` and ``ts`` (the journal's FundingPayment)."""
         open_orders = history.open_orders
         events: list[tuple[int, int, object]] = [(f.ts, 0, f) for f in history.fills]
-        events += [(p.ts, 1, p) for p in history.payments]  # type: ignore[attr-defined]
+        events += [(p.ts, 1, p) for p in history.payments]  # type: ignore[attr-defined]  # payments: any object with market, amount, ts
         for _, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
             if isinstance(ev, Fill):
                 self.account.apply_fill(ev)

@@ -10,10 +10,13 @@ from quantdesk.venues.base import TradingUnavailable, TradingVenue, Venue
 from quantdesk.venues.registry import BuildOptions, TradingContext, VenueSpec
 from quantdesk.venues.sim.config import SimSettings
 
+if TYPE_CHECKING:
+    from quantdesk.venues.sim.venue import SimVenue
+
 CLOB_SHARE = 0.8  # of the event rate: the order book is the busier venue
 
 
-def build(section: SimSettings, name: str, options: BuildOptions) -> list[Venue]:
+def _venues(section: SimSettings, options: BuildOptions) -> list[SimVenue]:
     from quantdesk.venues.sim.clob import SimClobVenue
     from quantdesk.venues.sim.clock import WallClock
     from quantdesk.venues.sim.pool import SimPoolVenue
@@ -25,8 +28,12 @@ def build(section: SimSettings, name: str, options: BuildOptions) -> list[Venue]
     return [SimClobVenue(seed, r * CLOB_SHARE, clock), SimPoolVenue(seed, r * (1 - CLOB_SHARE), clock)]
 
 
+def build(section: SimSettings, name: str, options: BuildOptions) -> list[Venue]:
+    return list(_venues(section, options))
+
+
 def markets(section: SimSettings, name: str) -> list[Market]:
-    return [m for v in build(section, name, BuildOptions(paused=True)) for m in v.listed_markets()]  # type: ignore[attr-defined]
+    return [m for v in _venues(section, BuildOptions(paused=True)) for m in v.listed_markets()]
 
 
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
