@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 JLP_POOL = "5BUwFW4nRbftYTDMbgxykoFWqWHPzahFSNAaaaJtVKsq"
 JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
+DAY_S = 86_400.0  # no period longer than a day: a mistyped value must not stall the feed for ever
 DOVES_PROGRAM_ID = "DoVEsk76QybCEHQGzkvYPWLQu9gzNoZZZt3TPiL597e"
 
 
@@ -61,10 +62,10 @@ class JupiterConfig(BaseModel):
         default_factory=lambda: dict(DEFAULT_COLLATERAL),
         description="stable collateral custodies (symbol -> account): shorts borrow from these",
     )
-    poll_interval_s: float = Field(default=2.0, gt=0, description="getMultipleAccounts interval while the websocket is down")
-    refresh_interval_s: float = Field(default=30.0, gt=0, description="a full re-read even while the websocket is up")
+    poll_interval_s: float = Field(default=2.0, gt=0, le=DAY_S, description="getMultipleAccounts interval while the websocket is down")
+    refresh_interval_s: float = Field(default=30.0, gt=0, le=DAY_S, description="a full re-read even while the websocket is up")
     stale_after_s: float | None = Field(
-        default=None, gt=0, description="oracle age that marks a market stale; unset: each custody's max_price_age_sec"
+        default=None, gt=0, le=DAY_S, description="oracle age that marks a market stale; unset: each custody's max_price_age_sec"
     )
     ladder_usd: tuple[int, ...] = Field(
         default=(1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000),
@@ -74,12 +75,12 @@ class JupiterConfig(BaseModel):
         default="https://api.jup.ag/price/v3", description="the Jupiter price API (second price source); empty: off"
     )
     price_api_key: SecretStr | None = Field(default=None, description="x-api-key for the price API")
-    price_api_interval_s: float = Field(default=10.0, gt=0, description="price API poll interval")
+    price_api_interval_s: float = Field(default=10.0, gt=0, le=DAY_S, description="price API poll interval")
     price_gap_warn_bps: float = Field(
-        default=50.0, gt=0, description="show a warning when the oracle and the price API differ by more (bps)"
+        default=50.0, gt=0, le=10_000, description="show a warning when the oracle and the price API differ by more (bps)"
     )
     watch: str | None = Field(default=None, description="a wallet whose positions to show (read-only, any wallet)")
-    positions_poll_s: float = Field(default=5.0, gt=0, description="how often the watched wallet's positions are read")
-    backoff_initial_s: float = Field(default=0.5, gt=0, description="first reconnect delay")
-    backoff_max_s: float = Field(default=30.0, gt=0, description="longest reconnect delay")
-    http_timeout_s: float = Field(default=10.0, gt=0, description="timeout of one RPC or price API request")
+    positions_poll_s: float = Field(default=5.0, gt=0, le=DAY_S, description="how often the watched wallet's positions are read")
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S, description="first reconnect delay")
+    backoff_max_s: float = Field(default=30.0, gt=0, le=DAY_S, description="longest reconnect delay")
+    http_timeout_s: float = Field(default=10.0, gt=0, le=DAY_S, description="timeout of one RPC or price API request")
