@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quantdesk.venues.drift import wire
-from quantdesk.venues.relay import codec
+from quantdesk.venues import feed_wire as codec
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

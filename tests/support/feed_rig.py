@@ -7,6 +7,18 @@ import asyncio
 
 from support.wait import wait_until
 
+from quantdesk.venues.relay.venue import FeedSource
+from quantdesk.venues.session import Session
+
+
+def redis_session(url: str, namespace: str = "default", clock=None, **kw) -> Session:
+    """A terminal's session on a Redis feed, as `quantdesk --source redis://...`
+    builds it, with the reader's timings open to the test."""
+    import time
+
+    clock = clock or time.time_ns
+    return Session([FeedSource(url, namespace, clock=clock, **kw)], clock)
+
 
 class FeedRig:
     """``quantdesk feed`` in-process: a simulated Session published to Redis."""

@@ -9,8 +9,9 @@ import pytest
 import redis.asyncio
 
 from quantdesk.core.model import BookDelta, OrderIntent
-from quantdesk.venues.relay.codec import FeedKeys
-from quantdesk.venues.relay.venue import FeedSource, redis_session
+from quantdesk.venues.feed_wire import FeedKeys
+from quantdesk.venues.relay.venue import FeedSource
+from support.feed_rig import redis_session
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.sim.clock import ManualClock
 

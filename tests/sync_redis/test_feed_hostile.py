@@ -11,8 +11,9 @@ import msgspec
 import redis.asyncio
 
 from quantdesk.core.model import BookDelta, Order, Position, Trade
-from quantdesk.venues.relay.codec import FeedBeat, FeedKeys
-from quantdesk.venues.relay.venue import FeedSource, redis_session
+from quantdesk.venues.feed_wire import FeedBeat, FeedKeys
+from quantdesk.venues.relay.venue import FeedSource
+from support.feed_rig import redis_session
 
 from support.feed_rig import FeedRig, book_mismatches
 from support.wait import wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import redis.asyncio
-from quantdesk.venues.relay.venue import redis_session
+from support.feed_rig import redis_session
 
 from support.feed_rig import FeedRig, book_mismatches
 from support.wait import wait_until

@@ -9,8 +9,8 @@ import msgspec
 import redis.asyncio
 
 from quantdesk.core.model import BookDelta, Funding, Trade
-from quantdesk.venues.relay.codec import FeedBeat, FeedKeys
-from quantdesk.venues.relay.venue import redis_session
+from quantdesk.venues.feed_wire import FeedBeat, FeedKeys
+from support.feed_rig import redis_session
 
 from support.feed_rig import FeedRig
 from support.wait import wait_until

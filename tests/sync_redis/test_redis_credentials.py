@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from quantdesk.sync.redis_feed import FeedPublisher
-from quantdesk.venues.relay.venue import FeedSource, redis_session
+from quantdesk.venues.relay.venue import FeedSource
+from support.feed_rig import redis_session
 from quantdesk.sync.redis_url import RedisURLError, client, describe_error, redact, validate
 from quantdesk.sync.workspace import Workspace, WorkspaceError
 from quantdesk.venues.base import VenueError

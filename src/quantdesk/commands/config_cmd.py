@@ -60,8 +60,8 @@ def collect_problems(config: str | None) -> list:
     if ui is not None and ui.layout not in files:
         problems.append(Problem("config", "ui.layout", f"no layout named {ui.layout!r}", did_you_mean(ui.layout, files)))
     if settings is not None and settings.redis.url is not None:
-        from quantdesk.venues.relay.redis_url import RedisURLError
-        from quantdesk.venues.relay.redis_url import validate as check_redis_url
+        from quantdesk.venues.redis_conn import RedisURLError
+        from quantdesk.venues.redis_conn import validate as check_redis_url
 
         try:
             check_redis_url(settings.redis.url.get_secret_value())

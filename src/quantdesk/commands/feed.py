@@ -37,7 +37,7 @@ def main(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from quantdesk.venues.relay.codec import check_namespace
+    from quantdesk.venues.feed_wire import check_namespace
     from quantdesk.sync.redis_url import RedisURLError, validate
 
     if not args.redis:

@@ -110,6 +110,32 @@ class Venue(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class Steppable(Protocol):
+    """A venue that can be driven event by event, deterministically (the
+    simulated venues): ``Session.advance`` steps it in tests and replays."""
+
+    @property
+    def kind(self) -> MarketKind: ...
+
+    def bind(self, bus: Bus) -> None:
+        """Publish on ``bus`` from now on, without ``run`` having started."""
+
+    def advance(self, n: int) -> int:
+        """Emit ``n`` events now; returns how many were emitted."""
+
+
+@runtime_checkable
+class SteppedClock(Protocol):
+    """A clock that moves only when told (simulated time)."""
+
+    manual: bool
+
+    def __call__(self) -> int: ...
+
+    def advance(self, ns: int) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class OrderHistory:
     """What the journal remembers of one venue, for ``TradingVenue.restore``

@@ -1,6 +1,6 @@
 """Feed fan-out over Redis: one feed process ingests the venues once and any
 number of terminals consume its events as if Redis were a venue (the relay
-venue, ``quantdesk.venues.relay``, which also holds the wire format).
+venue, ``quantdesk.venues.relay``; the wire format is ``quantdesk.venues.feed_wire``).
 
 Account events (orders, fills, positions, balances) are private to the feed
 process and never published.
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.model import BookSnapshot, Market
-from quantdesk.venues.relay.codec import (
+from quantdesk.venues.feed_wire import (
     DEFAULT_NAMESPACE,
     EVENT_FIELD,
     FEED_FAMILY,
@@ -44,7 +44,7 @@ from quantdesk.venues.relay.codec import (
     check_book,
     encode,
 )
-from quantdesk.venues.relay.redis_url import (
+from quantdesk.venues.redis_conn import (
     client,
     close_quietly,
     describe_error,

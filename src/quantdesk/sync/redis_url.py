@@ -1,10 +1,11 @@
 """Redis URL rules for the sync services (workspace, team desk, feed publisher).
 
-They live with the relay venue, the lowest layer that opens Redis; the sync
-services use the same validation, client construction and redaction.
+They live in ``quantdesk.venues.redis_conn``, the lowest layer that opens Redis
+(the relay venue reads a feed there); the sync services use the same
+validation, client construction and redaction.
 """
 
-from quantdesk.venues.relay.redis_url import (
+from quantdesk.venues.redis_conn import (
     MASK,
     RedisURLError,
     client,

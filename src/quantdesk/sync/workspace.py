@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from quantdesk.venues.relay.codec import check_namespace
+from quantdesk.venues.feed_wire import check_namespace
 from quantdesk.sync.redis_url import client, close_quietly, describe_error, raise_if_cancelled, redact, validate
 
 if TYPE_CHECKING:

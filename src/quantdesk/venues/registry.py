@@ -6,6 +6,11 @@ Each venue package declares itself once, with a ``VenueSpec`` in its own
     [project.entry-points."quantdesk.venues"]
     drift = "quantdesk.venues.drift.spec:SPEC"
 
+A package that reads market data from somewhere other than a venue (the relay
+reads a ``quantdesk feed`` back from Redis) registers a ``SourceSpec`` in the
+``quantdesk.sources`` group instead, for the URL schemes it opens with
+``--source``.
+
 The built-in venues register exactly like a third-party package. Loading an
 entry point imports only the spec module: specs import their heavy parts
 (SDKs, the Solana stack) inside their factories, so a simulated-only start
@@ -36,6 +41,7 @@ from quantdesk.trading.risk import RiskLimits
 log = logging.getLogger(__name__)
 
 GROUP = "quantdesk.venues"
+SOURCE_GROUP = "quantdesk.sources"
 
 
 class RegistryError(Exception):
@@ -161,38 +167,68 @@ class VenueSpec:
         return bool(self.package) and (module == self.package or module.startswith(self.package + "."))
 
 
-def _load_one(ep: Any) -> VenueSpec | None:
+@dataclass(frozen=True)
+class SourceOptions:
+    """What a session asks of a source: the team namespace it reads and the clock."""
+
+    namespace: str = "default"
+    clock: Callable[[], int] | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A package that serves ``--source URL`` for some URL schemes."""
+
+    schemes: tuple[str, ...]  # e.g. ("redis", "rediss", "unix")
+    open: Callable[[str, SourceOptions], list[Venue]]  # (url, options) -> the venues it reads
+    summary: str = ""
+    package: str = field(default="", compare=False)  # set by the registry
+
+    def serves(self, url: str) -> bool:
+        return "://" in url and url.split("://", 1)[0].lower() in self.schemes
+
+
+def _load_one(ep: Any, kind: type[Any]) -> Any:
     try:
         spec = ep.load()
     except Exception:
-        log.exception("venue entry point %s = %s cannot be loaded; skipped", ep.name, ep.value)
+        log.exception("entry point %s = %s cannot be loaded; skipped", ep.name, ep.value)
         return None
-    if not isinstance(spec, VenueSpec):
-        log.error("venue entry point %s = %s is not a VenueSpec; skipped", ep.name, ep.value)
+    if not isinstance(spec, kind):
+        log.error("entry point %s = %s is not a %s; skipped", ep.name, ep.value, kind.__name__)
         return None
     package = ep.value.split(":", 1)[0].rsplit(".", 1)[0]
     object.__setattr__(spec, "package", package)
     return spec
 
 
-def discover(path: list[str] | None = None) -> tuple[VenueSpec, ...]:
-    """The specs registered by the distributions on ``path`` (default sys.path).
-    A distribution found twice counts once, the first on the path winning, as
-    for imports; so does a venue name registered twice."""
+def _discover(group: str, kind: type[Any], path: list[str] | None) -> tuple[Any, ...]:
+    # A distribution found twice counts once, the first on the path winning, as
+    # for imports; so does an entry point name registered twice.
     seen: set[str] = set()
-    found: dict[str, VenueSpec] = {}
+    found: dict[str, Any] = {}
     for dist in distributions() if path is None else distributions(path=path):
         dist_name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if dist_name in seen:
             continue
         seen.add(dist_name)
-        for ep in dist.entry_points.select(group=GROUP):
+        for ep in dist.entry_points.select(group=group):
             if ep.name in found:
                 continue
-            spec = _load_one(ep)
+            spec = _load_one(ep, kind)
             if spec is not None:
                 found[ep.name] = spec
     return tuple(found.values())
+
+
+def discover(path: list[str] | None = None) -> tuple[VenueSpec, ...]:
+    """The venue specs registered by the distributions on ``path`` (default sys.path)."""
+    return _discover(GROUP, VenueSpec, path)
+
+
+def discover_sources(path: list[str] | None = None) -> tuple[SourceSpec, ...]:
+    """The source specs registered by the distributions on ``path`` (default sys.path)."""
+    return _discover(SOURCE_GROUP, SourceSpec, path)
 
 
 def require(found: tuple[VenueSpec, ...]) -> tuple[VenueSpec, ...]:
@@ -215,9 +251,24 @@ def specs() -> tuple[VenueSpec, ...]:
     return require(_specs())
 
 
+@cache
+def sources() -> tuple[SourceSpec, ...]:
+    """Every registered source package (none is fine: then only venues run)."""
+    return discover_sources()
+
+
+def source_for(url: str) -> SourceSpec | None:
+    """The source serving ``url``'s scheme, or None when the text is not such a URL."""
+    for s in sources():
+        if s.serves(url):
+            return s
+    return None
+
+
 def reload() -> None:
     """Read the entry points again (after sys.path changed, e.g. a plugin installed)."""
     _specs.cache_clear()
+    sources.cache_clear()
 
 
 def names() -> list[str]:
@@ -305,18 +356,23 @@ __all__ = [
     "Inspected",
     "OrderDesk",
     "RegistryError",
+    "SourceOptions",
+    "SourceSpec",
     "TradingContext",
     "VenueError",
     "VenueSpec",
     "build",
     "configured",
     "discover",
+    "discover_sources",
     "inspect_names",
     "list_markets",
     "names",
     "reload",
     "require",
     "simulated",
+    "source_for",
+    "sources",
     "spec_for",
     "spec_of",
     "specs",

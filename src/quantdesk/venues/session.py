@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market
+from quantdesk.core.venue import Steppable, SteppedClock
 from quantdesk.venues.base import Venue
 
 log = logging.getLogger(__name__)
@@ -73,19 +74,19 @@ class Session:
 
         With a manual clock, simulated time moves ``SIM_STEP_NS`` per event.
         sim-drift takes four events for each of sim-jup's, as in live pacing."""
-        sims = [v for v in self.venues.values() if hasattr(v, "advance")]
+        sims = [v for v in self.venues.values() if isinstance(v, Steppable)]
         if not sims:
             raise RuntimeError("advance() drives simulated venues; this session has none")
         for v in sims:
-            v.bind(self.bus)  # type: ignore[attr-defined]
-        manual = getattr(self.clock, "manual", False)
+            v.bind(self.bus)
+        clock = self.clock if isinstance(self.clock, SteppedClock) and self.clock.manual else None
         weights = [4 if v.kind == "clob" else 1 for v in sims]
         done = 0
         while done < n:
             for v, w in zip(sims, weights):
                 for _ in range(w):
-                    if manual:
-                        self.clock.advance(SIM_STEP_NS)  # type: ignore[attr-defined]
+                    if clock is not None:
+                        clock.advance(SIM_STEP_NS)
                     done += v.advance(1)
 
 

@@ -8,6 +8,7 @@ process instead of connecting to any venue.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +23,6 @@ SOURCES_HELP = (
 
 class SourceError(ValueError):
     """A source the trader named cannot be used; the message says what to do."""
-
-
-def is_redis_url(source: str | None) -> bool:
-    return bool(source) and source.split("://", 1)[0] in ("redis", "rediss", "unix")  # type: ignore[union-attr]
 
 
 def live_venues(settings: Any, clock: Callable[[], int] | None = None) -> list[Any]:
@@ -45,17 +42,14 @@ def build_session(
     paused: bool = False,
 ) -> Session:
     source = (source or "auto").strip()
-    if is_redis_url(source):
-        from quantdesk.venues.relay.venue import redis_session
-
+    reader = registry.source_for(source)
+    if reader is not None:
         team = settings.redis.team if settings is not None else "default"
-        return redis_session(source, namespace=team, clock=clock)
+        return Session(reader.open(source, registry.SourceOptions(namespace=team, clock=clock)), clock or time.time_ns)
     if source not in ("auto", "sim"):
         raise SourceError(f"unknown source {source!r}: use auto, sim, or a redis://host:port URL of a running `quantdesk feed`")
     venues = live_venues(settings, clock) if source == "auto" else []
     if venues:
-        import time
-
         return Session(venues, clock or time.time_ns)
     options = registry.BuildOptions(clock=clock, seed=seed, rate=rate, paused=paused)
     sims = registry.build(registry.simulated(settings), options)

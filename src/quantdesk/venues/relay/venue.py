@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from quantdesk.core.bus import Bus
 from quantdesk.core.model import BookDelta, BookSnapshot, ConnState, Market, MarketKind, Order, OrderIntent, VenueStatus, topic_for
 from quantdesk.venues.base import TradingUnavailable, VenueError
-from quantdesk.venues.relay.codec import (
+from quantdesk.venues.feed_wire import (
     DEFAULT_NAMESPACE,
     EVENT_FIELD,
     FAMILIES,
@@ -35,7 +35,7 @@ from quantdesk.venues.relay.codec import (
     decode_event,
     decode_markets,
 )
-from quantdesk.venues.relay.redis_url import (
+from quantdesk.venues.redis_conn import (
     client,
     close_quietly,
     describe_error,
@@ -47,8 +47,6 @@ from quantdesk.venues.relay.redis_url import (
 
 if TYPE_CHECKING:
     import redis.asyncio
-
-    from quantdesk.venues.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -524,20 +522,3 @@ class FeedSource:
                 VenueStatus(venue, "stale", now, self.feed_ts, f"shared feed unavailable: {message}"),
             )
 
-
-def redis_session(
-    url: str,
-    namespace: str = DEFAULT_NAMESPACE,
-    clock: Callable[[], int] | None = None,
-    **kwargs: Any,
-) -> Session:
-    """A Session whose only venue is a :class:`FeedSource` on ``url``: what
-    ``quantdesk --source redis://...`` runs the terminal on.
-
-    ``session.start()`` raises ``VenueError`` (with a message for the trader)
-    when no feed answers within the source's ``connect_timeout``."""
-    from quantdesk.venues.session import Session
-
-    clock = clock or time.time_ns
-    source = FeedSource(url, namespace, clock=clock, **kwargs)
-    return Session([source], clock)

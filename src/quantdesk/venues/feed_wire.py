@@ -1,5 +1,6 @@
 """The wire format of a QuantDesk Redis feed, shared by the publisher
-(``quantdesk feed``) and the relay venue that reads it back.
+(``quantdesk feed``, in ``quantdesk.sync``) and the relay venue that reads it
+back (``quantdesk.venues.relay``).
 
 Layout under a namespace ``ns`` (all keys start ``qd:{ns}:``):
 
