@@ -12,7 +12,7 @@ from quantdesk.core.model import BookDelta, OrderIntent
 from quantdesk.venues.feed_wire import FeedKeys
 from quantdesk.venues.relay.venue import FeedSource
 from support.feed_rig import redis_session
-from quantdesk.venues.base import TradingUnavailable, VenueError
+from quantdesk.venues.base import VenueError
 from quantdesk.venues.sim.clock import ManualClock
 
 from support.app import START_NS
@@ -160,8 +160,17 @@ async def test_no_feed_is_a_clear_error(redis_url, ns):
     await dead.close()
 
 
-async def test_a_feed_terminal_is_read_only(redis_url, ns):
-    src = FeedSource(redis_url, ns)
-    with pytest.raises(TradingUnavailable, match="read-only"):
-        await src.place(OrderIntent("sim-drift", "SOL-PERP", "buy", "market", 10**9), "o1")
-    await src.close()
+async def test_a_feed_terminal_is_read_only(redis_url, ns, tmp_path):
+    from quantdesk.wiring.trading import open_paper_trading
+
+    term = redis_session(redis_url, ns)
+    paper = open_paper_trading(term, tmp_path / "journal.sqlite")
+    try:
+        assert paper.router.executors == {}  # the feed reader offers no trading capability
+        ack = await paper.router.submit(OrderIntent("sim-drift", "SOL-PERP", "buy", "market", 10**9))
+        assert not ack.ok and ack.order is None
+        assert "read-only" in ack.message
+        assert paper.journal.open_orders() == []  # nothing was recorded as sent
+    finally:
+        paper.close()
+        await term.stop()

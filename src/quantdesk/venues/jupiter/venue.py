@@ -15,16 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market, Order, OrderIntent
-from quantdesk.venues.base import TradingUnavailable
+from quantdesk.core.model import Market
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
-
-READ_ONLY = (
-    "Jupiter Perps is read-only in QuantDesk for now: market data, quotes and positions; "
-    "position requests are not built yet"
-)
-
 
 def to_market(venue: str, m: JupiterMarket) -> Market:
     # no book: a tick of one micro-dollar and a lot of one base unit
@@ -98,15 +91,3 @@ class JupiterVenue:
 
     async def close(self) -> None:
         await self.feed.close()
-
-    async def place(self, intent: OrderIntent, order_id: str) -> Order:
-        raise TradingUnavailable(READ_ONLY)
-
-    async def cancel(self, order_id: str) -> None:
-        raise TradingUnavailable(READ_ONLY)
-
-    async def cancel_all(self, market: str | None = None) -> None:
-        raise TradingUnavailable(READ_ONLY)
-
-    async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
-        raise TradingUnavailable(READ_ONLY)

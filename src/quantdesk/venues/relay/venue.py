@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import BookDelta, BookSnapshot, ConnState, Market, MarketKind, Order, OrderIntent, VenueStatus, topic_for
-from quantdesk.venues.base import TradingUnavailable, VenueError
+from quantdesk.core.model import BookDelta, BookSnapshot, ConnState, Market, MarketKind, VenueStatus, topic_for
+from quantdesk.venues.base import VenueError
 from quantdesk.venues.feed_wire import (
     DEFAULT_NAMESPACE,
     EVENT_FIELD,
@@ -282,21 +282,6 @@ class FeedSource:
             r, self._redis = self._redis, None
             await close_quietly(r)
         self.state = "down"
-
-    async def place(self, intent: OrderIntent, order_id: str) -> Order:
-        raise TradingUnavailable(self._no_trading())
-
-    async def cancel(self, order_id: str) -> None:
-        raise TradingUnavailable(self._no_trading())
-
-    async def cancel_all(self, market: str | None = None) -> None:
-        raise TradingUnavailable(self._no_trading())
-
-    async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
-        raise TradingUnavailable(self._no_trading())
-
-    def _no_trading(self) -> str:
-        return "this terminal shows a shared Redis feed (read-only): trade from a terminal connected to the venue"
 
     # -- sync --------------------------------------------------------------
     async def _sync(self, backfill: bool) -> None:
