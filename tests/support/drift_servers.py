@@ -1,9 +1,15 @@
 """Local stand-ins for a Drift-v2 deployment's public servers, for tests.
 
-- ``DlobWsServer``: the DLOB WebSocket (``/ws``). Acks ``subscribe`` messages
-  with ``{"message": ...}``, pushes ``{"channel": "orderbook_perp_N", "data":
-  "<JSON string>"}`` full snapshots and ``{"channel": "heartbeat"}``, as the
-  dlob-server does. Faults: drop every connection, go silent, send raw frames, refuse
+- ``DlobWsServer``: the DLOB WebSocket (``/ws``), framed as drift-labs/dlob-server
+  ``src/wsConnectionManager.ts`` (commit 4113523) frames it: an ``orderbook``
+  subscription maps to channel ``orderbook_perp_N_grouped_1`` (lines 262-272),
+  ``trades`` to ``trades_perp_N`` (line 264); the ack is ``{"message":
+  "Subscribe received for channel: C, market: M, marketType: T"}`` (line 483);
+  a subscription the server cannot map (unknown market) gets ``{"channel": C,
+  "error": "Error subscribing to channel"}`` with the request's channel only
+  (lines 419-428); pushes are ``{"channel": ..., "data": "<JSON string>"}``
+  (lines 380-384) and ``{"channel": "heartbeat"}`` (line 552). Faults: drop
+  every connection, go silent, send only heartbeats, send raw frames, refuse
   handshakes with 429.
 - ``HttpServer``: DLOB REST (``GET /l2``), data API (``GET /fundingRates``)
   and Solana JSON-RPC (``POST /``: getSlot, getAccountInfo,
@@ -43,6 +49,46 @@ def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def book_channel(index: int) -> str:
+    """The channel a plain ``orderbook`` subscription is pushed on (no ``grouping``)."""
+    return f"orderbook_perp_{index}_grouped_1"
+
+
+def fill_record(fill_id: int, *, taker: bool = True, maker: bool = True, direction: str = "long",
+                base: float = 0.5, quote: float = 88.2716, ts: int = 1732400001, market_index: int = 0) -> dict:
+    """A fill as the trades publisher builds it (drift-labs/dlob-server
+    ``src/publishers/tradesPublisher.ts`` lines 291-355): JS numbers in human
+    units, ``undefined`` fields absent from the JSON. ``taker=False`` is a
+    post-only maker filled by the AMM: no ``taker``, no ``takerOrderDirection``."""
+    other = "short" if direction == "long" else "long"
+    rec: dict[str, Any] = {
+        "ts": ts, "marketIndex": market_index, "marketType": "perp",
+        "filler": "FiLLeR1111111111111111111111111111111111111",
+        "takerFee": 0.0441 if taker else 0, "makerFee": -0.0044 if maker else 0, "quoteAssetAmountSurplus": 0,
+        "baseAssetAmountFilled": base, "quoteAssetAmountFilled": quote,
+        "takerOrderBaseAssetAmount": base if taker else 0,
+        "takerOrderCumulativeBaseAssetAmountFilled": base if taker else 0,
+        "takerOrderCumulativeQuoteAssetAmountFilled": quote if taker else 0,
+        "makerOrderBaseAssetAmount": base if maker else 0,
+        "makerOrderCumulativeBaseAssetAmountFilled": base if maker else 0,
+        "makerOrderCumulativeQuoteAssetAmountFilled": quote if maker else 0,
+        "oraclePrice": 176.548, "txSig": f"5tx{fill_id}", "slot": 300000000 + fill_id,
+        "fillRecordId": fill_id, "action": "fill",
+        "actionExplanation": "orderFilledWithMatch" if taker and maker else "orderFilledWithAmm",
+        "referrerReward": 0, "bitFlags": 0,
+    }
+    if taker:
+        rec.update(taker="TaKer111111111111111111111111111111111111111", takerOrderId=101, takerOrderDirection=direction)
+    else:
+        rec["takerOrderId"] = None
+    if maker:
+        rec.update(maker="MaKer111111111111111111111111111111111111111", makerOrderId=55,
+                   makerOrderDirection=other if taker else direction)
+    else:
+        rec["makerOrderId"] = None
+    return rec
+
+
 class BookSource:
     """The fixture SOL-PERP book, moved forward one slot per snapshot."""
 
@@ -68,6 +114,7 @@ class DlobWsServer:
         self.push_interval = push_interval
         self.heartbeat_interval = heartbeat_interval
         self.silent = False
+        self.heartbeats_only = False  # heartbeats keep coming, the book stops
         self.reject_429 = 0  # refuse this many handshakes with HTTP 429 + Retry-After
         self.retry_after = "1"
         self.connections: set[ServerConnection] = set()
@@ -105,8 +152,13 @@ class DlobWsServer:
             await ws.send(frame)
 
     async def push_book(self, book: dict) -> None:
-        channel = f"orderbook_perp_{book['marketIndex']}"
-        await self.send_raw(json.dumps({"channel": channel, "data": json.dumps(book)}))
+        await self.send_raw(json.dumps({"channel": book_channel(book["marketIndex"]), "data": json.dumps(book)}))
+
+    async def push_fill(self, record: dict) -> None:
+        """One fill record on ``trades_perp_N``: the trades publisher sends each
+        ``OrderActionRecord`` fill as its own message."""
+        channel = f"trades_{record.get('marketType', 'perp')}_{record['marketIndex']}"
+        await self.send_raw(json.dumps({"channel": channel, "data": json.dumps(record)}))
 
     async def _handler(self, ws: ServerConnection) -> None:
         self.connects += 1
@@ -121,12 +173,21 @@ class DlobWsServer:
                     await ws.send(json.dumps({"error": "invalid JSON"}))
                     continue
                 self.subscribes.append(msg)
-                if msg.get("type") == "subscribe" and msg.get("market") in MARKET_INDEX:
-                    subs.add((msg["channel"], msg["market"]))
-                    await ws.send(json.dumps({
-                        "message": f"Subscribe received for channel: {msg['channel']}, market: {msg['market']}, "
-                        f"marketType: {msg.get('marketType')}"
-                    }))
+                if not isinstance(msg, dict) or str(msg.get("type", "")).lower() != "subscribe":
+                    continue
+                market = str(msg.get("market", "")).upper()
+                if market not in MARKET_INDEX or msg.get("marketType") not in ("perp", "spot") or \
+                        str(msg.get("channel", "")).lower() not in ("orderbook", "trades"):
+                    if msg.get("channel"):
+                        await ws.send(json.dumps({"channel": msg["channel"], "error": "Error subscribing to channel"}))
+                    else:
+                        await ws.close(1003, json.dumps({"error": "Error subscribing to channel"}))
+                    continue
+                subs.add((msg["channel"], market))
+                await ws.send(json.dumps({
+                    "message": f"Subscribe received for channel: {msg['channel']}, market: {msg['market']}, "
+                    f"marketType: {msg.get('marketType')}"
+                }))
         except Exception:
             pass
         finally:
@@ -141,9 +202,9 @@ class DlobWsServer:
                 if self.silent:
                     continue
                 for channel, market in list(subs):
-                    if channel == "orderbook":
+                    if channel == "orderbook" and not self.heartbeats_only:
                         book = self.books.next(market)
-                        await ws.send(json.dumps({"channel": f"orderbook_perp_{MARKET_INDEX[market]}",
+                        await ws.send(json.dumps({"channel": book_channel(MARKET_INDEX[market]),
                                                   "data": json.dumps(book)}))
                 if time.monotonic() - last_hb >= self.heartbeat_interval:
                     last_hb = time.monotonic()

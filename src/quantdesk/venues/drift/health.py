@@ -15,6 +15,7 @@ class FeedHealth:
     heartbeats: int = 0
     books: int = 0  # snapshots published
     trades: int = 0
+    duplicate_fills: int = 0  # fill records seen before (same fillRecordId), dropped
     malformed: int = 0  # undecodable messages, counted and dropped
     out_of_order: int = 0  # snapshots older (slot/ts) than one already published
     stale: int = 0  # snapshots older than max_snapshot_age_s when they arrived

@@ -27,6 +27,7 @@ from quantdesk.venues.drift import wire
 from quantdesk.venues.drift.backoff import backoff_s
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec
 from quantdesk.venues.drift.health import FeedHealth
+from quantdesk.venues.drift.recent_keys import RecentKeys
 from quantdesk.venues.drift.rest import HostsUnavailable, HttpHosts, retry_after_s
 from quantdesk.venues.drift.rpc import RpcClient, RpcError
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
@@ -63,6 +64,7 @@ class DlobFeed:
         self.seq: dict[str, int] = {}
         self._last_key: dict[str, tuple[int, int]] = {}
         self._resync: set[str] = set()
+        self._fills_seen = RecentKeys()  # kept across reconnects: a replayed fill prints once
         self._resync_event = asyncio.Event()
         self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
         self.funding_avg_24h: dict[str, int | None] = {}
@@ -190,6 +192,20 @@ class DlobFeed:
                     log.exception("%s: resync of %s failed", self.venue, symbol)
                     self.health.error(f"resync {symbol}: {exc.__class__.__name__}")
 
+    # -- trades ----------------------------------------------------------------
+    def on_fill(self, market: str, rec: wire.TradeRecord) -> bool:
+        """Publish one fill record as a trade unless it was published before
+        (same market and ``fillRecordId``, across reconnects). True if published;
+        WireError if the record cannot be a trade."""
+        trade = wire.to_trade(rec, self.venue, market)
+        key = wire.trade_key(rec)
+        if key is not None and not self._fills_seen.add(key):
+            self.health.duplicate_fills += 1
+            return False
+        self._publish(trade)
+        self.health.trades += 1
+        return True
+
     # -- WebSocket -----------------------------------------------------------
     def _subscriptions(self) -> list[bytes]:
         out = []
@@ -238,10 +254,8 @@ class DlobFeed:
                 self.on_book(spec.symbol, wire.decode_l2(env.data))
             elif parts[0] == "trades":
                 for rec in wire.decode_trades(env.data):
-                    if rec.action != "fill":
-                        continue
-                    self._publish(wire.to_trade(rec, self.venue, spec.symbol))
-                    self.health.trades += 1
+                    if rec.action == "fill":
+                        self.on_fill(spec.symbol, rec)
         except wire.WireError:
             self.health.malformed += 1
             return False

@@ -11,10 +11,11 @@ and drops it.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
 
 import msgspec
 
-from quantdesk.core.model import BookSnapshot, Funding, Level, Trade
+from quantdesk.core.model import BookSnapshot, Funding, Level, Side, Trade
 
 PRICE_SCALE = 10**6
 BASE_SCALE = 10**9
@@ -78,14 +79,31 @@ class Envelope(msgspec.Struct):
 
 
 class TradeRecord(msgspec.Struct):
-    """The inner ``data`` of a ``trades_perp_N`` push (one record or a list)."""
+    """The inner ``data`` of a ``trades_perp_N`` push: one fill record, as the
+    dlob-server's trades publisher builds it from an ``OrderActionRecord``.
+
+    Amounts arrive in human units (JS numbers). Fields the record's source
+    leaves ``undefined`` are absent from the JSON: a post-only maker filled by
+    the AMM has no ``taker`` and no ``takerOrderDirection``; an order filled
+    against the AMM has no ``maker``.
+    """
 
     ts: int  # seconds
     marketIndex: int
     baseAssetAmountFilled: Decimal  # base, human units
     quoteAssetAmountFilled: Decimal  # quote, human units
-    takerOrderDirection: str  # "long" | "short"
+    takerOrderDirection: str | None = None  # "long" | "short"
+    makerOrderDirection: str | None = None
+    taker: str | None = None
+    maker: str | None = None
+    takerOrderId: int | None = None
+    makerOrderId: int | None = None
+    takerFee: Decimal | None = None  # quote, human units
+    makerFee: Decimal | None = None  # negative: a rebate
+    filler: str | None = None
+    txSig: str | None = None
     action: str = "fill"
+    actionExplanation: str | None = None
     slot: int | None = None
     marketType: str = "perp"
     fillRecordId: int | None = None
@@ -179,13 +197,45 @@ def _round(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+def _direction_side(direction: str, whose: str) -> Side:
+    if direction == "long":
+        return "buy"
+    if direction == "short":
+        return "sell"
+    raise WireError(f"trade with {whose} direction {direction!r}")
+
+
+def trade_side(rec: TradeRecord) -> tuple[Side, Literal["taker", "maker"]]:
+    """The side a fill prints as, and whose order that side is.
+
+    The taker's direction when the record has one (the aggressor is known);
+    otherwise the maker's (a resting order the AMM filled). WireError if
+    neither direction is a known one.
+    """
+    if rec.takerOrderDirection is not None:
+        return _direction_side(rec.takerOrderDirection, "taker"), "taker"
+    if rec.makerOrderDirection is not None:
+        return _direction_side(rec.makerOrderDirection, "maker"), "maker"
+    raise WireError("trade with neither a taker nor a maker direction")
+
+
+def trade_key(rec: TradeRecord) -> tuple[int, int] | tuple[str, int, int] | None:
+    """What identifies one fill across reconnects and replays: the market and
+    its ``fillRecordId`` (a per-market counter on chain), else the transaction
+    signature with the taker and maker order ids; None if the record has neither."""
+    if rec.fillRecordId is not None:
+        return (rec.marketIndex, rec.fillRecordId)
+    if rec.txSig:
+        return (rec.txSig, rec.takerOrderId or 0, rec.makerOrderId or 0)
+    return None
+
+
 def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
     base = rec.baseAssetAmountFilled
     quote = rec.quoteAssetAmountFilled
     if not (base.is_finite() and quote.is_finite()) or base <= 0 or quote < 0:
         raise WireError(f"trade with base {base} and quote {quote}")
-    if rec.takerOrderDirection not in ("long", "short"):
-        raise WireError(f"trade with direction {rec.takerOrderDirection!r}")
+    side, liquidity = trade_side(rec)
     try:
         price, size = _round(quote / base * PRICE_SCALE), _round(base * BASE_SCALE)
     except ArithmeticError:  # exponents no trade has (1e999999)
@@ -198,7 +248,8 @@ def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
         ts=rec.ts * 1_000_000_000,
         price=price,
         size=size,
-        side="buy" if rec.takerOrderDirection == "long" else "sell",
+        side=side,
+        liquidity=liquidity,
     )
 
 
