@@ -94,19 +94,22 @@ def _desk_spec(name: str) -> Any:
 
 
 def _intent(args: argparse.Namespace, market: Any) -> Any:
+    from quantdesk.core.model import OrderType
     from quantdesk.trading.ticket import TicketError, TicketInput, build_plan
 
     if args.stop and args.take_profit:
         raise Refused("an order is either a stop (--stop) or a take-profit (--take-profit), not both.", EXIT_BAD_INPUT)
     trigger = args.stop or args.take_profit or ""
     priced = args.limit is not None
-    if trigger:
-        base = "stop" if args.stop else "take_profit"
-        kind = f"{base}_{'limit' if priced else 'market'}"
+    kind: OrderType
+    if args.stop:
+        kind = "stop_limit" if priced else "stop_market"
+    elif args.take_profit:
+        kind = "take_profit_limit" if priced else "take_profit_market"
     else:
         kind = "limit" if priced else "market"
     ticket = TicketInput(
-        side=args.side, type=kind, size=args.size, price=args.limit or "", trigger_price=trigger,  # type: ignore[arg-type]
+        side=args.side, type=kind, size=args.size, price=args.limit or "", trigger_price=trigger,
         post_only=args.post_only, reduce_only=args.reduce_only, ioc=args.ioc,
     )
     try:

@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Literal
 
 MAX_RATE = 1_000_000.0
 MAX_FPS = 120.0
@@ -152,7 +153,7 @@ def _settings_or_none(args: argparse.Namespace):
     return settings
 
 
-def _read_script(path: str | None) -> tuple[str, str] | None | bool:
+def _read_script(path: str | None) -> tuple[str, str] | None | Literal[False]:
     """(file name, text) of the startup script, None without one, False (reason
     on stderr) when it cannot be read or a line does not parse. Markets are
     checked again once the venues are up."""

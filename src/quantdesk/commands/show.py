@@ -247,7 +247,8 @@ def _num(value: Decimal | None, places: int) -> str:
 
 
 def _places(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0  # NaN and infinity have no places
 
 
 def render(what: str, view: Any, cache_markets: dict) -> Any:

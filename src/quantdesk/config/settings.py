@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -134,9 +134,9 @@ class RiskSettings(BaseModel):
     max_open_orders: int = _limit("max_open_orders", 50, "resting orders, bracket legs included")
     max_orders_per_second: int = _limit("max_orders_per_second", 10, "orders accepted per second")
     max_data_age_s: Decimal = _limit("max_data_age_s", Decimal(10), "no orders on a market whose data is older, s")
-    kill_switch: bool = Field(False, description="start with new orders halted")
+    kill_switch: bool = Field(default=False, description="start with new orders halted")
     self_trade: Literal["reject", "cancel_resting", "cancel_both"] = Field(
-        "reject", description="paper venues: an order that would trade with your own resting order"
+        default="reject", description="paper venues: an order that would trade with your own resting order"
     )
 
     def limits(self) -> RiskLimits:
@@ -155,6 +155,17 @@ class _SettingsBase(BaseSettings):
         extra="forbid",
         case_sensitive=False,
     )
+
+    if TYPE_CHECKING:  # the sections ``_build_settings_model`` adds to every model
+        ui: UISettings
+        risk: RiskSettings
+        venues: Any  # one optional section per registered venue
+        redis: RedisSettings
+        db: DbSettings
+        api: ApiSettings
+        journal: JournalSettings
+        dead_man: DeadManSettings
+        keys: dict[str, KeySpec]
 
     @field_validator("keys", mode="before", check_fields=False)
     @classmethod
@@ -218,22 +229,25 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         __validators__={"_fill_defaults": _with_defaults(owners)},
         **sections,
     )
+    fields: dict[str, Any] = {
+        "ui": (UISettings, Field(default_factory=UISettings)),
+        **tables,
+        "risk": (RiskSettings, Field(default_factory=RiskSettings)),
+        "venues": (venues, Field(default_factory=venues)),
+        "redis": (RedisSettings, Field(default_factory=RedisSettings)),
+        "db": (DbSettings, Field(default_factory=DbSettings)),
+        "api": (ApiSettings, Field(default_factory=ApiSettings)),
+        "journal": (JournalSettings, Field(default_factory=JournalSettings)),
+        "dead_man": (DeadManSettings, Field(default_factory=DeadManSettings)),
+        # Binding id -> key or keys; overrides the keymap for single ids.
+        "keys": (dict[str, KeySpec], Field(default_factory=dict)),
+    }
     model: type[_SettingsBase] = create_model(
         "Settings",
         __base__=_SettingsBase,
         __doc__="All of QuantDesk's settings. Build it with ``load_config``; calling ``Settings()`` "
         "directly reads the same sources but stops at the first problem.",
-        ui=(UISettings, Field(default_factory=UISettings)),
-        **tables,
-        risk=(RiskSettings, Field(default_factory=RiskSettings)),
-        venues=(venues, Field(default_factory=venues)),
-        redis=(RedisSettings, Field(default_factory=RedisSettings)),
-        db=(DbSettings, Field(default_factory=DbSettings)),
-        api=(ApiSettings, Field(default_factory=ApiSettings)),
-        journal=(JournalSettings, Field(default_factory=JournalSettings)),
-        dead_man=(DeadManSettings, Field(default_factory=DeadManSettings)),
-        # Binding id -> key or keys; overrides the keymap for single ids.
-        keys=(dict[str, KeySpec], Field(default_factory=dict)),
+        **fields,
     )
     return model
 
@@ -258,7 +272,10 @@ def _initial_model() -> type[_SettingsBase]:
         return _build_settings_model(())  # check_config reports the missing venues
 
 
-Settings = _initial_model()
+if TYPE_CHECKING:
+    Settings = _SettingsBase  # every model built here has the sections declared on the base
+else:
+    Settings = _initial_model()
 
 
 # Set while load_config validates the sources it merged (and traced) itself.

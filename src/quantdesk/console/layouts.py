@@ -120,7 +120,7 @@ def _problems_from(e: ValidationError, src: str) -> list[Problem]:
     for err in e.errors(include_url=False):
         loc = err["loc"]
         # panes.0.type -> panes[1].type: people count panes from 1
-        parts = []
+        parts: list[str] = []
         for i, x in enumerate(loc):
             if isinstance(x, int) and i and loc[i - 1] == "panes":
                 parts[-1] = f"panes[{x + 1}]"

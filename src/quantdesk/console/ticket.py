@@ -91,7 +91,7 @@ class Flag(Widget, can_focus=True):
     Flag { height: 1; width: auto; padding: 0 1; }
     Flag:focus { background: $accent 30%; text-style: bold; }
     """
-    BINDINGS: ClassVar = [Binding("space", "toggle", "toggle", show=False, id="ticket.toggle")]
+    BINDINGS: ClassVar = [Binding("space", "flip", "toggle", show=False, id="ticket.toggle")]
     value: reactive[bool] = reactive(False)
 
     class Changed(Message):
@@ -107,7 +107,7 @@ class Flag(Widget, can_focus=True):
     def render(self) -> Text:
         return Text(f"[{'x' if self.value else ' '}] {self.label}")
 
-    def action_toggle(self) -> None:
+    def action_flip(self) -> None:
         self.value = not self.value
 
     def watch_value(self) -> None:

@@ -106,9 +106,9 @@ class OrderBook:
         return True
 
     def apply(self, event: BookSnapshot | BookDelta) -> bool:
-        if type(event) is BookDelta:
+        if isinstance(event, BookDelta):
             return self.apply_delta(event)
-        self.apply_snapshot(event)  # type: ignore[arg-type]
+        self.apply_snapshot(event)
         return True
 
     # -- reads ---------------------------------------------------------

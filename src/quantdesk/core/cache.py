@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus, Subscription
@@ -81,7 +82,7 @@ class MarketCache:
         self.events = 0
         self.on_gap = on_gap
         self._subs: list[Subscription] = []
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any], None]] = {
             BookDelta: self._on_book,
             BookSnapshot: self._on_book,
             Trade: self._on_trade,

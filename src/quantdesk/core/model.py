@@ -274,7 +274,7 @@ def topic_for(event: Event) -> str:
     prefix = TOPIC_PREFIX[type(event)]
     if prefix in _ACCOUNT_SCOPED:
         return f"{prefix}.{event.venue}"
-    return f"{prefix}.{event.venue}.{event.market}"  # type: ignore[union-attr]
+    return f"{prefix}.{event.venue}.{event.market}"  # type: ignore[union-attr]  # only account-scoped events lack a market
 
 
 def to_decimal(value: int, decimals: int) -> Decimal:

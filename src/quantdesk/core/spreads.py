@@ -127,12 +127,13 @@ def best_ask(quotes: list[VenueQuote]) -> BestPrice | None:
 def market_spread(cache: MarketCache, symbol: str, venues: list[str] | None = None) -> MarketSpread:
     quotes = venue_quotes(cache, symbol, venues)
     ref = next((q for q in quotes if q.mid is not None), None)
+    ref_mid = None if ref is None else ref.mid
     basis: dict[str, Decimal] = {}
-    if ref is not None:
+    if ref_mid is not None:
         for q in quotes:
             mid = q.mid
             if q is not ref and mid is not None:
-                b = basis_bps(mid, ref.mid)  # type: ignore[arg-type]
+                b = basis_bps(mid, ref_mid)
                 if b is not None:
                     basis[q.venue] = b
     first = next(iter(basis), None)
@@ -144,7 +145,7 @@ def market_spread(cache: MarketCache, symbol: str, venues: list[str] | None = No
         None if ref is None else ref.venue,
         basis,
         None if first is None else basis[first],
-        None if first is None else (first, ref.venue),  # type: ignore[union-attr]
+        None if first is None or ref is None else (first, ref.venue),
     )
 
 

@@ -66,18 +66,38 @@ class RiskContext:
 
 
 class HealthView(Protocol):
-    """A live venue's feed and RPC counters, read by the health pane."""
+    """A live venue's feed and RPC counters, read by the health pane (read-only:
+    a venue may hand out a frozen snapshot)."""
 
-    errors: int
-    http_429: int
-    reconnects: int
-    failovers: int
-    malformed: int
-    out_of_order: int
-    stale: int
-    last_error: str
-    rpc_latency_ms: float | None
-    feed_lag_ms: float | None
+    @property
+    def errors(self) -> int: ...
+
+    @property
+    def http_429(self) -> int: ...
+
+    @property
+    def reconnects(self) -> int: ...
+
+    @property
+    def failovers(self) -> int: ...
+
+    @property
+    def malformed(self) -> int: ...
+
+    @property
+    def out_of_order(self) -> int: ...
+
+    @property
+    def stale(self) -> int: ...
+
+    @property
+    def last_error(self) -> str: ...
+
+    @property
+    def rpc_latency_ms(self) -> float | None: ...
+
+    @property
+    def feed_lag_ms(self) -> float | None: ...
 
     @property
     def slot_lag(self) -> int | None: ...
@@ -136,13 +156,26 @@ class SteppedClock(Protocol):
     def advance(self, ns: int) -> None: ...
 
 
+class BookedPayment(Protocol):
+    """A funding or borrow payment as the journal keeps it (``FundingPayment``)."""
+
+    @property
+    def market(self) -> str: ...
+
+    @property
+    def amount(self) -> int: ...  # quote at price precision; positive received
+
+    @property
+    def ts(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class OrderHistory:
     """What the journal remembers of one venue, for ``TradingVenue.restore``
     (oldest first)."""
 
     fills: tuple[Fill, ...] = ()
-    payments: tuple[object, ...] = ()  # funding and borrow payments: ``market``, ``amount``, ``ts``
+    payments: tuple[BookedPayment, ...] = ()  # funding and borrow payments
     open_orders: tuple[Order, ...] = ()
 
 

@@ -84,7 +84,7 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> MigrateR
     conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
     try:
         conn.execute(_CREATE_TABLE)
-        done = dict(conn.execute("SELECT version, checksum FROM public.schema_migrations").fetchall())
+        done: dict[str, str] = dict(conn.execute("SELECT version, checksum FROM public.schema_migrations").fetchall())
         for m in migrations:
             label = f"{m.version}_{m.name}"
             if m.version in done:

@@ -83,7 +83,7 @@ def _upsert_sql(table: str, columns: tuple[str, ...]) -> Any:
     from psycopg import sql
 
     cols = ("id", *columns)
-    updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"]
+    updates: list[sql.Composable] = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"]
     updates.append(sql.SQL("synced_at = now()"))
     return sql.SQL(
         "INSERT INTO public.{t} ({cols}) VALUES ({vals}) ON CONFLICT (owner, id) DO UPDATE SET {upd}"

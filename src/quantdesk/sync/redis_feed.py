@@ -290,7 +290,7 @@ class FeedPublisher:
         self._connected = True  # events from here on are streamed after the restore
         book_stream = self.keys.streams["book"]
         last = await r.xrevrange(book_stream, count=1)
-        last_id = _as_str(last[0][0]) if last else "0-0"
+        last_id = _as_str(last[0][0]) if last else "0-0"  # type: ignore[arg-type]  # an XREVRANGE entry always has an id
         if self._trades:
             await self._skip_acknowledged_trades()
             self._replay_upto = self._trades[-1][0] if self._trades else 0
@@ -303,9 +303,9 @@ class FeedPublisher:
             pipe.hset(self.keys.state(snap.venue, snap.market), b"book", encode(BookState(snap, last_id)))
             snapshots += 1
         for key, latest in self.latest.items():
-            pipe.hset(self.keys.state(*key), mapping=latest)
+            pipe.hset(self.keys.state(*key), mapping=latest)  # type: ignore[arg-type]  # redis-py types the mapping's keys invariantly; str keys are what it sends
         if self.statuses:
-            pipe.hset(self.keys.status, mapping=self.statuses)
+            pipe.hset(self.keys.status, mapping=self.statuses)  # type: ignore[arg-type]  # as above: str keys, invariant in the stubs
         pipe.set(self.keys.heartbeat, encode(self._beat()))
         self._book_dirty = {k for k, b in self.books.items() if b.needs_resync}
         self._latest_dirty.clear()
@@ -327,9 +327,9 @@ class FeedPublisher:
         tail = await self._redis.xrevrange(self.keys.streams["trade"], count=max(64, min(len(self._trades), 10_000)))
         mine = self.epoch.encode() + b":"
         written = 0
-        for _id, fields in tail:
+        for _id, fields in tail or []:
             tag = fields.get(TRADE_ID_FIELD, b"") if isinstance(fields, dict) else b""
-            if tag.startswith(mine):
+            if isinstance(tag, bytes) and tag.startswith(mine):
                 try:
                     written = max(written, int(tag[len(mine) :]))
                 except ValueError:

@@ -25,7 +25,10 @@ from decimal import Decimal
 import msgspec
 
 from quantdesk.sync.redis_url import raise_if_cancelled
-from quantdesk.sync.workspace import Alert, Change, Note, Workspace, WorkspaceError, _check_price
+from quantdesk.core.cache import MarketCache
+from quantdesk.sync.workspace import (
+    Alert, Change, Condition, Note, Workspace, WorkspaceError, WorkspaceSubscription, _check_price,
+)
 from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
 
 log = logging.getLogger(__name__)
@@ -60,7 +63,7 @@ class TeamDesk:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
-        self._sub = None
+        self._sub: WorkspaceSubscription | None = None
         self._alert_dec = msgspec.json.Decoder(Alert)
         self._note_dec = msgspec.json.Decoder(Note)
         self._watch_dec = msgspec.json.Decoder(_WatchEntry)
@@ -189,8 +192,8 @@ class TeamDesk:
             await ws.put_alert(self._alert_dec.decode(payload))
         elif op == "alert_trigger":
             alert = self._alert_dec.decode(payload)
-            current = {a.id: a for a in await ws.alerts()}.get(alert.id)
-            if current is not None and current.state == "armed":  # deleted or already fired: leave it
+            stored = {a.id: a for a in await ws.alerts()}.get(alert.id)
+            if stored is not None and stored.state == "armed":  # deleted or already fired: leave it
                 await ws.put_alert(alert)
         elif op == "alert_del":
             await ws.remove_alert(payload.decode())
@@ -234,9 +237,9 @@ class TeamDesk:
         entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
         return self._submit(f"watch:{watchlist}:{symbol}", "watch_del", entry)
 
-    async def add_alert(self, market: str, venue: str, condition: str, price: Decimal, note: str = "") -> Alert:
+    async def add_alert(self, market: str, venue: str, condition: Condition, price: Decimal, note: str = "") -> Alert:
         alert = Alert(
-            secrets.token_hex(4), market, venue, condition, _check_price(price),  # type: ignore[arg-type]
+            secrets.token_hex(4), market, venue, condition, _check_price(price),
             note, self.ws.user, self.clock(),
         )  # fmt: skip
         self.alerts[alert.id] = alert
@@ -284,23 +287,23 @@ class TeamDesk:
         return fired
 
 
-def market_price(cache: object, venue: str, market: str) -> Decimal | None:
+def market_price(cache: MarketCache, venue: str, market: str) -> Decimal | None:
     """The price alerts and watchlists use, in quote units: the book's mid,
     else the oracle price (pool venues have no book of their own)."""
-    m = cache.markets.get((venue, market))  # type: ignore[attr-defined]
+    m = cache.markets.get((venue, market))
     if m is None:
         return None
-    book = cache.books.get((venue, market))  # type: ignore[attr-defined]
+    book = cache.books.get((venue, market))
     mid = book.mid() if book is not None and not book.needs_resync else None
     if mid is not None:
         return mid.scaleb(-m.price_decimals)
-    oracle = cache.oracle.get((venue, market))  # type: ignore[attr-defined]
+    oracle = cache.oracle.get((venue, market))
     return None if oracle is None else m.price(oracle.price)
 
 
-def venue_for(cache: object, market: str, preferred: str | None = None) -> str | None:
+def venue_for(cache: MarketCache, market: str, preferred: str | None = None) -> str | None:
     """``preferred`` if it lists ``market``, else the first venue that does."""
-    listing = sorted(v for v, s in cache.markets if s == market)  # type: ignore[attr-defined]
+    listing = sorted(v for v, s in cache.markets if s == market)
     if preferred in listing:
         return preferred
     return listing[0] if listing else None

@@ -26,7 +26,7 @@ import time
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import msgspec
 
@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Condition = Literal["above", "below"]
+
+
+def is_condition(value: str) -> TypeGuard[Condition]:
+    return value in ("above", "below")
+
+
 Kind = Literal["watchlist", "alert", "layout", "note", "resync"]
 Op = Literal["set", "delete", "resync"]
 MAX_NAME = 64
@@ -211,13 +217,13 @@ class Workspace:
         note: str = "",
         id: str | None = None,
     ) -> Alert:
-        if condition not in ("above", "below"):
+        if not is_condition(condition):
             raise ValueError(f"alert condition {condition!r} is not known: use 'above' or 'below'")
         alert = Alert(
             id or secrets.token_hex(8),
             _check_name("market", market),
             _check_name("venue", venue),
-            condition,  # type: ignore[arg-type]
+            condition,
             _check_price(price),
             note[:MAX_TEXT],
             self.user,

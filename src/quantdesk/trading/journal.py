@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 
@@ -211,7 +211,7 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._enc = msgspec.json.Encoder()
-        self._decoders: dict[type, msgspec.json.Decoder] = {}
+        self._decoders: dict[type, msgspec.json.Decoder[Any]] = {}
         self._payload_dec = msgspec.json.Decoder(dict[str, Any])
 
     # -- lifecycle ---------------------------------------------------------
@@ -291,7 +291,7 @@ class Journal:
         dec = self._decoders.get(typ)
         if dec is None:
             dec = self._decoders[typ] = msgspec.json.Decoder(typ)
-        return dec.decode(data)
+        return cast(S, dec.decode(data))  # the decoder stored under typ decodes to typ
 
     # -- recording ---------------------------------------------------------
 
@@ -530,7 +530,8 @@ class Journal:
 
     def orders(self, venue: str | None = None) -> list[Order]:
         """Every order, oldest first."""
-        sql, params = "SELECT payload FROM orders", ()
+        sql = "SELECT payload FROM orders"
+        params: tuple[str, ...] = ()
         if venue is not None:
             sql, params = sql + " WHERE venue = ?", (venue,)
         return [self._decode(Order, r[0]) for r in self._read(sql + " ORDER BY ts, rowid", params)]
@@ -558,7 +559,8 @@ class Journal:
 
     def fills(self, limit: int | None = None, *, venue: str | None = None, market: str | None = None) -> list[Fill]:
         """The account's fills, newest first."""
-        sql, params = "SELECT payload FROM fills WHERE 1=1", []
+        sql = "SELECT payload FROM fills WHERE 1=1"
+        params: list[str | int] = []
         if venue is not None:
             sql += " AND venue = ?"
             params.append(venue)
@@ -582,7 +584,8 @@ class Journal:
 
     def funding_payments(self, venue: str | None = None) -> list[FundingPayment]:
         """Funding and borrow payments, oldest first (what a paper account replays)."""
-        sql, params = "SELECT id, venue, market, amount, rate, ts, kind FROM funding_payments", ()
+        sql = "SELECT id, venue, market, amount, rate, ts, kind FROM funding_payments"
+        params: tuple[str, ...] = ()
         if venue is not None:
             sql, params = sql + " WHERE venue = ?", (venue,)
         rows = self._read(sql + " ORDER BY ts, rowid", params)
@@ -594,7 +597,8 @@ class Journal:
 
     def positions(self, venue: str | None = None, *, include_flat: bool = False) -> list[Position]:
         """The latest saved position per venue/market (flat ones left out unless asked)."""
-        sql, params = "SELECT payload FROM positions", ()
+        sql = "SELECT payload FROM positions"
+        params: tuple[str, ...] = ()
         if venue is not None:
             sql, params = sql + " WHERE venue = ?", (venue,)
         out = [self._decode(Position, r[0]) for r in self._read(sql + " ORDER BY venue, market", params)]
@@ -611,7 +615,7 @@ class Journal:
 
     def _cursor(self, sink: str) -> int:
         row = self._cursors.execute("SELECT seq FROM outbox_cursor WHERE sink = ?", (sink,)).fetchone()
-        return row[0] if row else 0
+        return int(row[0]) if row else 0
 
     def pending(self, limit: int = 500, sink: str = DEFAULT_SINK) -> list[OutboxEntry]:
         """The oldest outbox entries ``sink`` has not acknowledged, in order."""
@@ -624,7 +628,7 @@ class Journal:
 
     def pending_count(self, sink: str = DEFAULT_SINK) -> int:
         with self._lock:
-            return self._conn.execute("SELECT count(*) FROM outbox WHERE seq > ?", (self._cursor(sink),)).fetchone()[0]
+            return int(self._conn.execute("SELECT count(*) FROM outbox WHERE seq > ?", (self._cursor(sink),)).fetchone()[0])
 
     def mark_done(self, seqs: Iterable[int], sink: str = DEFAULT_SINK) -> int:
         """Acknowledge entries (by ``OutboxEntry.seq``) after ``sink`` committed them.

@@ -51,6 +51,7 @@ from quantdesk.core.math.pnl import (
     unrealized_pnl,
 )
 from quantdesk.core.model import AccountState, Fill, Funding, Market, Position, Side
+from quantdesk.core.venue import BookedPayment
 
 USDC = 10**6
 DEFAULT_COLLATERAL = 10_000 * USDC
@@ -298,7 +299,7 @@ class PaperAccount:
         self.apply_payment(payment)
         return [payment]
 
-    def apply_payment(self, payment: Payment) -> None:
+    def apply_payment(self, payment: BookedPayment) -> None:
         pos = self._position(payment.market)
         pos.funding += payment.amount
         pos.realized_pnl += payment.amount

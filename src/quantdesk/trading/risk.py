@@ -273,10 +273,12 @@ class RiskEngine:
             return self._notional(intent.size, self.reference_price(intent, ctx), ctx)
         rest = intent.size - impact.filled
         cap = self.protective_price(intent, ctx) or impact.worst_price
-        return (impact.notional + rest * cap) // 10**ctx.size_decimals
+        notional: int = (impact.notional + rest * cap) // 10**ctx.size_decimals
+        return notional
 
     def _notional(self, base: int, price: int, ctx: RiskContext) -> int:
-        return abs(base) * price // 10**ctx.size_decimals
+        notional: int = abs(base) * price // 10**ctx.size_decimals
+        return notional
 
     def _limit_quote(self, value: Decimal, ctx: RiskContext) -> int:
         return int(value.scaleb(ctx.price_decimals))

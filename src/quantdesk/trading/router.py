@@ -15,24 +15,24 @@ published, before the screen's next frame can show them.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.cache import MarketCache
 from quantdesk.trading.journal import Journal
-from quantdesk.core.model import Fill, Order, OrderIntent
+from quantdesk.core.model import Fill, Order, OrderIntent, Side
 from quantdesk.core.venue import ApprovalHook, ApprovesTransactions, RiskContext, TradingVenue, VenueError
 from quantdesk.trading.risk import RiskDecision, RiskEngine
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +73,11 @@ class RiskRejected(Exception):
         self.decision = decision
 
 
-async def _call(result: Any) -> Any:
-    return await result if inspect.isawaitable(result) else result
+async def _call(result: T | Awaitable[T]) -> T:
+    """A venue method's result, awaited when the venue is asynchronous."""
+    if isinstance(result, Awaitable):
+        return await result
+    return result
 
 
 def new_order_id() -> str:
@@ -320,7 +323,7 @@ class OrderRouter:
         pos = self.cache.positions.get((venue, market))
         if pos is None or pos.base == 0:
             return None
-        side = "sell" if pos.base > 0 else "buy"
+        side: Side = "sell" if pos.base > 0 else "buy"
         intent = OrderIntent(venue, market, side, "market", abs(pos.base), reduce_only=True)
         return await self.submit(intent)
 

@@ -9,13 +9,14 @@ the market's precision; ``Decimal`` only where a typed number is parsed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.model import Market, OrderIntent, OrderType, Side
 from quantdesk.trading.builders import OrderShapeError, scale_orders
+from quantdesk.trading.paper_account import FillPreview
 
 ORDER_TYPES: tuple[tuple[OrderType, str], ...] = (
     ("market", "Market"),
@@ -148,7 +149,7 @@ def quote_to_base(market: Market, quote_text: str, price: int) -> int:
     if price <= 0:
         raise TicketError("size", "no price to convert the notional at yet; wait for market data or size in base")
     quote_units = int(value.scaleb(market.price_decimals).to_integral_value())
-    base = quote_units * 10**market.size_decimals // price
+    base: int = quote_units * 10**market.size_decimals // price
     lots = base // market.lot_size
     if lots == 0:
         one_lot = -(-market.lot_size * price // 10**market.size_decimals)  # ceil, quote units
@@ -262,7 +263,7 @@ def build_plan(
 class FillPreviewer(Protocol):
     """A paper account's ``preview_fill`` (``PaperAccount``)."""
 
-    def preview_fill(self, market: str, side: Side, size: int, price: int, liquidity: Literal["maker", "taker"] = ...): ...
+    def preview_fill(self, market: str, side: Side, size: int, price: int, liquidity: Literal["maker", "taker"] = ...) -> FillPreview: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,17 +339,17 @@ def preview(
 
     price_int = int(fill_price.to_integral_value()) if fill_price is not None else 0
     notional = size * price_int // scale
-    out = dict(
+    out = Preview(
         size=size, fill_price=fill_price, slippage_bps=slippage, liquidity=liquidity,
         notional=notional, unfilled=unfilled, notes=notes,
     )
     if account is not None and price_int > 0:
         pf = account.preview_fill(market.symbol, side, size, price_int, liquidity)
-        out.update(
-            fee=pf.fee, position_after=pf.base, entry_after=pf.entry_price,
+        out = replace(
+            out, fee=pf.fee, position_after=pf.base, entry_after=pf.entry_price,
             liquidation_price=pf.liquidation_price, leverage_bps=pf.leverage_bps, free_collateral=pf.free_collateral,
         )
-    return Preview(**out)  # type: ignore[arg-type]
+    return out
 
 
 def step_price(market: Market, current: str, ticks: int, touch: int | None) -> int | None:

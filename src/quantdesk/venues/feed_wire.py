@@ -168,7 +168,7 @@ def decode_event(raw: Any, family: str | None = None) -> Event:
     if family is not None and fam != family:
         raise FeedDecodeError("wrong_family", f"a {type(ev).__name__} event in the {family} stream")
     if fam == "book":
-        check_book(ev)  # type: ignore[arg-type]  # the book family holds only BookSnapshot and BookDelta
+        check_book(ev)
     return ev
 
 

@@ -10,6 +10,7 @@ frames is one flash.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from decimal import Decimal
 
 from rich.text import Text
 
@@ -121,7 +122,7 @@ class DepthPane(Pane):
                 "pane--warn",
             )
         book = cache.books.get(key)
-        near = book.mid() if book is not None else None
+        near: Decimal | int | None = book.mid() if book is not None else None
         oracle = cache.oracle.get(key)
         if near is None and oracle is not None:
             near = oracle.price

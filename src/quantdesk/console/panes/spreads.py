@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from decimal import Decimal
 
+from rich.style import Style
 from rich.text import Text
 
 from quantdesk.core.book import OrderBook
@@ -35,7 +36,7 @@ COLUMNS = [
 ]
 
 
-def band_notional(book: OrderBook, mid: Decimal, band_bps: int) -> int:
+def band_notional(book: OrderBook, mid: int | Decimal, band_bps: int) -> int:
     """Notional (price units x size units) resting within ``band_bps`` of
     ``mid`` (price units) on both sides of the book."""
     lo = mid * (10_000 - band_bps) / 10_000
@@ -82,6 +83,7 @@ class SpreadsPane(Pane):
         m = q.market
         mid = q.mid
         spread_bp = fmt.ratio_bps(q.ask - q.bid, (q.ask + q.bid) / Decimal(2)) if q.bid and q.ask else None
+        basis: tuple[str, Style | None]
         if q.venue == ms.reference:
             basis = ("ref", s("pane--dim"))
         elif q.venue in ms.basis:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,7 +227,7 @@ class DataApi:
 
     def app(self) -> Starlette:
         @contextlib.asynccontextmanager
-        async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.hub.attach(self.bus)
             try:
                 yield

@@ -53,7 +53,7 @@ class ApiMetrics:
         self.requests = Counter(
             "quantdesk_api_requests", "API requests answered", ["route", "status"], registry=self.registry
         )
-        self.registry.register(_SessionCollector(cache, bus, hub, now_ns))  # type: ignore[arg-type]
+        self.registry.register(_SessionCollector(cache, bus, hub, now_ns))
 
     def count(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

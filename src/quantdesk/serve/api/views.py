@@ -21,7 +21,11 @@ MAX_DEPTH = 500
 
 def dec(value: Decimal | None) -> str | None:
     """A Decimal as a plain decimal string (``0.000000015``, never ``1.5E-8``)."""
-    return None if value is None else format(value, "f")
+    return None if value is None else plain(value)
+
+
+def plain(value: Decimal) -> str:
+    return format(value, "f")
 
 
 def rate(value: int) -> str:
@@ -52,19 +56,20 @@ def markets_view(cache: MarketCache) -> list[dict[str, Any]]:
 
 def levels(m: Market, side: list[tuple[int, int]]) -> list[list[str]]:
     """[[price, size], ...] as decimal strings; size "0" in a delta removes the level."""
-    return [[dec(m.price(p)), dec(m.size(s))] for p, s in side]  # type: ignore[list-item]
+    return [[plain(m.price(p)), plain(m.size(s))] for p, s in side]
 
 
 def book_view(cache: MarketCache, m: Market, depth: int) -> dict[str, Any]:
     book = cache.books.get((m.venue, m.symbol))
-    synced = book is not None and not book.needs_resync
-    bids = [(lv.price, lv.size) for lv in book.depth("bid", depth)] if synced else []  # type: ignore[union-attr]
-    asks = [(lv.price, lv.size) for lv in book.depth("ask", depth)] if synced else []  # type: ignore[union-attr]
+    live = book if book is not None and not book.needs_resync else None
+    synced = live is not None
+    bids = [(lv.price, lv.size) for lv in live.depth("bid", depth)] if live is not None else []
+    asks = [(lv.price, lv.size) for lv in live.depth("ask", depth)] if live is not None else []
     return {
         "venue": m.venue,
         "market": m.symbol,
         "synced": synced,
-        "venue_seq": book.seq if synced else None,  # type: ignore[union-attr]
+        "venue_seq": live.seq if live is not None else None,
         "ts": cache.market_updated_ns.get((m.venue, m.symbol)),
         "bids": levels(m, bids),
         "asks": levels(m, asks),
@@ -155,7 +160,7 @@ def carry_view(cache: MarketCache) -> list[dict[str, Any]]:
                 "basis_bps": bps(basis),
             }
         )
-    out.sort(key=lambda r: Decimal(r["carry_annualized"]), reverse=True)
+    out.sort(key=lambda r: Decimal(str(r["carry_annualized"])), reverse=True)  # always a rate, never None
     return out
 
 

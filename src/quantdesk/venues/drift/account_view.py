@@ -144,7 +144,7 @@ class DriftAccountView:
                     base=base,
                     quote_entry=quote_entry,
                     entry_price=entry_price,
-                    mark_price=int(oracle.price),
+                    mark_price=int(oracle.price),  # type: ignore[union-attr]  # the cached subscription holds an oracle for every market in the store (checked above)
                     unrealized_pnl=_int(user.get_unrealized_pnl(True, index)),
                     liquidation_price=None if liq <= 0 else liq,
                     ts=ts,

@@ -77,7 +77,7 @@ class DriftChain:
         cached = AccountSubscriptionConfig("cached")
         self.client = DriftClient(
             AsyncClient(deployment.rpc_urls[0]),
-            _PubkeyWallet(authority),
+            _PubkeyWallet(authority),  # type: ignore[arg-type]  # driftpy reads only the wallet's public_key; signing never goes through it
             env="mainnet",
             account_subscription=cached,
             active_sub_account_id=sub_account_id,

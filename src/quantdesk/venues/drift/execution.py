@@ -121,8 +121,8 @@ class DriftExecutor:
         from driftpy.types import MarketType
 
         if market is None:
-            return [self.client.get_cancel_orders_ix(None, None, None, self.sub_account_id)]
-        return [self.client.get_cancel_orders_ix(MarketType.Perp(), self._market_index(market), None, self.sub_account_id)]
+            return [self.client.get_cancel_orders_ix(None, None, None, self.sub_account_id)]  # type: ignore[arg-type]  # driftpy defaults these to None (every market, both sides) but annotates them without Optional
+        return [self.client.get_cancel_orders_ix(MarketType.Perp(), self._market_index(market), None, self.sub_account_id)]  # type: ignore[arg-type]  # None: both sides, driftpy's default, annotated without Optional
 
     def modify_instructions(self, user_order_id: int, *, price: int | None, size: int | None) -> list[Any]:
         from driftpy.types import ModifyOrderParams

@@ -54,12 +54,15 @@ class DlobFeed:
         self.clock = clock
         self.timers = timers  # silence deadlines; also backoff and polling unless ``sleep`` is given
         self._sleep = sleep or timers.sleep
-        common = dict(
-            timeout_s=d.http_timeout_s, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s
-        )
-        self.dlob = HttpHosts([d.dlob_url], health, name="DLOB server", **common)
-        self.data_api = HttpHosts([d.data_api_url], health, name="data API", **common)
-        self.rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC", **common), health)
+        def hosts(urls: list[str], name: str) -> HttpHosts:
+            return HttpHosts(
+                urls, health, name=name,
+                timeout_s=d.http_timeout_s, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s,
+            )
+
+        self.dlob = hosts([d.dlob_url], "DLOB server")
+        self.data_api = hosts([d.data_api_url], "data API")
+        self.rpc = RpcClient(hosts(d.rpc_urls, "RPC"), health)
         self.by_index: dict[int, MarketSpec] = {m.index: m for m in d.markets}
         self.seq: dict[str, int] = {}
         self._last_key: dict[str, tuple[int, int]] = {}

@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Order, OrderIntent, topic_for
+from quantdesk.core.model import Order, OrderIntent, OrderType, Side, topic_for
 from quantdesk.venues.base import ApprovalHook, Declined, OrderHistory, RiskContext, VenueError, is_protective
 from quantdesk.venues.drift import preview as pv
 
@@ -132,10 +132,13 @@ class DriftRouterExecutor:
         kind = type(o.order_type).__name__
         buy = type(o.direction).__name__ == "Long"
         trigger = "above" if type(o.trigger_condition).__name__ == "Above" else "below"
+        type_: OrderType
         if kind in ("TriggerMarket", "TriggerLimit"):
             stop = (trigger == "above") == buy  # stops buy above / sell below
-            base = "stop" if stop else "take_profit"
-            type_ = f"{base}_{'market' if kind == 'TriggerMarket' else 'limit'}"
+            if kind == "TriggerMarket":
+                type_ = "stop_market" if stop else "take_profit_market"
+            else:
+                type_ = "stop_limit" if stop else "take_profit_limit"
         else:
             type_ = "limit" if kind in ("Limit", "Oracle") else "market"
         index = int(o.market_index)
@@ -144,7 +147,7 @@ class DriftRouterExecutor:
             market=self._symbols.get(index, f"perp-{index}"),
             order_id=f"{self.id}:{int(o.order_id)}",
             side="buy" if buy else "sell",
-            type=type_,  # type: ignore[arg-type]
+            type=type_,
             size=int(o.base_asset_amount),
             price=int(o.price),
             trigger_price=int(o.trigger_price),
@@ -270,7 +273,7 @@ class DriftRouterExecutor:
         entry = await ex.prepare_place(intent, order_id, blockhash=blockhash)
         if not (take_profit or stop_loss):
             return self._preview("place", entry, [entry.order], [entry.user_order_id])
-        exit_side = "sell" if intent.side == "buy" else "buy"
+        exit_side: Side = "sell" if intent.side == "buy" else "buy"
         legs: list[tuple[str, OrderIntent]] = []
         if take_profit:
             legs.append((f"{order_id}-tp", OrderIntent(self.id, intent.market, exit_side, "take_profit_market",

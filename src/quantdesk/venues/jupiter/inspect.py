@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder
+from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, DecodedAccount
 from quantdesk.venues.jupiter.derived import custody_derived, position_derived
 from quantdesk.venues.jupiter.views import CustodyView, PositionView
 
@@ -128,7 +128,7 @@ def parse_input(text: str, where: str) -> list[RawAccount]:
 def inspect_accounts(decoder: AccountDecoder, raws: list[RawAccount]) -> list[dict[str, Any]]:
     """One object per account, in input order. Accounts that do not decode raise AccountDecodeError
     naming which one; missing accounts (null in the response) print as ``account: null``."""
-    decoded = []
+    decoded: list[DecodedAccount | None] = []
     for n, raw in enumerate(raws, 1):
         if not raw.data:
             decoded.append(None)

@@ -107,10 +107,11 @@ class AccountPubsub:
         if msg.method != "accountNotification" or not isinstance(msg.params, dict):
             self.malformed += 1
             return
-        pubkey = self.subscriptions.get(msg.params.get("subscription"))  # type: ignore[arg-type]
+        sub_id = msg.params.get("subscription")
+        pubkey = self.subscriptions.get(sub_id) if isinstance(sub_id, int) else None
         result = msg.params.get("result")
         data = account_data(result.get("value")) if isinstance(result, dict) else None
-        if pubkey is None or data is None:
+        if pubkey is None or data is None or not isinstance(result, dict):
             self.malformed += 1
             return
         slot = (result.get("context") or {}).get("slot", 0)

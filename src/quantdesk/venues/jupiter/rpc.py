@@ -102,7 +102,8 @@ class SolanaRpc:
 
     async def get_multiple_accounts(self, pubkeys: list[str]) -> tuple[int, list[bytes | None]]:
         """(slot, data of each pubkey in order; None for a missing account)."""
-        slot, out = 0, []
+        slot = 0
+        out: list[bytes | None] = []
         for start in range(0, len(pubkeys), MAX_KEYS_PER_CALL):
             chunk = pubkeys[start : start + MAX_KEYS_PER_CALL]
             result = await self.call(

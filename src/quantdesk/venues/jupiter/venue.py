@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market
+from quantdesk.core.model import Market, MarketKind
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
 
@@ -43,7 +43,7 @@ class JupiterHealth:
 
 
 class JupiterVenue:
-    kind = "pool"
+    kind: MarketKind = "pool"
     can_trade = False
 
     def __init__(

@@ -118,6 +118,7 @@ class FeedSource:
     """
 
     kind: MarketKind = "clob"
+    health = None  # the feed process keeps the counters; its heartbeat is the status
     can_trade = False
 
     def __init__(
@@ -421,7 +422,7 @@ class FeedSource:
             raise_if_cancelled()
             if self._resync_wanted:
                 raise _Resync()
-            resp = await r.xread(pos, count=self.count, block=self.block_ms)
+            resp = await r.xread(pos, count=self.count, block=self.block_ms)  # type: ignore[arg-type]  # redis-py types the streams dict invariantly; str names and ids are what it sends
             for stream, entries in _xread_items(resp):
                 name = _as_str(stream)
                 fam = family_of.get(name)

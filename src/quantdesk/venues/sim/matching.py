@@ -14,13 +14,16 @@ from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass, field
 
-BUY, SELL = "buy", "sell"
+from quantdesk.core.model import Side
+
+BUY: Side = "buy"
+SELL: Side = "sell"
 
 
 class RestingOrder:
     __slots__ = ("order_id", "owner", "side", "price", "remaining")
 
-    def __init__(self, order_id: str, owner: str, side: str, price: int, remaining: int) -> None:
+    def __init__(self, order_id: str, owner: str, side: Side, price: int, remaining: int) -> None:
         self.order_id = order_id
         self.owner = owner
         self.side = side
@@ -34,7 +37,7 @@ class Match:
     maker_owner: str
     taker_order_id: str
     taker_owner: str
-    taker_side: str
+    taker_side: Side
     price: int
     size: int
 
@@ -114,7 +117,7 @@ class MatchingEngine:
     def levels(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         return self.bids.levels(), self.asks.levels()
 
-    def queue(self, side: str, price: int) -> list[RestingOrder]:
+    def queue(self, side: Side, price: int) -> list[RestingOrder]:
         book = self.bids if side == BUY else self.asks
         return list(book.queues.get(price, ()))
 
@@ -123,7 +126,7 @@ class MatchingEngine:
         self,
         order_id: str,
         owner: str,
-        side: str,
+        side: Side,
         size: int,
         price: int | None = None,
         *,
@@ -158,7 +161,7 @@ class MatchingEngine:
             res.rested = remaining
         return res
 
-    def _match(self, taker_id: str, owner: str, side: str, qty: int, limit: int | None, res: Result) -> int:
+    def _match(self, taker_id: str, owner: str, side: Side, qty: int, limit: int | None, res: Result) -> int:
         opp = self.asks if side == BUY else self.bids
         changes = res.ask_changes if side == BUY else res.bid_changes
         while qty:
@@ -216,7 +219,7 @@ class MatchingEngine:
             res.ask_changes.setdefault(p, t)
         return res
 
-    def pull(self, owner: str, side: str, price: int, qty: int) -> Result:
+    def pull(self, owner: str, side: Side, price: int, qty: int) -> Result:
         """Remove up to ``qty`` of ``owner``'s liquidity at a level, newest first
         (how a market maker shrinks a quote without losing its older queue spots)."""
         res = Result()

@@ -34,15 +34,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import msgspec
 
 from quantdesk.core.math.pnl import notional
-from quantdesk.core.model import TOPIC_PREFIX, Fill, Funding, Order, OrderIntent, Side, topic_for
+from quantdesk.core.bus import Bus
+from quantdesk.core.model import (
+    TOPIC_PREFIX, Event, Fill, Funding, OraclePrice, Order, OrderIntent, OrderType, Side, topic_for,
+)
+from quantdesk.core.venue import BookedPayment
 from quantdesk.trading.paper_account import Liquidation, PaperAccount, Payment
 from quantdesk.venues.base import OrderHistory, RiskContext, VenueError
 from quantdesk.venues.sim.matching import Match, MatchingEngine, Result
+
+if TYPE_CHECKING:
+    from quantdesk.venues.sim.clob import SimClobVenue
+    from quantdesk.venues.sim.pool import SimPoolVenue
 
 PAPER_OWNER = "paper"
 TRIGGER_TYPES = {"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
@@ -68,7 +76,7 @@ def is_triggered(condition: Condition, trigger_price: int, oracle_price: int) ->
 
 def event_topic(event: object) -> str:
     if type(event) in TOPIC_PREFIX:
-        return topic_for(event)  # type: ignore[arg-type]
+        return topic_for(cast(Event, event))  # the keys of TOPIC_PREFIX are the Event types
     if isinstance(event, Payment):
         return f"payment.{event.venue}"
     if isinstance(event, Liquidation):
@@ -310,13 +318,13 @@ class PaperExecution(ABC):
         replayed in the order given. Payments may be any objects with
         ``market``, ``amount`` and ``ts`` (the journal's FundingPayment)."""
         open_orders = history.open_orders
-        events: list[tuple[int, int, object]] = [(f.ts, 0, f) for f in history.fills]
-        events += [(p.ts, 1, p) for p in history.payments]  # type: ignore[attr-defined]  # payments: any object with market, amount, ts
+        events: list[tuple[int, int, Fill | BookedPayment]] = [(f.ts, 0, f) for f in history.fills]
+        events += [(p.ts, 1, p) for p in history.payments]
         for _, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
             if isinstance(ev, Fill):
                 self.account.apply_fill(ev)
             else:
-                self.account.apply_payment(ev)  # type: ignore[arg-type]
+                self.account.apply_payment(ev)
         now = self.clock()
         for o in open_orders:
             if o.venue != self.venue or o.order_id in self.orders:
@@ -398,7 +406,8 @@ class PaperExecution(ABC):
         """Legs cover what the entry has filled so far."""
         tp, sl = self._brackets[entry.order.order_id]
         exit_side: Side = "sell" if entry.order.side == "buy" else "buy"
-        for suffix, kind, trigger in (("tp", "take_profit_market", tp), ("sl", "stop_market", sl)):
+        legs: tuple[tuple[str, OrderType, int], ...] = (("tp", "take_profit_market", tp), ("sl", "stop_market", sl))
+        for suffix, kind, trigger in legs:
             if not trigger:
                 continue
             leg_id = f"{entry.order.order_id}-{suffix}"
@@ -584,13 +593,14 @@ class PaperClob(PaperExecution):
         ts = self.clock()
         self._in_match += 1
         try:
-            for oid, owner, liquidity in (
+            sides: tuple[tuple[str, str, Literal["maker", "taker"]], ...] = (
                 (match.maker_order_id, match.maker_owner, "maker"),
                 (match.taker_order_id, match.taker_owner, "taker"),
-            ):
+            )
+            for oid, owner, liquidity in sides:
                 lv = self.orders.get(oid) if owner == PAPER_OWNER else None
                 if lv is not None:  # a fill in the engine is a fill, even of an order being cancelled
-                    self._record_fill(lv, match.price, match.size, liquidity, ts)  # type: ignore[arg-type]
+                    self._record_fill(lv, match.price, match.size, liquidity, ts)
             self._after_trading(market, ts)
         finally:
             self._in_match -= 1
@@ -716,30 +726,30 @@ class PaperClob(PaperExecution):
         self.host.apply(o.market, engine.amend(o.order_id, price=price, size=remaining))
 
 
-def clob_host(venue: object) -> ClobHost:
+def clob_host(venue: SimClobVenue) -> ClobHost:
     """Adapter over ``SimClobVenue``'s state (books, result publishing)."""
 
     class _Host:
         def engine(self, market: str) -> MatchingEngine:
-            return venue.books[market].engine  # type: ignore[attr-defined]
+            return venue.books[market].engine
 
         def apply(self, market: str, result: Result) -> None:
-            venue.apply_result(market, result)  # type: ignore[attr-defined]
+            venue.apply_result(market, result)
 
         def oracle_price(self, market: str) -> int:
-            return venue.books[market].oracle  # type: ignore[attr-defined]
+            return venue.books[market].oracle
 
     return _Host()
 
 
-def attach_clob(venue: object, account: PaperAccount, self_trade: SelfTrade = "reject") -> PaperClob:
+def attach_clob(venue: SimClobVenue, account: PaperAccount, self_trade: SelfTrade = "reject") -> PaperClob:
     """Wire paper trading into a bound ``SimClobVenue``: paper fills come from
     its match listeners, oracle and funding from its bus."""
-    bus = venue.bus  # type: ignore[attr-defined]
-    clock = venue.clock  # type: ignore[attr-defined]
+    bus = venue.bus
+    clock = venue.clock
     paper = PaperClob(account, clob_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev), self_trade)
-    account.add_markets(venue.markets)  # type: ignore[attr-defined]
-    venue.match_listeners.append(lambda m, match: paper.on_match(m.symbol, match))  # type: ignore[attr-defined]
+    account.add_markets(venue.markets)
+    venue.match_listeners.append(lambda m, match: paper.on_match(m.symbol, match))
     _subscribe_market_data(paper, bus, account.venue)
     return paper
 
@@ -816,44 +826,44 @@ class PaperPool(PaperExecution):
             self._try_fill(lv, ts)
 
 
-def pool_host(venue: object) -> PoolHost:
+def pool_host(venue: SimPoolVenue) -> PoolHost:
     """Adapter over ``SimPoolVenue``: its pools' oracle and impact curve."""
     from quantdesk.venues.sim.pool import IMPACT_SCALAR_USD
 
     class _Host:
         def oracle_price(self, market: str) -> int:
-            return venue.pools[market].oracle  # type: ignore[attr-defined]
+            return venue.pools[market].oracle
 
         def fill_price(self, market: str, side: Side, notional_usd: int) -> int:
-            oracle = venue.pools[market].oracle  # type: ignore[attr-defined]
+            oracle = venue.pools[market].oracle
             move = oracle * notional_usd * 10 // IMPACT_SCALAR_USD // 10_000  # $1M = 10 bps
             return oracle + move if side == "buy" else oracle - move
 
     return _Host()
 
 
-def attach_pool(venue: object, account: PaperAccount) -> PaperPool:
-    bus = venue.bus  # type: ignore[attr-defined]
-    clock = venue.clock  # type: ignore[attr-defined]
+def attach_pool(venue: SimPoolVenue, account: PaperAccount) -> PaperPool:
+    bus = venue.bus
+    clock = venue.clock
     paper = PaperPool(account, pool_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev))
-    account.add_markets(venue.markets)  # type: ignore[attr-defined]
+    account.add_markets(venue.markets)
     _subscribe_market_data(paper, bus, account.venue)
     return paper
 
 
-def _subscribe_market_data(paper: PaperExecution, bus: object, venue_id: str) -> None:
-    def on_oracle(topic: str, ev: object) -> None:
-        paper.on_oracle(ev.market, ev.price, ev.ts)  # type: ignore[attr-defined]
+def _subscribe_market_data(paper: PaperExecution, bus: Bus, venue_id: str) -> None:
+    def on_oracle(topic: str, ev: OraclePrice) -> None:
+        paper.on_oracle(ev.market, ev.price, ev.ts)
 
-    def on_funding(topic: str, ev: object) -> None:
-        paper.on_funding(ev)  # type: ignore[arg-type]
+    def on_funding(topic: str, ev: Funding) -> None:
+        paper.on_funding(ev)
 
     def on_status(topic: str, ev: object) -> None:
         paper.flush()  # published between simulation steps: a safe moment to touch the book
 
-    bus.subscribe(f"oracle.{venue_id}.*", on_oracle)  # type: ignore[attr-defined]
-    bus.subscribe(f"funding.{venue_id}.*", on_funding)  # type: ignore[attr-defined]
-    bus.subscribe(f"status.{venue_id}", on_status)  # type: ignore[attr-defined]
+    bus.subscribe(f"oracle.{venue_id}.*", on_oracle)
+    bus.subscribe(f"funding.{venue_id}.*", on_funding)
+    bus.subscribe(f"status.{venue_id}", on_status)
 
 
 def paper_for(

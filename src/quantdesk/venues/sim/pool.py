@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from quantdesk.core.model import RATE_SCALE, BookSnapshot, Funding, Market, MarkPrice, OpenInterest, OraclePrice, Trade
+from quantdesk.core.model import RATE_SCALE, BookSnapshot, Funding, Market, MarkPrice, OpenInterest, OraclePrice, Side, Trade
 from quantdesk.venues.sim.venue import SimVenue
 from quantdesk.venues.sim.world import ASSETS, AssetSpec
 
@@ -112,7 +112,7 @@ class SimPoolVenue(SimVenue):
             n = 2
         elif r < 0.85:  # a trader opens or closes against the pool
             usd = max(100, int(rng.expovariate(1 / 12_000)))
-            side = "buy" if rng.random() < 0.55 else "sell"
+            side: Side = "buy" if rng.random() < 0.55 else "sell"
             opening = rng.random() < 0.55
             if (side == "buy") == opening:
                 p.oi_long_usd = max(0, p.oi_long_usd + (usd if opening else -usd))

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market, MarketKind, VenueStatus
+from quantdesk.core.model import ConnState, Market, MarketKind, VenueStatus
 from quantdesk.venues.sim.world import SimWorld
 
 TICK_S = 0.005  # pacing granularity; the loop yields to the UI this often
@@ -30,12 +30,19 @@ class SimVenue(ABC):
         self.clock = clock
         self.rng = random.Random(f"{seed}:{self.id}")
         self.world = SimWorld(seed, clock())
-        self.bus: Bus | None = bus
+        self._bus: Bus | None = bus
         self.markets: list[Market] = []
         self.events = 0
         self._last_status_ns = 0
         self._resync: set[str] = set()
         self._running = False
+
+    @property
+    def bus(self) -> Bus:
+        """The bus the venue publishes on (set by ``bind`` or ``run``)."""
+        if self._bus is None:
+            raise RuntimeError(f"the simulated venue {self.id} has no bus yet: bind it to one (bind or run) first")
+        return self._bus
 
     # -- Venue protocol ------------------------------------------------
     async def connect(self) -> list[Market]:
@@ -45,11 +52,11 @@ class SimVenue(ABC):
 
     def bind(self, bus: Bus) -> None:
         """Attach to a bus and publish the opening state (status, snapshots)."""
-        if self.bus is bus and self._running:
+        if self._bus is bus and self._running:
             return
         if not self.markets:
             self.markets = self._build()
-        self.bus = bus
+        self._bus = bus
         self._running = True
         self._publish_status("connected")
         self._publish_opening_state()
@@ -79,7 +86,7 @@ class SimVenue(ABC):
         return list(self.markets)
 
     async def close(self) -> None:
-        if self.bus is not None:
+        if self._bus is not None:
             self._publish_status("down", "closed")
         self._running = False
 
@@ -101,11 +108,10 @@ class SimVenue(ABC):
         self.events += published
         return published
 
-    def _publish_status(self, state: str, message: str = "") -> None:
+    def _publish_status(self, state: ConnState, message: str = "") -> None:
         now = self.clock()
         self._last_status_ns = now
-        assert self.bus is not None
-        self.bus.publish(f"status.{self.id}", VenueStatus(self.id, state, now, now, message))  # type: ignore[arg-type]
+        self.bus.publish(f"status.{self.id}", VenueStatus(self.id, state, now, now, message))
 
     @abstractmethod
     def _build(self) -> list[Market]:
