@@ -40,7 +40,7 @@ from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
 from quantdesk.console.palette import CommandLineCommands, ConsoleCommands
 from quantdesk.console.panes import catalogue
-from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.base import CyclesMarkets, Pane
 from quantdesk.console.panes.catalogue import DEFAULT_PANES, pane_class
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.prefs import load_prefs, save_pref
@@ -439,14 +439,14 @@ class QuantDeskApp(App[int]):
 
     def action_market(self, step: int) -> None:
         pane = self.depth_target()
-        if pane is not None:
-            pane.cycle_market(step)  # type: ignore[attr-defined]  # checked by depth_target
+        if isinstance(pane, CyclesMarkets):
+            pane.cycle_market(step)
             self.frame()
 
     def action_venue(self, step: int) -> None:
         pane = self.depth_target()
-        if pane is not None:
-            pane.cycle_venue(step)  # type: ignore[attr-defined]  # checked by depth_target
+        if isinstance(pane, CyclesMarkets):
+            pane.cycle_venue(step)
             self.frame()
 
     def action_open_command_line(self, text: str = "") -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from quantdesk.console.layouts import Layout, PaneSpec
 from quantdesk.console.panes import catalogue
-from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.base import Pane, PaneSession
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Filler(Widget):
     DEFAULT_CSS = "Filler { height: 1fr; width: 1fr; }"
 
 
-def make_pane(spec: PaneSpec, session: object, pane_id: str) -> Widget:
+def make_pane(spec: PaneSpec, session: PaneSession, pane_id: str) -> Widget:
     """The widget for one layout entry, given the settings its catalogue entry takes."""
     try:
         entry = catalogue.get(spec.type)
@@ -61,7 +61,7 @@ def make_pane(spec: PaneSpec, session: object, pane_id: str) -> Widget:
         if value is not None:
             kwargs[param.name] = value
     widget = cls(session, id=pane_id, **kwargs)
-    widget.layout_spec = spec  # type: ignore[attr-defined]  # what to save back
+    widget.layout_spec = spec  # what to save back
     return widget
 
 
@@ -75,7 +75,7 @@ class LayoutGrid(Grid):
     }
     """
 
-    def __init__(self, layout: Layout, session: object, **kw) -> None:
+    def __init__(self, layout: Layout, session: PaneSession, **kw) -> None:
         super().__init__(**kw)
         self.layout_model = layout
         self.session = session

@@ -14,9 +14,9 @@ repaint per message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from rich.style import Style
 from rich.text import Text
@@ -29,9 +29,31 @@ from quantdesk.console.panes import catalogue
 from quantdesk.console.freshness import NOT_LIVE, venue_state
 
 if TYPE_CHECKING:
+    from quantdesk.console.layouts import PaneSpec
     from quantdesk.core.cache import MarketCache
 
 log = logging.getLogger(__name__)
+
+
+class PaneSession(Protocol):
+    """What every pane reads of the running session (``venues.session.Session``):
+    the market cache and the clock. Panes that list venues read ``venues`` when
+    the session has them."""
+
+    @property
+    def cache(self) -> MarketCache: ...
+
+    @property
+    def clock(self) -> Callable[[], int]: ...
+
+
+@runtime_checkable
+class CyclesMarkets(Protocol):
+    """A pane that shows one market on one venue and steps through them."""
+
+    def cycle_market(self, step: int) -> None: ...
+
+    def cycle_venue(self, step: int) -> None: ...
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -163,10 +185,12 @@ class Pane(Widget, can_focus=True):
     Pane > .pane--stale { color: $stale; }
     """
 
-    def __init__(self, session: object, *, id: str | None = None, classes: str | None = None) -> None:
+    layout_spec: PaneSpec | None = None  # the layout entry it was made from, saved back with the layout
+
+    def __init__(self, session: PaneSession, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.session = session
-        self.cache: MarketCache = session.cache  # type: ignore[attr-defined]  # the session is passed untyped
+        self.cache: MarketCache = session.cache
         self.border_title = self.pane_title
         self._key: Hashable = object()
         self._strips: list[Strip] = []

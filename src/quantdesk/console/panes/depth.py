@@ -18,7 +18,7 @@ from quantdesk.core.book import DepthLevel, OrderBook
 from quantdesk.core.model import Market
 from quantdesk.console import format as fmt
 from quantdesk.console.freshness import NOT_LIVE, venue_state
-from quantdesk.console.panes.base import Column, Pane, Table
+from quantdesk.console.panes.base import Column, Pane, PaneSession, Table
 
 FLASH_NS = 250_000_000  # strong highlight
 FADE_NS = 500_000_000  # then a faint one until this age
@@ -28,7 +28,7 @@ FADE_STEP_NS = 125_000_000  # redraw cadence while highlights fade
 class DepthPane(Pane):
     pane_type = "depth"
 
-    def __init__(self, session: object, *, venue: str | None = None, market: str | None = None, **kw) -> None:
+    def __init__(self, session: PaneSession, *, venue: str | None = None, market: str | None = None, **kw) -> None:
         super().__init__(session, **kw)
         self.venue = venue
         self.market = market

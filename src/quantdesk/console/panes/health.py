@@ -17,7 +17,7 @@ from rich.text import Text
 
 from quantdesk.console import format as fmt
 from quantdesk.console.freshness import venue_state
-from quantdesk.console.panes.base import Column, Pane, Table
+from quantdesk.console.panes.base import Column, Pane, PaneSession, Table
 
 REDRAW_NS = 250_000_000  # ages and latencies: four redraws a second are plenty
 RATE_WINDOW_NS = 1_000_000_000
@@ -57,7 +57,7 @@ def _show(value: int | float | None, attr: str) -> str:
 class HealthPane(Pane):
     pane_type = "health"
 
-    def __init__(self, session: object, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw) -> None:
         super().__init__(session, **kw)
         self._marks: dict[str, tuple[int, int]] = {}  # sim venue -> (ts, events) at the window start
         self.rates: dict[str, float] = {}  # sim venue -> events per second

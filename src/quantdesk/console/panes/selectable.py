@@ -9,7 +9,7 @@ from textual.binding import Binding
 
 from quantdesk.core import actions
 from quantdesk.console.keymap import normalize_key
-from quantdesk.console.panes.base import Pane
+from quantdesk.console.panes.base import Pane, PaneSession
 from quantdesk.console.panes.row_cursor import CURSOR_CSS_CLASS, RowCursor
 
 
@@ -25,7 +25,7 @@ class SelectablePane(Pane):
     SelectablePane > .pane--cursor { background: $accent 25%; }
     """
 
-    def __init__(self, session: object, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw) -> None:
         super().__init__(session, **kw)
         self.cursor = RowCursor()
 
@@ -35,4 +35,4 @@ class SelectablePane(Pane):
 
     def action_cursor(self, step: int) -> None:
         self.cursor.move(self.row_keys(), step)
-        self.tick(self.session.clock())  # type: ignore[attr-defined]  # panes hold the session untyped
+        self.tick(self.session.clock())

@@ -17,7 +17,7 @@ from typing import ClassVar
 from rich.text import Text
 
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table
+from quantdesk.console.panes.base import Column, Pane, PaneSession, Table
 from quantdesk.core.cache import MINUTE_NS
 from quantdesk.core.model import Market, Trade
 
@@ -58,7 +58,7 @@ class TradesPane(Pane):
     TradesPane > .trades--sell-block { color: $text; background: $ask 35%; text-style: bold; }
     """
 
-    def __init__(self, session: object, *, market: str | None = None, venue: str | None = None, **kw) -> None:
+    def __init__(self, session: PaneSession, *, market: str | None = None, venue: str | None = None, **kw) -> None:
         super().__init__(session, **kw)
         self.market = market
         self.venue = venue  # None: every venue listing the market

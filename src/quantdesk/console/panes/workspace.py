@@ -18,7 +18,7 @@ from rich.text import Text
 
 from quantdesk.sync.team_desk import market_price, venue_for
 from quantdesk.console import format as fmt
-from quantdesk.console.panes.base import Column, Pane, Table
+from quantdesk.console.panes.base import Column, Pane, PaneSession, Table
 
 DAY_NS = 86_400 * 10**9
 SAMPLE_NS = 60 * 10**9  # one reference price a minute is plenty for a day's change
@@ -40,7 +40,7 @@ def _places(price: Decimal) -> int:
 class WorkspacePane(Pane):
     pane_type = "workspace"
 
-    def __init__(self, session: object, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw) -> None:
         super().__init__(session, **kw)
         self._refs: dict[tuple[str, str], deque[tuple[int, Decimal]]] = {}
         self._prices_key: tuple = ()
