@@ -5,6 +5,7 @@ venue.py          DriftVenue: the Venue protocol, composing the parts below
 config.py         DriftDeployment settings and the documented public defaults
 market_data.py    DLOB WebSocket/REST books and trades, data-API funding, slot lag
 wire.py           msgspec shapes of the DLOB server and data API, conversions to events
+recent_keys.py    a bounded memory of fill record ids, so a replayed fill prints once
 rest.py, rpc.py   HTTP with host failover and 429 handling; Solana JSON-RPC
 health.py         feed and RPC counters for the health pane
 idl.py            the program IDL and raw-account decoding with it
@@ -16,4 +17,6 @@ execution.py      place/cancel/modify: preview, checked transaction, Signer, sen
 transaction.py    compose, allowlist/durable-nonce check, sign, decode
 preview.py        a decoded transaction in human units with named accounts, for the trader
 router_executor.py  the trading capability (TradingVenue): preview, confirm, sign, send
+order_state.py    live order status from the User account and own fills (no I/O)
+order_follower.py the User account over pubsub (venues/solana) and own fills, onto the bus
 """

@@ -68,6 +68,7 @@ class DlobFeed:
         self._last_key: dict[str, tuple[int, int]] = {}
         self._resync: set[str] = set()
         self._fills_seen = RecentKeys()  # kept across reconnects: a replayed fill prints once
+        self.fill_listener: Callable[[wire.TradeRecord], None] | None = None  # the trader's own-order follower
         self._resync_event = asyncio.Event()
         self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
         self.funding_avg_24h: dict[str, int | None] = {}
@@ -207,6 +208,8 @@ class DlobFeed:
             return False
         self._publish(trade)
         self.health.trades += 1
+        if self.fill_listener is not None:
+            self.fill_listener(rec)
         return True
 
     # -- WebSocket -----------------------------------------------------------

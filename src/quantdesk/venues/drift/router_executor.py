@@ -355,6 +355,10 @@ class DriftRouterExecutor:
         cancelled orders. In dry-run mode nothing changes state; orders come back
         cancelled with the reason "dry run: signed, not sent"."""
         ex = self.executor
+        follow = getattr(self.venue, "order_sent", None)
+        if preview.action == "place" and follow is not None:
+            # Before sending: the account's next order id now is the first id the orders get.
+            follow([o.order_id for o in preview.orders])
         sig = await ex.submit(preview.prepared)
         self.last_signed = self._humanize(ex.last_preview) if ex.last_preview is not None else None
         if sig is None:

@@ -70,6 +70,7 @@ class DriftVenue:
         # Whose positions to show: the given or configured wallet, else the trader's own.
         self.watch = watch or d.watch or (str(signer.pubkey) if signer is not None else None)
         self.account_view: Any = None
+        self.follower: Any = None  # order_follower.OrderFollower while running with a signer
         self._clock = clock
         self._sleep = sleep
         self.markets: list[Market] = []
@@ -94,8 +95,36 @@ class DriftVenue:
         self.markets = [to_market(self.id, self.deployment.quote, m) for m in self.deployment.markets]
         return list(self.markets)
 
+    def _start_follower(self, bus: Bus) -> asyncio.Task | None:
+        """Follow the trader's own orders live, if this venue trades."""
+        if not self.can_trade:
+            return None
+        from quantdesk.venues.drift.order_follower import OrderFollower
+
+        try:
+            ex = self._executor()
+        except VenueError as exc:
+            self.health.error(str(exc))
+            return None
+        d = self.deployment
+        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.markets}, self.health, clock=self._clock)
+        self.feed.fill_listener = self.follower.on_fill
+        return asyncio.create_task(
+            self.follower.run(bus, d.ws_rpc_url, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s,
+                              sleep=self._sleep),
+            name=f"{self.id}-orders",
+        )
+
+    def order_sent(self, order_ids: list[str]) -> None:
+        """Orders just sent in one transaction (entry first): followed from now on."""
+        if self.follower is not None:
+            self.follower.sent(order_ids)
+
     async def run(self, bus: Bus) -> None:
         tasks = [asyncio.create_task(self.feed.run(bus), name=f"{self.id}-feed")]
+        follower = self._start_follower(bus)
+        if follower is not None:
+            tasks.append(follower)
         if self.watch:
             from quantdesk.venues.drift.account_view import DriftAccountView
 

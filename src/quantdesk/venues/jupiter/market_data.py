@@ -39,7 +39,7 @@ from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.oracle import OracleReading, decode_price_feed
 from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
-from quantdesk.venues.jupiter.pubsub import AccountPubsub, backoff_s
+from quantdesk.venues.solana.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
 from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc, safe_host
 from quantdesk.venues.jupiter.views import CustodyView, PoolView

@@ -7,15 +7,16 @@ often carry an API key, so errors name a host by scheme and host name only.
 
 from __future__ import annotations
 
-import base64
 import itertools
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import msgspec
 
 from quantdesk.venues.base import VenueError
+from quantdesk.venues.solana.values import account_data, safe_host
+
+__all__ = ["MAX_KEYS_PER_CALL", "RpcError", "RpcUnavailable", "SolanaRpc", "account_data", "safe_host"]
 
 MAX_KEYS_PER_CALL = 100  # getMultipleAccounts accepts at most 100 pubkeys
 
@@ -26,13 +27,6 @@ class RpcError(VenueError):
 
 class RpcUnavailable(RpcError):
     """No configured host answered."""
-
-
-def safe_host(url: str) -> str:
-    """``https://rpc.example.com/?api-key=...`` -> ``https://rpc.example.com`` (never the key)."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 class _Err(msgspec.Struct):
@@ -134,16 +128,3 @@ class SolanaRpc:
             if data is not None and isinstance(item.get("pubkey"), str):
                 out.append((item["pubkey"], data))
         return out
-
-
-def account_data(value: Any) -> bytes | None:
-    """The bytes of an RPC account object with base64 data; None for a missing or unreadable one."""
-    if not isinstance(value, dict):
-        return None
-    data = value.get("data")
-    if not (isinstance(data, list) and len(data) == 2 and data[1] == "base64" and isinstance(data[0], str)):
-        return None
-    try:
-        return base64.b64decode(data[0], validate=True)
-    except ValueError:
-        return None

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from quantdesk.venues.jupiter.rpc import account_data, safe_host
+from quantdesk.venues.solana.values import account_data, safe_host
 
 OnAccount = Callable[[str, int, bytes], None]  # pubkey, slot, data
 OnState = Callable[[str, str], None]  # "connected" | "down", message
