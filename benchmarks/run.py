@@ -314,26 +314,6 @@ async def main():
 asyncio.run(main())
 """
 
-FIRST_FRAME_SESSION = r"""
-import asyncio, sys
-import quantdesk
-from quantdesk.venues.session import simulated_session
-session = simulated_session(seed=7, paused=True)
-async def main():
-    await session.start()
-    session.advance(200)
-    while not session.cache.has_full_state():
-        session.advance(50)
-    sys.stdout.write("FRAME\n"); sys.stdout.flush()
-    await session.stop()
-asyncio.run(main())
-"""
-
-
-def app_available() -> bool:
-    return (ROOT / "src" / "quantdesk" / "ui" / "app.py").exists()
-
-
 def _spawn_until_frame(code: str, arg: str, repeats: int) -> tuple[float | None, str]:
     """Best wall time from spawning ``python -c code arg`` to its FRAME line."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -357,18 +337,14 @@ def _spawn_until_frame(code: str, arg: str, repeats: int) -> tuple[float | None,
 
 def bench_first_frame(repeats: int = 3) -> dict[str, object]:
     out: dict[str, object] = {}
-    if app_available():
-        ff, error = _spawn_until_frame(FIRST_FRAME_APP, "paused", repeats)
-        out["first_frame_mode"] = "App, paused sim advanced to a full state, headless 200x50"
-        if ff is not None:
-            # information: the same at the sim's default pace, as `quantdesk` starts
-            live, live_error = _spawn_until_frame(FIRST_FRAME_APP, "live", 2)
-            out["first_frame_default_pace_s"] = live
-            if live_error:
-                out["first_frame_default_pace_error"] = live_error
-    else:
-        ff, error = _spawn_until_frame(FIRST_FRAME_SESSION, "", repeats)
-        out["first_frame_mode"] = "import + session start + full state (no App yet)"
+    ff, error = _spawn_until_frame(FIRST_FRAME_APP, "paused", repeats)
+    out["first_frame_mode"] = "App, paused sim advanced to a full state, headless 200x50"
+    if ff is not None:
+        # information: the same at the sim's default pace, as `quantdesk` starts
+        live, live_error = _spawn_until_frame(FIRST_FRAME_APP, "live", 2)
+        out["first_frame_default_pace_s"] = live
+        if live_error:
+            out["first_frame_default_pace_error"] = live_error
     out["first_frame_s"] = ff
     if error:
         out["first_frame_error"] = error
@@ -388,8 +364,6 @@ def _covers_top_row(update: object, pane: object) -> bool:
 
 
 def bench_keystroke(presses: int = 40, rate: float = 50_000, seed: int = 7) -> dict[str, object]:
-    if not app_available():
-        return {"keystroke_p99_ms": None, "keystroke_error": "no App yet"}
     try:
         return asyncio.run(_keystroke(presses, rate, seed))
     except Exception as exc:  # noqa: BLE001 - a broken App must not hide the other figures
