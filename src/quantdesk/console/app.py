@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
@@ -35,6 +36,7 @@ from quantdesk.console.cmdline import Command, CommandContext, SetLayout, SetThe
 from quantdesk.console.command_line import CommandLine
 from quantdesk.console.dispatch import CommandDispatcher, command_table
 from quantdesk.console.help_screen import HelpScreen
+from quantdesk.console.key_buffer import KeyBuffer
 from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
 from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
@@ -174,6 +176,7 @@ class QuantDeskApp(App[int]):
             lambda text: self.notify(text, severity="error", timeout=10),
         )
         self.script: StartupScript | None = None  # run once the venues are up
+        self.keys = KeyBuffer(self, super().on_event)
 
         self.keymap_model: Keymap = load_keymap()
         self.history_path: Path | None = None
@@ -383,6 +386,13 @@ class QuantDeskApp(App[int]):
         return await self.script.run() if self.script is not None else True
 
     # -- keys --------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal go through the type-ahead buffer, one at a time.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.keys.key(event)
+        else:
+            await super().on_event(event)
+
     def set_keymap(self, keymap: Mapping[str, str]) -> None:
         super().set_keymap(keymap)
         for bar in self.query(StatusBar):
