@@ -36,6 +36,7 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order
 from quantdesk.core.venue import ApprovalHook, TradingVenue, Venue, VenueError
+from quantdesk.signing.policy import InstructionDecoder
 from quantdesk.trading.risk import RiskLimits
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ class VenueSpec:
     order_desk: Callable[[Any, str, MarketCache, bool, ApprovalHook], OrderDesk] | None = None
     inspect: Callable[[InspectRequest], Inspected] | None = None  # raises VenueError
     inspect_help: str = ""
+    # (section, name) -> the signing.policy.InstructionDecoders of the programs the venue's transactions call
+    instruction_decoders: Callable[[Any, str], list[InstructionDecoder]] | None = None
     package: str = field(default="", compare=False)  # set by the registry: the module the spec came from
 
     def section_key(self, name: str) -> tuple[str, ...]:
@@ -364,6 +367,22 @@ def list_markets(settings: Any, name: str | None = None) -> list[Market]:
     return out
 
 
+def instruction_decoders(settings: Any = None) -> list[InstructionDecoder]:
+    """The instruction decoders of every registered venue (its configured section,
+    else its defaults), for the transaction policy; a venue that cannot supply
+    one here (no IDL, no usable defaults) is skipped: its instructions show as unknown."""
+    out: list[InstructionDecoder] = []
+    for s in specs():
+        if s.instruction_decoders is None:
+            continue
+        for n in s.names:
+            try:
+                out.extend(s.instruction_decoders(s.section_or_default(settings, n), n))
+            except Exception:  # a venue's IDL that cannot load must not stop the others
+                log.warning("%s supplies no instruction decoder here", n, exc_info=True)
+    return out
+
+
 def inspect_names() -> list[str]:
     return [n for s in specs() if s.inspect is not None for n in s.names]
 
@@ -384,6 +403,7 @@ __all__ = [
     "discover",
     "discover_sources",
     "inspect_names",
+    "instruction_decoders",
     "list_markets",
     "names",
     "reload",

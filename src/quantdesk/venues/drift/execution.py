@@ -29,6 +29,7 @@ from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift import transaction as txn
 from quantdesk.venues.drift.chain import DriftChain
 from quantdesk.venues.drift.config import COMPUTE_BUDGET_PROGRAM_ID, DRIFT_PROGRAM_ID, DriftDeployment
+from quantdesk.venues.drift.instructions import DriftInstructionDecoder
 from quantdesk.venues.drift.orders import OrderRejected, order_params
 from quantdesk.venues.drift.rpc import RpcClient
 
@@ -78,6 +79,7 @@ class DriftExecutor:
         self.allowed_programs = {self.program_id, COMPUTE_BUDGET_PROGRAM_ID}
         self._ix_coders = {self.program_id: self.client.program.coder.instruction}
         self._names = {self.program_id: deployment.id, COMPUTE_BUDGET_PROGRAM_ID: "ComputeBudget"}
+        self.decoders = [DriftInstructionDecoder(deployment)]  # the transaction policy's reading of our program
         self.orders: dict[str, tuple[int, Order]] = {}  # QuantDesk order id -> (user_order_id, order)
         self.signatures: dict[str, str] = {}
         self.last_preview: dict[str, Any] | None = None
@@ -142,8 +144,15 @@ class DriftExecutor:
         """A v0 message with the compute budget, checked against the allowlist (unsigned)."""
         ixs = txn.compute_budget_ixs(self.compute_units, self.priority_fee) + list(instructions)
         message = txn.compose(self.signer.pubkey, ixs, blockhash)
-        txn.check(message, self.allowed_programs, allow_durable_nonce=self.allow_durable_nonce)
+        txn.check(message, self.allowed_programs, allow_durable_nonce=self.allow_durable_nonce,
+                  signer=self.signer.pubkey, decoders=self.decoders)
         return message
+
+    def policy_view(self, tx_or_message: Any) -> Any:
+        """The transaction policy's decoded view (order summary, compute budget, programs)."""
+        from quantdesk.signing.policy import decode
+
+        return decode(tx_or_message, self.decoders)
 
     def signed_transaction(self, instructions: list[Any], blockhash: Any) -> Any:
         return txn.sign(self.message(instructions, blockhash), self.signer)

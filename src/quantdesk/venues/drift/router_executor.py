@@ -52,9 +52,15 @@ class TxPreview:
     orders: tuple[Order, ...] = ()  # placed (entry first, then bracket legs), cancelled, or the modified order
     uids: tuple[int, ...] = ()  # Drift user order ids of ``orders`` (placements and modifications)
     dry_run: bool = False
+    view: Any = None  # signing.policy.TransactionView: the policy's summary (order, programs, compute, fee)
 
     def lines(self) -> list[str]:
-        return pv.render(self.decoded, f"Transaction preview: {self.action} on {self.venue} (not signed yet)")
+        detail = pv.render(self.decoded, f"Transaction preview: {self.action} on {self.venue} (not signed yet)")
+        if self.view is None:
+            return detail
+        from quantdesk.signing.policy import summary_lines
+
+        return [detail[0], *summary_lines(self.view), *detail[1:]]
 
 
 @dataclass
@@ -245,7 +251,8 @@ class DriftRouterExecutor:
         )
 
     def _preview(self, action: str, prepared: Any, orders: Iterable[Order] = (), uids: Iterable[int] = ()) -> TxPreview:
-        p = TxPreview(action, self.id, prepared, self._humanize(prepared.preview), tuple(orders), tuple(uids), self.dry_run)
+        p = TxPreview(action, self.id, prepared, self._humanize(prepared.preview), tuple(orders), tuple(uids), self.dry_run,
+                      self.executor.policy_view(prepared.message))
         self.last_preview = p
         return p
 

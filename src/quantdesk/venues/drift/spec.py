@@ -135,6 +135,12 @@ def inspect(request: InspectRequest) -> Inspected:
     return Inspected(results)
 
 
+def instruction_decoders(section: DriftDeployment, name: str) -> list[Any]:
+    from quantdesk.venues.drift.instructions import decoders
+
+    return list(decoders(section, name))
+
+
 SPEC = VenueSpec(
     names=DEPLOYMENTS,
     config=DriftDeployment,
@@ -145,6 +151,7 @@ SPEC = VenueSpec(
     trading=trading,
     order_desk=order_desk,
     inspect=inspect,
+    instruction_decoders=instruction_decoders,
     inspect_help=(
         "ACCOUNT is an account type of the engine's IDL (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'; "
         "--idl gives the Anchor IDL file (needed for velocity; default: venues.<deployment>.idl_path)"

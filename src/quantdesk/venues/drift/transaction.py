@@ -1,22 +1,23 @@
 """Compose, check, sign and decode Drift transactions (solders v0 messages).
 
-Every transaction is checked before it reaches the signer: each instruction's
-program must be on the allowlist (the deployment's program and ComputeBudget),
-and a durable nonce (an AdvanceNonceAccount first instruction, which makes a
-signed transaction valid indefinitely) is refused unless explicitly allowed.
+Every transaction is checked by the transaction policy (``signing.policy``)
+before it reaches the signer: each instruction's program must be on the
+allowlist (the deployment's program and ComputeBudget), a durable nonce (an
+AdvanceNonceAccount first instruction, which makes a signed transaction valid
+indefinitely) is refused unless explicitly allowed, and the fee payer must be
+the signer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from quantdesk.signing import policy
 from quantdesk.signing.base import Signer, SignerError
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.drift.accounts import plain
 from quantdesk.venues.drift.config import COMPUTE_BUDGET_PROGRAM_ID
 
-SYSTEM_PROGRAM_ID = "11111111111111111111111111111111"
-ADVANCE_NONCE_ACCOUNT = (4).to_bytes(4, "little")  # SystemInstruction::AdvanceNonceAccount
 
 
 class TransactionRefused(VenueError):
@@ -41,35 +42,27 @@ def compose(payer: Any, instructions: list[Any], blockhash: Any) -> Any:
     return MessageV0.try_compile(payer, instructions, [], bh)
 
 
-def _program_ids(message: Any) -> list[str]:
-    keys = message.account_keys
-    return [str(keys[ix.program_id_index]) for ix in message.instructions]
-
-
 def uses_durable_nonce(message: Any) -> bool:
-    ixs = list(message.instructions)
-    if not ixs:
-        return False
-    first = ixs[0]
-    return (
-        str(message.account_keys[first.program_id_index]) == SYSTEM_PROGRAM_ID
-        and bytes(first.data)[:4] == ADVANCE_NONCE_ACCOUNT
-    )
+    return policy.decode(message).durable_nonce
 
 
-def check(message: Any, allowed_programs: set[str], *, allow_durable_nonce: bool = False) -> None:
-    """Raise TransactionRefused unless every program is allowed and no durable nonce is used."""
-    nonce = uses_durable_nonce(message)
-    if nonce and not allow_durable_nonce:
-        raise TransactionRefused(
-            "refused: the transaction uses a durable nonce (it would stay valid indefinitely); "
-            "allow durable nonces explicitly in the config to sign it"
-        )
-    for n, program in enumerate(_program_ids(message)):
-        if nonce and n == 0:
-            continue
-        if program not in allowed_programs:
-            raise TransactionRefused(f"refused: instruction {n} calls program {program}, which is not on the allowlist")
+def check(
+    message: Any,
+    allowed_programs: set[str],
+    *,
+    allow_durable_nonce: bool = False,
+    signer: Any = None,
+    decoders: Any = (),
+) -> policy.TransactionView:
+    """The policy's view of ``message``; TransactionRefused (every reason) unless
+    every program is allowed, no durable nonce is used (unless allowed) and the
+    fee payer is ``signer`` (default: whoever pays)."""
+    view = policy.decode(message, decoders)
+    rules = policy.TransactionPolicy.of(allowed_programs, allow_durable_nonce=allow_durable_nonce)
+    reasons = policy.refusals(view, rules, str(signer) if signer is not None else view.fee_payer)
+    if reasons:
+        raise TransactionRefused("refused: " + "; ".join(reasons))
+    return view
 
 
 def sign(message: Any, signer: Signer) -> Any:
@@ -126,7 +119,7 @@ def decode(tx: Any, instruction_coders: dict[str, Any], names: dict[str, str]) -
         "signatures": signatures,
         "fee_payer": str(keys[0]),
         "recent_blockhash": str(msg.recent_blockhash),
-        "uses_durable_nonce": uses_durable_nonce(msg),
+        "uses_durable_nonce": policy.decode(msg).durable_nonce,
         "instructions": out_ixs,
     }
 
