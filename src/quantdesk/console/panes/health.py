@@ -36,6 +36,8 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     ("Reconnects", "reconnects", True),
     ("Failovers", "failovers", True),
     ("Malformed", "malformed", True),
+    ("Sub errors", "subscription_errors", True),
+    ("Unknown mkts", "unknown_market", True),
     ("Dropped", "dropped", True),
 )
 
@@ -43,7 +45,7 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
 def _metric(health: Any, attr: str) -> int | float | None:
     if attr == "dropped":  # books refused as out of order or too old on arrival
         return health.out_of_order + health.stale
-    return getattr(health, attr)
+    return getattr(health, attr, None)  # None: this venue does not count it
 
 
 def _show(value: int | float | None, attr: str) -> str:

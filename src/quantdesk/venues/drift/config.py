@@ -56,6 +56,9 @@ class DriftDeployment(BaseModel):
     book_depth: int = Field(default=20, ge=1, le=100)
     heartbeat_s: float = Field(default=5.0, gt=0, le=DAY_S)  # the DLOB server's heartbeat period
     silence_s: float = Field(default=12.0, gt=0, le=DAY_S)  # no message this long -> stale, reconnect
+    # A market's book that has not advanced (slot or server time) this long while
+    # heartbeats still arrive is stale: resubscribed, then the connection replaced.
+    book_stall_s: float = Field(default=15.0, gt=0, le=DAY_S)
     max_snapshot_age_s: float = Field(default=30.0, gt=0, le=DAY_S)  # older books on arrival are dropped as stale
     # A book whose slot is this far past the RPC slot (or the last book's) is
     # no real book: dropped and counted. ~2.5 slots a second: 10,000 is about an hour.

@@ -15,6 +15,8 @@ class FeedHealth:
     heartbeats: int = 0
     books: int = 0  # snapshots published
     trades: int = 0
+    subscription_errors: int = 0  # subscriptions the DLOB server refused (retried with backoff)
+    unknown_market: int = 0  # pushes for a market this venue does not list, dropped
     duplicate_fills: int = 0  # fill records seen before (same fillRecordId), dropped
     malformed: int = 0  # undecodable messages, counted and dropped
     out_of_order: int = 0  # snapshots older (slot/ts) than one already published

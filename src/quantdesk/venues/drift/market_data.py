@@ -25,11 +25,13 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.model import ConnState, MarkPrice, OraclePrice, VenueStatus, topic_for
 from quantdesk.venues.drift import wire
 from quantdesk.venues.drift.backoff import backoff_s
+from quantdesk.venues.drift.book_watch import BookWatch
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.recent_keys import RecentKeys
 from quantdesk.venues.drift.rest import HostsUnavailable, HttpHosts, retry_after_s
 from quantdesk.venues.drift.rpc import RpcClient, RpcError
+from quantdesk.venues.drift.subscriptions import Key, Subscriptions
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,9 @@ class DlobFeed:
         self._resync: set[str] = set()
         self._fills_seen = RecentKeys()  # kept across reconnects: a replayed fill prints once
         self.fill_listener: Callable[[wire.TradeRecord], None] | None = None  # the trader's own-order follower
+        self.subs = Subscriptions(d.backoff_initial_s, d.backoff_max_s)
+        self.book_watch = BookWatch(d.book_stall_s)
+        self._unknown_channels: set[str] = set()  # pushes for markets not configured, logged once each
         self._resync_event = asyncio.Event()
         self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
         self.funding_avg_24h: dict[str, int | None] = {}
@@ -131,6 +136,9 @@ class DlobFeed:
         if key is not None and last is not None and key < last:
             self.health.out_of_order += 1
             return False
+        if (key is None or last is None or key > last) and self.book_watch.advanced(market, self._mono_ns()):
+            if not self.book_watch.stalled() and self.state == "stale":
+                self._set_state("connected")
         ts = wire.book_ts_ns(book)
         if ts is not None and now - ts > self.deployment.max_snapshot_age_s * 1e9:
             self.health.stale += 1
@@ -213,18 +221,62 @@ class DlobFeed:
         return True
 
     # -- WebSocket -----------------------------------------------------------
-    def _subscriptions(self) -> list[bytes]:
-        out = []
-        for m in self.deployment.markets:
-            for channel in ("orderbook", "trades"):
-                out.append(
-                    msgspec.json.encode({"type": "subscribe", "marketType": "perp", "channel": channel, "market": m.symbol})
-                )
-        return out
+    def _mono_ns(self) -> int:
+        return int(self.timers.now() * 1e9)
+
+    def _subscriptions(self) -> list[Key]:
+        return [(channel, m.symbol) for m in self.deployment.markets for channel in ("orderbook", "trades")]
+
+    async def _send_subscribe(self, ws: Any, key: Key) -> None:
+        channel, market = key
+        msg = msgspec.json.encode({"type": "subscribe", "marketType": "perp", "channel": channel, "market": market})
+        self.subs.sent(key)
+        await ws.send(msg.decode())
 
     async def _subscribe(self, ws: Any) -> None:
-        for msg in self._subscriptions():
-            await ws.send(msg.decode())
+        for key in self._subscriptions():
+            await self._send_subscribe(ws, key)
+
+    def _on_refusal(self, channel: str | None, error: str) -> None:
+        refused = self.subs.on_error(channel, error, self._mono_ns())
+        self.health.subscription_errors += 1
+        what = ", ".join(f"{c} {m}" for c, m in refused) or f"channel {channel or '?'}"
+        self.health.error(f"DLOB server refused the subscription to {what}: {error}; retrying with backoff"[:200])
+
+    def _unknown_market(self, channel: str) -> None:
+        self.health.unknown_market += 1
+        if channel not in self._unknown_channels:
+            self._unknown_channels.add(channel)
+            log.warning("%s: the DLOB server pushed %s, a market this venue does not list; dropped", self.venue, channel)
+
+    def _market_matches(self, channel: str, spec: MarketSpec, book: wire.L2Book) -> bool:
+        """A book's own ``marketName``/``marketIndex`` agree with its channel's market."""
+        name_ok = book.marketName is None or book.marketName.upper() == spec.symbol.upper()
+        index_ok = book.marketIndex is None or book.marketIndex == spec.index
+        if name_ok and index_ok:
+            return True
+        self.health.malformed += 1
+        self.health.last_error = (
+            f"{channel}: a book for {book.marketName} (index {book.marketIndex}) on the channel of "
+            f"{spec.symbol} (index {spec.index}); dropped"
+        )
+        return False
+
+    async def _after_message(self, ws: Any) -> bool:
+        """Retry refused subscriptions that are due and act on stalled books.
+        False when the connection should be replaced."""
+        now = self._mono_ns()
+        for key in self.subs.due(now):
+            await self._send_subscribe(ws, key)
+        for market, action in self.book_watch.check(now):
+            stall = self.deployment.book_stall_s
+            if action == "reconnect":
+                self.health.error(f"{market} book still not advancing {stall:g}s after a resubscribe; new connection")
+                return False
+            self.health.resubscribes += 1
+            self._set_state("stale", f"{market} book has not advanced for {stall:g}s (heartbeats still arrive)")
+            await self._send_subscribe(ws, ("orderbook", market))
+        return True
 
     def on_message(self, raw: str | bytes) -> bool:
         """Handle one WebSocket message; never raises on bad data. True if it
@@ -241,10 +293,12 @@ class DlobFeed:
             self.health.last_message_ns = self.clock()
             return True
         if env.error is not None:
-            self.health.error(f"DLOB server: {env.error}"[:200])
+            self._on_refusal(channel, env.error)
             return False
         if channel is None:
-            return False  # subscription ack: {"message": "Subscribe received for channel ..."}
+            if env.message is not None:  # "Subscribe received for channel: C, market: M, marketType: T"
+                self.subs.on_ack(env.message)
+            return False
         if env.data is None:
             self.health.malformed += 1
             return False
@@ -253,11 +307,15 @@ class DlobFeed:
         if len(parts) >= 3 and parts[1] == "perp" and parts[2].isdigit():
             spec = self.by_index.get(int(parts[2]))
         if spec is None:
-            return False  # a market or channel this feed did not ask for
+            self._unknown_market(channel)
+            return False
         self.health.last_message_ns = self.clock()
         try:
             if parts[0] == "orderbook":
-                self.on_book(spec.symbol, wire.decode_l2(env.data))
+                book = wire.decode_l2(env.data)
+                if not self._market_matches(channel, spec, book):
+                    return False
+                self.on_book(spec.symbol, book)
             elif parts[0] == "trades":
                 for rec in wire.decode_trades(env.data):
                     if rec.action == "fill":
@@ -292,10 +350,13 @@ class DlobFeed:
                 resubscribed = True
                 deadline = timers.now() + silence
                 continue
-            if self.on_message(raw):
+            alive = self.on_message(raw)
+            if not await self._after_message(ws):
+                return
+            if alive:
                 resubscribed = False
                 deadline = timers.now() + silence
-                if self.state not in ("connected", "read-only"):
+                if self.state not in ("connected", "read-only") and not self.book_watch.stalled():
                     self._set_state("connected")
 
     async def _ws_loop(self) -> None:
@@ -320,6 +381,8 @@ class DlobFeed:
                 ) as ws:
                     self._ws = ws
                     self.reset_ordering()  # a new connection starts a new order of pushes
+                    self.subs.reset()
+                    self.book_watch.start([m.symbol for m in self.deployment.markets], self._mono_ns())
                     await self._subscribe(ws)
                     self._set_state("connected")
                     attempt = 0

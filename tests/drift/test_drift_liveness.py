@@ -1,0 +1,111 @@
+"""What the real DLOB server does beyond books and fills: heartbeats with a
+frozen book, refused subscriptions, pushes for markets not configured, and a
+book whose own market name disagrees with its channel."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from support.drift_servers import SOL, book_channel, local
+from support.wait import until
+from quantdesk.venues.drift.book_watch import BookWatch
+from quantdesk.venues.drift.config import MarketSpec
+from quantdesk.venues.drift.subscriptions import Subscriptions
+from quantdesk.venues.drift.venue import DriftVenue
+
+from drift.test_drift_market_data import Running
+
+
+def book_subscribes(ws, market: str = SOL) -> int:
+    return sum(1 for m in ws.subscribes if m.get("channel") == "orderbook" and m.get("market") == market)
+
+
+async def test_heartbeats_over_a_frozen_book_mark_it_stale_resubscribe_then_replace_the_connection(servers, timers):
+    ws, http = servers
+    stall = 2.0
+    venue = DriftVenue(local(ws, http, silence_s=60.0, book_stall_s=stall), timers=timers)
+    async with Running(venue) as r:
+        await until(lambda: r.book() is not None and r.book().seq >= 2, what="book")
+        ws.heartbeats_only = True
+        seq, subs = r.book().seq, book_subscribes(ws)
+        await until(lambda: venue.health.heartbeats >= 2, what="heartbeats")
+        await timers.advance_until(lambda: "stale" in r.states(), stall / 2, what="stale")
+        stale = next(s for s in r.statuses if s.state == "stale")
+        assert "SOL-PERP book has not advanced for 2s" in stale.message
+        await until(lambda: book_subscribes(ws) > subs, what="the book resubscribed")
+        assert ws.connects == 1 and venue.health.resubscribes == 1
+        await timers.advance_until(lambda: ws.connects >= 2, stall / 2, what="a new connection")
+        assert "still not advancing" in venue.health.last_error
+        ws.heartbeats_only = False
+        await until(lambda: r.book().seq > seq and r.states()[-1] == "connected", what="live again")
+
+
+async def test_a_refused_subscription_names_market_and_channel_and_is_retried(servers, timers):
+    ws, http = servers
+    markets = [MarketSpec(symbol=SOL, index=0), MarketSpec(symbol="NOPE-PERP", index=9)]
+    venue = DriftVenue(local(ws, http, markets=markets, backoff_initial_s=1.0, backoff_max_s=4.0), timers=timers)
+    async with Running(venue) as r:
+        await until(lambda: venue.health.subscription_errors == 2, what="both NOPE-PERP subscriptions refused")
+        assert "NOPE-PERP" in venue.health.last_error and "retrying" in venue.health.last_error
+        assert set(venue.feed.subs.refused()) == {("orderbook", "NOPE-PERP"), ("trades", "NOPE-PERP")}
+        assert ("orderbook", SOL) not in venue.feed.subs.refused()  # SOL's were acknowledged
+        await until(lambda: r.book() is not None, what="SOL book unaffected")
+        before = book_subscribes(ws, "NOPE-PERP")
+        await timers.advance_until(lambda: book_subscribes(ws, "NOPE-PERP") > before, 0.5, what="a retry")
+        await until(lambda: venue.health.subscription_errors >= 3, what="refused again")
+
+
+async def test_a_push_for_a_market_not_configured_is_counted_and_logged_once(servers, caplog):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http))) as r:
+        await until(lambda: r.book() is not None, what="book")
+        eth = dict(ws.books.next("ETH-PERP"))
+        with caplog.at_level(logging.WARNING, logger="quantdesk.venues.drift.market_data"):
+            for _ in range(3):
+                await ws.push_book(eth)
+            await ws.send_raw(json.dumps({"channel": "trades_spot_1", "data": "{}"}))
+            await until(lambda: r.venue.health.unknown_market == 4, what="four unknown pushes")
+        warned = [rec.getMessage() for rec in caplog.records if "does not list" in rec.getMessage()]
+        assert len(warned) == 2 and book_channel(2) in warned[0] and "trades_spot_1" in warned[1]
+        assert r.venue.health.malformed == 0
+
+
+async def test_a_book_naming_another_market_than_its_channel_is_dropped(servers):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
+        await until(lambda: r.book() is not None, what="book")
+        ws.silent = True
+        book = ws.books.next(SOL)
+        book.update(marketName="ETH-PERP", ts=int(time.time() * 1000), bids=[{"price": "1", "size": "1"}])
+        books = r.venue.health.books
+        await ws.send_raw(json.dumps({"channel": book_channel(0), "data": json.dumps(book)}))
+        await until(lambda: r.venue.health.malformed == 1, what="dropped")
+        assert "ETH-PERP" in r.venue.health.last_error and r.venue.health.books == books
+        assert r.book().best_bid()[0] != 1
+
+
+def test_book_watch_resubscribes_once_then_asks_for_a_new_connection():
+    w = BookWatch(stall_s=10)
+    w.start(["A", "B"], now_ns=0)
+    assert w.check(9 * 10**9) == []
+    w.advanced("B", 9 * 10**9)
+    assert w.check(10 * 10**9) == [("A", "resubscribe")]
+    assert w.stalled() == ["A"]
+    assert w.check(19 * 10**9) == [("B", "resubscribe")]
+    assert w.advanced("B", 19 * 10**9) is True and w.stalled() == ["A"]
+    assert w.check(20 * 10**9) == [("A", "reconnect")]
+
+
+def test_subscriptions_lay_a_refusal_on_the_waiting_ones_of_its_channel_and_back_off():
+    subs = Subscriptions(1.0, 4.0, delay=lambda attempt, initial, maximum: min(maximum, initial * 2**attempt))
+    for key in [("orderbook", "SOL-PERP"), ("trades", "SOL-PERP"), ("orderbook", "X-PERP")]:
+        subs.sent(key)
+    assert subs.on_ack("Subscribe received for channel: orderbook, market: SOL-PERP, marketType: perp") == (
+        "orderbook", "SOL-PERP")
+    assert subs.on_error("orderbook", "Error subscribing to channel", now_ns=0) == [("orderbook", "X-PERP")]
+    assert subs.due(999_999_999) == [] and subs.due(10**9) == [("orderbook", "X-PERP")]
+    assert subs.on_error("orderbook", "Error subscribing to channel", now_ns=10**9) == [("orderbook", "X-PERP")]
+    assert subs.due(2 * 10**9) == [] and subs.due(3 * 10**9) == [("orderbook", "X-PERP")]  # 2 s the second time
+    assert subs.refused() == {("orderbook", "X-PERP"): "Error subscribing to channel"}
