@@ -109,3 +109,23 @@ def test_subscriptions_lay_a_refusal_on_the_waiting_ones_of_its_channel_and_back
     assert subs.on_error("orderbook", "Error subscribing to channel", now_ns=10**9) == [("orderbook", "X-PERP")]
     assert subs.due(2 * 10**9) == [] and subs.due(3 * 10**9) == [("orderbook", "X-PERP")]  # 2 s the second time
     assert subs.refused() == {("orderbook", "X-PERP"): "Error subscribing to channel"}
+
+
+async def test_a_rest_cache_miss_keeps_the_book_and_takes_the_oracle(servers):
+    from quantdesk.venues.drift import wire
+    from support.drift_servers import l2_cache_miss
+
+    miss = wire.decode_l2(json.dumps(l2_cache_miss(0, 300_000_100)))
+    assert wire.market_type(miss) == "perp" and wire.is_cache_miss(miss) and miss.markPrice is None
+    assert wire.market_type(wire.decode_l2('{"bids": [], "asks": [], "marketType": "perp"}')) == "perp"
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
+        await until(lambda: r.book() is not None, what="book")
+        ws.silent = True
+        best = r.book().best_bid()
+        http.l2_cache_miss = True
+        spec = r.venue.deployment.markets[0]
+        assert await r.venue.feed.fetch_l2(spec) is False
+        assert r.venue.health.rest_cache_misses == 1 and r.venue.health.malformed == 0
+        assert r.book().best_bid() == best  # the book shown is kept
+        assert r.cache.oracle[(r.venue.id, SOL)].price == 176_548_000

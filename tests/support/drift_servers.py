@@ -89,6 +89,20 @@ def fill_record(fill_id: int, *, taker: bool = True, maker: bool = True, directi
     return rec
 
 
+def l2_cache_miss(market_index: int, slot: int) -> dict:
+    """The ``/l2`` reply of a server with no cached book (drift-labs/dlob-server
+    ``src/index.ts`` lines 596-616, commit 4113523): no levels, ``marketType``
+    as the SDK enum object, ``marketName`` undefined (absent), oracle figures
+    as JS numbers, no mark or best prices."""
+    return {
+        "bids": [], "asks": [], "marketType": {"perp": {}}, "marketIndex": market_index, "slot": slot,
+        "oracle": 176548000,
+        "oracleData": {"price": 176548000, "slot": slot - 1, "confidence": 12000,
+                       "hasSufficientNumberOfDataPoints": True, "twap": 176500000, "twapConfidence": 9000},
+        "ts": int(time.time() * 1000), "marketSlot": slot,
+    }
+
+
 class BookSource:
     """The fixture SOL-PERP book, moved forward one slot per snapshot."""
 
@@ -222,6 +236,7 @@ class HttpServer:
         self.fail_429: int = 0
         self.retry_after: str | None = "1"
         self.fail_500: int = 0
+        self.l2_cache_miss = False  # answer /l2 as the server does with no book cached
         self.requests: list[tuple[str, str, dict]] = []
         self.sent: list[bytes] = []  # raw transactions received by sendTransaction
         self.lock = threading.Lock()
@@ -268,6 +283,9 @@ class HttpServer:
                     market = q.get("marketName", "")
                     if market not in MARKET_INDEX:
                         self._reply(400, {"error": "unknown market"})
+                        return
+                    if outer.l2_cache_miss:
+                        self._reply(200, l2_cache_miss(MARKET_INDEX[market], outer.slot))
                         return
                     self._reply(200, outer.books.next(market))
                 elif url.path == "/fundingRates":

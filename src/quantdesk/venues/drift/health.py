@@ -30,6 +30,7 @@ class FeedHealth:
     silences: int = 0  # times nothing arrived for silence_s
     failovers: int = 0  # switches to another RPC/HTTP host
     rest_snapshots: int = 0
+    rest_cache_misses: int = 0  # /l2 replies without a book (the server had none cached)
     last_message_ns: int = 0
     last_error: str = ""
     rest_latency_ms: float | None = None  # last HTTP round trip

@@ -178,6 +178,14 @@ class DlobFeed:
             self.health.last_error = f"/l2 {spec.symbol}: {exc}"
             return False
         self.health.rest_snapshots += 1
+        if wire.is_cache_miss(book):
+            # The server has no book for the market yet: keep the one shown, take the oracle.
+            self.health.rest_cache_misses += 1
+            oracle = wire.oracle_price(book)
+            if oracle:
+                conf = book.oracleData.confidence if book.oracleData is not None else None
+                self._publish(OraclePrice(self.venue, spec.symbol, self.clock(), oracle, conf or 0))
+            return False
         self.reset_ordering(spec.symbol)  # a snapshot asked for is the truth, whatever came before
         return self.on_book(spec.symbol, book)
 

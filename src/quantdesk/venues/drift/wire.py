@@ -11,7 +11,7 @@ and drops it.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -59,7 +59,8 @@ class L2Book(msgspec.Struct):
     asks: list[L2Level]
     marketName: str | None = None
     marketIndex: int | None = None
-    marketType: str | None = None
+    # "perp" on a pushed or cached book; the SDK's enum ({"perp": {}}) on a /l2 cache miss
+    marketType: str | dict[str, Any] | None = None
     ts: int | None = None  # ms
     slot: int | None = None
     markPrice: int | None = None
@@ -165,6 +166,20 @@ def decode_funding_rates(raw: bytes | str) -> list[FundingRateRecord]:
 
 
 # -- conversions ---------------------------------------------------------------
+
+
+def market_type(book: L2Book) -> str | None:
+    """``"perp"``/``"spot"`` whichever way the server spelled it."""
+    mt = book.marketType
+    if isinstance(mt, dict):
+        return next(iter(mt), None)
+    return mt
+
+
+def is_cache_miss(book: L2Book) -> bool:
+    """A ``/l2`` reply the server built without a cached book: no levels and no
+    market name (``src/index.ts`` of the dlob-server fills in only the oracle)."""
+    return not book.bids and not book.asks and book.marketName is None
 
 
 def book_levels(levels: list[L2Level]) -> list[Level]:
