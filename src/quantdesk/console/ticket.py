@@ -10,7 +10,7 @@ through the router and shows the outcome as a notification.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -238,7 +238,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
     # -- reading the fields ----------------------------------------------------
     @property
     def order_type(self) -> OrderType:
-        return self.query_one("#type", Choice).value  # type: ignore[return-value]  # the choice offers only OrderType values
+        return cast(OrderType, self.query_one("#type", Choice).value)  # the choice offers only ORDER_TYPES
 
     @property
     def size_in_quote(self) -> bool:

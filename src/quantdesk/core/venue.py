@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Fill, Market, MarketKind, Order, OrderIntent
+from quantdesk.core.model import AccountState, Fill, Market, MarketKind, Order, OrderIntent, Position
 
 
 class VenueError(Exception):
@@ -206,7 +206,7 @@ class TradingVenue(Protocol):
 
     id: str
 
-    def account_events(self, now: int) -> Iterable[object]:
+    def account_events(self, now: int) -> Iterable[Position | AccountState]:
         """The account view: positions and account state (equity, margin) valued
         now, as events for the cache. Empty for a venue that publishes its
         account on the bus itself (a live venue's chain view)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quantdesk.config.paths import default_journal_path
 from quantdesk.core.model import topic_for
@@ -26,6 +26,10 @@ from quantdesk.trading.journal import Journal
 from quantdesk.trading.risk import RiskEngine, RiskLimits
 from quantdesk.trading.router import JournalRecorder, OrderRouter
 from quantdesk.venues import registry
+
+if TYPE_CHECKING:
+    from quantdesk.config.settings import Settings
+    from quantdesk.venues.session import Session
 
 RESTORED_FILLS_SHOWN = 200
 
@@ -52,7 +56,7 @@ def history(journal: Journal, venue_id: str) -> OrderHistory:
     )
 
 
-def trading_venues(session: Any, journal: Journal, limits: RiskLimits | None = None) -> dict[str, TradingVenue]:
+def trading_venues(session: Session, journal: Journal, limits: RiskLimits | None = None) -> dict[str, TradingVenue]:
     """The trading capability of every venue of ``session`` that has one, each
     restored from the journal."""
     ctx = registry.TradingContext(cache=session.cache, bus=session.bus, clock=session.clock, limits=limits)
@@ -65,7 +69,7 @@ def trading_venues(session: Any, journal: Journal, limits: RiskLimits | None = N
     return out
 
 
-def session_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+def session_router(session: Session, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
     """An OrderRouter over ``session``'s tradable venues, and the recorder that
     journals what they publish."""
     recorder = JournalRecorder(journal, session.bus)  # before the restore: restored orders may fill at once
@@ -77,7 +81,7 @@ def session_router(session: Any, journal: Journal, risk: RiskEngine) -> tuple[Or
     return OrderRouter(session.cache, risk, journal, venues, session.clock), recorder
 
 
-def open_paper_trading(session: Any, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
+def open_paper_trading(session: Session, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
     """Trading on ``session``'s venues (paper on the simulated ones), restored
     from the journal at ``journal_path`` (the default journal when None)."""
     journal = Journal.open(journal_path if journal_path is not None else default_journal_path())
@@ -92,7 +96,7 @@ def open_paper_trading(session: Any, journal_path: str | Path | None = None, lim
     return PaperTrading(router, recorder, journal)
 
 
-def paper_trading_from_settings(session: Any, settings: Any | None = None) -> PaperTrading:
+def paper_trading_from_settings(session: Session, settings: Settings | None = None) -> PaperTrading:
     """Paper trading as the configuration says: ``[journal] path``, ``[risk]``
     limits and ``[dead_man] enabled`` (the config is loaded when not given).
     Raises ``ProblemsError`` for a bad config, ``JournalError`` for a journal
@@ -118,7 +122,7 @@ def halted_at(ts: int) -> str:
     return datetime.fromtimestamp(ts // 1_000_000_000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> None:
+def show_restored_state(session: Session, router: OrderRouter, journal: Journal) -> None:
     """Put what the paper accounts restored into the cache (not onto the bus:
     it is already journaled) - open orders, recent fills, positions, accounts."""
     cache = session.cache
@@ -136,4 +140,4 @@ def show_restored_state(session: Any, router: OrderRouter, journal: Journal) -> 
         for fill in journaled:  # newest ends on top
             cache.on_event(topic_for(fill), fill)
         for ev in ex.account_events(now):
-            cache.on_event(topic_for(ev), ev)  # type: ignore[arg-type]  # account views yield Position/AccountState
+            cache.on_event(topic_for(ev), ev)

@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Order, OrderIntent, OrderType, Side, topic_for
+from quantdesk.core.model import AccountState, Order, OrderIntent, OrderType, Position, Side, topic_for
 from quantdesk.venues.base import ApprovalHook, Declined, OrderHistory, RiskContext, VenueError, is_protective
 from quantdesk.venues.drift import preview as pv
 
@@ -409,7 +409,7 @@ class DriftRouterExecutor:
             self.bus.publish(topic_for(order), order)
 
     # -- the TradingVenue protocol -------------------------------------------------------------
-    def account_events(self, now: int) -> list[object]:
+    def account_events(self, now: int) -> list[Position | AccountState]:
         return []  # the venue's account view publishes positions and margin on the bus
 
     def restore(self, history: OrderHistory) -> None:

@@ -34,14 +34,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 import msgspec
 
 from quantdesk.core.math.pnl import notional
 from quantdesk.core.bus import Bus
 from quantdesk.core.model import (
-    TOPIC_PREFIX, Event, Fill, Funding, OraclePrice, Order, OrderIntent, OrderType, Side, topic_for,
+    TOPIC_PREFIX, AccountState, Event, Fill, Funding, OraclePrice, Order, OrderIntent, OrderType, Position, Side,
+    topic_for,
 )
 from quantdesk.core.venue import BookedPayment
 from quantdesk.trading.paper_account import Liquidation, PaperAccount, Payment
@@ -51,6 +52,7 @@ from quantdesk.venues.sim.matching import Match, MatchingEngine, Result
 if TYPE_CHECKING:
     from quantdesk.venues.sim.clob import SimClobVenue
     from quantdesk.venues.sim.pool import SimPoolVenue
+    from quantdesk.venues.session import Session
 
 PAPER_OWNER = "paper"
 TRIGGER_TYPES = {"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
@@ -300,7 +302,7 @@ class PaperExecution(ABC):
 
     # -- restore -----------------------------------------------------------------
 
-    def account_events(self, now: int) -> list[object]:
+    def account_events(self, now: int) -> list[Position | AccountState]:
         """Positions and account state valued now (a position restored before
         any oracle arrived is valued at the venue's current oracle)."""
         for market in list(self.account.positions):
@@ -867,7 +869,7 @@ def _subscribe_market_data(paper: PaperExecution, bus: Bus, venue_id: str) -> No
 
 
 def paper_for(
-    venue: Any, bus: Any, collateral: int | None = None, self_trade: SelfTrade = "reject"
+    venue: object, bus: Bus, collateral: int | None = None, self_trade: SelfTrade = "reject"
 ) -> PaperExecution | None:
     """Attach a paper account to one simulated venue: a Drift-like account on a
     CLOB venue (partial liquidation, self-trade prevention by ``self_trade``),
@@ -881,12 +883,15 @@ def paper_for(
         SIM_JUP_FEES,
     )
 
+    from quantdesk.venues.sim.clob import SimClobVenue
+    from quantdesk.venues.sim.pool import SimPoolVenue
+
     start = DEFAULT_COLLATERAL if collateral is None else collateral
-    if hasattr(venue, "books"):
+    if isinstance(venue, SimClobVenue):
         venue.bind(bus)
         account = PaperAccount(venue.id, start, SIM_DRIFT_FEES, partial_liquidation=True)
         return attach_clob(venue, account, self_trade)
-    if hasattr(venue, "pools"):
+    if isinstance(venue, SimPoolVenue):
         venue.bind(bus)
         account = PaperAccount(venue.id, start, SIM_JUP_FEES, params={}, default_params=JUPITER_MARGIN_PARAMS)
         return attach_pool(venue, account)
@@ -894,7 +899,7 @@ def paper_for(
 
 
 def enable_paper_trading(
-    session: Any, collateral: int | None = None, self_trade: SelfTrade = "reject"
+    session: Session, collateral: int | None = None, self_trade: SelfTrade = "reject"
 ) -> dict[str, PaperExecution]:
     """A paper account on every simulated venue of a session (see ``paper_for``)."""
     out: dict[str, PaperExecution] = {}
