@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 
@@ -30,7 +30,7 @@ MAX_TURNS = 500
 
 
 class KeyBuffer:
-    def __init__(self, app: App[object], deliver: Callable[[events.Key], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], deliver: Callable[[events.Key], Awaitable[None]]) -> None:
         self._app = app
         self._deliver = deliver
         self._held: deque[events.Key] = deque()
