@@ -223,6 +223,14 @@ def _system(data: bytes) -> tuple[str, dict[str, int]]:
     return name, {}
 
 
+def _writable(header: Any, i: int, n_static: int) -> bool:
+    """Whether static account ``i`` is writable, from the message header's counts."""
+    signers = header.num_required_signatures
+    if i < signers:
+        return i < signers - header.num_readonly_signed_accounts
+    return i < n_static - header.num_readonly_unsigned_accounts
+
+
 def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> TransactionView:
     """Read a transaction message (bytes, solders message or transaction) with
     the venues' decoders. Raises UndecodableTransaction for bytes that are not one."""
@@ -238,7 +246,7 @@ def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> Transac
 
     def account(i: int) -> AccountRef:
         if i < n_static:
-            return AccountRef(static[i], i < n_signers, bool(msg.is_maybe_writable(i)))
+            return AccountRef(static[i], i < n_signers, _writable(header, i, n_static))
         if i - n_static < len(extra):
             label, w = extra[i - n_static]
             return AccountRef(label, False, w)
