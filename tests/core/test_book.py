@@ -205,3 +205,12 @@ def test_random_deltas_match_a_reference_dict_model(start_bids, start_asks, stre
         assert got == DepthLevel(p, s, cum)
     assert b.crossed == (bool(ref["bid"]) and bool(ref["ask"]) and max(ref["bid"]) >= min(ref["ask"]))
     assert b.seq == len(stream) and not b.needs_resync
+
+
+def test_crossing_size_is_the_overlap_that_would_trade():
+    assert book_with([(99 * P, S)], [(100 * P, S)]).crossing_size() == 0
+    # bids 101 x 2S and 100 x 1S against asks 100 x 1S, 100.5 x 5S: 101 takes 100's S and S of 100.5;
+    # 100 does not reach 100.5 any more
+    b = book_with([(101 * P, 2 * S), (100 * P, S)], [(100 * P, S), (100 * P + P // 2, 5 * S)])
+    assert b.crossing_size() == 2 * S
+    assert book_with([(100 * P, S)], [(100 * P, 3 * S)]).crossing_size() == S  # locked at one price

@@ -105,3 +105,18 @@ def test_every_other_venue_gets_a_basis_against_the_reference():
     assert ms.reference == "a-book"
     assert ms.basis == {"b-book": Decimal(100), "pool": Decimal(-100)}
     assert (ms.basis_pair, ms.basis_bps) == (("b-book", "a-book"), Decimal(100))
+
+
+def test_a_venue_whose_own_book_is_crossed_is_left_out_of_best_and_basis():
+    # the clob's DLOB bid 145.3 over its AMM ask 145.2 for a moment: no arbitrage against the pool
+    _, cache = cache_with(
+        {
+            ("zclob", "SOL-PERP"): ([(145_300_000, 1)], [(145_200_000, 1)]),
+            ("pool", "SOL-PERP"): ([(14_500_000_000, 1)], [(14_525_000_000, 1)]),
+        }
+    )
+    ms = market_spread(cache, "SOL-PERP")
+    clob = ms.quotes[0]
+    assert clob.crossed and clob.bid is None and clob.ask is None
+    assert ms.best_bid == BestPrice("pool", Decimal("145")) and ms.best_ask == BestPrice("pool", Decimal("145.25"))
+    assert not ms.crossed and ms.reference == "pool" and ms.basis == {}

@@ -105,6 +105,9 @@ async def test_depth_shows_crossed_and_resyncing_books_and_recovers(session):
         text = pane_text(depth)
         assert "CROSSED" in text
         assert "do not trade on this book" in text
+        # the overlap: the 5-unit bid above the best ask meets the asks at or below it
+        overlap = session.cache.book("sim-drift", "SOL-PERP").crossing_size()
+        assert overlap > 0 and f"({fmt.size(overlap, session.cache.markets[('sim-drift', 'SOL-PERP')])} overlap)" in text
 
         # A sequence gap: the pane says so, the venue is asked for a snapshot.
         session.bus.publish(

@@ -155,6 +155,27 @@ class OrderBook:
         bid, ask = self.best_bid(), self.best_ask()
         return bid is not None and ask is not None and bid[0] >= ask[0]
 
+    def crossing_size(self) -> int:
+        """Base size that overlaps when the book is crossed: what would trade if
+        the bids at or above the asks met them (0 when not crossed)."""
+        bids, asks = self.sorted_bids(), self.sorted_asks()
+        i = j = 0
+        bid_left = bids[0][1] if bids else 0
+        ask_left = asks[0][1] if asks else 0
+        total = 0
+        while i < len(bids) and j < len(asks) and bids[i][0] >= asks[j][0]:
+            take = min(bid_left, ask_left)
+            total += take
+            bid_left -= take
+            ask_left -= take
+            if bid_left == 0:
+                i += 1
+                bid_left = bids[i][1] if i < len(bids) else 0
+            if ask_left == 0:
+                j += 1
+                ask_left = asks[j][1] if j < len(asks) else 0
+        return total
+
     def depth(self, side: str, n: int) -> list[DepthLevel]:
         """The best ``n`` levels of ``side`` ("bid" or "ask") with cumulative size."""
         levels = self.sorted_bids() if side == "bid" else self.sorted_asks()

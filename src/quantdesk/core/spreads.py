@@ -32,6 +32,7 @@ class VenueQuote:
     market: Market
     bid: int | None
     ask: int | None
+    crossed: bool = False  # the venue's own book is crossed: its touch is left out (bid/ask None)
 
     @property
     def mid(self) -> Decimal | None:
@@ -88,18 +89,21 @@ def basis_bps(mid_a: Decimal, mid_b: Decimal) -> Decimal | None:
 
 
 def venue_quotes(cache: MarketCache, symbol: str, venues: list[str] | None = None) -> list[VenueQuote]:
-    """The touch of ``symbol`` on each venue listing it, order-book venues first."""
+    """The touch of ``symbol`` on each venue listing it, order-book venues first.
+    A crossed book (a DLOB and its AMM overlapping for a moment) quotes nothing
+    here: no best price, basis or arbitrage is built on it."""
     out = []
     for (venue, sym), market in cache.markets.items():
         if sym != symbol or (venues is not None and venue not in venues):
             continue
         book = cache.books.get((venue, sym))
         bid = ask = None
-        if book is not None and not book.needs_resync:
+        crossed = book is not None and book.crossed
+        if book is not None and not book.needs_resync and not crossed:
             b, a = book.best_bid(), book.best_ask()
             bid = None if b is None else b[0]
             ask = None if a is None else a[0]
-        out.append(VenueQuote(venue, market, bid, ask))
+        out.append(VenueQuote(venue, market, bid, ask, crossed))
     out.sort(key=lambda q: (q.market.kind != "clob", q.venue))
     return out
 

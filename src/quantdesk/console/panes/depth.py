@@ -149,7 +149,7 @@ class DepthPane(Pane):
         if book.needs_resync:
             t.append("  RESYNCING", s("pane--warn"))
         elif book.crossed:
-            t.append("  CROSSED", s("pane--error"))
+            t.append(f"  CROSSED {fmt.size(book.crossing_size(), market)}", s("pane--warn"))
         # Mid and spread are on the ladder's middle line.
         key = (market.venue, market.symbol)
         for label, value in (("oracle", self.cache.oracle.get(key)), ("mark", self.cache.mark.get(key))):
@@ -175,7 +175,11 @@ class DepthPane(Pane):
             notes.append(Text("Sequence gap: levels below are stale until a fresh snapshot arrives.", s("pane--warn")))
         elif book.crossed:
             notes.append(
-                Text("Best bid is at or above best ask: do not trade on this book until it resyncs.", s("pane--error"))
+                Text(
+                    f"Best bid at or above best ask ({fmt.size(book.crossing_size(), market)} overlap): "
+                    "do not trade on this book until it uncrosses; spreads leave it out.",
+                    s("pane--warn"),
+                )
             )
         lines.extend(notes)
 
@@ -257,7 +261,7 @@ class DepthPane(Pane):
             spread_text = fmt.price(book.spread(), market, decimals=self._dec)
             label = f" {mid_text}  spread {spread_text} ({fmt.bps(book.spread_bps())} bp) "
         if book.crossed and not book.needs_resync:
-            return Text(f"── CROSSED{label}".ljust(width, "─"), s("pane--error"), end="")
+            return Text(f"── CROSSED{label}".ljust(width, "─"), s("pane--warn"), end="")
         return Text(f"──{label}".ljust(width, "─"), s("pane--mid"), end="")
 
     def _totals(self, market: Market, bids: list[DepthLevel], asks: list[DepthLevel]) -> Text:

@@ -89,6 +89,8 @@ class SpreadsPane(Pane):
         elif q.venue in ms.basis:
             b = ms.basis[q.venue]
             basis = (fmt.bps(b, sign=True), s("pane--gain") if b > 0 else s("pane--loss") if b < 0 else None)
+        elif q.crossed:
+            basis = ("crossed", s("pane--warn"))  # its own book is crossed: left out of best and basis
         else:
             basis = ("—", s("pane--dim"))
         oracle = self.cache.oracle.get((m.venue, m.symbol))
