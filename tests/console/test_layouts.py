@@ -19,8 +19,8 @@ def user_dirs(tmp_path, monkeypatch):
 def test_shipped_layouts():
     assert {"overview", "scalper", "carry"} <= set(layout_names())
     overview = load_layout("overview")
-    assert (overview.rows, overview.columns) == (2, 2)
-    assert [p.type for p in overview.ordered_panes()] == ["depth", "funding", "spreads", "positions"]
+    assert (overview.rows, overview.columns) == (3, 2)
+    assert [p.type for p in overview.ordered_panes()] == ["depth", "funding", "spreads", "positions", "orders"]
     scalper = load_layout("scalper")
     depth = scalper.panes[0]
     assert depth.type == "depth" and depth.row_span == scalper.rows  # the tall ladder

@@ -59,6 +59,7 @@ class UISettings(BaseModel):
     layout: str = Field(default="overview", description="layout at start: overview, scalper, carry or a saved one")
     keymap: str = Field(default="default", description="shipped keymap the [keys] section and keymap.toml adjust")
     history_size: int = Field(default=500, ge=1, le=100_000, description="command-line history entries kept")
+    confirm_quit: bool = Field(default=True, description="ask before quitting while positions or orders are open")
 
 
 class RedisSettings(BaseModel):
@@ -166,6 +167,7 @@ class _SettingsBase(BaseSettings):
         journal: JournalSettings
         dead_man: DeadManSettings
         keys: dict[str, KeySpec]
+        aliases: dict[str, str]
 
     @field_validator("keys", mode="before", check_fields=False)
     @classmethod
@@ -241,6 +243,8 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         "dead_man": (DeadManSettings, Field(default_factory=DeadManSettings)),
         # Binding id -> key or keys; overrides the keymap for single ids.
         "keys": (dict[str, KeySpec], Field(default_factory=dict)),
+        # Word -> market for the command line and palette (sol = "SOL-PERP" is built in).
+        "aliases": (dict[str, str], Field(default_factory=dict)),
     }
     model: type[_SettingsBase] = create_model(
         "Settings",

@@ -31,9 +31,11 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
+from quantdesk.console.aliases import market_aliases, unknown_aliases
 from quantdesk.console.cmdhistory import CommandHistory
 from quantdesk.console.cmdline import Command, CommandContext, SetLayout, SetTheme
 from quantdesk.console.command_line import CommandLine
+from quantdesk.console.confirm import ConfirmScreen
 from quantdesk.console.dispatch import CommandDispatcher, command_table
 from quantdesk.console.help_screen import HelpScreen
 from quantdesk.console.key_buffer import KeyBuffer
@@ -134,6 +136,14 @@ class QuantDeskApp(App[int]):
         grid-gutter: 0;
         grid-rows: 5fr 2fr;  /* the depth ladder (top left) gets the extra rows */
     }
+    /* Notifications stack at the top right: every shipped layout keeps positions
+       and orders at the bottom, and the command line and its errors are there too. */
+    ToastRack {
+        dock: top;
+        align: right top;
+        margin-bottom: 0;
+        margin-top: 1;
+    }
     """
     TITLE = "QuantDesk"
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands, CommandLineCommands}
@@ -177,6 +187,8 @@ class QuantDeskApp(App[int]):
         )
         self.script: StartupScript | None = None  # run once the venues are up
         self.keys = KeyBuffer(self, super().on_event)
+        self.confirm_quit = True  # ask before quitting with positions or orders open
+        self.aliases: dict[str, str] = {}  # the configuration's [aliases]: word -> market
 
         self.keymap_model: Keymap = load_keymap()
         self.history_path: Path | None = None
@@ -211,6 +223,8 @@ class QuantDeskApp(App[int]):
         if settings is not None:
             self.keymap_model = load_keymap(settings.ui.keymap, overrides=settings.keys)
             self.history_size = settings.ui.history_size
+            self.confirm_quit = settings.ui.confirm_quit
+            self.aliases = dict(settings.aliases)
         name = layout or (settings.ui.layout if settings is not None else None)
         if name is not None:
             self.layouts.model = load_layout(name)
@@ -316,6 +330,12 @@ class QuantDeskApp(App[int]):
                 bar.error = f"Could not start the venues ({exc}). Check the venue settings and restart{where}."
         finally:
             self.session_started.set()
+            bad = unknown_aliases(self.session.cache.markets.values(), self.aliases)
+            if bad and self._session_running:
+                self.notify(
+                    f"[aliases] names markets no venue lists: {', '.join(bad)}. Fix or remove them in the config.",
+                    title="Aliases", severity="warning", timeout=10,
+                )
             self.frame()
             # Tens of thousands of long-lived widget, style and market objects exist
             # by now; leaving them out of full collections keeps a 50k msg/s feed's
@@ -372,6 +392,7 @@ class QuantDeskApp(App[int]):
             order_ids=list(cache.orders),
             alert_ids=self.team.alert_ids(),
             watchlists=self.team.watchlists(),
+            aliases=market_aliases(cache.markets.values(), self.aliases),
         )
 
     async def execute(self, command: Command) -> bool:
@@ -458,6 +479,27 @@ class QuantDeskApp(App[int]):
         if isinstance(pane, CyclesMarkets):
             pane.cycle_venue(step)
             self.frame()
+
+    async def action_quit(self) -> None:
+        """Quit; with positions or orders open, only after the trader says yes."""
+        cache = self.session.cache
+        positions = sum(1 for p in cache.positions.values() if p.base)
+        orders = len(cache.orders)
+        if not self.confirm_quit or not (positions or orders):
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        open_ = " and ".join(
+            f"{n} open {what}{'s' if n != 1 else ''}" for n, what in ((positions, "position"), (orders, "order")) if n
+        )
+        detail = f"You have {open_}. They stay open on the venue after QuantDesk closes."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen("Quit QuantDesk?", detail, yes="quit"), answered)
 
     def action_open_command_line(self, text: str = "") -> None:
         self.command_line.open(text)

@@ -25,7 +25,7 @@ sizes stay ``Decimal``; the caller converts them at the market's precision.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -265,6 +265,7 @@ class CommandContext:
     alert_ids: Sequence[str] = ()  # only for completion; any id is accepted
     watchlists: Sequence[str] = ()  # only for completion; a new name creates a list
     team_layouts: Sequence[str] = ()  # the team's layouts that no shipped or saved layout hides
+    aliases: Mapping[str, str] = field(default_factory=dict)  # WORD -> market (``SOL`` -> ``SOL-PERP``)
 
     def base_of(self, market: str) -> str:
         return market.split("-", 1)[0].upper()
@@ -380,7 +381,7 @@ def _market(word: str, ctx: CommandContext) -> str | None:
     """The canonical market ``word`` names. With no market list (a script
     checked before the venues are up) anything shaped like ``SOL-PERP`` is one."""
     if ctx.markets:
-        return _lookup(word, ctx.markets)
+        return _lookup(word, ctx.markets) or ctx.aliases.get(word.upper())
     return word.upper() if _MARKET_SHAPE.match(word) else None
 
 

@@ -10,12 +10,14 @@ NOT_LIVE = ("stale", "down", "connecting")
 
 def venue_state(cache: MarketCache, venue: str, now_ns: int) -> tuple[str, float | None]:
     """(connection state, seconds since the venue's last data). A venue that
-    says it is connected but has sent nothing for ``STALE_AFTER_S`` is stale."""
+    says it is connected but has sent nothing for ``STALE_AFTER_S`` is stale,
+    unless it sends only on demand (a simulator at ``[sim] rate = 0``)."""
     status = cache.status.get(venue)
     state = status.state if status is not None else "connecting"
     age = cache.data_age_s(venue, now_ns)
     if age is None and status is not None and status.last_message_ts:
         age = status.age_s(now_ns)  # a source with no market data of its own (a Redis feed)
-    if state == "connected" and age is not None and age > STALE_AFTER_S:
+    on_demand = status is not None and status.on_demand
+    if state == "connected" and not on_demand and age is not None and age > STALE_AFTER_S:
         state = "stale"
     return state, age

@@ -33,6 +33,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("focus.funding", "focus", "funding pane", "2"),
     Action("focus.spreads", "focus", "spreads pane", "3"),
     Action("focus.positions", "focus", "positions pane", "4"),
+    Action("focus.orders", "focus", "orders pane", "5"),
     Action("market.next", "market", "next market", "]"),
     Action("market.prev", "market", "previous market", "["),
     Action("venue.next", "venue", "next venue", "}"),

@@ -228,6 +228,7 @@ class VenueStatus(msgspec.Struct, frozen=True, tag="status", tag_field="event"):
     ts: int
     last_message_ts: int = 0
     message: str = ""
+    on_demand: bool = False  # sends data only when asked (a simulator at rate 0): silence is not staleness
 
     def age_s(self, now_ns: int) -> float:
         """Seconds since the venue last sent data (display only)."""

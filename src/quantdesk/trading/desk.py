@@ -118,6 +118,17 @@ class Desk:
             return None
         return getattr(self.router.executors.get(venue), "account", None)
 
+    def _fill_summary(self, order_id: str, market: Market | None) -> str:
+        """`` · 1 filled at 145.271, fee $0.07`` from the order's own fills (empty if none)."""
+        fills = [f for f in self.cache.fills if f.order_id == order_id]
+        size = sum(f.size for f in fills)
+        if not fills or not size or market is None:
+            return ""
+        avg = sum(f.price * f.size for f in fills) // size
+        fee = sum(f.fee for f in fills)
+        fee_text = f"${market.price(abs(fee)):,.2f}" + (" rebate" if fee < 0 else "")
+        return f" · {market.size(size).normalize():f} filled at {market.price(avg).normalize():f}, fee {fee_text}"
+
     def open_orders(self) -> list[Order]:
         return list(self.cache.orders.values())
 
@@ -199,7 +210,10 @@ class Desk:
                 return Outcome(False, tuple(notices))
             placed += 1
             if len(intents) == 1:
-                notices.append(Notice(f"{describe(intent, market)}{_bracket(plan, market)}: {ack.message}", "Order"))
+                filled = self._fill_summary(ack.order.order_id if ack.order else "", market)
+                notices.append(
+                    Notice(f"{describe(intent, market)}{_bracket(plan, market)}: {ack.message}{filled}", "Order")
+                )
         if len(intents) > 1:
             first = intents[0]
             notices.append(

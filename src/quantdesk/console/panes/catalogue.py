@@ -84,7 +84,7 @@ BUILT_IN: tuple[PaneEntry, ...] = (
     PaneEntry("positions", "POSITIONS", f"{_P}.positions:PositionsPane", "open positions, PnL and liquidation prices",
               ("POS", "POSITIONS"), (), "focus.positions"),
     PaneEntry("orders", "ORDERS", f"{_P}.orders:OrdersPane", "working orders; cancel or modify the selected one",
-              ("ORD", "ORDERS")),
+              ("ORD", "ORDERS"), (), "focus.orders"),
     PaneEntry("fills", "FILLS", f"{_P}.fills:FillsPane", "the account's own fills, newest first", ("FILLS",)),
     PaneEntry("health", "FEED & RPC HEALTH", f"{_P}.health:HealthPane", "each venue's feed and RPC: state, lag, errors",
               ("HEALTH",)),
@@ -92,7 +92,8 @@ BUILT_IN: tuple[PaneEntry, ...] = (
               ("WORKSPACE",)),
 )
 
-# The App's grid when no layout is given (the shipped ``overview`` layout says the same).
+# The App's grid when no layout is given (the shipped ``overview`` layout adds the
+# open orders under the positions).
 DEFAULT_PANES: tuple[str, ...] = ("depth", "funding", "spreads", "positions")
 
 _BY_ID: dict[str, PaneEntry] = {e.id: e for e in BUILT_IN}

@@ -210,11 +210,18 @@ class DepthPane(Pane):
         )
         lines.append(table.header(s("pane--header")))
         stale = book.needs_resync
-        rows = [self._row(table, market, "ask", lv, bar_w, now_ns, stale) for lv in reversed(asks)]
+        ask_notional = cumulative_notional(asks, market)
+        bid_notional = cumulative_notional(bids, market)
+        rows = [
+            self._row(table, market, "ask", lv, total, bar_w, now_ns, stale)
+            for lv, total in zip(reversed(asks), reversed(ask_notional))
+        ]
         rows = [Text("", end="")] * (n - len(asks)) + rows
         lines.extend(rows)
         lines.append(self._mid_line(market, book, width))
-        lines.extend(self._row(table, market, "bid", lv, bar_w, now_ns, stale) for lv in bids)
+        lines.extend(
+            self._row(table, market, "bid", lv, total, bar_w, now_ns, stale) for lv, total in zip(bids, bid_notional)
+        )
         if not bids and not asks:
             lines.append(Text("The book is empty.", s("pane--dim")))
         lines.extend([Text("", end="")] * (n - len(bids)))
@@ -229,6 +236,7 @@ class DepthPane(Pane):
         market: Market,
         side: str,
         lv: DepthLevel,
+        notional: int,  # the cumulative notional from the touch to this level, quote units
         bar_w: int,
         now_ns: int,
         stale: bool,
@@ -240,7 +248,6 @@ class DepthPane(Pane):
         if changed is not None and not stale:
             age = now_ns - changed
             flash = s("pane--flash") if age < FLASH_NS else s("pane--flash-fade") if age < FADE_NS else None
-        notional = lv.cumulative * lv.price // 10**market.size_decimals
         return table.row(
             [
                 (fmt.price(lv.price, market, decimals=self._dec), side_style),
@@ -291,3 +298,16 @@ class DepthPane(Pane):
         for k in [k for k, t in changed.items() if now_ns - t >= FADE_NS or k[1] not in current[k[0]]]:
             del changed[k]
         self._flashing = bool(changed)
+
+
+def cumulative_notional(levels: list[DepthLevel], market: Market) -> list[int]:
+    """What taking every level from the touch to each one costs: the running
+    sum of size times price, in the quote's units (not the cumulative size
+    times the last level's price)."""
+    out: list[int] = []
+    total = 0
+    scale = 10**market.size_decimals
+    for lv in levels:
+        total += lv.size * lv.price
+        out.append(total // scale)
+    return out

@@ -25,7 +25,11 @@ def _venues(section: SimSettings, options: BuildOptions) -> list[SimVenue]:
     seed = section.seed if options.seed is None else options.seed
     rate = section.rate if options.rate is None else options.rate
     r = 0.0 if options.paused else rate
-    return [SimClobVenue(seed, r * CLOB_SHARE, clock), SimPoolVenue(seed, r * (1 - CLOB_SHARE), clock)]
+    on_demand = rate <= 0
+    return [
+        SimClobVenue(seed, r * CLOB_SHARE, clock, on_demand=on_demand),
+        SimPoolVenue(seed, r * (1 - CLOB_SHARE), clock, on_demand=on_demand),
+    ]
 
 
 def build(section: SimSettings, name: str, options: BuildOptions) -> list[Venue]:

@@ -24,9 +24,14 @@ class SimVenue(ABC):
     health = None  # no feed counters: the health pane shows the event rate instead
     can_trade = False  # trading is the paper engine's (``paper.py``), attached by the registry
 
-    def __init__(self, seed: int, rate: float, clock: Callable[[], int], bus: Bus | None = None) -> None:
+    def __init__(
+        self, seed: int, rate: float, clock: Callable[[], int], bus: Bus | None = None, *, on_demand: bool = False
+    ) -> None:
         self.seed = seed
         self.rate = rate
+        # Configured to send only when asked ([sim] rate = 0): the console must not call
+        # its silence stale. A paused harness (tests, replays) stands in for a live feed.
+        self.on_demand = on_demand
         self.clock = clock
         self.rng = random.Random(f"{seed}:{self.id}")
         self.world = SimWorld(seed, clock())
@@ -111,7 +116,8 @@ class SimVenue(ABC):
     def _publish_status(self, state: ConnState, message: str = "") -> None:
         now = self.clock()
         self._last_status_ns = now
-        self.bus.publish(f"status.{self.id}", VenueStatus(self.id, state, now, now, message))
+        status = VenueStatus(self.id, state, now, now, message, on_demand=self.on_demand)
+        self.bus.publish(f"status.{self.id}", status)
 
     @abstractmethod
     def _build(self) -> list[Market]:
