@@ -165,3 +165,30 @@ def test_installed_command_pipes_json_to_a_script():
         [sys.executable, "-m", "quantdesk.cli", "show", "depth", "--venue", "nope"], capture_output=True, text=True, timeout=30
     )
     assert proc.returncode == 2 and "valid venues: sim-drift, sim-jup" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_trades_json_newest_first_with_side_and_liquidity(capfd):
+    code, out, err = run(capfd, "trades", "--json", "--market", "SOL-PERP", "--limit", "5", "--seed", "3")
+    assert code == 0, err
+    rows = as_json(out)
+    assert 1 <= len(rows) <= 5
+    assert all(set(r) == {"venue", "market", "ts", "price", "size", "side", "liquidity", "aggressor"} for r in rows)
+    assert [r["ts"] for r in rows] == sorted((r["ts"] for r in rows), reverse=True)
+    assert all(r["market"] == "SOL-PERP" and r["side"] in ("buy", "sell") and r["size"] > 0 for r in rows)
+    assert all(r["aggressor"] == r["side"] for r in rows if r["liquidity"] == "taker")
+    assert all(10 < r["price"] < 10_000 for r in rows)  # human units
+
+
+def test_trades_view_names_the_aggressor_of_a_maker_fill():
+    from quantdesk.core.bus import Bus
+    from quantdesk.core.cache import MarketCache
+    from quantdesk.core.model import Trade
+
+    bus, cache = Bus(), MarketCache()
+    cache.attach(bus)
+    cache.add_markets([Market("drift", "SOL-PERP", "SOL", "USDC", "clob", 100, 10_000_000)])
+    bus.publish("trade.drift.SOL-PERP", Trade("drift", "SOL-PERP", 1, 176_540_000, 2 * 10**9, "sell", "maker"))
+    bus.publish("trade.drift.SOL-PERP", Trade("drift", "SOL-PERP", 2, 176_543_200, 5 * 10**8, "buy", "taker"))
+    [newest, older] = show.trades_view(cache, "drift", "SOL-PERP", 10)
+    assert (newest["aggressor"], newest["price"]) == ("buy", Decimal("176.5432"))
+    assert (older["side"], older["liquidity"], older["aggressor"], older["size"]) == ("sell", "maker", "buy", Decimal(2))

@@ -1,4 +1,4 @@
-"""``quantdesk show depth|funding|spreads|markets``: print market state once and exit.
+"""``quantdesk show depth|funding|spreads|trades|markets``: print market state once and exit.
 
 ``markets`` lists every registered venue's markets offline (``commands/markets.py``).
 
@@ -40,6 +40,9 @@ units:
                                against the reference venue (the first order-book venue with a mid);
                                a market's basis_bps is that of basis_venues[0] against basis_venues[1]
   ts, next_ts                  nanoseconds since the Unix epoch
+  trades: side, liquidity      side of the order named by liquidity ("taker": the aggressor's;
+                               "maker": a resting order an AMM filled; "": unknown);
+                               aggressor is the side that took liquidity, null if unknown
   open_interest_long/short     base asset units
 exit status: 0 printed, 1 no full state before --timeout, 2 bad arguments
 """
@@ -52,11 +55,12 @@ class UsageError(ValueError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = UNITS
-    parser.add_argument("what", choices=("depth", "funding", "spreads", "markets"), help="what to print")
+    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "markets"), help="what to print")
     parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
     parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
+    parser.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="trades to print, newest first (default 20)")
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
     parser.add_argument("--source", default="auto", help=SOURCES_HELP)
     parser.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
@@ -150,6 +154,10 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
             return depth_view(cache, args.venue, args.market, args.depth)
         if args.what == "funding":
             return funding_view(cache, args.venue, args.market)
+        if args.what == "trades":
+            symbol = args.market or DEFAULT_MARKET
+            await wait_trades(session, args.venue, symbol, deadline_s=args.timeout)
+            return trades_view(cache, args.venue, symbol, getattr(args, "limit", 20))
         return spreads_view(cache, args.venue, args.market)
     finally:
         await session.stop()
@@ -180,6 +188,36 @@ def depth_view(cache: MarketCache, venue: str | None, symbol: str | None, n: int
         "mid": None if mid is None else mid.scaleb(-market.price_decimals),
         "spread_bps": _bps(book.spread_bps()),
     }
+
+
+async def wait_trades(session: Session, venue: str | None, symbol: str, deadline_s: float) -> None:
+    """Wait until some venue (or ``venue``) has printed a trade of ``symbol``, at most ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    while not any(q for (v, s), q in session.cache.trades.items() if s == symbol and venue in (None, v)):
+        if time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(0.005)
+
+
+def trades_view(cache: MarketCache, venue: str | None, symbol: str, n: int) -> list[dict[str, Any]]:
+    """The newest ``n`` trades of ``symbol`` on every venue (or ``venue``), newest first."""
+    rows = []
+    for (v, s), trades in cache.trades.items():
+        if s != symbol or venue not in (None, v):
+            continue
+        market = cache.markets[(v, s)]
+        for t in trades:
+            if t.liquidity == "taker":
+                aggressor: str | None = t.side
+            elif t.liquidity == "maker":
+                aggressor = "sell" if t.side == "buy" else "buy"
+            else:
+                aggressor = None
+            rows.append({"venue": v, "market": s, "ts": t.ts, "price": market.price(t.price),
+                         "size": market.size(t.size), "side": t.side, "liquidity": t.liquidity,
+                         "aggressor": aggressor})
+    rows.sort(key=lambda r: r["ts"], reverse=True)
+    return rows[:n]
 
 
 def funding_view(cache: MarketCache, venue: str | None, symbol: str | None) -> list[dict[str, Any]]:
@@ -278,6 +316,18 @@ def render(what: str, view: Any, cache_markets: dict) -> Any:
             else:
                 cells += ["", "", ""]
             t.add_row(*cells)
+        return t
+    if what == "trades":
+        t = Table(title="Recent trades", show_edge=False)
+        for name in ("Time", "Venue", "Market", "Price", "Size", "Side", "Order"):
+            t.add_column(name, justify="right" if name in ("Price", "Size") else "left")
+        for r in view:
+            market = cache_markets[(r["venue"], r["market"])]
+            style = "green" if r["aggressor"] == "buy" else "red" if r["aggressor"] == "sell" else ""
+            clock = time.strftime("%H:%M:%S", time.gmtime(r["ts"] // 1_000_000_000))
+            t.add_row(clock, r["venue"], r["market"],
+                      Text(_num(r["price"], _places(market.price(market.tick_size))), style=style),
+                      _num(r["size"], _places(market.size(market.lot_size))), r["side"], r["liquidity"] or "—")
         return t
     if what == "funding":
         t = Table(title="Funding and borrow rates", show_edge=False)
