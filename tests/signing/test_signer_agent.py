@@ -269,3 +269,21 @@ def test_a_bad_policy_file_says_what_to_fix(text, needle):
 def test_no_agent_at_the_socket_says_how_to_start_one(tmp_path):
     with pytest.raises(SignerError, match="no signer agent at .*quantdesk signer serve"):
         AgentSigner(tmp_path / "none.sock").pubkey
+
+
+@pytest.mark.parametrize("answer, signed", [("y", True), ("yes", True), ("n", False), ("", False)])
+def test_the_terminal_prompt_signs_only_on_yes(run_agent, keypair_signer, answer, signed):
+    from quantdesk.signing.agent_server import terminal_approver
+
+    _, signer = keypair_signer
+    shown: list[str] = []
+    prompts: list[str] = []
+    agent = run_agent(terminal_approver(ask=lambda p: prompts.append(p) or answer, say=shown.append))
+    msg = to_bytes_versioned(order_message(signer))
+    console = AgentSigner(agent.path)
+    if signed:
+        assert Signature.from_bytes(console.sign_message(msg)).verify(signer.pubkey, msg)
+    else:
+        with pytest.raises(SignerError, match="declined"):
+            console.sign_message(msg)
+    assert prompts == ["Sign this transaction? [y/N] "] and "drift SOL-PERP buy 2 @ 150 limit" in shown[0]
