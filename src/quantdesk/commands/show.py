@@ -201,7 +201,7 @@ async def wait_trades(session: Session, venue: str | None, symbol: str, deadline
 
 def trades_view(cache: MarketCache, venue: str | None, symbol: str, n: int) -> list[dict[str, Any]]:
     """The newest ``n`` trades of ``symbol`` on every venue (or ``venue``), newest first."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (v, s), trades in cache.trades.items():
         if s != symbol or venue not in (None, v):
             continue
