@@ -129,3 +129,55 @@ async def test_a_rest_cache_miss_keeps_the_book_and_takes_the_oracle(servers):
         assert r.venue.health.rest_cache_misses == 1 and r.venue.health.malformed == 0
         assert r.book().best_bid() == best  # the book shown is kept
         assert r.cache.oracle[(r.venue.id, SOL)].price == 176_548_000
+
+
+async def test_a_depth_of_50_fills_the_levels_beyond_the_push_from_rest():
+    from support.drift_servers import BookSource, DlobWsServer, HttpServer
+
+    books = BookSource(levels=60)
+    ws = DlobWsServer(books)
+    await ws.start()
+    http = HttpServer(books)
+    http.start()
+    try:
+        async with Running(DriftVenue(local(ws, http, book_depth=50, deep_book_poll_s=0.2))) as r:
+            await until(lambda: r.venue.health.rest_snapshots >= 1, what="the REST snapshot")
+            seq = r.book().seq
+            await until(lambda: r.book().seq >= seq + 3, what="pushes after the snapshot")
+            book = r.book()
+            assert len(book.bids) == 50 and len(book.asks) == 50  # 20 pushed + 30 from REST
+            assert max(book.bids) == int(books.base["bids"][0]["price"])
+            assert min(book.bids) == int(books.base["bids"][49]["price"])
+            assert any(p == "/l2" and q.get("depth") == "50" for m, p, q in http.requests)
+        async with Running(DriftVenue(local(ws, http))) as r:  # the default 20: the push alone
+            await until(lambda: r.book() is not None and r.book().seq >= 3, what="pushes")
+            assert len(r.book().bids) == 20
+    finally:
+        http.stop()
+        await ws.stop()
+
+
+def test_deepen_keeps_a_short_push_and_caps_at_the_depth():
+    from quantdesk.venues.drift import wire
+
+    def lv(p):
+        return wire.L2Level(price=p, size=1)
+
+    push = wire.L2Book(bids=[lv(100 - i) for i in range(20)], asks=[lv(101)])
+    rest = wire.L2Book(bids=[lv(100 - i) for i in range(40)], asks=[lv(101 + i) for i in range(40)])
+    deep = wire.deepen(push, rest, depth=25)
+    assert [x.price for x in deep.bids] == [100 - i for i in range(25)]
+    assert [x.price for x in deep.asks] == [101]  # one ask pushed: the whole side, nothing to add
+
+
+def test_deepen_appends_only_levels_beyond_the_pushed_worst_even_unsorted():
+    from quantdesk.venues.drift import wire
+
+    def lv(p):
+        return wire.L2Level(price=p, size=1)
+
+    push = wire.L2Book(bids=[lv(100 - i) for i in reversed(range(20))], asks=[lv(200 + i) for i in range(20)])
+    rest = wire.L2Book(bids=[lv(100 - i) for i in range(30)], asks=[lv(200 + i) for i in range(30)])
+    deep = wire.deepen(push, rest, depth=100)
+    assert sorted(x.price for x in deep.bids) == [71 + i for i in range(30)]  # no price twice
+    assert sorted(x.price for x in deep.asks) == [200 + i for i in range(30)]

@@ -43,6 +43,7 @@ from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_d
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 SOL = "SOL-PERP"
 MARKET_INDEX = {"SOL-PERP": 0, "BTC-PERP": 1, "ETH-PERP": 2}
+WS_LEVELS = 20  # levels a side the WebSocket pushes
 
 
 def load_fixture(name: str) -> Any:
@@ -106,8 +107,14 @@ def l2_cache_miss(market_index: int, slot: int) -> dict:
 class BookSource:
     """The fixture SOL-PERP book, moved forward one slot per snapshot."""
 
-    def __init__(self) -> None:
+    def __init__(self, levels: int = 0) -> None:
         self.base = load_fixture("dlob_l2_sol_perp.json")
+        if levels:  # extend the fixture's levels a cent apart, beyond its worst, to ``levels`` a side
+            for side, step in (("bids", -10_000), ("asks", 10_000)):
+                rows = self.base[side]
+                while len(rows) < levels:
+                    price = int(rows[-1]["price"]) + step
+                    rows.append({"price": str(price), "size": "1000000000", "sources": {"dlob": "1000000000"}})
         self.slot = int(self.base["slot"])
         self.lock = threading.Lock()
 
@@ -218,6 +225,7 @@ class DlobWsServer:
                 for channel, market in list(subs):
                     if channel == "orderbook" and not self.heartbeats_only:
                         book = self.books.next(market)
+                        book["bids"], book["asks"] = book["bids"][:WS_LEVELS], book["asks"][:WS_LEVELS]
                         await ws.send(json.dumps({"channel": book_channel(MARKET_INDEX[market]),
                                                   "data": json.dumps(book)}))
                 if time.monotonic() - last_hb >= self.heartbeat_interval:
@@ -287,7 +295,10 @@ class HttpServer:
                     if outer.l2_cache_miss:
                         self._reply(200, l2_cache_miss(MARKET_INDEX[market], outer.slot))
                         return
-                    self._reply(200, outer.books.next(market))
+                    book = outer.books.next(market)
+                    depth = min(int(q.get("depth", "100")), 100)  # src/index.ts: depth defaults to 100, capped at 100
+                    book["bids"], book["asks"] = book["bids"][:depth], book["asks"][:depth]
+                    self._reply(200, book)
                 elif url.path == "/fundingRates":
                     market = q.get("marketName", "")
                     recs = [dict(r, marketIndex=MARKET_INDEX.get(market, -1)) for r in outer.funding["fundingRates"]]

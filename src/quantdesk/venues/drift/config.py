@@ -54,6 +54,8 @@ class DriftDeployment(BaseModel):
     idl_path: Path | None = None
     markets: list[MarketSpec] = Field(min_length=1)
     book_depth: int = Field(default=20, ge=1, le=100)
+    # Above 20 levels (all the WebSocket pushes) the deeper levels come from REST /l2 this often.
+    deep_book_poll_s: float = Field(default=5.0, gt=0, le=DAY_S)
     heartbeat_s: float = Field(default=5.0, gt=0, le=DAY_S)  # the DLOB server's heartbeat period
     silence_s: float = Field(default=12.0, gt=0, le=DAY_S)  # no message this long -> stale, reconnect
     # A market's book that has not advanced (slot or server time) this long while

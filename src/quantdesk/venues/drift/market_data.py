@@ -74,6 +74,7 @@ class DlobFeed:
         self.subs = Subscriptions(d.backoff_initial_s, d.backoff_max_s)
         self.book_watch = BookWatch(d.book_stall_s)
         self._unknown_channels: set[str] = set()  # pushes for markets not configured, logged once each
+        self._deep: dict[str, wire.L2Book] = {}  # market -> the last REST book, for levels beyond the push
         self._resync_event = asyncio.Event()
         self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
         self.funding_avg_24h: dict[str, int | None] = {}
@@ -178,6 +179,8 @@ class DlobFeed:
             self.health.last_error = f"/l2 {spec.symbol}: {exc}"
             return False
         self.health.rest_snapshots += 1
+        if self._wants_deep():
+            self._deep[spec.symbol] = book
         if wire.is_cache_miss(book):
             # The server has no book for the market yet: keep the one shown, take the oracle.
             self.health.rest_cache_misses += 1
@@ -188,6 +191,30 @@ class DlobFeed:
             return False
         self.reset_ordering(spec.symbol)  # a snapshot asked for is the truth, whatever came before
         return self.on_book(spec.symbol, book)
+
+    def _wants_deep(self) -> bool:
+        return self.deployment.book_depth > wire.WS_LEVELS
+
+    async def fetch_deep(self, spec: MarketSpec) -> bool:
+        """Refresh the levels beyond the push from REST ``/l2`` (not published by itself)."""
+        try:
+            raw = await self.dlob.get("/l2", {"marketName": spec.symbol, "depth": self.deployment.book_depth})
+            book = wire.decode_l2(raw)
+        except HostsUnavailable:
+            return False
+        except wire.WireError as exc:
+            self.health.malformed += 1
+            self.health.last_error = f"/l2 {spec.symbol}: {exc}"
+            return False
+        if wire.is_cache_miss(book):
+            self.health.rest_cache_misses += 1
+            return False
+        self._deep[spec.symbol] = book
+        return True
+
+    async def _poll_deep(self) -> None:
+        for spec in self.deployment.markets:
+            await self.fetch_deep(spec)
 
     async def snapshot_all(self) -> None:
         await asyncio.gather(*(self.fetch_l2(m) for m in self.deployment.markets))
@@ -323,6 +350,9 @@ class DlobFeed:
                 book = wire.decode_l2(env.data)
                 if not self._market_matches(channel, spec, book):
                     return False
+                deep = self._deep.get(spec.symbol)
+                if deep is not None:
+                    book = wire.deepen(book, deep, self.deployment.book_depth)
                 self.on_book(spec.symbol, book)
             elif parts[0] == "trades":
                 for rec in wire.decode_trades(env.data):
@@ -476,6 +506,12 @@ class DlobFeed:
             ),
             asyncio.create_task(self._resync_loop(), name=f"{self.venue}-resync"),
         ]
+        if self._wants_deep():
+            tasks.append(
+                asyncio.create_task(
+                    self._guarded("deep book", self._poll_deep, self.deployment.deep_book_poll_s), name=f"{self.venue}-deep"
+                )
+            )
         if self.deployment.slot_poll_s > 0:
             tasks.append(
                 asyncio.create_task(self._guarded("slot", self.rpc.get_slot, self.deployment.slot_poll_s), name=f"{self.venue}-slot")

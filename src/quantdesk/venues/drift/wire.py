@@ -10,6 +10,7 @@ and drops it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
@@ -26,6 +27,10 @@ PPB = 10**9
 # Prices and sizes beyond a signed 64-bit integer are no market's, and nothing
 # downstream (SQLite, Postgres bigint, the Redis feed's msgpack) could hold them.
 MAX_AMOUNT = 2**63 - 1
+
+
+# The DLOB WebSocket pushes at most this many levels a side; deeper books come from REST /l2.
+WS_LEVELS = 20
 
 
 class WireError(ValueError):
@@ -180,6 +185,28 @@ def is_cache_miss(book: L2Book) -> bool:
     """A ``/l2`` reply the server built without a cached book: no levels and no
     market name (``src/index.ts`` of the dlob-server fills in only the oracle)."""
     return not book.bids and not book.asks and book.marketName is None
+
+
+def deepen(pushed: L2Book, deep: L2Book, depth: int) -> L2Book:
+    """A pushed book with the levels of a REST book beyond it: where a side
+    of the push is full (``WS_LEVELS``), the REST book's levels worse than the
+    push's worst are appended, up to ``depth`` a side. The push stays the truth
+    at the top."""
+
+    def side(ws: list[L2Level], rest: list[L2Level], worse: Callable[[int, int], bool]) -> list[L2Level]:
+        if len(ws) < WS_LEVELS or not ws:
+            return ws
+        edge = ws[-1].price
+        for lv in ws:
+            if worse(lv.price, edge):
+                edge = lv.price
+        return (ws + [lv for lv in rest if worse(lv.price, edge)])[:depth]
+
+    return msgspec.structs.replace(
+        pushed,
+        bids=side(pushed.bids, deep.bids, lambda a, b: a < b),
+        asks=side(pushed.asks, deep.asks, lambda a, b: a > b),
+    )
 
 
 def book_levels(levels: list[L2Level]) -> list[Level]:
