@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -29,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     syn.add_argument("--team-id", metavar="UUID", help="share the rows read-only with this team")
 
 
-def _connect(dsn: str):
+def _connect(dsn: str) -> psycopg.Connection[Any]:
     import psycopg
 
     return psycopg.connect(dsn, connect_timeout=10, prepare_threshold=None)
@@ -85,7 +89,8 @@ def _status(dsn: str, args: argparse.Namespace) -> int:
     from quantdesk.sync.pg_dsn import redact
 
     with _connect(dsn) as conn:
-        exists = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()[0]
+        row = conn.execute("SELECT to_regclass('public.schema_migrations') IS NOT NULL").fetchone()
+        exists = row is not None and row[0]
         rows = conn.execute("SELECT version, name FROM public.schema_migrations ORDER BY version").fetchall() if exists else []
     print(f"database {redact(dsn)}: {len(rows)} migrations applied" + ("" if rows else " (run: quantdesk db migrate)"))
     for version, name in rows:

@@ -7,7 +7,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from quantdesk.config.settings import Settings
+    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.team_desk import TeamDesk
+    from quantdesk.venues.session import Session
+    from quantdesk.wiring.trading import PaperTrading
 
 MAX_RATE = 1_000_000.0
 MAX_FPS = 120.0
@@ -95,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _team(settings, trading):
+def _team(settings: Settings, trading: PaperTrading) -> tuple[TeamDesk | None, PostgresSync | None] | None:
     """(workspace, db syncer) the config asks for; None (reason on stderr) if unusable."""
     from quantdesk.wiring.team import TeamSetupError, team_from_settings
 
@@ -106,7 +113,7 @@ def _team(settings, trading):
         return None
 
 
-def _paper_trading(session, settings=None):
+def _paper_trading(session: Session, settings: Settings | None = None) -> PaperTrading | None:
     """Journal, risk engine and paper router for the simulated venues, from the
     config; None (with the reason on stderr) when they cannot be set up."""
     from quantdesk.trading.journal import JournalError
@@ -122,7 +129,7 @@ def _paper_trading(session, settings=None):
     return None
 
 
-def settings_from(args: argparse.Namespace):
+def settings_from(args: argparse.Namespace) -> Settings:
     """The configuration with this command's flags on top (raises ``ProblemsError``)."""
     from quantdesk.config.settings import load_config
 
@@ -130,7 +137,7 @@ def settings_from(args: argparse.Namespace):
     return load_config(args.config, flags=flags)
 
 
-def _settings_or_none(args: argparse.Namespace):
+def _settings_or_none(args: argparse.Namespace) -> Settings | None:
     from quantdesk.core.problems import ProblemsError
 
     try:

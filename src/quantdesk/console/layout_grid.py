@@ -8,7 +8,9 @@ every cell no pane covers; then every pane lands exactly where its layout says.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Static
@@ -34,7 +36,7 @@ class MissingPane(Static, can_focus=True):
     MissingPane:focus { border: round $accent; }
     """
 
-    def __init__(self, spec: PaneSpec, **kw) -> None:
+    def __init__(self, spec: PaneSpec, **kw: Any) -> None:
         super().__init__(f"The {spec.type} pane is not available in this version.", **kw)
         self.spec = spec
         self.pane_type = spec.type
@@ -75,7 +77,7 @@ class LayoutGrid(Grid):
     }
     """
 
-    def __init__(self, layout: Layout, session: PaneSession, **kw) -> None:
+    def __init__(self, layout: Layout, session: PaneSession, **kw: Any) -> None:
         super().__init__(**kw)
         self.layout_model = layout
         self.session = session
@@ -87,7 +89,7 @@ class LayoutGrid(Grid):
         self.styles.grid_columns = " ".join(f"{w}fr" for w in widths)
         self.styles.grid_rows = " ".join(f"{h}fr" for h in heights)
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         layout = self.layout_model
         covered = set().union(*(p.cells() for p in layout.panes))
         items: list[tuple[tuple[int, int], PaneSpec | None]] = [((p.row, p.column), p) for p in layout.panes]

@@ -10,7 +10,7 @@ through the router and shows the outcome as a notification.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -40,6 +40,7 @@ from quantdesk.trading.ticket import (
 from quantdesk.console import format as fmt
 
 if TYPE_CHECKING:
+    from quantdesk.core.book import OrderBook
     from quantdesk.trading.ticket import FillPreviewer
     from quantdesk.venues.session import Session
 
@@ -65,7 +66,7 @@ class Choice(Widget, can_focus=True):
             super().__init__()
             self.choice = choice
 
-    def __init__(self, options: tuple[tuple[str, str], ...], value: str, **kw) -> None:
+    def __init__(self, options: tuple[tuple[str, str], ...], value: str, **kw: Any) -> None:
         super().__init__(**kw)
         self.options = options
         self.set_reactive(Choice.value, value)
@@ -99,7 +100,7 @@ class Flag(Widget, can_focus=True):
             super().__init__()
             self.flag = flag
 
-    def __init__(self, label: str, value: bool = False, **kw) -> None:
+    def __init__(self, label: str, value: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
         self.label = label
         self.set_reactive(Flag.value, value)
@@ -267,7 +268,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
             stop_loss=self._text("stop_loss") if kind in ("market", "limit") else "",
         )
 
-    def _book(self):
+    def _book(self) -> OrderBook | None:
         return self.cache.book(self.market.venue, self.market.symbol)
 
     def _oracle(self) -> int:
@@ -329,7 +330,7 @@ class TicketScreen(ModalScreen[TicketPlan | None]):
         except Exception:
             pass
 
-    def _show_touch(self, book) -> None:
+    def _show_touch(self, book: OrderBook | None) -> None:
         m = self.market
         t = Text(no_wrap=True)
         bid = book.best_bid() if book is not None else None

@@ -11,8 +11,13 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from quantdesk.signing.base import SignerError
+
+if TYPE_CHECKING:
+    from solders.keypair import Keypair
+    from solders.pubkey import Pubkey
 
 class _Sealed:
     """Holds the solders Keypair, whose own repr prints the secret bytes, behind
@@ -20,13 +25,13 @@ class _Sealed:
 
     __slots__ = ("keypair",)
 
-    def __init__(self, keypair) -> None:
+    def __init__(self, keypair: Keypair) -> None:
         self.keypair = keypair
 
     def __repr__(self) -> str:
         return "<sealed keypair>"
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a keypair cannot be pickled")
 
 
@@ -49,7 +54,7 @@ def _refuse_if_shared(p: Path) -> None:
 class KeypairSigner:
     __slots__ = ("_sealed", "path")
 
-    def __init__(self, keypair, path: Path | None = None) -> None:  # keypair: solders Keypair
+    def __init__(self, keypair: Keypair | _Sealed, path: Path | None = None) -> None:
         self._sealed = keypair if isinstance(keypair, _Sealed) else _Sealed(keypair)
         self.path = path
 
@@ -87,7 +92,7 @@ class KeypairSigner:
         return cls(sealed, p)
 
     @property
-    def pubkey(self):
+    def pubkey(self) -> Pubkey:
         return self._sealed.keypair.pubkey()
 
     def sign_message(self, message: bytes) -> bytes:
@@ -98,5 +103,5 @@ class KeypairSigner:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a KeypairSigner holds a secret key and cannot be pickled")

@@ -21,6 +21,7 @@ import secrets
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -309,7 +310,7 @@ def venue_for(cache: MarketCache, market: str, preferred: str | None = None) -> 
     return listing[0] if listing else None
 
 
-def open_team_desk(url: str, team: str, user: str, outbox_path: str, **kw) -> TeamDesk:
+def open_team_desk(url: str, team: str, user: str, outbox_path: str, **kw: Any) -> TeamDesk:
     """A TeamDesk on ``url`` (not yet started) with its outbox in ``outbox_path``."""
     ws = Workspace(url, team, user, **kw)
     return TeamDesk(ws, WorkspaceOutbox(outbox_path, ws.team), clock=ws.clock)

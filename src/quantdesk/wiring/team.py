@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quantdesk.config.settings import Settings
+    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.team_desk import TeamDesk
+    from quantdesk.trading.journal import Journal
 
 
 class TeamSetupError(Exception):
@@ -24,9 +30,9 @@ def desk_user() -> str:
         return os.environ.get("USER") or "trader"
 
 
-def team_from_settings(settings: Any, journal: Any) -> tuple[Any, Any]:
+def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk | None, PostgresSync | None]:
     """(TeamDesk or None, PostgresSync or None), neither started yet."""
-    desk = None
+    desk: TeamDesk | None = None
     url = settings.redis.url.get_secret_value() if settings.redis.url is not None else ""
     if url:
         from quantdesk.sync.redis_url import RedisURLError
@@ -45,7 +51,7 @@ def team_from_settings(settings: Any, journal: Any) -> tuple[Any, Any]:
     return desk, sync
 
 
-def _db_sync(settings: Any, journal: Any) -> Any:
+def _db_sync(settings: Settings, journal: Journal) -> PostgresSync | None:
     """The journal's Postgres syncer for ``[db]`` of these settings (the file
     given with --config included), or None without a DSN."""
     from quantdesk.sync.pg_dsn import ENV_TEAM_ID, ENV_USER_ID, DSNError, find_dsn

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from decimal import Decimal
+from typing import Any
 
 from rich.text import Text
 
@@ -28,7 +29,7 @@ FADE_STEP_NS = 125_000_000  # redraw cadence while highlights fade
 class DepthPane(Pane):
     pane_type = "depth"
 
-    def __init__(self, session: PaneSession, *, venue: str | None = None, market: str | None = None, **kw) -> None:
+    def __init__(self, session: PaneSession, *, venue: str | None = None, market: str | None = None, **kw: Any) -> None:
         super().__init__(session, **kw)
         self.venue = venue
         self.market = market

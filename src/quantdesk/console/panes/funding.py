@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from rich.style import Style
 from rich.text import Text
 
 from quantdesk.core.model import Funding, Market
@@ -137,9 +138,9 @@ class FundingPane(Pane):
                 )
         return lines
 
-    def _cheapest(self, symbol: str) -> list:
+    def _cheapest(self, symbol: str) -> list[tuple[str, Style | None]]:
         rates = [f for (v, sym), f in self.cache.funding.items() if sym == symbol]
-        out = []
+        out: list[tuple[str, Style | None]] = []
         for side in ("long", "short"):
             if not rates:
                 out.append(("—", self.style("pane--dim")))
@@ -183,7 +184,7 @@ class FundingPane(Pane):
             ]
         return cells
 
-    def _rate_style(self, rate: int, borrow: bool):
+    def _rate_style(self, rate: int, borrow: bool) -> Style | None:
         if borrow or rate == 0:
             return None
         # Coloured by sign, as venues show it: positive (longs pay) green.

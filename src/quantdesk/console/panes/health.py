@@ -59,7 +59,7 @@ def _show(value: int | float | None, attr: str) -> str:
 class HealthPane(Pane):
     pane_type = "health"
 
-    def __init__(self, session: PaneSession, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw: Any) -> None:
         super().__init__(session, **kw)
         self._marks: dict[str, tuple[int, int]] = {}  # sim venue -> (ts, events) at the window start
         self.rates: dict[str, float] = {}  # sim venue -> events per second

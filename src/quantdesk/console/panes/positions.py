@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 
@@ -145,7 +146,7 @@ class PositionsPane(SelectablePane):
             (usd(p.margin), None),
         ]
 
-    def _pnl_style(self, value: int):
+    def _pnl_style(self, value: int) -> Style | None:
         if not value:
             return None
         return self.style("pane--gain") if value > 0 else self.style("pane--loss")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.binding import Binding
 
@@ -25,7 +25,7 @@ class SelectablePane(Pane):
     SelectablePane > .pane--cursor { background: $accent 25%; }
     """
 
-    def __init__(self, session: PaneSession, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw: Any) -> None:
         super().__init__(session, **kw)
         self.cursor = RowCursor()
 

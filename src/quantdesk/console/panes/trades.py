@@ -12,7 +12,7 @@ revision), the clock minute turned, or a venue's liveness changed.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 
@@ -58,7 +58,7 @@ class TradesPane(Pane):
     TradesPane > .trades--sell-block { color: $text; background: $ask 35%; text-style: bold; }
     """
 
-    def __init__(self, session: PaneSession, *, market: str | None = None, venue: str | None = None, **kw) -> None:
+    def __init__(self, session: PaneSession, *, market: str | None = None, venue: str | None = None, **kw: Any) -> None:
         super().__init__(session, **kw)
         self.market = market
         self.venue = venue  # None: every venue listing the market

@@ -13,10 +13,11 @@ import time
 from collections import deque
 from collections.abc import Hashable
 from decimal import Decimal
+from typing import Any
 
 from rich.text import Text
 
-from quantdesk.sync.team_desk import market_price, venue_for
+from quantdesk.sync.team_desk import TeamDesk, market_price, venue_for
 from quantdesk.console import format as fmt
 from quantdesk.console.panes.base import Column, Pane, PaneSession, Table
 
@@ -40,25 +41,25 @@ def _places(price: Decimal) -> int:
 class WorkspacePane(Pane):
     pane_type = "workspace"
 
-    def __init__(self, session: PaneSession, **kw) -> None:
+    def __init__(self, session: PaneSession, **kw: Any) -> None:
         super().__init__(session, **kw)
         self._refs: dict[tuple[str, str], deque[tuple[int, Decimal]]] = {}
         self._prices_key: tuple = ()
         self._prices: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
 
     @property
-    def desk(self):
+    def desk(self) -> TeamDesk | None:
         team = getattr(self.app, "team", None)  # the App's TeamLink
         return team.workspace if team is not None else None
 
-    def _rows(self, desk) -> list[tuple[str, str, str | None]]:
+    def _rows(self, desk: TeamDesk) -> list[tuple[str, str, str | None]]:
         rows = []
         for name, symbols in sorted(desk.watchlists.items()):
             for sym in symbols:
                 rows.append((name, sym, venue_for(self.cache, sym)))
         return rows
 
-    def _update_prices(self, desk, now_ns: int) -> None:
+    def _update_prices(self, desk: TeamDesk, now_ns: int) -> None:
         key = (desk.rev, self.cache.rev["book"], self.cache.rev["oracle"])
         if key == self._prices_key:
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -128,13 +128,15 @@ class FundingRates(msgspec.Struct):
     fundingRates: list[FundingRateRecord]
 
 
+T = TypeVar("T")
+
 _l2 = msgspec.json.Decoder(L2Book, strict=False)
 _envelope = msgspec.json.Decoder(Envelope, strict=False)
 _trades = msgspec.json.Decoder(TradeRecord | list[TradeRecord], strict=False)
 _funding = msgspec.json.Decoder(FundingRates, strict=False)
 
 
-def _decode(decoder: msgspec.json.Decoder, raw: bytes | str, what: str):
+def _decode(decoder: msgspec.json.Decoder[T], raw: bytes | str, what: str) -> T:
     try:
         return decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from quantdesk.core.model import (
     RATE_SCALE,
@@ -95,7 +96,7 @@ class SimClobVenue(SimVenue):
     id = "sim-drift"
     kind = "clob"
 
-    def __init__(self, *args, assets: dict[str, AssetSpec] | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, assets: dict[str, AssetSpec] | None = None, **kwargs: Any) -> None:
         self._assets = assets or ASSETS
         super().__init__(*args, **kwargs)
         self.books: dict[str, ClobMarket] = {}

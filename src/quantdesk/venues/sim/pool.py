@@ -10,6 +10,7 @@ Positions pay an hourly borrow fee that rises linearly with pool utilization.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from quantdesk.core.model import RATE_SCALE, BookSnapshot, Funding, Market, MarkPrice, OpenInterest, OraclePrice, Side, Trade
 from quantdesk.venues.sim.venue import SimVenue
@@ -62,7 +63,7 @@ class SimPoolVenue(SimVenue):
     id = "sim-jup"
     kind = "pool"
 
-    def __init__(self, *args, assets: dict[str, AssetSpec] | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, assets: dict[str, AssetSpec] | None = None, **kwargs: Any) -> None:
         self._assets = assets or ASSETS
         super().__init__(*args, **kwargs)
         self.pools: dict[str, PoolMarket] = {}
