@@ -42,7 +42,7 @@ from quantdesk.console.key_buffer import KeyBuffer
 from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
 from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
-from quantdesk.console.palette import CommandLineCommands, ConsoleCommands
+from quantdesk.console.palette import CommandLineCommands, ConsoleCommands, DeskPalette
 from quantdesk.console.panes import catalogue
 from quantdesk.console.panes.base import CyclesMarkets, Pane
 from quantdesk.console.panes.catalogue import DEFAULT_PANES, pane_class
@@ -146,7 +146,9 @@ class QuantDeskApp(App[int]):
     }
     """
     TITLE = "QuantDesk"
-    COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands, CommandLineCommands}
+    # QuantDesk's commands only: Textual's system commands (its themes, quit,
+    # keys panel, screenshot) are not offered beside them.
+    COMMANDS: ClassVar = {ConsoleCommands, CommandLineCommands}
     BINDINGS: ClassVar[list[BindingType]] = (
         catalogue_bindings(CONSOLE_ACTIONS) + catalogue_bindings(APP_ACTIONS) + catalogue_bindings(TRADING_ACTIONS)
     )
@@ -500,6 +502,10 @@ class QuantDeskApp(App[int]):
                 self.exit()
 
         self.push_screen(ConfirmScreen("Quit QuantDesk?", detail, yes="quit"), answered)
+
+    def action_command_palette(self) -> None:
+        if not isinstance(self.screen, DeskPalette):
+            self.push_screen(DeskPalette())
 
     def action_open_command_line(self, text: str = "") -> None:
         self.command_line.open(text)

@@ -1,8 +1,15 @@
-"""Command palette providers: every action as ``category: action``, every pane
+"""QuantDesk's command palette: every action as ``category: action``, every pane
 of the catalogue, markets, venues, layouts and themes by name, and any command-line command typed in full.
+Textual's own commands (its themes, screenshots, keys panel) are not listed:
+quitting, help and themes are QuantDesk actions already.
 
 Every hit runs through the App's ``execute`` (a parsed command) or
 ``run_action_id`` (a binding id), the same paths keys and the command line use.
+
+``DeskPalette`` ranks the entries in the same turn as the key that changed the
+query (they are a few hundred names, fuzzy-matched in well under a frame), so
+the list always belongs to the text shown and Enter runs what is highlighted
+for it, never a result of an earlier query still on screen.
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.text import Text
+from textual.command import Command, CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from quantdesk.core import actions
 from quantdesk.console.keymap import display_key
@@ -60,6 +70,65 @@ def palette_entries(app: QuantDeskApp) -> list[Entry]:
     return out
 
 
+def ranked(app: QuantDeskApp, entries: list[Entry], query: str, matcher: Matcher) -> list[Hit | DiscoveryHit]:
+    """The hits for ``query``: every entry in order when it is empty, else the
+    fuzzy matches best first, then the query run as a command-line command if
+    it parses as one."""
+    query = query.strip()
+    if not query:
+        return [DiscoveryHit(name, callback, help=help_text) for name, help_text, callback in entries]
+    hits: list[Hit | DiscoveryHit] = []
+    for name, help_text, callback in entries:
+        score = matcher.match(name)
+        if score > 0:
+            hits.append(Hit(score, matcher.highlight(name), callback, text=name, help=help_text))
+    command = command_line_hit(app, query)
+    if command is not None:
+        hits.append(command)
+    hits.sort(key=lambda h: h.score, reverse=True)
+    return hits
+
+
+def command_line_hit(app: QuantDeskApp, query: str) -> Hit | None:
+    try:
+        command = parse(query, app.command_context())
+    except ParseError:
+        return None
+    text = command.to_text()
+    return Hit(1.0, f"run: {text}", partial(app.execute, command), text=f"run: {text}", help="command line")
+
+
+class DeskPalette(CommandPalette):
+    """The palette with QuantDesk's entries, ranked synchronously per key."""
+
+    def __init__(self) -> None:
+        super().__init__(providers=[], id="--command-palette")
+        self._entries: list[Entry] | None = None  # read when the palette mounts
+
+    def _gather_commands(self, search_value: str) -> None:  # type: ignore[override]  # Textual's is a worker that batches results every 250 ms; ranking here is synchronous
+        app = _desk_app(self.app)
+        if self._entries is None:
+            self._entries = palette_entries(app)
+        match_style = self.get_visual_style("command-palette--highlight", partial=True)
+        hits = ranked(app, self._entries, search_value, Matcher(search_value, match_style=match_style))
+        help_style = self.get_visual_style("command-palette--help-text")
+        commands = []
+        for i, hit in enumerate(hits):
+            prompt = hit.prompt
+            shown = Content.from_rich_text(prompt) if isinstance(prompt, Text) else (
+                prompt if isinstance(prompt, Content) else Content(str(prompt))
+            )
+            if hit.help:
+                shown = Content("\n").join([shown, Content(hit.help).stylize_before(help_style)])
+            commands.append(Command(shown, hit, id=str(i)))
+        command_list = self.query_one(CommandList)
+        self._refresh_command_list(command_list, commands, True)
+        if not commands:
+            self._hit_count = 0
+            self._start_no_matches_countdown(search_value)
+        self.add_class("-ready")
+
+
 class ConsoleCommands(Provider):
     """Actions, markets, venues, layouts and themes, fuzzy-matched."""
 
@@ -85,10 +154,6 @@ class CommandLineCommands(Provider):
     async def search(self, query: str) -> Hits:
         if not query.strip():
             return
-        app = _desk_app(self.app)
-        try:
-            command = parse(query, app.command_context())
-        except ParseError:
-            return
-        text = command.to_text()
-        yield Hit(1.0, f"run: {text}", partial(app.execute, command), text=f"run: {text}", help="command line")
+        hit = command_line_hit(_desk_app(self.app), query)
+        if hit is not None:
+            yield hit
