@@ -109,6 +109,10 @@ def test_dry_run_prints_the_preview_and_the_signed_transaction_and_sends_nothing
     assert "params.post_only = MustPostOnly" in preview
     assert "· authority" in preview and "SOL-PERP market" in preview and "SOL-PERP oracle" in preview
     assert f"ComputeBudget ({'ComputeBudget111111111111111111111111111111'})" in preview
+    # the transaction policy's summary, the same one the order ticket and the signer agent show
+    for shown in (preview, signed):
+        assert "order          drift SOL-PERP buy 0.1 @ 176.5 limit" in shown
+        assert "priority fee up to 0 SOL" in shown and "durable nonce  no" in shown
     # the signed transaction: one real signature, same instruction
     sig_line = next(line for line in signed.splitlines() if "signatures" in line)
     sig = sig_line.split()[-1]

@@ -124,3 +124,22 @@ def test_the_default_compute_limit_prices_the_priority_fee():
 def test_bytes_that_are_no_message_are_refused_with_a_message(junk):
     with pytest.raises(UndecodableTransaction, match="not a Solana transaction message"):
         policy.decode(junk)
+
+
+def test_programs_the_venue_config_allows_pass_the_venues_check():
+    from pydantic import ValidationError
+
+    from quantdesk.venues.drift.config import default_deployment
+    from support.drift_tx import offline_executor, order_intent
+
+    signer = MemorySigner()
+    memo = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
+    note = Instruction(memo, b"quantdesk", [AccountMeta(signer.pubkey, True, False)])
+    ixs = offline_executor(signer).place_instructions(order_intent(), 1) + [note]
+    with pytest.raises(txn.TransactionRefused, match=f"calls program {memo}"):
+        offline_executor(signer).message(ixs, Hash.default())
+    section = default_deployment("drift").model_copy(update={"allowed_programs": [str(memo)]})
+    assert str(memo) in offline_executor(signer, allowed_programs=section.allowed_programs).message(
+        ixs, Hash.default()).account_keys.__repr__()
+    with pytest.raises(ValidationError, match="'not-a-key' is not a program id"):
+        type(section).model_validate({**section.model_dump(), "allowed_programs": ["not-a-key"]})

@@ -7,6 +7,7 @@ here. Every host is configurable: tests point them at local servers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +18,7 @@ USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
 COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
 DAY_S = 86_400.0
+_BASE58_KEY = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 
 
 class MarketSpec(BaseModel):
@@ -79,7 +81,17 @@ class DriftDeployment(BaseModel):
     # at most 10 lamports per compute unit: a typo must not spend SOL on fees
     priority_fee_micro_lamports: int = Field(default=0, ge=0, le=10_000_000)
     allow_durable_nonce: bool = False  # sign transactions that use a durable nonce (normally refused)
+    # programs beyond the deployment's own and ComputeBudget that its transactions may call
+    allowed_programs: list[str] = Field(default_factory=list, max_length=64)
     dry_run: bool = False  # build and sign orders but never send them
+
+    @field_validator("allowed_programs")
+    @classmethod
+    def _program_ids(cls, v: list[str]) -> list[str]:
+        for program in v:
+            if not _BASE58_KEY.fullmatch(program):
+                raise ValueError(f"{program!r} is not a program id (a base58 public key, 32 to 44 characters)")
+        return v
 
     @field_validator("dlob_url", "data_api_url")
     @classmethod

@@ -17,8 +17,9 @@ preview, for a confirmation step; ``submit_order`` then signs and sends it.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -54,6 +55,7 @@ class DriftExecutor:
         compute_units: int = 600_000,
         priority_fee_micro_lamports: int = 0,
         allow_durable_nonce: bool = False,
+        allowed_programs: Iterable[str] = (),
         dry_run: bool = False,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -76,13 +78,14 @@ class DriftExecutor:
         self.store = self.chain.store
         self.user_address = self.chain.user_address
         self.program_id = str(self.client.program_id)
-        self.allowed_programs = {self.program_id, COMPUTE_BUDGET_PROGRAM_ID}
+        self.allowed_programs = {self.program_id, COMPUTE_BUDGET_PROGRAM_ID, *allowed_programs}
         self._ix_coders = {self.program_id: self.client.program.coder.instruction}
         self._names = {self.program_id: deployment.id, COMPUTE_BUDGET_PROGRAM_ID: "ComputeBudget"}
         self.decoders = [DriftInstructionDecoder(deployment)]  # the transaction policy's reading of our program
         self.orders: dict[str, tuple[int, Order]] = {}  # QuantDesk order id -> (user_order_id, order)
         self.signatures: dict[str, str] = {}
         self.last_preview: dict[str, Any] | None = None
+        self.last_signed_tx: Any = None  # the latest signed solders VersionedTransaction
 
     # -- accounts --------------------------------------------------------------
     def add_account(self, data: bytes, address: str | None = None, slot: int = 0) -> str:
@@ -167,7 +170,9 @@ class DriftExecutor:
 
     async def submit(self, prepared: Prepared) -> str | None:
         """Sign a prepared message and send it; None in dry-run mode (signed, not sent)."""
-        tx = txn.sign(prepared.message, self.signer)
+        # in a thread: a signer agent or a Ledger waits for the trader, and the console must stay live meanwhile
+        tx = await asyncio.to_thread(txn.sign, prepared.message, self.signer)
+        self.last_signed_tx = tx
         self.last_preview = self.describe(tx)
         if self.dry_run:
             return None

@@ -94,8 +94,15 @@ class DriftOrderDesk:
         if ex.last_signed is not None and self.venue.deployment.dry_run:
             from quantdesk.venues.drift.preview import render
 
+            from quantdesk.signing.policy import summary_lines
+
+            signed = render(ex.last_signed, f"Signed transaction (dry run, NOT sent) on {self.venue.id}")
+            tx = ex.executor.last_signed_tx
+            summary = summary_lines(ex.executor.policy_view(tx)) if tx is not None else []
             return [
-                *render(ex.last_signed, f"Signed transaction (dry run, NOT sent) on {self.venue.id}"),
+                signed[0],
+                *summary,
+                *signed[1:],
                 "",
                 f"Dry run: order {order.order_id} was signed and not sent.",
             ]

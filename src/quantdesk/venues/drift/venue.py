@@ -164,7 +164,8 @@ class DriftVenue:
             self.executor = DriftExecutor(
                 d, self.signer, self.feed.rpc, sub_account_id=d.sub_account_id, compute_units=d.compute_units,
                 priority_fee_micro_lamports=d.priority_fee_micro_lamports,
-                allow_durable_nonce=d.allow_durable_nonce, dry_run=d.dry_run, clock=self._clock,
+                allow_durable_nonce=d.allow_durable_nonce, allowed_programs=d.allowed_programs, dry_run=d.dry_run,
+                clock=self._clock,
             )
         return self.executor
 
