@@ -58,10 +58,10 @@ def trader(tmp_path: Path, http: HttpServer | None) -> Path:
 
 
 def config(tmp_path: Path, url: str, *, keypair: Path | None, risk: str = "", venue: str = "drift") -> Path:
-    key_line = f'keypair_path = "{keypair}"\n' if keypair else ""
+    key_line = f'signer = "keypair:{keypair}"\n' if keypair else ""
     path = tmp_path / "config.toml"
     path.write_text(
-        f"""
+        f"""{key_line}
 [journal]
 path = "{tmp_path / 'journal.sqlite3'}"
 
@@ -75,7 +75,7 @@ rpc_urls = ["{url}"]
 backoff_initial_s = 0.01
 backoff_max_s = 0.02
 http_timeout_s = 1.0
-{key_line}"""
+"""
     )
     return path
 
@@ -167,7 +167,7 @@ def test_no_signer_is_one_sentence(tmp_path, chain, capsys):
     code, out, err = order(capsys, "drift", SOL, "buy", "0.1", "--yes", "--config", str(cfg))
     assert code == 1 and out == ""
     assert err.strip() == (
-        "quantdesk order: drift: no signer configured; watching only. Set venues.drift.keypair_path to trade."
+        "quantdesk order: drift: no signer configured; watching only. Set signer = \"keypair:PATH\" (or agent:SOCKET) in the config to trade."
     )
 
 

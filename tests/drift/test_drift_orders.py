@@ -328,13 +328,23 @@ def test_keypair_file_enables_trading_and_shows_the_traders_account(tmp_path):
     good.write_text(json.dumps(list(bytes(kp))))
     good.chmod(0o600)  # a key file only its owner can read
     good.chmod(0o600)
-    base = default_deployment("drift").model_dump()
-    venue = DriftVenue(DriftDeployment(**{**base, "keypair_path": str(good)}))
+    from quantdesk.config.settings import load_config
+    from quantdesk.wiring.sources import live_venues
+
+    def drift_with(signer: str):
+        path = tmp_path / "config.toml"
+        path.write_text(f'signer = "{signer}"\n[venues.drift]\n')
+        (venue,) = live_venues(load_config(path, environ={}))
+        return venue
+
+    venue = drift_with(f"keypair:{good}")
     assert venue.can_trade and venue.signer.pubkey == kp.pubkey()
     assert venue.watch == str(kp.pubkey())  # the trader's own account is shown by default
-    broken = DriftVenue(DriftDeployment(**{**base, "keypair_path": str(tmp_path / "missing.json")}))
+    broken = drift_with(f"keypair:{tmp_path / 'missing.json'}")
     assert broken.can_trade is False
     assert "does not exist" in broken.trading_unavailable_reason()
+    assert "no signer configured" in drift_with("none").trading_unavailable_reason()
+    base = default_deployment("drift").model_dump()
     watcher = DriftVenue(DriftDeployment(**{**base, "watch": "DXHpL2cCjm3CtMSJk9js8TdigSCUNMAs4MipvNKGrmtq"}))
     assert watcher.can_trade is False and watcher.watch == "DXHpL2cCjm3CtMSJk9js8TdigSCUNMAs4MipvNKGrmtq"
 

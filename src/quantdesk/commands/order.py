@@ -144,10 +144,14 @@ async def _order(args: argparse.Namespace) -> int:
     from quantdesk.trading.router import OrderRouter
     from quantdesk.venues.base import TradingUnavailable, VenueError
 
+    from quantdesk.venues.registry import BuildOptions
+    from quantdesk.wiring.signer import open_configured
+
     cache = MarketCache()
+    signer, problem = open_configured(settings)
     try:
         desk = spec.order_desk(spec.section_or_default(settings, args.venue), args.venue, cache, args.dry_run,
-                               lambda p: _confirm(p, args))
+                               lambda p: _confirm(p, args), BuildOptions(signer=signer, signer_problem=problem))
     except TradingUnavailable as exc:
         raise Refused(str(exc)) from None
     venue = desk.venue

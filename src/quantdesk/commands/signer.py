@@ -1,4 +1,7 @@
-"""``quantdesk signer ...``: the trader's signer as a service.
+"""``quantdesk signer ...``: the trader's signer.
+
+``quantdesk signer pubkey`` prints the public key and kind of the configured
+signer (the top-level ``signer`` setting or ``--signer``).
 
 ``quantdesk signer serve --signer keypair:PATH --socket PATH [--policy FILE]``
 runs the signer agent on the machine that holds the key (the trader's
@@ -17,11 +20,14 @@ from pathlib import Path
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-SOLANA_CLI_DEFAULT = "~/.config/solana/id.json"
+from quantdesk.signing.spec import SOLANA_CLI_DEFAULT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="signer_command", metavar="ACTION", required=True)
+    pubkey = sub.add_parser("pubkey", help="print the configured signer's public key and kind")
+    pubkey.add_argument("--signer", metavar="SIGNER", help="instead of the config's signer setting: keypair:PATH, agent:SOCKET")
+    pubkey.add_argument("--config", metavar="PATH", help="config file (default: the user config)")
     serve = sub.add_parser(
         "serve",
         help="run the signer agent on a Unix socket (forward it to a console with ssh -R)",
@@ -42,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        return _serve(args)
+        return _pubkey(args) if args.signer_command == "pubkey" else _serve(args)
     except _BadInput as exc:
         print(f"quantdesk signer {args.signer_command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -53,23 +59,50 @@ class _BadInput(Exception):
 
 
 def open_signer(text: str | None) -> tuple[Any, str]:
-    """(signer, kind) for a ``--signer`` value; _BadInput saying what to write."""
+    """(signer, kind) for a ``--signer`` value the agent serves; _BadInput saying what to write."""
+    from quantdesk.signing import spec as signer_spec
     from quantdesk.signing.base import SignerError
-    from quantdesk.signing.keypair import KeypairSigner
 
     if not text:
         raise _BadInput(f"name the signer: --signer keypair:PATH (e.g. keypair:{SOLANA_CLI_DEFAULT})")
-    kind, _, rest = text.partition(":")
-    if kind == "keypair":
-        try:
-            return KeypairSigner.from_file(rest or SOLANA_CLI_DEFAULT), "keypair"
-        except SignerError as exc:
-            raise _BadInput(str(exc)) from None
-    if kind == "agent":
+    try:
+        parsed = signer_spec.parse_signer(text)
+    except signer_spec.SignerSpecError as exc:
+        raise _BadInput(str(exc)) from None
+    if parsed.kind == "agent":
         raise _BadInput("the agent serves a key it holds: give it --signer keypair:PATH, not another agent")
-    if kind in ("ledger", "ledger-tcp"):
-        raise _BadInput("a Ledger cannot serve through the agent in this version; use --signer keypair:PATH")
-    raise _BadInput(f"unknown signer {kind!r}; write --signer keypair:PATH")
+    if parsed.kind == "none":
+        raise _BadInput(f"the agent needs a key to serve: --signer keypair:PATH (e.g. keypair:{SOLANA_CLI_DEFAULT})")
+    try:
+        return signer_spec.open_signer(parsed), parsed.kind
+    except SignerError as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def _pubkey(args: argparse.Namespace) -> int:
+    from quantdesk.signing import spec as signer_spec
+    from quantdesk.signing.base import SignerError
+
+    text = args.signer
+    if text is None:
+        from quantdesk.config.settings import load_config
+        from quantdesk.core.problems import ProblemsError
+
+        try:
+            text = load_config(args.config).signer
+        except ProblemsError as exc:
+            raise _BadInput(f"{exc.render()}\nFix these (check with `quantdesk config validate`) and try again.") from None
+    try:
+        parsed = signer_spec.parse_signer(text)
+        signer = signer_spec.open_signer(parsed)
+        if signer is None:
+            print('no signer configured (read-only): set signer = "keypair:PATH" or "agent:SOCKET" in the config, '
+                  "or QUANTDESK_SIGNER")
+            return 1
+        print(f"{signer.pubkey}  {parsed.kind}  ({parsed.describe()})")
+    except (signer_spec.SignerSpecError, SignerError) as exc:
+        raise _BadInput(str(exc)) from None
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

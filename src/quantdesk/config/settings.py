@@ -168,6 +168,18 @@ class _SettingsBase(BaseSettings):
         dead_man: DeadManSettings
         keys: dict[str, KeySpec]
         aliases: dict[str, str]
+        signer: str
+
+    @field_validator("signer", check_fields=False)
+    @classmethod
+    def _check_signer(cls, v: str) -> str:
+        from quantdesk.signing.spec import SignerSpecError, parse_signer
+
+        try:
+            parse_signer(v)
+        except SignerSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
     @field_validator("keys", mode="before", check_fields=False)
     @classmethod
@@ -232,6 +244,8 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         **sections,
     )
     fields: dict[str, Any] = {
+        # Which key signs orders, for every venue that trades (quantdesk.signing.spec).
+        "signer": (str, Field(default="none", description='keypair:PATH, ledger:PATH, agent:SOCKET or "none" (read-only)')),
         "ui": (UISettings, Field(default_factory=UISettings)),
         **tables,
         "risk": (RiskSettings, Field(default_factory=RiskSettings)),

@@ -51,6 +51,36 @@ def _refuse_if_shared(p: Path) -> None:
         )
 
 
+def _secret_bytes(p: Path, text: str) -> bytes:
+    """The 64 secret bytes of a key file: the Solana CLI's JSON array of
+    numbers, or one base58 string (as wallets export it). Each way a file can
+    be wrong gets its own message; none of them quotes the file."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            values = json.loads(stripped)
+        except json.JSONDecodeError:
+            raise SignerError(f"keypair file {p} is not valid JSON; a Solana CLI keypair is a JSON array of 64 numbers") from None
+        if not isinstance(values, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values
+        ):
+            raise SignerError(f"keypair file {p} is a JSON value but not an array of numbers 0-255 (a Solana CLI keypair)")
+        if len(values) != 64:
+            raise SignerError(f"keypair file {p} holds {len(values)} numbers; a Solana keypair is 64 (secret and public key)")
+        return bytes(values)
+    import base58
+
+    try:
+        raw = base58.b58decode(stripped)
+    except ValueError:
+        raise SignerError(
+            f"keypair file {p} is neither a Solana CLI keypair (a JSON array of 64 numbers) nor a base58 secret key"
+        ) from None
+    if len(raw) != 64:
+        raise SignerError(f"keypair file {p} holds a base58 key of {len(raw)} bytes; a Solana keypair is 64")
+    return raw
+
+
 class KeypairSigner:
     __slots__ = ("_sealed", "path")
 
@@ -72,23 +102,13 @@ class KeypairSigner:
             raise SignerError(f"cannot read keypair file {p}: {exc.strerror or 'unreadable'}") from None
         except UnicodeDecodeError:
             raise SignerError(f"keypair file {p} is not a Solana CLI keypair (a JSON array of 64 numbers)") from None
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError:
-            values = None
-        if (
-            not isinstance(values, list)
-            or len(values) != 64
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values)
-        ):
-            raise SignerError(f"keypair file {p} is not a Solana CLI keypair (a JSON array of 64 numbers 0-255)")
-        raw = bytes(values)
+        raw = _secret_bytes(p, text)
         try:
             sealed = _Sealed(Keypair.from_bytes(raw))
         except Exception:
             raise SignerError(f"keypair file {p}: the public half does not match the secret half") from None
         finally:
-            del raw, values, text
+            del raw, text
         return cls(sealed, p)
 
     @property

@@ -37,6 +37,7 @@ from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order
 from quantdesk.core.venue import ApprovalHook, TradingVenue, Venue, VenueError
 from quantdesk.signing.policy import InstructionDecoder
+from quantdesk.signing.base import Signer
 from quantdesk.trading.risk import RiskLimits
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ class BuildOptions:
     seed: int | None = None
     rate: float | None = None
     paused: bool = False
+    # The trader's signer (the top-level ``signer`` setting), shared by every
+    # venue that trades; None: read-only. ``signer_problem`` says why it could
+    # not be opened, for the venues to show instead of trading.
+    signer: Signer | None = None
+    signer_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,8 @@ class VenueSpec:
     simulated: bool = False  # stands in when no live venue is configured; `--source sim`
     defaults: Callable[[str], Mapping[str, Any]] | None = None  # documented defaults under the user's keys
     trading: Callable[[Venue, TradingContext], TradingVenue] | None = None  # raises TradingUnavailable
-    # (section, name, cache, dry_run, approve) -> a desk for `quantdesk order`; raises TradingUnavailable
-    order_desk: Callable[[Any, str, MarketCache, bool, ApprovalHook], OrderDesk] | None = None
+    # (section, name, cache, dry_run, approve, options) -> a desk for `quantdesk order`; raises TradingUnavailable
+    order_desk: Callable[[Any, str, MarketCache, bool, ApprovalHook, BuildOptions], OrderDesk] | None = None
     inspect: Callable[[InspectRequest], Inspected] | None = None  # raises VenueError
     inspect_help: str = ""
     # (section, name) -> the signing.policy.InstructionDecoders of the programs the venue's transactions call

@@ -29,7 +29,13 @@ def live_venues(settings: Any, clock: Callable[[], int] | None = None) -> list[A
     """The live venues the config turns on (a ``[venues.NAME]`` section)."""
     if settings is None:
         return []
-    return registry.build(registry.configured(settings), registry.BuildOptions(clock=clock))
+    entries = registry.configured(settings)
+    if not entries:
+        return []
+    from quantdesk.wiring.signer import open_configured
+
+    signer, problem = open_configured(settings)
+    return registry.build(entries, registry.BuildOptions(clock=clock, signer=signer, signer_problem=problem))
 
 
 def build_session(

@@ -73,7 +73,6 @@ class DriftDeployment(BaseModel):
     backoff_max_s: float = Field(default=30.0, gt=0, le=DAY_S)
     http_timeout_s: float = Field(default=10.0, gt=0, le=DAY_S)
     # Trading and account watching (Drift deployment; driftpy builds the transactions).
-    keypair_path: Path | None = None  # Solana CLI keypair file; unset: watch only
     sub_account_id: int = Field(default=0, ge=0, le=65535)
     watch: str | None = None  # an authority (wallet) whose positions to show, read-only, no key needed
     account_poll_s: float = Field(default=5.0, gt=0, le=DAY_S)
@@ -92,6 +91,18 @@ class DriftDeployment(BaseModel):
             if not _BASE58_KEY.fullmatch(program):
                 raise ValueError(f"{program!r} is not a program id (a base58 public key, 32 to 44 characters)")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_own_key(cls, data: object) -> object:
+        # Keys are not a venue's business: one top-level signer serves every venue.
+        if isinstance(data, dict) and "keypair_path" in data:
+            path = data.get("keypair_path") or "PATH"
+            raise ValueError(
+                f'keypair_path is no longer a venue setting: remove it and write signer = "keypair:{path}" '
+                "at the top of the config (or set QUANTDESK_SIGNER)"
+            )
+        return data
 
     @field_validator("dlob_url", "data_api_url")
     @classmethod

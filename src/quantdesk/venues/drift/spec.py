@@ -24,9 +24,10 @@ def defaults(name: str) -> dict[str, Any]:
 def build(section: DriftDeployment, name: str, options: BuildOptions) -> list[Venue]:
     from quantdesk.venues.drift.venue import DriftVenue
 
+    signing = {"signer": options.signer, "signer_problem": options.signer_problem}
     if options.clock is not None:
-        return [DriftVenue(section, clock=options.clock)]
-    return [DriftVenue(section)]
+        return [DriftVenue(section, clock=options.clock, **signing)]
+    return [DriftVenue(section, **signing)]
 
 
 def markets(section: DriftDeployment, name: str) -> list[Market]:
@@ -48,12 +49,14 @@ class DriftOrderDesk:
     """One deployment set up for ``quantdesk order``: the DLOB server's book and
     oracle for the risk check, the trader's User account from RPC, the signer."""
 
-    def __init__(self, section: DriftDeployment, cache: MarketCache, dry_run: bool, approve: ApprovalHook) -> None:
+    def __init__(
+        self, section: DriftDeployment, cache: MarketCache, dry_run: bool, approve: ApprovalHook, options: BuildOptions
+    ) -> None:
         from quantdesk.venues.drift.router_executor import DriftRouterExecutor
         from quantdesk.venues.drift.venue import DriftVenue
 
         deployment = section.model_copy(update={"dry_run": True}) if dry_run else section
-        self.venue = DriftVenue(deployment)
+        self.venue = DriftVenue(deployment, signer=options.signer, signer_problem=options.signer_problem)
         reason = self.venue.trading_unavailable_reason()
         if reason:
             raise TradingUnavailable(reason)
@@ -110,8 +113,10 @@ class DriftOrderDesk:
         return [f"Sent: order {order.order_id} ({order.side} {market.size(order.size)} {market.symbol}), signature {sig}."]
 
 
-def order_desk(section: DriftDeployment, name: str, cache: MarketCache, dry_run: bool, approve: ApprovalHook) -> DriftOrderDesk:
-    return DriftOrderDesk(section, cache, dry_run, approve)
+def order_desk(
+    section: DriftDeployment, name: str, cache: MarketCache, dry_run: bool, approve: ApprovalHook, options: BuildOptions
+) -> DriftOrderDesk:
+    return DriftOrderDesk(section, cache, dry_run, approve, options)
 
 
 def inspect(request: InspectRequest) -> Inspected:

@@ -44,6 +44,7 @@ class DriftVenue:
         deployment: DriftDeployment | str = "drift",
         *,
         signer: Any = None,
+        signer_problem: str | None = None,
         executor: Any = None,
         watch: str | None = None,
         clock: Callable[[], int] = time.time_ns,
@@ -56,15 +57,7 @@ class DriftVenue:
         self.health = FeedHealth()
         self.feed = DlobFeed(self.deployment, self.health, clock=clock, sleep=sleep, timers=timers)
         d = self.deployment
-        self.signer_problem: str | None = None
-        if signer is None and d.keypair_path is not None:
-            from quantdesk.signing.base import SignerError
-            from quantdesk.signing.keypair import KeypairSigner
-
-            try:
-                signer = KeypairSigner.from_file(d.keypair_path)
-            except SignerError as exc:
-                self.signer_problem = f"{self.id}: {exc}"
+        self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
         self.signer = signer
         self.executor = executor  # execution.DriftExecutor, built on first use when None
         # Whose positions to show: the given or configured wallet, else the trader's own.
@@ -86,7 +79,7 @@ class DriftVenue:
         if self.signer_problem:
             return self.signer_problem
         if self.signer is None:
-            return f"{self.id}: no signer configured; watching only. Set venues.{self.id}.keypair_path to trade."
+            return f"{self.id}: no signer configured; watching only. Set signer = \"keypair:PATH\" (or agent:SOCKET) in the config to trade."
         if self.executor is None and self.deployment.program_id != DRIFT_PROGRAM_ID:
             return f"{self.id}: orders are built with driftpy, which supports only the Drift deployment"
         return None
