@@ -24,10 +24,9 @@ def defaults(name: str) -> dict[str, Any]:
 def build(section: DriftDeployment, name: str, options: BuildOptions) -> list[Venue]:
     from quantdesk.venues.drift.venue import DriftVenue
 
-    signing = {"signer": options.signer, "signer_problem": options.signer_problem}
     if options.clock is not None:
-        return [DriftVenue(section, clock=options.clock, **signing)]
-    return [DriftVenue(section, **signing)]
+        return [DriftVenue(section, clock=options.clock, signer=options.signer, signer_problem=options.signer_problem)]
+    return [DriftVenue(section, signer=options.signer, signer_problem=options.signer_problem)]
 
 
 def markets(section: DriftDeployment, name: str) -> list[Market]:
