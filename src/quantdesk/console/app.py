@@ -143,6 +143,8 @@ class QuantDeskApp(App[int]):
         align: right top;
         margin-bottom: 0;
         margin-top: 1;
+        max-height: 35%;  /* the risk panes start below the top row of every shipped layout */
+        overflow: hidden;
     }
     """
     TITLE = "QuantDesk"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
@@ -67,6 +68,19 @@ def make_pane(spec: PaneSpec, session: PaneSession, pane_id: str) -> Widget:
     return widget
 
 
+SHORT_ROWS = 30  # a terminal shorter than this evens out the layout's row heights
+
+
+def row_weights(heights: list[int], rows: int) -> list[float]:
+    """The layout's row proportions, evened out on a short terminal: no row
+    weighs more than 1.5 times the lightest, so a 24-row screen still shows a
+    position row under the accounts and the header."""
+    if rows >= SHORT_ROWS or not heights:
+        return [float(h) for h in heights]
+    cap = min(heights) * 1.5
+    return [min(float(h), cap) for h in heights]
+
+
 class LayoutGrid(Grid):
     """The panes of one layout."""
 
@@ -87,7 +101,11 @@ class LayoutGrid(Grid):
         widths = layout.column_widths or [1] * layout.columns
         heights = layout.row_heights or [1] * layout.rows
         self.styles.grid_columns = " ".join(f"{w}fr" for w in widths)
+        self._heights = heights
         self.styles.grid_rows = " ".join(f"{h}fr" for h in heights)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.styles.grid_rows = " ".join(f"{h:g}fr" for h in row_weights(self._heights, event.size.height))
 
     def compose(self) -> ComposeResult:
         layout = self.layout_model

@@ -60,6 +60,9 @@ class Column:
     header: str
     width: int
     align: str = "right"  # "left" | "right" | "center"
+    # When the pane is too narrow, columns go highest number first; 0 never goes
+    # (a position's size, uPnL and liquidation price, an account's equity).
+    drop: int = 0
 
 
 Cell = str | tuple[str, Style | str | None]
@@ -68,20 +71,40 @@ Cell = str | tuple[str, Style | str | None]
 class Table:
     """Fixed-width columns so numbers line up on their decimal points across rows."""
 
-    def __init__(self, columns: Sequence[Column], gap: int = 1) -> None:
-        self.columns = list(columns)
+    def __init__(self, columns: Sequence[Column], gap: int = 1, *, keep: Sequence[bool] | None = None) -> None:
+        self.all_columns = list(columns)
         self.gap = gap
+        self._keep = list(keep) if keep is not None else [True] * len(self.all_columns)
+        self.columns = [c for c, k in zip(self.all_columns, self._keep) if k]
+
+    def fit(self, width: int) -> Table:
+        """The same table without the columns that do not fit ``width``, dropped
+        in their ``drop`` order (highest first; ``drop=0`` columns always stay).
+        Rows are still given every cell; a dropped column's cell is skipped."""
+        keep = [True] * len(self.all_columns)
+        order = sorted((c.drop, i) for i, c in enumerate(self.all_columns) if c.drop)
+        table = Table(self.all_columns, self.gap, keep=keep)
+        while table.width > width and order:
+            _, i = order.pop()
+            keep[i] = False
+            table = Table(self.all_columns, self.gap, keep=keep)
+        return table
+
+    def shows(self, header: str) -> bool:
+        return any(c.header == header for c in self.columns)
 
     @property
     def width(self) -> int:
         return sum(c.width for c in self.columns) + self.gap * (len(self.columns) - 1)
 
     def header(self, style: Style | str | None = None) -> Text:
-        return self.row([c.header for c in self.columns], style)
+        return self.row([c.header for c in self.all_columns], style)
 
     def row(self, cells: Sequence[Cell], style: Style | str | None = None) -> Text:
         text = Text(style=style or "", no_wrap=True, end="")
         sep = " " * self.gap
+        if len(cells) == len(self.all_columns) and len(self.columns) != len(self.all_columns):
+            cells = [c for c, k in zip(cells, self._keep) if k]
         for i, (col, cell) in enumerate(zip(self.columns, cells)):
             value, cell_style = (cell, None) if isinstance(cell, str) else cell
             if i:

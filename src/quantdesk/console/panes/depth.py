@@ -200,15 +200,28 @@ class DepthPane(Pane):
             self._scale = biggest
         fixed_w = price_w + size_w * 2 + 9 + 4
         bar_w = max(4, width - fixed_w)
+        # Narrow panes drop the cumulative size first, then the cumulative notional.
         table = Table(
             [
                 Column("Price", price_w),
                 Column("Size", size_w),
-                Column("Total", size_w),
-                Column("Total $", 9),
+                Column("Total", size_w, drop=2),
+                Column("Total $", 9, drop=1),
                 Column("Level size", bar_w, "left"),
             ]
         )
+        if table.width > width:
+            table = Table(
+                [
+                    Column("Price", price_w),
+                    Column("Size", size_w),
+                    Column("Total", size_w, drop=2),
+                    Column("Total $", 9, drop=1),
+                    Column("Level size", 4, "left", drop=3),
+                ]
+            ).fit(width)
+            kept = sum(c.width + 1 for c in table.columns[:-1]) if table.shows("Level size") else width
+            bar_w = max(4, width - kept)
         lines.append(table.header(s("pane--header")))
         stale = book.needs_resync
         ask_notional = cumulative_notional(asks, market)

@@ -19,31 +19,36 @@ from quantdesk.console.panes.base import Column, Pane, Table
 
 HOUR_S = 3600
 
+# As the pane narrows, columns go highest ``drop`` first: the open interest,
+# then when the rate next applies and the next rate; market, venue, rate and
+# APR always stay.
 COLUMNS = [
     Column("Market", 8, "left"),
     Column("Venue", 9, "left"),
-    Column("Type", 7, "left"),
+    Column("Type", 7, "left", drop=1),
     Column("Rate 1h", 9),
-    Column("Next 1h", 9),
+    Column("Next 1h", 9, drop=4),
     Column("APR", 8),
-    Column("Pays in", 7),
-    Column("OI long", 8),
-    Column("OI short", 8),
-    Column("OI $", 7),
+    Column("Pays in", 7, drop=5),
+    Column("OI long", 8, drop=7),
+    Column("OI short", 8, drop=6),
+    Column("OI $", 7, drop=2),
 ]
 PREMIUM_COLUMNS = [
     Column("Premium", 8, "left"),
     Column("Venue", 9, "left"),
-    Column("Mark", 12),
-    Column("Oracle", 12),
+    Column("Mark", 12, drop=3),
+    Column("Oracle", 12, drop=2),
     Column("Mark-oracle bp", 14),
-    Column("Oracle conf bp", 14),
+    Column("Oracle conf bp", 14, drop=4),
 ]
 CARRY_COLUMNS = [
     Column("Carry/yr", 8, "left"),
-    Column("Cheapest long", 26, "left"),
-    Column("Cheapest short", 26, "left"),
+    Column("Cheapest long", 22, "left"),
+    Column("Cheapest short", 22, "left", drop=1),
 ]
+FOOTNOTE = "Rates per hour, + longs pay shorts. Borrow: both sides pay the pool. Carry − = you are paid."
+FOOTNOTE_SHORT = "Per hour; + longs pay. Carry − = paid."
 
 
 def hourly(rate: int, interval_s: int) -> int:
@@ -80,7 +85,7 @@ class FundingPane(Pane):
         if not cache.markets:
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
-        table = Table(COLUMNS)
+        table = Table(COLUMNS).fit(width)
         lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
         symbols = self.ordered_symbols()
         for symbol in symbols:
@@ -90,16 +95,16 @@ class FundingPane(Pane):
                 f = cache.funding.get((venue, symbol))
                 lines.append(table.row(self._cells(market, symbol if i == 0 else "", f, now_ns)))
         lines.append(Text(""))
-        lines.extend(self._premiums(symbols))
+        lines.extend(self._premiums(symbols, width))
         lines.append(Text(""))
-        carry = Table(CARRY_COLUMNS)
+        carry = Table(CARRY_COLUMNS).fit(width)
         lines.append(carry.header(s("pane--header")))
         for symbol in symbols:
             lines.append(carry.row([(symbol, s("pane--title")), *self._cheapest(symbol)]))
         lines.append(Text(""))
         lines.append(
             Text(
-                "Rates per hour, + longs pay shorts. Borrow: both sides pay the pool. Carry − = you are paid.",
+                FOOTNOTE if len(FOOTNOTE) <= width else FOOTNOTE_SHORT,
                 s("pane--dim"),
                 no_wrap=True,
                 end="",
@@ -107,11 +112,11 @@ class FundingPane(Pane):
         )
         return lines
 
-    def _premiums(self, symbols: list[str]) -> list[Text]:
+    def _premiums(self, symbols: list[str], width: int) -> list[Text]:
         """Mark against oracle per funding venue: the premium that drives the next rate."""
         s = self.style
         cache = self.cache
-        table = Table(PREMIUM_COLUMNS)
+        table = Table(PREMIUM_COLUMNS).fit(width)
         lines = [table.header(s("pane--header"))]
         for symbol in symbols:
             venues = sorted(v for (v, sym), f in cache.funding.items() if sym == symbol and f.kind == "funding")

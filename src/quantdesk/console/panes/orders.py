@@ -14,18 +14,20 @@ from quantdesk.console.panes.base import Column, Table
 from quantdesk.console.panes.row_cursor import CURSOR_CSS_CLASS
 from quantdesk.console.panes.selectable import SelectablePane, pane_binding
 
+# Market, side, size and price always stay; as the pane narrows the flags go
+# first, then the trigger, filled size, order id, venue, status and type.
 COLUMNS = [
-    Column("Order", 15, "left"),
+    Column("Order", 15, "left", drop=3),
     Column("Market", 8, "left"),
-    Column("Venue", 9, "left"),
+    Column("Venue", 9, "left", drop=2),
     Column("Side", 4, "left"),
-    Column("Type", 8, "left"),
+    Column("Type", 8, "left", drop=1),
     Column("Size", 8),
-    Column("Filled", 7),
+    Column("Filled", 7, drop=4),
     Column("Price", 9),
-    Column("Trigger", 9),
-    Column("Status", 9, "left"),
-    Column("Flags", 6, "left"),
+    Column("Trigger", 9, drop=5),
+    Column("Status", 9, "left", drop=1),
+    Column("Flags", 6, "left", drop=6),
 ]
 TYPE_SHORT = {
     "market": "MKT",
@@ -73,7 +75,7 @@ class OrdersPane(SelectablePane):
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         s = self.style
         rows = self.rows()
-        table = Table(COLUMNS)
+        table = Table(COLUMNS).fit(width)
         n = len(rows)
         head = Text(no_wrap=True, end="")
         head.append(f"{n} open order{'s' if n != 1 else ''}", s("pane--title"))

@@ -18,18 +18,27 @@ from quantdesk.console.panes.base import Column, Table
 from quantdesk.console.panes.row_cursor import CURSOR_CSS_CLASS
 from quantdesk.console.panes.selectable import SelectablePane, pane_binding
 
+# Risk first: market, side, size, uPnL and Liq never go. As the pane narrows,
+# rPnL goes first, then Lev, Entry, Mark, Venue and Margin; narrower still,
+# the compact form folds the side into a signed size and names the base asset.
 COLUMNS = [
     Column("Market", 8, "left"),
-    Column("Venue", 9, "left"),
+    Column("Venue", 9, "left", drop=2),
     Column("Side", 5, "left"),
     Column("Size", 8),
-    Column("Entry", 9),
-    Column("Mark", 9),
+    Column("Entry", 9, drop=4),
+    Column("Mark", 9, drop=3),
     Column("uPnL", 9),
-    Column("rPnL", 8),
+    Column("rPnL", 8, drop=6),
     Column("Liq", 9),
-    Column("Lev", 5),
-    Column("Margin", 8),
+    Column("Lev", 5, drop=5),
+    Column("Margin", 8, drop=1),
+]
+COMPACT = [
+    Column("Mkt", 5, "left"),
+    Column("Size", 9),
+    Column("uPnL", 9),
+    Column("Liq", 9),
 ]
 
 
@@ -106,8 +115,11 @@ class PositionsPane(SelectablePane):
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         s = self.style
         cache = self.cache
-        table = Table(COLUMNS)
-        lines = [self._accounts_line(), table.header(s("pane--header"))]
+        table = Table(COLUMNS).fit(width)
+        compact = table.width > width
+        if compact:
+            table = Table(COMPACT)
+        lines = [*self._accounts_lines(width), table.header(s("pane--header"))]
         positions = [p for _, p in sorted(cache.positions.items()) if p.base != 0]
         if not positions:
             lines.append(Text(""))
@@ -116,7 +128,7 @@ class PositionsPane(SelectablePane):
         i = self.cursor.pick([(p.venue, p.market) for p in positions])
         for k, p in enumerate(positions):
             market = cache.markets.get((p.venue, p.market))
-            row = table.row(self._cells(p, market))
+            row = table.row(self._compact_cells(p, market) if compact else self._cells(p, market))
             if k == i and len(positions) > 1:
                 row.stylize(s(CURSOR_CSS_CLASS))
             lines.append(row)
@@ -146,15 +158,48 @@ class PositionsPane(SelectablePane):
             (usd(p.margin), None),
         ]
 
+    def _compact_cells(self, p: Position, market: Market | None) -> list:
+        s = self.style
+        full = self._cells(p, market)
+        base = market.base if market else p.market.split("-", 1)[0]
+        sign = "+" if p.base > 0 else "-"
+        return [(base, s("pane--title")), (sign + full[3][0], full[2][1]), full[6], full[8]]
+
     def _pnl_style(self, value: int) -> Style | None:
         if not value:
             return None
         return self.style("pane--gain") if value > 0 else self.style("pane--loss")
 
-    def _accounts_line(self) -> Text:
+    def _accounts_lines(self, width: int) -> list[Text]:
+        """Every account on one line if it fits, else one line each, in a
+        shorter form where even that is too wide: equity is never cut."""
+        line = self._accounts_line()
+        accounts = [a for _, a in sorted(self.cache.accounts.items())]
+        if line.cell_len <= width or len(accounts) < 1:
+            return [line]
+        equities = self._equities_line(accounts)
+        if equities.cell_len <= width:
+            return [equities]
+        out = []
+        for a in accounts:
+            full = self._accounts_line([a])
+            out.append(full if full.cell_len <= width else self._accounts_line([a], short=True))
+        return out
+
+    def _equities_line(self, accounts: list[AccountState]) -> Text:
+        """``sim-drift $9,998.98 sim-jup $10,000.00``: each venue's equity alone."""
+        t = Text(no_wrap=True, end="")
+        for i, a in enumerate(accounts):
+            if i:
+                t.append(" ")
+            t.append(a.venue, self.style("pane--title"))
+            t.append(f" ${usd(a.equity)}")
+        return t
+
+    def _accounts_line(self, only: list[AccountState] | None = None, *, short: bool = False) -> Text:
         s = self.style
         t = Text(no_wrap=True, end="")
-        accounts: list[AccountState] = [a for _, a in sorted(self.cache.accounts.items())]
+        accounts: list[AccountState] = only if only is not None else [a for _, a in sorted(self.cache.accounts.items())]
         if not accounts:
             venues = getattr(self.session, "venues", {}).values()
             if any(getattr(v, "can_trade", False) for v in venues):
@@ -166,12 +211,13 @@ class PositionsPane(SelectablePane):
             if i:
                 t.append("   ")
             t.append(a.venue, s("pane--title"))
-            t.append("  equity ", s("pane--label"))
+            t.append(" eq " if short else "  equity ", s("pane--label"))
             t.append(f"${usd(a.equity)}")
-            t.append("  free ", s("pane--label"))
+            t.append(" free " if short else "  free ", s("pane--label"))
             t.append(f"${usd(a.free_collateral)}")
-            t.append("  lev ", s("pane--label"))
-            t.append(fmt.leverage(a.leverage_bps))
-            t.append("  health ", s("pane--label"))
+            if not short:
+                t.append("  lev ", s("pane--label"))
+                t.append(fmt.leverage(a.leverage_bps))
+            t.append(" h " if short else "  health ", s("pane--label"))
             t.append(f"{a.health}%", s("pane--gain") if a.health >= 50 else s("pane--warn"))
         return t

@@ -28,11 +28,11 @@ COLUMNS = [
     Column("Venue", 9, "left"),
     Column("Bid", 11),
     Column("Ask", 11),
-    Column("Mid", 12),
-    Column("Sprd bp", 7),
-    Column("Basis bp", 8),
-    Column("Oracle", 11),
-    Column(f"Liq ±{LIQUIDITY_BAND_BPS}bp", 10),
+    Column("Mid", 12, drop=3),
+    Column("Sprd bp", 7, drop=1),
+    Column("Basis bp", 8, drop=2),
+    Column("Oracle", 11, drop=4),
+    Column(f"Liq ±{LIQUIDITY_BAND_BPS}bp", 10, drop=5),
 ]
 
 
@@ -65,7 +65,7 @@ class SpreadsPane(Pane):
         if not cache.markets:
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
-        table = Table(COLUMNS)
+        table = Table(COLUMNS).fit(width)
         lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
         for symbol in self.ordered_symbols():
             ms = market_spread(cache, symbol)
