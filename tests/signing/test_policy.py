@@ -143,3 +143,38 @@ def test_programs_the_venue_config_allows_pass_the_venues_check():
         ixs, Hash.default()).account_keys.__repr__()
     with pytest.raises(ValidationError, match="'not-a-key' is not a program id"):
         type(section).model_validate({**section.model_dump(), "allowed_programs": ["not-a-key"]})
+
+
+def test_a_jupiter_position_request_decodes_to_what_it_trades(decoders):
+    from support.jupiter_fixtures import POOL, SOL_CUSTODY, data
+    from quantdesk.venues.jupiter import requests as rq
+    from quantdesk.venues.jupiter.accounts import decoder
+    from quantdesk.venues.jupiter.config import DEFAULT_COLLATERAL, PROGRAM_ID
+
+    signer = MemorySigner()
+    program = Pubkey.from_string(PROGRAM_ID)
+    sol = rq.CustodyRef.from_decoded(SOL_CUSTODY, decoder().decode(data(SOL_CUSTODY)).fields)
+    usdc = rq.CustodyRef(Pubkey.from_string(DEFAULT_COLLATERAL["USDC"]),
+                         Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"), Pubkey.new_unique(), Pubkey.new_unique())
+    builder = rq.RequestBuilder(signer.pubkey)
+    short = rq.Market(program, Pubkey.from_string(POOL), sol, usdc, "short")
+    opened = builder.open(short, size_usd=250_000_000, collateral_tokens=50_000_000, price_slippage=140_000_000, counter=7)
+    view = policy.decode(txn.compose(signer.pubkey, opened.instructions, Hash.default()), decoders)
+    request = view.instructions[-1]
+    assert request.program == "jupiter" and request.name == "create_increase_position_market_request"
+    assert request.args["params"]["side"] == "Short" and request.args["params"]["counter"] == 7
+    assert [a.name for a in request.accounts[:2]] == ["owner", "funding_account"]
+    (order,) = view.orders
+    assert order.line() == "jupiter SOL-PERP sell 250 USD market (worst price 140)"
+    assert order.notional == Decimal(250)
+    long = rq.Market(program, Pubkey.from_string(POOL), sol, sol, "long")
+    stop = builder.trigger(long, kind="stop_loss", trigger_price=120_000_000, counter=8)
+    (order,) = policy.decode(txn.compose(signer.pubkey, stop.instructions, Hash.default()), decoders).orders
+    assert order.line() == "jupiter SOL-PERP close the whole position @ 120 trigger reduce-only"
+    # a long paid in SOL wraps it first: the System and Token programs are named, and refused until allowed
+    wrapped = builder.open(long, size_usd=10**8, collateral_tokens=10**9, price_slippage=160_000_000, counter=9)
+    view = policy.decode(txn.compose(signer.pubkey, wrapped.instructions, Hash.default()), decoders)
+    assert "System" in {ix.program for ix in view.instructions}
+    reasons = policy.refusals(view, TransactionPolicy.of({PROGRAM_ID}), str(signer.pubkey))
+    assert reasons and all("not on the allowlist" in r for r in reasons)
+    assert view.orders[0].line() == "jupiter SOL-PERP buy 100 USD market (worst price 160)"

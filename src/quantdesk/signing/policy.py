@@ -22,7 +22,7 @@ registry; nothing here names a venue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
@@ -63,21 +63,29 @@ class OrderSummary:
     venue: str
     market: str
     side: str  # "buy" | "sell"
-    size: Decimal  # base asset
-    price: Decimal | None  # quote per base; None: at market
+    size: Decimal  # base asset (0 when the venue sizes orders in the quote: ``quote_size``)
+    price: Decimal | None  # quote per base; None: at market. For a quote-sized market order: the worst price accepted
     kind: str = ""  # "limit", "market", "stop_market" ... as the venue names it
     reduce_only: bool = False
+    quote_size: Decimal | None = None  # the order's size in the quote asset (a pool venue's USD size)
 
     @property
     def notional(self) -> Decimal | None:
-        """Size times price, in the quote asset; None for a market order (no price)."""
+        """The order's size in the quote asset: ``quote_size``, else size times price
+        (None for a base-sized market order: no price to value it at)."""
+        if self.quote_size is not None:
+            return self.quote_size
         return None if self.price is None else self.size * self.price
 
     def line(self) -> str:
+        ro = " reduce-only" if self.reduce_only else ""
+        if self.quote_size is not None:
+            limit = f" (worst price {_plain(self.price)})" if self.price is not None else ""
+            return f"{self.venue} {self.market} {self.side} {_plain(self.quote_size)} USD {self.kind or 'market'}{limit}{ro}"
         at = f"@ {_plain(self.price)}" if self.price is not None else "at market"
         extra = f" {self.kind}" if self.kind else ""
-        ro = " reduce-only" if self.reduce_only else ""
-        return f"{self.venue} {self.market} {self.side} {_plain(self.size)} {at}{extra}{ro}"
+        size = _plain(self.size) if self.size else "the whole position"
+        return f"{self.venue} {self.market} {self.side} {size} {at}{extra}{ro}"
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,9 @@ class InstructionDecoder(Protocol):
     @property
     def program_name(self) -> str: ...
 
-    def decode(self, data: bytes) -> DecodedInstruction | None:
-        """The instruction's name and arguments, or None when the data is not one of the program's instructions."""
+    def decode(self, data: bytes, accounts: Sequence[str]) -> DecodedInstruction | None:
+        """The instruction's name and arguments (``accounts``: its accounts' base58
+        keys, in order), or None when the data is not one of the program's instructions."""
         ...
 
 
@@ -277,7 +286,7 @@ def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> Transac
             decoder = by_program[program]
             pname = decoder.program_name
             try:
-                found = decoder.decode(data)
+                found = decoder.decode(data, [a.pubkey for a in accounts])
             except Exception:
                 found = None
             if found is None:

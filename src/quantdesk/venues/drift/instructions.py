@@ -9,6 +9,7 @@ market's symbol, side, size in the base asset, price in the quote).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +47,7 @@ class DriftInstructionDecoder:
         self._path = str(idl_path_for(deployment))  # IdlError when the deployment has no IDL
         self._symbols = {m.index: m.symbol for m in deployment.markets}
 
-    def decode(self, data: bytes) -> DecodedInstruction | None:
+    def decode(self, data: bytes, accounts: Sequence[str] = ()) -> DecodedInstruction | None:
         from quantdesk.venues.drift.accounts import plain
 
         coder, account_names = _coder(self._path)

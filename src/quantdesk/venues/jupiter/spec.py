@@ -95,6 +95,12 @@ def inspect(request: InspectRequest) -> Inspected:
     return Inspected(results, one_document=True)
 
 
+def instruction_decoders(section: JupiterConfig, name: str) -> list[Any]:
+    from quantdesk.venues.jupiter.instructions import decoders
+
+    return list(decoders(section, name))
+
+
 SPEC = VenueSpec(
     names=("jupiter",),
     config=JupiterConfig,
@@ -102,5 +108,6 @@ SPEC = VenueSpec(
     markets=markets,
     summary="Jupiter Perps: the JLP pool's markets at the oracle price, read-only",
     inspect=inspect,
+    instruction_decoders=instruction_decoders,
     inspect_help="ACCOUNT is optional (detected from the data), or 'idl' to refresh the IDL from chain",
 )
