@@ -76,7 +76,7 @@ def test_serve_signs_what_the_policy_allows_and_refuses_the_rest(setup):
 @pytest.mark.parametrize("signer, needle", [
     (None, "name the signer: --signer keypair:PATH"),
     ("agent:/x.sock", "not another agent"),
-    ("paper:x", "unknown signer 'paper'"),
+    ("paper:x", "unknown signer 'paper:x'"),
     ("keypair:/nonexistent/id.json", "does not exist; create one with `solana-keygen new"),
 ])
 def test_bad_signers_say_what_to_write(setup, signer, needle):
