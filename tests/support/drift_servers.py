@@ -326,6 +326,23 @@ class HttpServer:
                     raw = base64.b64decode(params[0])
                     outer.sent.append(raw)
                     result = str(VersionedTransaction.from_bytes(raw).signatures[0])
+                elif method == "getProgramAccounts":
+                    # filters as the JSON-RPC API documents them: memcmp (base58 bytes at an offset), dataSize
+                    import base58
+
+                    def keep(data: bytes) -> bool:
+                        for f in params[1].get("filters", []):
+                            if "dataSize" in f and len(data) != f["dataSize"]:
+                                return False
+                            if "memcmp" in f:
+                                want = base58.b58decode(f["memcmp"]["bytes"])
+                                at = f["memcmp"]["offset"]
+                                if data[at:at + len(want)] != want:
+                                    return False
+                        return True
+
+                    result = [{"pubkey": k, "account": outer._account(k)} for k, v in outer.accounts.items()
+                              if keep(base64.b64decode(v))]
                 elif method == "getLatestBlockhash":
                     result = {"context": ctx, "value": {"blockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
                                                         "lastValidBlockHeight": 290_000_150}}

@@ -56,6 +56,11 @@ class _BlockhashResult(msgspec.Struct):
     value: _Blockhash
 
 
+class _KeyedAccount(msgspec.Struct):
+    pubkey: str
+    account: _AccountValue
+
+
 class RpcClient:
     def __init__(self, hosts: HttpHosts, health: FeedHealth) -> None:
         self.hosts = hosts
@@ -93,6 +98,17 @@ class RpcClient:
         raw = await self.call("getMultipleAccounts", [pubkeys, {"encoding": "base64", "commitment": "confirmed"}])
         res = msgspec.json.decode(raw, type=_MultipleResult)
         return [None if v is None else base64.b64decode(v.data[0]) for v in res.value]
+
+    async def get_program_accounts(self, program_id: str, filters: list[dict]) -> list[tuple[str, bytes]]:
+        """(pubkey, data) of the program's accounts matching ``filters`` (``memcmp``/``dataSize``)."""
+        raw = await self.call(
+            "getProgramAccounts", [program_id, {"encoding": "base64", "commitment": "confirmed", "filters": filters}]
+        )
+        try:
+            items = msgspec.json.decode(raw, type=list[_KeyedAccount])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise RpcError("RPC getProgramAccounts: malformed result") from None
+        return [(i.pubkey, base64.b64decode(i.account.data[0])) for i in items]
 
     async def get_latest_blockhash(self) -> str:
         raw = await self.call("getLatestBlockhash", [{"commitment": "confirmed"}])

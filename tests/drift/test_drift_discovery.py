@@ -1,0 +1,52 @@
+"""Every listed market from the real mainnet PerpMarket/SpotMarket accounts in
+tests/fixtures, over getProgramAccounts on the local RPC server."""
+
+from __future__ import annotations
+
+from support.drift_chain import LINES, pk, raw
+from support.drift_servers import BookSource, HttpServer
+from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
+from quantdesk.venues.drift.discovery import discover, listed_markets
+from quantdesk.venues.drift.health import FeedHealth
+from quantdesk.venues.drift.idl import AccountDecoder, bundled_idl_path
+from quantdesk.venues.drift.rest import HttpHosts
+from quantdesk.venues.drift.rpc import RpcClient
+
+
+async def test_discovery_lists_every_perp_and_spot_market_with_its_figures():
+    http = HttpServer(BookSource())
+    for n, x in enumerate(LINES):
+        http.accounts[pk(raw(n), 8) if x["account"] in ("PerpMarket", "SpotMarket") else f"user{n}"] = x["data_b64"]
+    http.start()
+    health = FeedHealth()
+    rpc = RpcClient(HttpHosts([http.url], health, name="RPC", timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=0.1),
+                    health)
+    try:
+        markets, problems = await discover(rpc, DRIFT_PROGRAM_ID, AccountDecoder(bundled_idl_path().read_text()))
+    finally:
+        await rpc.hosts.aclose()
+        http.stop()
+    assert problems == []
+    perps = {m.symbol: m for m in markets if m.kind == "perp"}
+    spots = {m.symbol: m for m in markets if m.kind == "spot"}
+    assert sorted(perps) == ["1MBONK-PERP", "BTC-PERP", "ETH-PERP", "JUP-PERP", "SOL-PERP", "SUI-PERP", "WIF-PERP", "XRP-PERP"]
+    assert sorted(spots) == ["SOL", "USDC", "wBTC", "wETH"]
+    sol = perps["SOL-PERP"]
+    assert (sol.index, sol.tick_size, sol.lot_size, sol.status, sol.tier, sol.prediction) == (
+        0, 100, 10_000_000, "Active", "B", False)
+    assert (perps["BTC-PERP"].index, perps["BTC-PERP"].tick_size, perps["BTC-PERP"].tier) == (1, 100_000, "A")
+    assert perps["1MBONK-PERP"].status == "FundingPaused" and perps["WIF-PERP"].tier == "Speculative"
+    assert (spots["SOL"].index, spots["SOL"].decimals, spots["SOL"].lot_size) == (1, 9, 100_000)
+    assert [m.kind for m in markets] == ["perp"] * 8 + ["spot"] * 4  # perps first, by index
+    assert [m.index for m in markets if m.kind == "perp"] == sorted(m.index for m in perps.values())
+    # the User accounts were left out by the node, filtered on the discriminator
+    calls = [b for m, _, b in http.requests if m == "POST" and b["method"] == "getProgramAccounts"]
+    assert len(calls) == 2 and all(list(c["params"][1]["filters"][0]) == ["memcmp"] for c in calls)
+
+
+def test_an_account_that_is_no_market_is_a_problem_not_a_crash():
+    decoder = AccountDecoder(bundled_idl_path().read_text())
+    user = next(n for n, x in enumerate(LINES) if x["account"] == "User")
+    markets, problems = listed_markets(decoder, [("U1", raw(user)), ("X", b"\x00" * 8)])
+    assert markets == [] and len(problems) == 2
+    assert problems[0].startswith("U1: a User account is not a market")
