@@ -287,3 +287,24 @@ def test_the_terminal_prompt_signs_only_on_yes(run_agent, keypair_signer, answer
         with pytest.raises(SignerError, match="declined"):
             console.sign_message(msg)
     assert prompts == ["Sign this transaction? [y/N] "] and "drift SOL-PERP buy 2 @ 150 limit" in shown[0]
+
+
+async def test_a_drift_order_signed_through_the_agent_shows_the_ticket_summary_at_the_agent(run_agent, keypair_signer):
+    from support.drift_tx import BLOCKHASH, offline_executor, order_intent
+    from quantdesk.signing.policy import summary_lines
+
+    kp, _ = keypair_signer
+    trader = Scripted(True)
+    agent = run_agent(trader)
+    ex = offline_executor(AgentSigner(agent.path))
+    assert ex.signer.pubkey == kp.pubkey()
+    prepared = await ex.prepare_place(order_intent(size=3 * 10**9, price=149 * 10**6), "q1", blockhash=BLOCKHASH)
+    order = await ex.submit_order(prepared)  # dry run: signed by the agent, not sent
+    assert "dry run" in order.reason
+    tx = ex.last_signed_tx
+    tx.verify_and_hash_message()
+    assert tx.message.account_keys[0] == kp.pubkey()
+    ticket = summary_lines(ex.policy_view(prepared.message))  # what the order ticket shows before signing
+    (shown,) = trader.shown
+    assert all(line in shown.splitlines() for line in ticket), (ticket, shown)
+    assert "  order          drift SOL-PERP buy 3 @ 149 limit" in ticket
