@@ -59,10 +59,10 @@ def test_secret_never_in_repr_str_or_pickle(keyfile):
 @pytest.mark.parametrize(
     "content, needle",
     [
-        ("not json", "not a Solana CLI keypair"),
-        ("[1, 2, 3]", "not a Solana CLI keypair"),
-        (json.dumps([300] * 64), "not a Solana CLI keypair"),
-        (json.dumps({"secret": [1] * 64}), "not a Solana CLI keypair"),
+        ("not json", "neither a Solana CLI keypair"),
+        ("[1, 2, 3]", "holds 3 numbers; a Solana keypair is 64"),
+        (json.dumps([300] * 64), "not an array of numbers 0-255"),
+        (json.dumps({"secret": [1] * 64}), "neither a Solana CLI keypair"),
     ],
 )
 def test_bad_keypair_files_get_clear_errors(tmp_path, content, needle):
