@@ -95,7 +95,7 @@ def parse_signer(text: str | None) -> SignerSpec:
         if not rest.strip():
             raise SignerSpecError("write agent:SOCKET, the path of the forwarded signer agent socket, e.g. agent:/tmp/agent.sock")
         return SignerSpec("agent", socket=Path(os.path.expanduser(rest.strip())))
-    raise SignerSpecError(f"unknown signer {kind!r} in {value!r}: write {EXAMPLES}")
+    raise SignerSpecError(f"unknown signer {value!r}: write {EXAMPLES}")
 
 
 def open_signer(spec: SignerSpec) -> Signer | None:
