@@ -50,3 +50,40 @@ def test_an_account_that_is_no_market_is_a_problem_not_a_crash():
     markets, problems = listed_markets(decoder, [("U1", raw(user)), ("X", b"\x00" * 8)])
     assert markets == [] and len(problems) == 2
     assert problems[0].startswith("U1: a User account is not a market")
+
+
+def test_show_markets_discover_lists_the_chain_markets(tmp_path, capfd):
+    import json
+
+    from quantdesk import cli
+
+    http = HttpServer(BookSource())
+    for n, x in enumerate(LINES):
+        if x["account"] in ("PerpMarket", "SpotMarket"):
+            http.accounts[pk(raw(n), 8)] = x["data_b64"]
+    http.start()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[venues.drift]\nrpc_urls = ["{http.url}"]\n')
+    try:
+        code = cli.main(["show", "markets", "--venue", "drift", "--discover", "--json", "--config", str(cfg)])
+        out, err = capfd.readouterr()
+    finally:
+        http.stop()
+    assert code == 0, err
+    rows = json.loads(out)
+    sol = next(r for r in rows if r["market"] == "SOL-PERP")
+    assert sol == {"venue": "drift", "name": "drift", "market": "SOL-PERP", "kind": "perp", "index": 0,
+                   "tick_size": 0.0001, "lot_size": 0.01, "status": "Active", "tier": "B", "prediction": False}
+    assert {r["market"] for r in rows if r["kind"] == "spot"} == {"USDC", "SOL", "wBTC", "wETH"}
+    assert len(rows) == 12
+
+
+def test_show_markets_discover_without_a_reachable_rpc_says_what_to_check(tmp_path, capfd):
+    from quantdesk import cli
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[venues.drift]\nrpc_urls = ["http://127.0.0.1:9"]\nhttp_timeout_s = 0.5\nbackoff_max_s = 0.1\n'
+                   'backoff_initial_s = 0.05\n')
+    code = cli.main(["show", "markets", "--venue", "drift", "--discover", "--config", str(cfg)])
+    _, err = capfd.readouterr()
+    assert code == 1 and "could not list its markets over RPC" in err and "rpc_urls" in err

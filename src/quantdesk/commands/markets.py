@@ -57,15 +57,61 @@ def render(rows: list[dict[str, Any]]) -> Any:
     return t
 
 
+def discovered_view(settings: Any, venue: str | None) -> list[dict[str, Any]]:
+    """Every market the venues that can list theirs live (``VenueSpec.discover``) report."""
+    import asyncio
+
+    from quantdesk.venues import registry
+
+    rows: list[dict[str, Any]] = []
+    names = []
+    for spec in registry.specs():
+        if spec.discover is None:
+            continue
+        for name in spec.names:
+            names.append(name)
+            if venue is not None and venue != name:
+                continue
+            try:
+                section = spec.section_or_default(settings, name)
+            except registry.RegistryError:
+                continue
+            rows += asyncio.run(spec.discover(section, name))
+    if venue is not None and venue not in names:
+        raise MarketsError(f"{venue!r} cannot list its markets live; venues that can: {', '.join(names)}")
+    return rows
+
+
+def render_discovered(rows: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    t = Table(title="Markets listed on chain", show_edge=False)
+    for col in ("venue", "market", "kind", "index", "tick", "lot", "status", "tier", "prediction"):
+        t.add_column(col, justify="right" if col in ("index", "tick", "lot") else "left")
+    for r in rows:
+        t.add_row(r["venue"], r["market"], r["kind"], str(r["index"]), f"{r['tick_size']:f}", f"{r['lot_size']:f}",
+                  r["status"], r["tier"], "yes" if r["prediction"] else "")
+    return t
+
+
 def main(args: Any) -> int:
     from quantdesk.config.settings import load_config
     from quantdesk.core.problems import ProblemsError
 
+    from quantdesk.venues.base import VenueError
+
     try:
-        rows = markets_view(load_config(getattr(args, "config", None)), getattr(args, "venue", None))
+        settings = load_config(getattr(args, "config", None))
+        if getattr(args, "discover", False):
+            rows = discovered_view(settings, getattr(args, "venue", None))
+        else:
+            rows = markets_view(settings, getattr(args, "venue", None))
     except (ProblemsError, MarketsError) as exc:
         print(f"quantdesk show: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except VenueError as exc:
+        print(f"quantdesk show: {exc}; check rpc_urls in the venue's config section", file=sys.stderr)
+        return 1
     if args.json:
         import msgspec
 
@@ -77,5 +123,5 @@ def main(args: Any) -> int:
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
-    console.print(render(rows))
+    console.print(render_discovered(rows) if getattr(args, "discover", False) else render(rows))
     return 0

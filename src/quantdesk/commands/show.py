@@ -60,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
     parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
+    parser.add_argument("--discover", action="store_true",
+                        help="markets: every market the venue lists on chain (needs its RPC), not only the configured ones")
     parser.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="trades to print, newest first (default 20)")
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
     parser.add_argument("--source", default="auto", help=SOURCES_HELP)

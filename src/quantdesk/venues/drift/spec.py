@@ -35,6 +35,38 @@ def markets(section: DriftDeployment, name: str) -> list[Market]:
     return [to_market(section.id, section.quote, m) for m in section.markets]
 
 
+async def discover(section: DriftDeployment, name: str) -> list[dict[str, Any]]:
+    """Every perp and spot market the deployment's program lists on chain."""
+    from decimal import Decimal
+
+    from quantdesk.venues.drift.discovery import discover as from_chain
+    from quantdesk.venues.drift.health import FeedHealth
+    from quantdesk.venues.drift.idl import IdlError, decoder_for
+    from quantdesk.venues.drift.rest import HttpHosts
+    from quantdesk.venues.drift.rpc import RpcClient
+
+    try:
+        decoder = decoder_for(section)
+    except IdlError as exc:
+        raise VenueError(f"{name}: cannot decode its markets: {exc}") from None
+    health = FeedHealth()
+    hosts = HttpHosts(section.rpc_urls, health, name="RPC", timeout_s=section.http_timeout_s,
+                      backoff_initial_s=section.backoff_initial_s, backoff_max_s=section.backoff_max_s)
+    try:
+        listed, _problems = await from_chain(RpcClient(hosts, health), section.program_id, decoder)
+    except Exception as exc:
+        raise VenueError(f"{name}: could not list its markets over RPC ({exc})") from None
+    finally:
+        await hosts.aclose()
+    return [
+        {"venue": section.id, "name": name, "market": m.symbol, "kind": m.kind, "index": m.index,
+         "tick_size": Decimal(m.tick_size).scaleb(-6).normalize(),
+         "lot_size": Decimal(m.lot_size).scaleb(-m.decimals).normalize(),
+         "status": m.status, "tier": m.tier, "prediction": m.prediction}
+        for m in listed
+    ]
+
+
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
     reason = venue.trading_unavailable_reason()
     if reason:
@@ -162,6 +194,7 @@ SPEC = VenueSpec(
     trading=trading,
     order_desk=order_desk,
     inspect=inspect,
+    discover=discover,
     instruction_decoders=instruction_decoders,
     inspect_help=(
         "ACCOUNT is an account type of the engine's IDL (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'; "
