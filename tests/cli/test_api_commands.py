@@ -86,3 +86,23 @@ def test_serve_api_answers_curl_with_a_minted_token(tmp_path):
         proc.terminate()
         out, err = proc.communicate(timeout=20)
     assert SECRET not in out + err
+
+
+def test_serve_api_and_api_token_refuse_a_missing_secret_with_the_same_advice(capfd, monkeypatch):
+    monkeypatch.delenv("QUANTDESK_API__JWT_SECRET", raising=False)
+    assert cli.main(["serve", "api", "--source", "sim"]) == 2
+    serve_err = capfd.readouterr().err
+    assert cli.main(["api", "token"]) == 2
+    token_err = capfd.readouterr().err
+    assert serve_err.startswith("quantdesk serve api: ") and token_err.startswith("quantdesk api token: ")
+    assert serve_err.split(": ", 1)[1] == token_err.split(": ", 1)[1]
+    assert "QUANTDESK_API__JWT_SECRET" in serve_err
+
+
+def test_the_loaded_api_secret_never_shows_in_a_repr(monkeypatch):
+    from quantdesk.commands.api_settings import load_api_settings
+
+    monkeypatch.setenv("QUANTDESK_API__JWT_SECRET", SECRET)
+    api = load_api_settings(None)
+    assert api.secret == SECRET
+    assert SECRET not in repr(api)

@@ -4,7 +4,10 @@ for the data API, signed with ``[api] jwt_secret`` (never printed)."""
 from __future__ import annotations
 
 import argparse
-import sys
+
+from quantdesk.commands.api_settings import UsageError, add_config_argument, load_api_settings, refuse
+
+PROG = "quantdesk api token"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,30 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     tok.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default 1h)")
     tok.add_argument("--subject", default="quantdesk-script", help="who the token is for (its sub claim)")
-    tok.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
+    add_config_argument(tok)
 
 
 def main(args: argparse.Namespace) -> int:
     import time
 
-    from quantdesk.config.settings import load_config
-    from quantdesk.core.problems import ProblemsError
     from quantdesk.serve.api.auth import mint_token, parse_ttl
 
     try:
-        settings = load_config(args.config)
-    except ProblemsError as exc:
-        print(f"quantdesk api token: {exc}", file=sys.stderr)
-        return 2
-    secret = settings.api.jwt_secret.get_secret_value() if settings.api.jwt_secret is not None else ""
-    if not secret:
-        print("quantdesk api token: no JWT secret: set [api] jwt_secret in the config or QUANTDESK_API__JWT_SECRET", file=sys.stderr)
-        return 2
-    try:
+        api = load_api_settings(args.config)
         ttl = parse_ttl(args.ttl)
-        token = mint_token(secret, args.scope or ["market:read"], ttl, int(time.time()), subject=args.subject)
-    except ValueError as exc:
-        print(f"quantdesk api token: {exc}", file=sys.stderr)
-        return 2
+        token = mint_token(api.secret, args.scope or ["market:read"], ttl, int(time.time()), subject=args.subject)
+    except (UsageError, ValueError) as exc:
+        return refuse(PROG, exc)
     print(token)
     return 0

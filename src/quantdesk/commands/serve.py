@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from quantdesk.commands.api_settings import UsageError, add_config_argument, load_api_settings, refuse
 from quantdesk.wiring.sources import SOURCES_HELP
+
+PROG = "quantdesk serve api"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     api = sub.add_parser("api", help="the read-only data API", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     api.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default: [api] listen, 127.0.0.1:8710)")
     api.add_argument("--source", default="auto", help=SOURCES_HELP)
-    api.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
+    add_config_argument(api)
     api.add_argument("--seed", type=int, default=None, help="simulated venues: random seed")
     api.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS/WSS with this certificate (Uvicorn's TLS)")
     api.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
@@ -30,36 +33,23 @@ def main(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from quantdesk.config.settings import load_config
-    from quantdesk.core.problems import ProblemsError
+    from quantdesk.serve.api.app import ApiOptions
+    from quantdesk.serve.api.server import parse_listen, serve
     from quantdesk.wiring.sources import SourceError, build_session
 
     try:
-        settings = load_config(args.config)
-    except ProblemsError as exc:
-        print(f"quantdesk serve api: {exc}", file=sys.stderr)
-        return 2
-    secret = settings.api.jwt_secret.get_secret_value() if settings.api.jwt_secret is not None else ""
-    if not secret:
-        print("quantdesk serve api: no JWT secret: set [api] jwt_secret in the config or QUANTDESK_API__JWT_SECRET", file=sys.stderr)
-        return 2
-    from quantdesk.serve.api.app import ApiOptions
-    from quantdesk.serve.api.server import parse_listen, serve
-
-    try:
-        host, port = parse_listen(args.listen or settings.api.listen)
-    except ValueError as exc:
-        print(f"quantdesk serve api: {exc}", file=sys.stderr)
-        return 2
+        api = load_api_settings(args.config)
+        host, port = parse_listen(args.listen or api.settings.api.listen)
+    except (UsageError, ValueError) as exc:
+        return refuse(PROG, exc)
+    settings, secret = api.settings, api.secret
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        print("quantdesk serve api: TLS needs both --ssl-certfile and --ssl-keyfile", file=sys.stderr)
-        return 2
+        return refuse(PROG, UsageError("TLS needs both --ssl-certfile and --ssl-keyfile"))
     tls = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile} if args.ssl_certfile else {}
     try:
         session = build_session(settings, source=args.source, seed=args.seed)
     except SourceError as exc:
-        print(f"quantdesk serve api: {exc}", file=sys.stderr)
-        return 2
+        return refuse(PROG, exc)
     options = ApiOptions(rate_per_s=settings.api.rate_limit_per_s, burst=settings.api.rate_limit_burst)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
 
