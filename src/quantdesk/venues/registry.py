@@ -23,7 +23,7 @@ names a venue module.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import distributions
@@ -141,7 +141,7 @@ class VenueSpec:
     inspect: Callable[[InspectRequest], Inspected] | None = None  # raises VenueError
     # (section, name) -> every market the venue lists live (rows for `quantdesk show markets --discover`,
     # with at least venue, market, kind, tick_size, lot_size, index); raises VenueError
-    discover: Callable[[Any, str], Awaitable[list[dict[str, Any]]]] | None = None
+    discover: Callable[[Any, str], Coroutine[Any, Any, list[dict[str, Any]]]] | None = None
     inspect_help: str = ""
     # (section, name) -> the signing.policy.InstructionDecoders of the programs the venue's transactions call
     instruction_decoders: Callable[[Any, str], list[InstructionDecoder]] | None = None
