@@ -218,7 +218,9 @@ async def test_truncated_and_foreign_accounts_are_refused_and_the_last_good_data
         await until(lambda: "a Pool account, not a Custody" in feed.message, what="foreign account shown")
         assert (rec.last(BookSnapshot).bids, rec.last(BookSnapshot).asks) == (good.bids, good.asks)  # nothing from bad data
         await node.chain.set(SOL_CUSTODY, data(SOL_CUSTODY))
-        await until(lambda: feed.state == "connected", what="recovered")
+        # Recovered: the custody's problem is gone from the counters and the status line.
+        await until(lambda: SOL_CUSTODY not in feed.counters.problems and "custody" not in feed.message,
+                    timeout=30.0, what=f"recovered (status: {feed.state} {feed.message!r})")
         assert feed.counters.bad_accounts >= 2 and not task.done()  # each bad read counted
     finally:
         await stop(feed, task)
