@@ -39,6 +39,7 @@ from quantdesk.console.confirm import ConfirmScreen
 from quantdesk.console.dispatch import CommandDispatcher, command_table
 from quantdesk.console.help_screen import HelpScreen
 from quantdesk.console.key_buffer import KeyBuffer
+from quantdesk.console.paint import paint_now
 from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
 from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
@@ -190,7 +191,7 @@ class QuantDeskApp(App[int]):
             lambda text: self.notify(text, severity="error", timeout=10),
         )
         self.script: StartupScript | None = None  # run once the venues are up
-        self.keys = KeyBuffer(self, super().on_event)
+        self.keys = KeyBuffer(self, self._handle_key)
         self.confirm_quit = True  # ask before quitting with positions or orders open
         self.aliases: dict[str, str] = {}  # the configuration's [aliases]: word -> market
 
@@ -418,6 +419,17 @@ class QuantDeskApp(App[int]):
         else:
             await super().on_event(event)
 
+    async def _handle_key(self, event: events.Key) -> None:
+        await super().on_event(event)
+
+    async def _check_bindings(self, key: str, priority: bool = False) -> bool:
+        handled = await super()._check_bindings(key, priority)
+        if handled:
+            # The binding's action has run: paint what it changed now, not at
+            # the screen's next update tick (up to 17 ms later).
+            paint_now(self.screen)
+        return handled
+
     def set_keymap(self, keymap: Mapping[str, str]) -> None:
         super().set_keymap(keymap)
         for bar in self.query(StatusBar):
@@ -476,13 +488,13 @@ class QuantDeskApp(App[int]):
         pane = self.depth_target()
         if isinstance(pane, CyclesMarkets):
             pane.cycle_market(step)
-            self.frame()
+            pane.tick(self.session.clock())  # this pane now; the others at the next frame
 
     def action_venue(self, step: int) -> None:
         pane = self.depth_target()
         if isinstance(pane, CyclesMarkets):
             pane.cycle_venue(step)
-            self.frame()
+            pane.tick(self.session.clock())
 
     async def action_quit(self) -> None:
         """Quit; with positions or orders open, only after the trader says yes."""
