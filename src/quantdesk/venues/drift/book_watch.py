@@ -4,7 +4,8 @@ Heartbeats prove the connection, not the book: a market whose book has not
 advanced (a higher slot or server time) for ``stall_s`` while the connection
 stays up is stalled. The first stall asks for a resubscription of that
 market; a market still stalled ``stall_s`` after it asks for a new
-connection. No I/O: the feed acts on what ``check`` returns.
+connection. Only markets whose book subscription the server acknowledged
+are watched. No I/O: the feed acts on what ``check`` returns.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ class BookWatch:
     resubscribed: set[str] = field(default_factory=set)  # markets resubscribed for a stall
     stalls: int = 0
 
-    def start(self, markets: list[str], now_ns: int) -> None:
-        """A new connection: every market has ``stall_s`` from now to show a book."""
-        self.advanced_ns = {m: now_ns for m in markets}
+    def start(self) -> None:
+        """A new connection: nothing watched until its book subscription is acknowledged."""
+        self.advanced_ns = {}
         self.resubscribed.clear()
+
+    def watch(self, market: str, now_ns: int) -> None:
+        """The market's book subscription was acknowledged: it has ``stall_s`` from
+        now to advance (a market the server refuses is never watched)."""
+        self.advanced_ns.setdefault(market, now_ns)
 
     def advanced(self, market: str, now_ns: int) -> bool:
         """The market's book moved on; True if it was stalled."""

@@ -332,7 +332,9 @@ class DlobFeed:
             return False
         if channel is None:
             if env.message is not None:  # "Subscribe received for channel: C, market: M, marketType: T"
-                self.subs.on_ack(env.message)
+                key = self.subs.on_ack(env.message)
+                if key is not None and key[0] == "orderbook":
+                    self.book_watch.watch(key[1], self._mono_ns())
             return False
         if env.data is None:
             self.health.malformed += 1
@@ -420,7 +422,7 @@ class DlobFeed:
                     self._ws = ws
                     self.reset_ordering()  # a new connection starts a new order of pushes
                     self.subs.reset()
-                    self.book_watch.start([m.symbol for m in self.deployment.markets], self._mono_ns())
+                    self.book_watch.start()
                     await self._subscribe(ws)
                     self._set_state("connected")
                     attempt = 0
