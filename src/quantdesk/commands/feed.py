@@ -12,6 +12,8 @@ import argparse
 import os
 import sys
 
+from quantdesk.commands.metrics_option import add_metrics_argument, check_metrics_port
+
 ENV_URL = "QUANTDESK_REDIS_URL"
 
 
@@ -31,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--maxlen", type=int, default=100_000, help="entries kept per stream (approximate)")
     parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
     parser.add_argument("--quiet", action="store_true", help="no periodic status line")
+    add_metrics_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,6 +52,8 @@ def main(args: argparse.Namespace) -> int:
     except (RedisURLError, ValueError) as exc:
         print(f"quantdesk feed: {exc}", file=sys.stderr)
         return 2
+    if not check_metrics_port("quantdesk feed", args):
+        return 2
     if args.rate < 0 or args.maxlen < 1000:
         print("quantdesk feed: --rate must be >= 0 and --maxlen >= 1000", file=sys.stderr)
         return 2
@@ -61,10 +66,14 @@ def main(args: argparse.Namespace) -> int:
         print(f"quantdesk feed: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    from quantdesk.serve.metrics_port import MetricsPortError
+
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
+    except MetricsPortError:  # printed by start_metrics
+        return 2
     return 0
 
 
@@ -73,11 +82,13 @@ async def _run(args: argparse.Namespace) -> None:
 
     from quantdesk.config.settings import load_config
     from quantdesk.wiring.sources import build_session
+    from quantdesk.commands.metrics_option import feed_collectors, start_metrics
     from quantdesk.sync.redis_feed import FeedPublisher
 
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
     publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
     publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
+    metrics = start_metrics("quantdesk feed", args, session, feed_collectors(publisher))
     await session.start()
     publisher.set_markets(session.markets)
     task = asyncio.create_task(publisher.run(), name="feed-publisher")
@@ -101,3 +112,5 @@ async def _run(args: argparse.Namespace) -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await publisher.close()
+        if metrics is not None:
+            metrics.stop()

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script", metavar="FILE", help="command-line commands to run once the venues are up, one per line"
     )
+    from quantdesk.commands.metrics_option import add_metrics_argument
+
+    add_metrics_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,6 +52,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"quantdesk: --fps must be above 0 and at most {MAX_FPS:.0f}.", file=sys.stderr)
         return 2
 
+    from quantdesk.commands.metrics_option import check_metrics_port, start_metrics
+
+    if not check_metrics_port("quantdesk", args):
+        return 2
     settings = _settings_or_none(args)
     if settings is None:
         return 2
@@ -95,10 +102,19 @@ def main(args: argparse.Namespace) -> int:
         trading.close()
         print(f"quantdesk: {exc.render()}", file=sys.stderr)
         return 2
+    from quantdesk.serve.metrics_port import MetricsPortError
+
+    try:
+        metrics = start_metrics("quantdesk", args, session)
+    except MetricsPortError:
+        trading.close()
+        return 2
     try:
         app.run()
     finally:
         trading.close()
+        if metrics is not None:
+            metrics.stop()
     return app.return_code or 0
 
 

@@ -18,28 +18,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.serve.api.stream import StreamHub
+from quantdesk.serve.session_metrics import SessionCollector
 
 __all__ = ["ApiMetrics", "CONTENT_TYPE_LATEST"]
 
 
-class _SessionCollector:
-    def __init__(self, cache: MarketCache, bus: Bus, hub: StreamHub, now_ns: Callable[[], int]) -> None:
-        self.cache, self.bus, self.hub, self.now_ns = cache, bus, hub, now_ns
+class _StreamCollector:
+    def __init__(self, hub: StreamHub) -> None:
+        self.hub = hub
 
     def collect(self) -> Iterator[Metric]:
-        msgs = CounterMetricFamily("quantdesk_bus_messages", "events published on the bus", labels=["kind", "venue", "market"])
-        for topic, n in sorted(self.bus.topic_counts().items()):
-            kind, _, rest = topic.partition(".")
-            venue, _, market = rest.partition(".")
-            msgs.add_metric([kind, venue, market], n)
-        yield msgs
-        stale = GaugeMetricFamily("quantdesk_book_staleness_seconds", "seconds since a market's data last changed", labels=["venue", "market"])
-        now = self.now_ns()
-        for (venue, market) in self.cache.markets:
-            age = self.cache.market_data_age_ns(venue, market, now)
-            if age is not None:
-                stale.add_metric([venue, market], age / 1e9)
-        yield stale
         yield GaugeMetricFamily("quantdesk_api_stream_clients", "WebSocket stream clients connected", value=len(self.hub.clients))
         yield CounterMetricFamily(
             "quantdesk_api_stream_dropped_deltas", "deltas not sent to clients that fell behind (they got gap + snapshot)", value=self.hub.dropped
@@ -53,7 +41,8 @@ class ApiMetrics:
         self.requests = Counter(
             "quantdesk_api_requests", "API requests answered", ["route", "status"], registry=self.registry
         )
-        self.registry.register(_SessionCollector(cache, bus, hub, now_ns))
+        self.registry.register(SessionCollector(cache, bus, now_ns))
+        self.registry.register(_StreamCollector(hub))
 
     def count(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

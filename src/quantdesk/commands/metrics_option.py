@@ -1,0 +1,72 @@
+"""``--metrics-port PORT`` of ``quantdesk`` and ``quantdesk feed``: the
+option, its check and starting the ``/metrics`` server over a session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded only when the command runs
+    from prometheus_client.registry import Collector
+
+    from quantdesk.serve.metrics_port import MetricsServer
+    from quantdesk.sync.redis_feed import FeedPublisher
+    from quantdesk.venues.session import Session
+
+
+def add_metrics_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        default=None,
+        help="serve Prometheus /metrics on 127.0.0.1:PORT (messages per venue and market, book staleness)",
+    )
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", metavar="ADDR", help="address for --metrics-port (0.0.0.0: every interface)"
+    )
+
+
+def check_metrics_port(prog: str, args: argparse.Namespace) -> bool:
+    from quantdesk.serve.metrics_port import check_port
+
+    if args.metrics_port is None:
+        return True
+    try:
+        check_port(args.metrics_port)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def feed_collectors(publisher: FeedPublisher) -> tuple[Collector, ...]:
+    from quantdesk.serve.session_metrics import CountersCollector
+
+    return (
+        CountersCollector(
+            {
+                "quantdesk_feed_events": ("market-data events the feed saw on its bus", lambda: publisher.events),
+                "quantdesk_feed_dropped": ("events not streamed to Redis (Redis down or buffer full)", lambda: publisher.dropped),
+                "quantdesk_feed_rejected": ("events the feed format cannot carry", lambda: publisher.rejected),
+            }
+        ),
+    )
+
+
+def start_metrics(prog: str, args: argparse.Namespace, session: Session, extra: tuple[Collector, ...] = ()) -> MetricsServer | None:
+    """Start the server when ``--metrics-port`` was given; MetricsPortError (printed) when the port is taken."""
+    if args.metrics_port is None:
+        return None
+    from quantdesk.serve.metrics_port import MetricsPortError, start_metrics_server
+
+    try:
+        server = start_metrics_server(args.metrics_port, session.cache, session.bus, time.time_ns, addr=args.metrics_host, extra=extra)
+    except MetricsPortError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise
+    if args.metrics_port == 0:
+        print(f"{prog}: metrics on http://{args.metrics_host}:{server.port}/metrics", file=sys.stderr)
+    return server

@@ -1,0 +1,91 @@
+"""``--metrics-port``: the terminal's and the feed's ``/metrics`` on their own
+port, scraped over HTTP and parsed with prometheus-client's parser."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from quantdesk import cli
+from quantdesk.serve.metrics_port import MetricsPortError, start_metrics_server
+from support.app import START_NS, paused_session
+
+SOL = "SOL-PERP"
+
+
+def parse(text: str) -> dict[tuple[str, tuple], float]:
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def book_msgs(m: dict) -> float:
+    return m[("quantdesk_bus_messages_total", (("kind", "book"), ("market", SOL), ("venue", "sim-drift")))]
+
+
+async def test_metrics_port_counts_messages_as_the_feed_runs_and_ages_books_on_the_clock():
+    session = paused_session()
+    await session.start()
+    now = [START_NS]
+    server = start_metrics_server(0, session.cache, session.bus, lambda: now[0])
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as http:
+            session.advance(500)
+            first = parse((await http.get("/metrics")).text)
+            session.advance(2_000)
+            now[0] = START_NS + 60 * 10**9
+            second = parse((await http.get("/metrics")).text)
+    finally:
+        server.stop()
+        await session.stop()
+    assert book_msgs(second) > book_msgs(first) > 0
+    stale = ("quantdesk_book_staleness_seconds", (("market", SOL), ("venue", "sim-drift")))
+    assert second[stale] > first[stale]
+
+
+async def test_a_taken_metrics_port_is_a_message_naming_it():
+    session = paused_session()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(MetricsPortError, match=f"--metrics-port {port}: .*choose a free port"):
+            start_metrics_server(port, session.cache, session.bus, lambda: START_NS)
+
+
+def test_run_refuses_a_port_out_of_range(capfd):
+    assert cli.main(["--metrics-port", "70000"]) == 2
+    assert "between 1 and 65535" in capfd.readouterr().err
+
+
+def test_feed_metrics_port_serves_bus_and_feed_counters(redis_url, ns):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quantdesk.cli", "feed", "--redis", redis_url, "--namespace", ns, "--rate", "2000",
+         "--duration", "20", "--quiet", "--metrics-port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stderr.readline()  # "quantdesk feed: metrics on http://127.0.0.1:PORT/metrics"
+        assert "/metrics" in line, line
+        url = line.split("metrics on ", 1)[1].strip()
+        deadline = time.monotonic() + 15  # a separate process: wait for its feed to publish
+        while True:
+            m = parse(httpx.get(url, timeout=5).text)
+            if m.get(("quantdesk_feed_events_total", ()), 0) > 100:
+                break
+            assert time.monotonic() < deadline, m
+            time.sleep(0.2)
+        assert book_msgs(m) > 0
+        assert ("quantdesk_feed_dropped_total", ()) in m
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
