@@ -114,7 +114,7 @@ def open_signer(spec: SignerSpec) -> Signer | None:
         assert spec.socket is not None
         signer: Signer = AgentSigner(spec.socket)
         return signer
-    raise SignerError(
-        f"{spec.describe()}: Ledger signing is not available in this version; "
-        f"sign with a keypair file or a signer agent instead ({EXAMPLES})"
-    )
+    from quantdesk.signing.ledger import LedgerSigner
+
+    ledger = LedgerSigner.connect(spec.derivation, host=spec.host, port=spec.port)
+    return ledger
