@@ -91,3 +91,43 @@ async def test_an_order_follows_the_account_and_its_fills_are_journaled_once(ser
         await asyncio.gather(task, return_exceptions=True)
         recorder.close()
         await venue.close()
+
+
+async def test_after_a_pubsub_reconnect_the_account_is_read_once_so_no_change_is_missed(servers, pubsub):
+    from driftpy.addresses import get_user_account_public_key
+
+    ws, http = servers
+    for n, x in enumerate(LINES):
+        if x["account"] in ("PerpMarket", "SpotMarket"):
+            http.accounts[pk(raw(n), 8)] = x["data_b64"]
+    signer = MemorySigner()
+    user = str(get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), signer.pubkey, 0))
+    http.accounts[user] = LINES[USER_LINE]["data_b64"]
+    venue = DriftVenue(local(ws, http, ws_rpc_url=pubsub.url, slot_poll_s=0, backoff_initial_s=0.05,
+                             backoff_max_s=0.1), signer=signer)
+    bus = Bus()
+    orders: list[Order] = []
+    bus.subscribe("order.>", lambda t, o: orders.append(o))
+    router = DriftRouterExecutor(venue, bus=bus)
+    await venue.connect()
+    task = asyncio.create_task(venue.run(bus))
+    try:
+        await until(lambda: user in pubsub.subscribed, what="subscribed")
+        intent = OrderIntent(venue="drift", market=SOL, side="sell", type="limit", size=SIZE, price=180 * 10**6)
+        await router.place(intent, "q2")
+        uid = venue.executor.orders["q2"][0]
+        await pubsub.notify(user, user_bytes({3: dict(order_id=14, user_order_id=uid, size=SIZE, direction=1)}, 15), 1)
+        await until(lambda: orders[-1].status == "open", what="open")
+        rereads = venue.follower.rereads
+        # the node restarts; while the socket is down the order is cancelled on chain
+        await pubsub.drop_all()
+        import base64
+
+        http.accounts[user] = base64.b64encode(user_bytes({3: {}}, 15)).decode()
+        await until(lambda: venue.follower.rereads > rereads, what="the account re-read after resubscribing")
+        await until(lambda: orders[-1].status == "cancelled", what="the cancel seen without a notification")
+        assert orders[-1].reason == "cancelled on chain"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await venue.close()

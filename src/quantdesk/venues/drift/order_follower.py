@@ -9,6 +9,7 @@ the next order is built on the current one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,8 @@ class OrderFollower:
         self.clock = clock
         self.bus: Bus | None = None
         self.account_updates = 0
+        self.rereads = 0
+        self._tasks: set[asyncio.Task] = set()
 
     def _publish(self, events: list[Any]) -> None:
         if self.bus is not None:
@@ -81,6 +84,25 @@ class OrderFollower:
     def on_state(self, state: str, message: str) -> None:
         if state != "connected":
             self.health.error(f"User account websocket: {message}"[:200])
+            return
+        # Subscribed (again): read the account once, so a change made while the
+        # socket was down (an order filled or cancelled) is not missed.
+        task = asyncio.get_running_loop().create_task(self.reread())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def reread(self) -> bool:
+        """Fetch the User account over RPC and apply it; False if it could not be read."""
+        try:
+            data = await self.executor.rpc.get_account_data(self.user_address)
+        except Exception as exc:  # RPC down: the next notification or reconnect catches up
+            log.warning("%s: could not re-read the User account: %s", self.venue, exc.__class__.__name__)
+            return False
+        if data is None:
+            return False
+        self.rereads += 1
+        self.on_account(self.user_address, 0, data)
+        return True
 
     async def run(self, bus: Bus, url: str, *, backoff_initial_s: float, backoff_max_s: float,
                   sleep: Callable[[float], Awaitable[Any]] | None = None) -> None:
@@ -90,4 +112,8 @@ class OrderFollower:
         kw: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         pubsub = AccountPubsub([url], [self.user_address], self.on_account, self.on_state,
                                backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s, **kw)
-        await pubsub.run()
+        try:
+            await pubsub.run()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
