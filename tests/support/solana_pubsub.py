@@ -5,7 +5,10 @@ Solana JSON-RPC websocket API documents it: ``accountSubscribe`` (params
 each change is pushed as ``{"jsonrpc": "2.0", "method": "accountNotification",
 "params": {"result": {"context": {"slot": S}, "value": {"data": [b64,
 "base64"], "executable", "lamports", "owner", "rentEpoch", "space"}},
-"subscription": <id>}}``. Faults: ``drop_all``."""
+"subscription": <id>}}``. ``programSubscribe`` (params ``[program, {"encoding",
+"commitment", "filters"}]``) pushes ``programNotification`` with ``result.value
+= {"pubkey", "account": {...}}``; ``slotSubscribe`` pushes ``slotNotification``
+with ``result = {"parent", "root", "slot"}``. Faults: ``drop_all``."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class AccountPubsubServer:
         self.owner = owner
         self.subs: dict[int, tuple[ServerConnection, str]] = {}
         self.subscribed: list[str] = []
+        self.streams: dict[int, tuple[ServerConnection, str, str]] = {}  # program and slot subscriptions
         self._next = 0
         self._server: Any = None
         self.port = 0
@@ -41,7 +45,13 @@ class AccountPubsubServer:
         try:
             async for raw in ws:
                 msg = json.loads(raw)
-                if msg.get("method") == "accountSubscribe":
+                if msg.get("method") in ("programSubscribe", "slotSubscribe"):
+                    self._next += 1
+                    key = msg["params"][0] if msg["method"] == "programSubscribe" else "slot"
+                    self.streams[self._next] = (ws, msg["method"], key)
+                    self.subscribed.append(f"{msg['method']}:{key}")
+                    await ws.send(json.dumps({"jsonrpc": "2.0", "result": self._next, "id": msg["id"]}))
+                elif msg.get("method") == "accountSubscribe":
                     self._next += 1
                     self.subs[self._next] = (ws, msg["params"][0])
                     self.subscribed.append(msg["params"][0])
@@ -51,6 +61,8 @@ class AccountPubsubServer:
         finally:
             for sub in [s for s, (c, _) in self.subs.items() if c is ws]:
                 del self.subs[sub]
+            for sub in [s for s, (c, _, _) in self.streams.items() if c is ws]:
+                del self.streams[sub]
 
     async def notify(self, pubkey: str, data: bytes, slot: int) -> int:
         """Push ``data`` as the new state of ``pubkey`` to its subscribers; how many got it."""
@@ -67,6 +79,24 @@ class AccountPubsubServer:
             sent += 1
         return sent
 
+    def _value(self, data: bytes) -> dict:
+        return {"data": [base64.b64encode(data).decode(), "base64"], "executable": False, "lamports": 35_000_000,
+                "owner": self.owner, "rentEpoch": 18446744073709551615, "space": len(data)}
+
+    async def notify_program(self, program: str, pubkey: str, data: bytes, slot: int) -> None:
+        for sub, (ws, method, key) in list(self.streams.items()):
+            if method == "programSubscribe" and key == program:
+                await ws.send(json.dumps({"jsonrpc": "2.0", "method": "programNotification", "params": {
+                    "result": {"context": {"slot": slot}, "value": {"pubkey": pubkey, "account": self._value(data)}},
+                    "subscription": sub}}))
+
+    async def notify_slot(self, slot: int) -> None:
+        for sub, (ws, method, _) in list(self.streams.items()):
+            if method == "slotSubscribe":
+                await ws.send(json.dumps({"jsonrpc": "2.0", "method": "slotNotification", "params": {
+                    "result": {"parent": slot - 1, "root": slot - 32, "slot": slot}, "subscription": sub}}))
+
     async def drop_all(self) -> None:
-        for ws, _ in list(self.subs.values()):
+        conns = {ws for ws, _ in self.subs.values()} | {ws for ws, _, _ in self.streams.values()}
+        for ws in conns:
             await ws.close(1011, "node restarting")

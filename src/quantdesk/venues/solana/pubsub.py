@@ -9,6 +9,12 @@ caller then re-reads everything once, so no change between its last read and
 the subscriptions is lost). A dropped connection (even mid-notification) is reported,
 retried with exponential backoff, and every account is subscribed again on
 the new connection. Malformed messages are counted and dropped.
+
+Beside accounts, the same connection can carry ``programSubscribe`` (every
+change to a program's accounts matching ``memcmp``/``dataSize`` filters,
+pushed as ``programNotification`` with ``value.pubkey`` and
+``value.account``) and ``slotSubscribe`` (``slotNotification`` with
+``result.slot``); both are subscribed again after a reconnect too.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from quantdesk.venues.solana.values import account_data, safe_host
 
 OnAccount = Callable[[str, int, bytes], None]  # pubkey, slot, data
 OnState = Callable[[str, str], None]  # "connected" | "down", message
+OnSlot = Callable[[int], None]
 
 
 def backoff_s(attempt: int, initial: float, maximum: float, rand: random.Random | None = None) -> float:
@@ -53,6 +60,9 @@ class AccountPubsub:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        programs: list[tuple[str, list[dict[str, Any]]]] | None = None,  # (program id, filters)
+        on_program: OnAccount | None = None,
+        on_slot: OnSlot | None = None,  # given: slotSubscribe too
     ) -> None:
         if not urls:
             raise ValueError("no websocket URL configured")
@@ -65,7 +75,12 @@ class AccountPubsub:
         self.backoff_max_s = backoff_max_s
         self._sleep = sleep
         self._ids = itertools.count(1)
+        self.programs = list(programs or [])
+        self.on_program = on_program
+        self.on_slot = on_slot
         self._pending: dict[int, str] = {}  # request id -> pubkey, until acked
+        self._pending_streams: dict[int, tuple[str, str]] = {}  # request id -> ("program", id) | ("slot", "")
+        self.streams: dict[int, tuple[str, str]] = {}  # subscription id -> ("program", id) | ("slot", "")
         self.subscriptions: dict[int, str] = {}  # subscription id -> pubkey
         self._ws: Any = None
         self.notifications = 0
@@ -86,6 +101,64 @@ class AccountPubsub:
             }
         )
 
+    def _stream_msgs(self) -> list[bytes]:
+        out = []
+        for program, filters in self.programs:
+            rid = next(self._ids)
+            self._pending_streams[rid] = ("program", program)
+            params = [program, {"encoding": "base64", "commitment": self.commitment, "filters": filters}]
+            out.append(msgspec.json.encode({"jsonrpc": "2.0", "id": rid, "method": "programSubscribe", "params": params}))
+        if self.on_slot is not None:
+            rid = next(self._ids)
+            self._pending_streams[rid] = ("slot", "")
+            out.append(msgspec.json.encode({"jsonrpc": "2.0", "id": rid, "method": "slotSubscribe", "params": []}))
+        return out
+
+    def _on_stream_ack(self, msg: _Notification) -> None:
+        stream = self._pending_streams.pop(msg.id, None) if msg.id is not None else None
+        if stream is None:
+            return
+        if isinstance(msg.result, int) and not isinstance(msg.result, bool):
+            self.streams[msg.result] = stream
+            self._maybe_connected()
+        else:
+            self.malformed += 1
+            self.on_state("down", f"{stream[0]} subscription refused: {_error_text(msg.error)}")
+
+    def _maybe_connected(self) -> None:
+        if not self._pending and not self._pending_streams and not self.connected:  # all acked: nothing is missed
+            self.connected = True
+            self.on_state("connected", f"websocket {self._host}: {len(self.subscriptions)} accounts")
+
+    def _on_stream(self, msg: _Notification) -> bool:
+        """A program or slot notification; False if it is neither."""
+        if msg.method not in ("programNotification", "slotNotification") or not isinstance(msg.params, dict):
+            return False
+        stream = self.streams.get(msg.params.get("subscription"))  # type: ignore[arg-type]  # any JSON value; a miss is None
+        result = msg.params.get("result")
+        if stream is None or not isinstance(result, dict):
+            self.malformed += 1
+            return True
+        if msg.method == "slotNotification":
+            slot = result.get("slot")
+            if isinstance(slot, int) and self.on_slot is not None:
+                self.notifications += 1
+                self.on_slot(slot)
+            else:
+                self.malformed += 1
+            return True
+        value = result.get("value")
+        pubkey = value.get("pubkey") if isinstance(value, dict) else None
+        data = account_data(value.get("account")) if isinstance(value, dict) else None
+        if not isinstance(pubkey, str) or data is None:
+            self.malformed += 1
+            return True
+        slot = (result.get("context") or {}).get("slot", 0)
+        self.notifications += 1
+        if self.on_program is not None:
+            self.on_program(pubkey, slot if isinstance(slot, int) else 0, data)
+        return True
+
     def on_message(self, raw: str | bytes) -> None:
         """Handle one frame: an ack, an error reply or a notification."""
         try:
@@ -93,13 +166,16 @@ class AccountPubsub:
         except (msgspec.DecodeError, msgspec.ValidationError):
             self.malformed += 1
             return
+        if msg.id is not None and msg.id in self._pending_streams:
+            self._on_stream_ack(msg)
+            return
+        if self._on_stream(msg):
+            return
         if msg.id is not None:
             pubkey = self._pending.pop(msg.id, None)
             if pubkey is not None and isinstance(msg.result, int) and not isinstance(msg.result, bool):
                 self.subscriptions[msg.result] = pubkey
-                if not self._pending and not self.connected:  # every account acked: now nothing is missed
-                    self.connected = True
-                    self.on_state("connected", f"websocket {self._host}: {len(self.subscriptions)} accounts")
+                self._maybe_connected()
             elif pubkey is not None:
                 self.malformed += 1
                 self.on_state("down", f"subscription to {pubkey} refused: {_error_text(msg.error)}")
@@ -144,8 +220,12 @@ class AccountPubsub:
                     self._pending.clear()
                     self.subscriptions.clear()
                     self._host = safe_host(url)
+                    self._pending_streams.clear()
+                    self.streams.clear()
                     for pubkey in self.pubkeys:
                         await ws.send(self._subscribe_msg(pubkey).decode())
+                    for stream_msg in self._stream_msgs():
+                        await ws.send(stream_msg.decode())
                     async for frame in ws:
                         self.on_message(frame)
                         if self.connected:
