@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
     parser.add_argument("--quiet", action="store_true", help="no periodic status line")
     add_metrics_argument(parser)
+    parser.add_argument(
+        "--log-format", choices=("console", "json"), default="console", help="log lines on stderr: console text or one JSON event per line"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -65,7 +68,11 @@ def main(args: argparse.Namespace) -> int:
     except ProblemsError as exc:
         print(f"quantdesk feed: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    from quantdesk.wiring.logs import configure_logging
+
+    from urllib.parse import urlsplit
+
+    configure_logging(args.log_format, secrets=[urlsplit(args.redis).password or ""], level=logging.INFO if args.log_format == "json" else logging.WARNING)
     from quantdesk.serve.metrics_port import MetricsPortError
 
     try:
@@ -83,6 +90,9 @@ async def _run(args: argparse.Namespace) -> None:
     from quantdesk.config.settings import load_config
     from quantdesk.wiring.sources import build_session
     from quantdesk.commands.metrics_option import feed_collectors, start_metrics
+    from quantdesk.wiring.logs import get_logger
+
+    log = get_logger("quantdesk.feed")
     from quantdesk.sync.redis_feed import FeedPublisher
 
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
@@ -101,7 +111,14 @@ async def _run(args: argparse.Namespace) -> None:
             now = loop.time()
             if not args.quiet:
                 rate = (publisher.events - last_n) / max(now - last_t, 1e-9)
-                print(f"{publisher.status_line()}; {rate:,.0f} events/s", file=sys.stderr)
+                if args.log_format == "json":
+                    log.info(
+                        "feed.status", state=publisher.state, events=publisher.events, published=publisher.published,
+                        dropped=publisher.dropped, rejected=publisher.rejected, events_per_s=round(rate, 1),
+                        namespace=args.namespace, error=publisher.last_error or None,
+                    )
+                else:
+                    print(f"{publisher.status_line()}; {rate:,.0f} events/s", file=sys.stderr)
             last_t, last_n = now, publisher.events
     finally:
         await session.stop()  # the venues' final "down" status reaches the terminals

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--seed", type=int, default=None, help="simulated venues: random seed")
     api.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS/WSS with this certificate (Uvicorn's TLS)")
     api.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
+    api.add_argument(
+        "--log-format", choices=("console", "json"), default="console", help="log lines on stderr: console text or one JSON event per line"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -51,7 +54,9 @@ def main(args: argparse.Namespace) -> int:
     except SourceError as exc:
         return refuse(PROG, exc)
     options = ApiOptions(rate_per_s=settings.api.rate_limit_per_s, burst=settings.api.rate_limit_burst)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    from quantdesk.wiring.logs import configure_logging
+
+    configure_logging(args.log_format, secrets=[secret], level=logging.WARNING)
 
     async def run() -> None:
         await session.start()
