@@ -51,6 +51,7 @@ class LedgerDouble:
         self.answer = "approve"
         self.blind_signing = True
         self.apdus: list[bytes] = []
+        self.hold: threading.Event | None = None  # set: the trader takes until it is set to answer
         self.signed: list[bytes] = []
         self._pending = b""
         self._sock = socket.socket()
@@ -129,6 +130,8 @@ class LedgerDouble:
             message = payload[2 + 4 * len(path) :]
             if not self.blind_signing:
                 return b"", 0x6808
+            if self.hold is not None:
+                self.hold.wait(30)
             if self.answer == "refuse":
                 return b"", 0x6985
             self.signed.append(message)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,9 @@ from textual.worker import NoActiveWorker, get_current_worker
 
 from quantdesk.console.cmdline import CancelAll, CancelOrder, Kill, PlaceOrder
 from quantdesk.console.confirm import ConfirmScreen
+from quantdesk.console.device_prompt import DevicePromptScreen
 from quantdesk.core.model import Market, Side
+from quantdesk.signing.base import ConfirmsOnDevice
 from quantdesk.trading.desk import Desk, Notice, Outcome
 from quantdesk.trading.ticket import TicketInput, TicketPlan
 
@@ -46,6 +49,8 @@ class TradingController:
         self.app = app
         self.desk = desk
         self._hangup_installed = False
+        self._last_summary = ""  # the last transaction preview approved, for the device prompt
+        self._device_screen: DevicePromptScreen | None = None
 
     def report(self, outcome: Outcome) -> bool:
         """Show what the desk said, repaint, and pass on whether it worked."""
@@ -167,6 +172,33 @@ class TradingController:
     # -- live venues: a transaction preview before anything is signed ---------------------
     def attach_transaction_preview(self) -> None:
         self.desk.set_transaction_approver(self.approve_transaction)
+        signer = self.app.session.signer
+        if isinstance(signer, ConfirmsOnDevice):
+            signer.on_confirm = lambda waiting: self._from_signer(self._device_waiting, waiting, signer)
+
+    def _from_signer(self, fn: Any, *args: Any) -> None:
+        # the signer calls from its signing thread; on the App's own thread call directly
+        if threading.get_ident() == self.app._thread_id:
+            fn(*args)
+        else:
+            self.app.call_from_thread(fn, *args)
+
+    def _device_waiting(self, waiting: bool, signer: ConfirmsOnDevice) -> None:
+        if waiting and self._device_screen is None:
+            screen = DevicePromptScreen(self._last_summary)
+
+            def closed(answered: bool | None) -> None:
+                self._device_screen = None
+                if answered is False:  # Escape: the device's answer will be discarded
+                    signer.cancel()
+                    self.app.notify("Cancelled: the signature will be discarded; reject it on the Ledger too.",
+                                    title="Ledger", severity="warning", timeout=6)  # fmt: skip
+
+            self._device_screen = screen
+            self.app.push_screen(screen, callback=closed)
+        elif not waiting and self._device_screen is not None:
+            screen, self._device_screen = self._device_screen, None
+            screen.dismiss(True)
 
     async def approve_transaction(self, preview: Any) -> bool:
         try:
@@ -181,7 +213,8 @@ class TradingController:
             if not answer.done():
                 answer.set_result(bool(ok))
 
-        screen = ConfirmScreen("Sign and send this transaction?", "\n".join(preview.lines()), yes="sign and send")
+        self._last_summary = "\n".join(preview.lines())
+        screen = ConfirmScreen("Sign and send this transaction?", self._last_summary, yes="sign and send")
         self.app.push_screen(screen, callback=answered)
         return await answer
 

@@ -7,6 +7,7 @@ material out of ``repr``, logs and exception messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -25,3 +26,15 @@ class Signer(Protocol):
     def sign_message(self, message: bytes) -> bytes:
         """The 64-byte ed25519 signature of ``message`` (a serialized transaction message)."""
         ...
+
+
+@runtime_checkable
+class ConfirmsOnDevice(Protocol):
+    """A signer the trader confirms on a device (a Ledger). ``on_confirm`` is
+    called with True from the signing thread when the device starts waiting
+    for the trader and with False when it answered; ``cancel`` gives up on the
+    pending signature: it is discarded whatever the device answers."""
+
+    on_confirm: Callable[[bool], None] | None
+
+    def cancel(self) -> None: ...

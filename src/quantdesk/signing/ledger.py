@@ -113,6 +113,7 @@ class LedgerSigner:
         # Told True while the device waits for the trader, False when it answered:
         # the console shows "confirm on your Ledger" meanwhile.
         self.on_confirm = on_confirm
+        self._cancelled = threading.Event()
 
     @classmethod
     def connect(cls, derivation: tuple[int, ...], *, host: str | None = None, port: int | None = None) -> LedgerSigner:
@@ -150,6 +151,7 @@ class LedgerSigner:
         from solders.signature import Signature
 
         payload = b"\x01" + path_payload(self.derivation) + bytes(message)
+        self._cancelled.clear()
         if self.on_confirm is not None:
             self.on_confirm(True)
         try:
@@ -157,11 +159,18 @@ class LedgerSigner:
         finally:
             if self.on_confirm is not None:
                 self.on_confirm(False)
+        if self._cancelled.is_set():
+            raise SignerError("cancelled at the terminal: the signature was discarded and nothing was sent")
         if len(sig) != 64:
             raise SignerError("the Ledger answered a signature of the wrong length; update the Solana app")
         if not Signature.from_bytes(sig).verify(self.pubkey, bytes(message)):
             raise SignerError("the Ledger's signature does not verify against its public key; check the derivation path")
         return sig
+
+    def cancel(self) -> None:
+        """Give up on the signature the device is waiting for (Escape at the
+        terminal): whatever the trader does on the device, it is not used."""
+        self._cancelled.set()
 
     def close(self) -> None:
         if self._close is not None:

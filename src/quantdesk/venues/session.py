@@ -15,6 +15,7 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market
 from quantdesk.core.venue import Steppable, SteppedClock
+from quantdesk.signing.base import Signer
 from quantdesk.venues.base import Venue
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ SIM_STEP_NS = 5_000_000  # simulated time per event when a manual clock drives t
 
 
 class Session:
-    def __init__(self, venues: Iterable[Venue], clock: Callable[[], int]) -> None:
+    def __init__(self, venues: Iterable[Venue], clock: Callable[[], int], *, signer: Signer | None = None) -> None:
         self.bus = Bus()
+        self.signer = signer  # the trader's signer the venues sign with, for the console's device prompt
         self.venues: dict[str, Venue] = {v.id: v for v in venues}
         self.clock = clock
         self.cache = MarketCache(on_gap=self._on_gap)

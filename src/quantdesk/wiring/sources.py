@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from quantdesk.signing.base import Signer
 from quantdesk.venues import registry
 from quantdesk.venues.session import Session, shared_clock
+from quantdesk.wiring.signer import open_configured
 
 SOURCES_HELP = (
     "where market data comes from: auto (configured live venues, else the simulated ones), "
@@ -25,16 +27,18 @@ class SourceError(ValueError):
     """A source the trader named cannot be used; the message says what to do."""
 
 
-def live_venues(settings: Any, clock: Callable[[], int] | None = None) -> list[Any]:
-    """The live venues the config turns on (a ``[venues.NAME]`` section)."""
+def live_venues(
+    settings: Any, clock: Callable[[], int] | None = None, signing: tuple[Signer | None, str | None] | None = None
+) -> list[Any]:
+    """The live venues the config turns on (a ``[venues.NAME]`` section), each
+    given the trader's signer (``signing``: a signer already opened, and why
+    there is none; default: opened from ``settings``)."""
     if settings is None:
         return []
     entries = registry.configured(settings)
     if not entries:
         return []
-    from quantdesk.wiring.signer import open_configured
-
-    signer, problem = open_configured(settings)
+    signer, problem = signing if signing is not None else open_configured(settings)
     return registry.build(entries, registry.BuildOptions(clock=clock, signer=signer, signer_problem=problem))
 
 
@@ -54,9 +58,10 @@ def build_session(
         return Session(reader.open(source, registry.SourceOptions(namespace=team, clock=clock)), clock or time.time_ns)
     if source not in ("auto", "sim"):
         raise SourceError(f"unknown source {source!r}: use auto, sim, or a redis://host:port URL of a running `quantdesk feed`")
-    venues = live_venues(settings, clock) if source == "auto" else []
-    if venues:
-        return Session(venues, clock or time.time_ns)
+    if source == "auto" and settings is not None and registry.configured(settings):
+        signing = open_configured(settings)
+        venues = live_venues(settings, clock, signing)
+        return Session(venues, clock or time.time_ns, signer=signing[0])
     options = registry.BuildOptions(clock=clock, seed=seed, rate=rate, paused=paused)
     sims = registry.build(registry.simulated(settings), options)
     return Session(sims, clock or shared_clock(sims))
