@@ -95,3 +95,14 @@ def test_recent_keys_forget_the_oldest_beyond_capacity():
     assert keys.add(1)  # forgotten, so new again
     with pytest.raises(ValueError):
         RecentKeys(0)
+
+
+async def test_a_fill_of_another_market_on_a_channel_is_dropped_and_named(servers):
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http))) as r:
+        await until(lambda: r.book() is not None, what="book")
+        stray = fill_record(31, market_index=2)  # an ETH-PERP fill
+        await ws.send_raw(json.dumps({"channel": "trades_perp_0", "data": json.dumps(stray)}))
+        await ws.push_fill(fill_record(32))
+        await until(lambda: len(_trades(r)) == 1, what="the SOL fill")
+        assert r.venue.health.malformed == 1 and "market 2 on the channel of SOL-PERP" in r.venue.health.last_error

@@ -358,6 +358,13 @@ class DlobFeed:
                 self.on_book(spec.symbol, book)
             elif parts[0] == "trades":
                 for rec in wire.decode_trades(env.data):
+                    if rec.marketIndex != spec.index or wire.market_type_of(rec.marketType) != "perp":
+                        self.health.malformed += 1
+                        self.health.last_error = (
+                            f"{channel}: a fill of {rec.marketType} market {rec.marketIndex} on the channel of "
+                            f"{spec.symbol} (index {spec.index}); dropped"
+                        )
+                        continue
                     if rec.action == "fill":
                         self.on_fill(spec.symbol, rec)
         except wire.WireError:

@@ -111,7 +111,7 @@ class TradeRecord(msgspec.Struct):
     action: str = "fill"
     actionExplanation: str | None = None
     slot: int | None = None
-    marketType: str = "perp"
+    marketType: str | dict[str, Any] = "perp"
     fillRecordId: int | None = None
 
 
@@ -175,12 +175,15 @@ def decode_funding_rates(raw: bytes | str) -> list[FundingRateRecord]:
 # -- conversions ---------------------------------------------------------------
 
 
-def market_type(book: L2Book) -> str | None:
-    """``"perp"``/``"spot"`` whichever way the server spelled it."""
-    mt = book.marketType
+def market_type_of(mt: str | dict[str, Any] | None) -> str | None:
+    """``"perp"``/``"spot"`` whichever way the server spelled it (``"perp"`` or ``{"perp": {}}``)."""
     if isinstance(mt, dict):
         return next(iter(mt), None)
     return mt
+
+
+def market_type(book: L2Book) -> str | None:
+    return market_type_of(book.marketType)
 
 
 def is_cache_miss(book: L2Book) -> bool:
