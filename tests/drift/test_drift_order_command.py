@@ -233,3 +233,66 @@ def test_declining_at_the_prompt_sends_nothing(tmp_path, chain, capsys, monkeypa
     monkeypatch.setattr("builtins.input", lambda prompt: "y")
     code, out, err = order(capsys, "drift", SOL, "buy", "0.1", "--limit", "176.5", "--config", str(cfg))
     assert code == 0 and len(sent_drift_ixs(chain)) == 1
+
+
+def _secret_forms(key: Path) -> list[bytes]:
+    import base58
+
+    raw = bytes(json.loads(key.read_text()))
+    forms = [raw, raw[:32], raw.hex().encode(), base58.b58encode(raw), base58.b58encode(raw[:32]),
+             json.dumps(list(raw)).encode(), str(list(raw)).encode(), json.dumps(list(raw)).replace(" ", "").encode()]  # fmt: skip
+    return forms
+
+
+def test_the_secret_key_reaches_no_output_log_journal_or_screen(tmp_path, chain, capsys):
+    import logging
+
+    from quantdesk.console.app import QuantDeskApp
+    from quantdesk.signing.keypair import KeypairSigner
+
+    from support.app import paused_session
+
+    key = trader(tmp_path, chain)
+    cfg = config(tmp_path, chain.url, keypair=key)
+    log_file = tmp_path / "debug.log"
+    handler = logging.FileHandler(log_file)
+    logging.getLogger().addHandler(handler)
+    old_level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        outputs = [order(capsys, "drift", SOL, "buy", "0.1", "--limit", "176.5", "--yes", "--config", str(cfg)),
+                   order(capsys, "drift", SOL, "buy", "10000", "--market", "--yes", "--config", str(cfg)),  # refused by risk
+                   order(capsys, "drift", SOL, "buy", "0.1", "--limit", "176.5", "--dry-run", "--yes", "--config", str(cfg))]  # fmt: skip
+        key.chmod(0o644)  # and the error paths: a key others can read
+        outputs.append(order(capsys, "drift", SOL, "buy", "0.1", "--limit", "176.5", "--yes", "--config", str(cfg)))
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(old_level)
+        handler.close()
+        key.chmod(0o600)
+    assert "chmod 600" in outputs[-1][2]
+
+    async def screen() -> str:
+        session = paused_session()
+        session.signer = KeypairSigner.from_file(key)
+        app = QuantDeskApp(session)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await pilot.pause()
+            return app.export_screenshot() + repr(session.signer) + repr(vars(app.trading))
+
+    import asyncio
+
+    svg = asyncio.run(screen())
+    places = {
+        "stdout and stderr": "\n".join(o + e for _, o, e in outputs).encode(),
+        "the log": log_file.read_bytes(),
+        "the journal": (tmp_path / "journal.sqlite3").read_bytes(),
+        "the screen": svg.encode(),
+    }
+    for dirpath in (tmp_path / "log", tmp_path / "xdg-data"):
+        for path in dirpath.rglob("*") if dirpath.exists() else []:
+            if path.is_file():
+                places[str(path)] = path.read_bytes()
+    for where, data in places.items():
+        for form in _secret_forms(key):
+            assert form not in data, f"the secret key ({form[:6]!r}...) is in {where}"
