@@ -1,4 +1,4 @@
-"""Entry point: ``quantdesk [run|show|feed|serve|api|inspect|journal|config|db|order|signer] ...``.
+"""Entry point: ``quantdesk [run|show|feed|serve|api|inspect|journal|config|db|order|signer|doctor] ...``.
 
 Each subcommand lives in its own module under ``quantdesk.commands`` and is
 imported only when chosen, so ``quantdesk --help`` and a cold start stay fast
@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve the session to other programs: `serve api` is the read-only data API"),
     "api": ("api", "data API helpers: `api token` mints a bearer token for scripts"),
     "order": ("order", "place one live order: risk check, transaction preview, sign, send (--dry-run: sign only)"),
+    "doctor": ("doctor", "check config, venues' endpoints, Redis, PostgreSQL, the signer and the terminal, and say what to fix"),
     "signer": ("signer", "the signer as a service: `signer serve` runs the signer agent on the machine with the key"),
 }
 

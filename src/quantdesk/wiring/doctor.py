@@ -1,0 +1,185 @@
+"""``quantdesk doctor``'s checks: each returns a :class:`Check` saying what was
+found and, when it is not right, what to do about it.
+
+Nothing here prints or exits; the command renders the checks. Messages never
+carry a password: Redis and PostgreSQL targets are shown redacted and their
+errors scrubbed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+Status = Literal["ok", "warn", "fail"]
+DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+MIN_COLS, MIN_ROWS = 80, 24
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def check_config(load: Callable[[], Any]) -> tuple[Check, Any]:
+    from quantdesk.core.problems import ProblemsError
+
+    try:
+        settings = load()
+    except ProblemsError as exc:
+        return Check("config", "fail", exc.render(), "fix the lines above (`quantdesk config validate` checks again)"), None
+    return Check("config", "ok", "valid"), settings
+
+
+def _urls(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str) and urlsplit(value).scheme in DEFAULT_PORTS:
+        yield where, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _urls(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _urls(v, f"{where}[{i}]")
+
+
+def probe_tcp(url: str, timeout: float) -> float:
+    """Seconds to open a TCP connection to ``url``'s host and port; OSError if none."""
+    parts = urlsplit(url)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 443)
+    started = time.perf_counter()
+    with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+        return time.perf_counter() - started
+
+
+def _endpoint(url: str) -> str:
+    parts = urlsplit(url)  # path and query dropped: RPC providers put API keys there
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def check_venues(settings: Any, timeout: float, probe: Callable[[str, float], float] = probe_tcp) -> list[Check]:
+    from quantdesk.venues import registry
+
+    entries = registry.configured(settings) if settings is not None else []
+    if not entries:
+        return [Check("venues", "ok", "no [venues.*] section: the embedded simulated venues run")]
+    checks = []
+    for _spec, name, section in entries:
+        data = section.model_dump(mode="json") if hasattr(section, "model_dump") else section
+        for field, url in _urls(data):
+            label = f"venue {name} {field}"
+            try:
+                took = probe(url, timeout)
+            except OSError as exc:
+                checks.append(Check(label, "fail", f"{_endpoint(url)} unreachable ({exc.strerror or type(exc).__name__})",
+                                    f"check the network or set another URL under [venues.{name}] {field.split('[')[0]}"))
+                continue
+            slow = took > timeout / 2
+            checks.append(Check(label, "warn" if slow else "ok", f"{_endpoint(url)} connects in {took * 1000:.0f} ms",
+                                "a slow endpoint delays books and orders: choose a nearer or paid one" if slow else ""))
+    return checks
+
+
+def check_redis(url: str, timeout: float) -> Check:
+    if not url:
+        return Check("redis", "ok", "not configured (no shared workspace or feed)")
+    import asyncio
+
+    from quantdesk.sync.redis_url import RedisURLError, client, describe_error, redact, validate
+
+    try:
+        validate(url)
+    except RedisURLError as exc:
+        return Check("redis", "fail", str(exc), "fix [redis] url or QUANTDESK_REDIS_URL")
+
+    async def ping() -> float:
+        r = client(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            started = time.perf_counter()
+            await r.ping()
+            return time.perf_counter() - started
+        finally:
+            await r.aclose()
+
+    try:
+        took = asyncio.run(ping())
+    except Exception as exc:  # every failure of the client is reported, scrubbed
+        return Check("redis", "fail", describe_error(exc, url), "start Redis or fix [redis] url / QUANTDESK_REDIS_URL")
+    return Check("redis", "ok", f"{redact(url)} answers PING in {took * 1000:.1f} ms")
+
+
+def check_postgres(dsn: str, timeout: float) -> Check:
+    if not dsn:
+        return Check("postgres", "ok", "not configured (the journal stays local)")
+    import psycopg
+
+    from quantdesk.sync.pg_dsn import describe_error, redact
+
+    try:
+        started = time.perf_counter()
+        with psycopg.connect(dsn, connect_timeout=max(1, int(timeout))) as conn:
+            conn.execute("select 1")
+        took = time.perf_counter() - started
+    except Exception as exc:  # every failure of the driver is reported, scrubbed
+        return Check("postgres", "fail", describe_error(exc, dsn), "start PostgreSQL or fix [db] dsn / QUANTDESK_DB__DSN (`quantdesk db migrate` sets up the schema)")
+    return Check("postgres", "ok", f"{redact(dsn)} answers in {took * 1000:.0f} ms")
+
+
+def check_signer(settings: Any) -> Check:
+    from quantdesk.signing.base import SignerError
+    from quantdesk.signing.spec import SignerSpecError, open_signer
+    from quantdesk.wiring.signer import configured_spec
+
+    try:
+        spec = configured_spec(settings)
+    except SignerSpecError as exc:
+        return Check("signer", "fail", str(exc), 'set signer = "keypair:PATH", "ledger:PATH", "agent:SOCKET" or "none"')
+    if spec.kind == "none":
+        return Check("signer", "ok", "none: read-only (no orders)")
+    if spec.kind == "ledger":
+        return Check("signer", "ok", f"{spec.describe()} (opened when an order is signed)")
+    if spec.kind == "agent" and spec.socket is not None and not spec.socket.exists():
+        return Check("signer", "fail", f"{spec.describe()}: no socket there", "start `quantdesk signer serve` on the machine with the key")
+    try:
+        signer = open_signer(spec)
+    except (SignerError, SignerSpecError, OSError) as exc:
+        return Check("signer", "fail", str(exc), "fix the keypair file or the signer setting (`quantdesk signer pubkey` checks again)")
+    pubkey = getattr(signer, "pubkey", "")
+    return Check("signer", "ok", f"{spec.describe()}: {pubkey}")
+
+
+def check_terminal(environ: Mapping[str, str], size: tuple[int, int]) -> list[Check]:
+    cols, rows = size
+    colour = environ.get("COLORTERM", "").lower()
+    term = environ.get("TERM", "")
+    if environ.get("NO_COLOR"):
+        c = Check("terminal colour", "warn", "NO_COLOR is set: the panes show no colour", "unset NO_COLOR for coloured bids, asks and P&L")
+    elif colour in ("truecolor", "24bit"):
+        c = Check("terminal colour", "ok", "24-bit colour")
+    elif "256" in term:
+        c = Check("terminal colour", "ok", f"256 colours ({term})")
+    else:
+        c = Check("terminal colour", "warn", f"TERM={term or 'unset'}: few colours", "use a terminal with 256 or 24-bit colour (TERM=xterm-256color)")
+    if cols == 0 or rows == 0:
+        s = Check("terminal size", "warn", "not run in a terminal", "run `quantdesk doctor` in the terminal you trade in to check its size")
+    elif cols >= MIN_COLS and rows >= MIN_ROWS:
+        s = Check("terminal size", "ok", f"{cols}x{rows}")
+    else:
+        s = Check("terminal size", "warn", f"{cols}x{rows} is below {MIN_COLS}x{MIN_ROWS}", f"enlarge the window to at least {MIN_COLS}x{MIN_ROWS}")
+    return [c, s]
+
+
+def redis_url_of(settings: Any, flag: str | None) -> str:
+    if flag:
+        return flag
+    if os.environ.get("QUANTDESK_REDIS_URL"):
+        return os.environ["QUANTDESK_REDIS_URL"]
+    url = getattr(getattr(settings, "redis", None), "url", None)
+    return url.get_secret_value() if url is not None else ""
