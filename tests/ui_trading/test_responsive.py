@@ -22,6 +22,13 @@ LAYOUTS = ["overview", "scalper", "carry"]
 EQUITY = re.compile(r"\$[\d,]+\.\d\d")
 
 
+@pytest.fixture(autouse=True)
+def fixed_order_ids(monkeypatch):
+    """Order ids are random per run; the snapshots need the same ones every time."""
+    ids = iter(f"ord{n:09d}" for n in range(1, 10_000))
+    monkeypatch.setattr("quantdesk.trading.router.new_order_id", lambda: next(ids))
+
+
 def trading_app(tmp_path, layout: str):
     app, trading = make_app(tmp_path)
     app.layout_model = load_layout(layout)
