@@ -107,3 +107,28 @@ def test_no_emulator_listening_is_a_message_not_a_traceback():
     s.close()
     with pytest.raises(SignerError, match="cannot reach the emulator"):
         open_signer(parse_signer(f"ledger-tcp:127.0.0.1:{port}:{PATH}"))
+
+
+def test_a_usb_ledger_without_hidapi_says_what_to_install():
+    try:
+        import hid  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("hidapi is installed here: USB is reachable, so there is nothing to install")
+    with pytest.raises(SignerError, match=r"pip install 'ledgercomm\[hid\]'"):
+        open_signer(parse_signer(f"ledger:{PATH}"))
+
+
+def test_signer_pubkey_reads_the_address_from_the_ledger(device, capsys, tmp_path):
+    from quantdesk.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'signer = "ledger-tcp:127.0.0.1:{device.port}:44\'/501\'/2\'"\n')
+    assert main(["signer", "pubkey", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    expected = keypair_at((44 | 0x8000_0000, 501 | 0x8000_0000, 2 | 0x8000_0000)).pubkey()
+    assert out.startswith(f"{expected}  ledger") and "44'/501'/2'" in out
+    device.state = "locked"
+    assert main(["signer", "pubkey", "--signer", f"ledger-tcp:127.0.0.1:{device.port}:{PATH}"]) == 2
+    assert "locked" in capsys.readouterr().err

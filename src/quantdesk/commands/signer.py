@@ -26,7 +26,7 @@ from quantdesk.signing.spec import SOLANA_CLI_DEFAULT
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="signer_command", metavar="ACTION", required=True)
     pubkey = sub.add_parser("pubkey", help="print the configured signer's public key and kind")
-    pubkey.add_argument("--signer", metavar="SIGNER", help="instead of the config's signer setting: keypair:PATH, agent:SOCKET")
+    pubkey.add_argument("--signer", metavar="SIGNER", help="instead of the config's signer setting: keypair:PATH, ledger:PATH, ledger-tcp:HOST:PORT:PATH, agent:SOCKET")
     pubkey.add_argument("--config", metavar="PATH", help="config file (default: the user config)")
     serve = sub.add_parser(
         "serve",

@@ -83,6 +83,11 @@ def _transport_exchange(interface: str, host: str | None, port: int | None) -> t
             transport = Transport(interface="tcp", server=host or "127.0.0.1", port=port or 9999)
         else:
             transport = Transport(interface="hid")
+    except ImportError:  # ledgercomm reaches USB through the optional hidapi package
+        raise SignerError(
+            "a Ledger over USB needs the hidapi package: pip install 'ledgercomm[hid]' (or hidapi), "
+            "or use ledger-tcp:HOST:PORT:PATH for the Speculos emulator"
+        ) from None
     except Exception as exc:
         where = f"the emulator at {host}:{port}" if interface == "tcp" else "a Ledger over USB"
         raise SignerError(
