@@ -14,6 +14,7 @@ from quantdesk.venues.sim.world import SimWorld
 TICK_S = 0.005  # pacing granularity; the loop yields to the UI this often
 STATUS_EVERY_NS = 1_000_000_000
 MAX_BURST = 2_000  # events emitted in one tick at most, so a slow machine never freezes the UI
+SLICE = 100  # events emitted between yields to the loop, so a key waits about a millisecond at most
 
 
 class SimVenue(ABC):
@@ -79,7 +80,14 @@ class SimVenue(ABC):
             if due > MAX_BURST:  # fell behind: drop the backlog rather than flood
                 emitted += due - MAX_BURST
                 due = MAX_BURST
-            emitted += self.advance(due)
+            # In slices: the keys and the frame timer queued meanwhile run
+            # between them instead of after the whole tick's events.
+            while due > 0:
+                n = self.advance(min(due, SLICE))
+                emitted += n
+                due -= n
+                if due > 0:
+                    await asyncio.sleep(0)
 
     def request_resync(self, market: str) -> None:
         self._resync.add(market)
