@@ -132,3 +132,10 @@ def test_signer_pubkey_reads_the_address_from_the_ledger(device, capsys, tmp_pat
     device.state = "locked"
     assert main(["signer", "pubkey", "--signer", f"ledger-tcp:127.0.0.1:{device.port}:{PATH}"]) == 2
     assert "locked" in capsys.readouterr().err
+
+
+def test_bytes_that_are_not_a_transaction_message_are_refused_as_bad_data(device):
+    ledger = _ledger(device)
+    with pytest.raises(SignerError, match="rejected the data as malformed"):
+        ledger.sign_message(b"\x05")
+    assert device.signed == []

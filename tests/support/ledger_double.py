@@ -128,6 +128,8 @@ class LedgerDouble:
             if path is None:
                 return b"", 0x6A80
             message = payload[2 + 4 * len(path) :]
+            if not _parses(message):  # the app parses the message first and refuses what it cannot read
+                return b"", 0x6A80
             if not self.blind_signing:
                 return b"", 0x6808
             if self.hold is not None:
@@ -143,3 +145,13 @@ class LedgerDouble:
         if not data or data[0] not in (3, 4) or len(data) < 1 + 4 * data[0]:
             return None
         return struct.unpack(f">{data[0]}I", data[1 : 1 + 4 * data[0]])
+
+
+def _parses(message: bytes) -> bool:
+    from solders.message import from_bytes_versioned
+
+    try:
+        from_bytes_versioned(message)
+    except Exception:  # any parse failure: the app answers 0x6A80
+        return False
+    return True

@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--signer", metavar="SIGNER", default=os.environ.get("QUANTDESK_SIGNER"),
-                       help=f"keypair:PATH (default path {SOLANA_CLI_DEFAULT}); default: $QUANTDESK_SIGNER")
+                       help=f"keypair:PATH (default path {SOLANA_CLI_DEFAULT}), ledger:PATH or ledger-tcp:HOST:PORT:PATH; "
+                       "default: $QUANTDESK_SIGNER")
     serve.add_argument("--socket", metavar="PATH", required=True, help="the Unix socket to create (mode 0600)")
     serve.add_argument("--policy", metavar="FILE", help="auto-approve policy (TOML): markets, max notional "
                        "per order and per hour, allowed programs; see the README")
