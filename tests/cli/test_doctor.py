@@ -83,3 +83,28 @@ def test_terminal_checks_colour_and_size():
     assert [c.status for c in small] == ["warn", "warn"]
     assert "xterm-256color" in small[0].fix and "80x24" in small[1].fix
     assert check_terminal({"NO_COLOR": "1", "COLORTERM": "truecolor"}, (80, 24))[0].status == "warn"
+
+
+async def test_doctor_reads_each_rpc_endpoints_slot_over_json_rpc(servers, tmp_path):
+    import asyncio
+
+    from quantdesk.config.settings import load_config
+    from quantdesk.wiring.doctor import check_venues
+
+    _ws, http = servers
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[venues.drift]\nrpc_urls = ["{http.url}/", "{http.url}/?k=1"]\n')
+    checks = await asyncio.to_thread(check_venues, load_config(cfg), 2.0)
+    slot_lines = [c for c in checks if c.name.endswith(" slot")]
+    assert [(c.name, c.status) for c in slot_lines] == [
+        ("venue drift rpc_urls[0] slot", "ok"), ("venue drift rpc_urls[1] slot", "ok")
+    ]
+    assert f"slot {http.slot}, 0 behind" in slot_lines[0].detail
+
+
+def test_an_rpc_endpoint_behind_the_freshest_is_a_warning_with_a_fix():
+    from quantdesk.wiring.doctor import MAX_SLOT_LAG, check_slot_lag
+
+    fresh, stale = check_slot_lag({"a": 1000, "b": 1000 - MAX_SLOT_LAG - 1})
+    assert fresh.status == "ok" and stale.status == "warn"
+    assert f"{MAX_SLOT_LAG + 1} behind" in stale.detail and "fresher" in stale.fix

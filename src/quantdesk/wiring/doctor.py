@@ -64,7 +64,42 @@ def _endpoint(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
-def check_venues(settings: Any, timeout: float, probe: Callable[[str, float], float] = probe_tcp) -> list[Check]:
+def rpc_slot(url: str, timeout: float) -> int:
+    """The slot a Solana JSON-RPC endpoint reports (``getSlot``); OSError or ValueError if none."""
+    import httpx
+
+    try:
+        r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "getSlot"}, timeout=timeout)
+        return int(r.json()["result"])
+    except httpx.HTTPError as exc:
+        raise OSError(type(exc).__name__) from None
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("no slot in the answer to getSlot") from None
+
+
+MAX_SLOT_LAG = 20  # ~8 s of slots behind the freshest endpoint
+
+
+def check_slot_lag(slots: dict[str, int]) -> list[Check]:
+    """Each RPC endpoint's slot against the freshest one the venue lists."""
+    if not slots:
+        return []
+    best = max(slots.values())
+    out = []
+    for label, slot in slots.items():
+        lag = best - slot
+        bad = lag > MAX_SLOT_LAG
+        out.append(Check(f"{label} slot", "warn" if bad else "ok", f"slot {slot}, {lag} behind the freshest endpoint",
+                         "this endpoint is behind the chain: put a fresher one first" if bad else ""))
+    return out
+
+
+def check_venues(
+    settings: Any,
+    timeout: float,
+    probe: Callable[[str, float], float] = probe_tcp,
+    slot_of: Callable[[str, float], int] = rpc_slot,
+) -> list[Check]:
     from quantdesk.venues import registry
 
     entries = registry.configured(settings) if settings is not None else []
@@ -73,6 +108,7 @@ def check_venues(settings: Any, timeout: float, probe: Callable[[str, float], fl
     checks = []
     for _spec, name, section in entries:
         data = section.model_dump(mode="json") if hasattr(section, "model_dump") else section
+        slots: dict[str, int] = {}
         for field, url in _urls(data):
             label = f"venue {name} {field}"
             try:
@@ -84,6 +120,13 @@ def check_venues(settings: Any, timeout: float, probe: Callable[[str, float], fl
             slow = took > timeout / 2
             checks.append(Check(label, "warn" if slow else "ok", f"{_endpoint(url)} connects in {took * 1000:.0f} ms",
                                 "a slow endpoint delays books and orders: choose a nearer or paid one" if slow else ""))
+            if field.startswith("rpc_url") and urlsplit(url).scheme in ("http", "https"):
+                try:
+                    slots[label] = slot_of(url, timeout)
+                except (OSError, ValueError) as exc:
+                    checks.append(Check(f"{label} slot", "fail", f"{_endpoint(url)}: getSlot failed ({exc})",
+                                        "use a Solana JSON-RPC endpoint that answers getSlot"))
+        checks += check_slot_lag(slots)
     return checks
 
 
