@@ -147,6 +147,16 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
     return x0, max(x1, x0 + 1)
 
 
+def _same_text(a: Text, b: Text) -> bool:
+    """Whether two lines render alike: the same characters, spans and styles."""
+    return (
+        a.plain == b.plain
+        and a.style == b.style
+        and a.spans == b.spans
+        and (a.justify, a.overflow, a.no_wrap) == (b.justify, b.overflow, b.no_wrap)
+    )
+
+
 class Pane(Widget, can_focus=True):
     """Base of the dashboard panes. Subclasses set ``pane_type`` (their id in
     the catalogue, which gives the title) and implement ``state_key`` and ``build``."""
@@ -217,6 +227,7 @@ class Pane(Widget, can_focus=True):
         self.border_title = self.pane_title
         self._key: Hashable = object()
         self._strips: list[Strip] = []
+        self._texts: list[Text] = []  # the lines the strips were rendered from
         self._last_error = ""
         self._styles: dict[str, Style] = {}
 
@@ -247,6 +258,7 @@ class Pane(Widget, can_focus=True):
         frame rebuilds every line: after a resize, a theme or a CSS change."""
         self._key = object()
         self._strips = []
+        self._texts = []
         self._styles.clear()
         self.refresh()
 
@@ -285,11 +297,19 @@ class Pane(Widget, can_focus=True):
         base = self.style("")
         blank = Strip.blank(width, base)
         strips: list[Strip] = []
-        for text in texts[:height]:
+        old_texts, old = self._texts, self._strips
+        same_size = len(old) == height
+        texts = texts[:height]
+        for y, text in enumerate(texts):
+            # Most lines of a rebuilt pane read as before: keep their strip
+            # rather than render the same text again.
+            if same_size and y < len(old_texts) and _same_text(text, old_texts[y]):
+                strips.append(old[y])
+                continue
             segments = list(text.render(console, end=""))
             strips.append(Strip(segments).apply_style(base).crop_extend(0, width, base).simplify())
         strips.extend([blank] * (height - len(strips)))
-        old = self._strips
+        self._texts = texts
         self._strips = strips
         if len(old) != height:
             self.refresh()

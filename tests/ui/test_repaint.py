@@ -1,5 +1,5 @@
-"""A key bound to the App reaches the terminal in the same turn as the key,
-not at the screen's next update tick."""
+"""What reaches the terminal and when: a key bound to the App is painted in the
+same turn as the key, and a rebuilt pane renders only the lines that changed."""
 
 from __future__ import annotations
 
@@ -31,3 +31,18 @@ async def test_a_market_key_is_painted_before_the_key_handler_returns(session):
         assert depth.market != before
         assert shown, "the key's frame must be sent while the key is handled"
         assert shown[-1].startswith(f"{depth.market} ")
+
+
+async def test_a_rebuilt_pane_renders_only_the_lines_that_changed(session):
+    app = QuantDeskApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        depth = app.query_one(DepthPane)
+        before = list(depth._strips)
+        session.advance(3)  # a few book changes: most ladder rows read as before
+        app.frame()
+        after = depth._strips
+        kept = sum(1 for a, b in zip(before, after) if a is b)
+        changed = sum(1 for a, b in zip(before, after) if a != b)
+        assert changed > 0, "the feed moved something on the ladder"
+        assert kept >= len(after) - changed - 1  # every unchanged line kept its rendered strip
