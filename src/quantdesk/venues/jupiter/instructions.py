@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from quantdesk.signing.policy import DecodedInstruction, OrderSummary
+from quantdesk.venues.jupiter.accounts import bundled_idl_path, snake
 from quantdesk.venues.jupiter.config import JupiterConfig
 
 USD_DECIMALS = 6
 _INCREASE = "create_increase_position_market_request"
 _DECREASES = {"create_decrease_position_market_request", "create_decrease_position_request2"}
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 def _plain(value: Any) -> Any:
@@ -51,7 +48,7 @@ def _coder(path: str) -> tuple[Any, dict[str, tuple[str, ...]]]:
     from anchorpy_core.idl import Idl
 
     idl = Idl.from_json(Path(path).read_text(encoding="utf-8"))
-    names = {_snake(ix.name): tuple(_snake(a.name) for a in ix.accounts) for ix in idl.instructions}
+    names = {snake(ix.name): tuple(snake(a.name) for a in ix.accounts) for ix in idl.instructions}
     return InstructionCoder(idl), names
 
 
@@ -64,7 +61,7 @@ class JupiterInstructionDecoder:
         self.program_id = section.program_id
         self.program_name = section.id
         self.venue = section.id
-        self._path = str(idl_path or Path(__file__).with_name("perpetuals_idl.json"))
+        self._path = str(idl_path or bundled_idl_path())
         self._markets = {m.custody: m.symbol for m in section.markets}
 
     def decode(self, data: bytes, accounts: Sequence[str] = ()) -> DecodedInstruction | None:
@@ -73,7 +70,7 @@ class JupiterInstructionDecoder:
             named = coder.parse(bytes(data))
         except Exception:
             return None
-        name = _snake(named.name)
+        name = snake(named.name)
         args = _plain(named.data)
         names = account_names.get(name, ())
         by_name = dict(zip(names, accounts))

@@ -35,6 +35,8 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM
 
+from quantdesk.venues.jupiter.accounts import bundled_idl_path, snake
+
 TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 ASSOCIATED_TOKEN_PROGRAM = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
 NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
@@ -82,24 +84,15 @@ class Market:
     side: Side
 
 
-def _bundled_idl() -> Path:
-    return Path(__file__).with_name("perpetuals_idl.json")
-
-
 @lru_cache(maxsize=4)
 def _idl(path: str) -> dict[str, Any]:
     raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     return raw
 
 
-def _snake(name: str) -> str:
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name)
-    return out.lstrip("_")
-
-
 def sighash(ix_name: str) -> bytes:
     """Anchor's instruction discriminator: sha256("global:<snake_name>")[:8]."""
-    return hashlib.sha256(f"global:{_snake(ix_name)}".encode()).digest()[:8]
+    return hashlib.sha256(f"global:{snake(ix_name)}".encode()).digest()[:8]
 
 
 class _Encoder:
@@ -195,7 +188,7 @@ class RequestBuilder:
 
     def __init__(self, owner: Pubkey, idl_path: Path | str | None = None) -> None:
         self.owner = owner
-        self._enc = _Encoder(_idl(str(idl_path or _bundled_idl())))
+        self._enc = _Encoder(_idl(str(idl_path or bundled_idl_path())))
 
     # -- the requests ------------------------------------------------------
     def open(self, m: Market, *, size_usd: int, collateral_tokens: int, price_slippage: int, counter: int) -> BuiltRequest:
@@ -277,22 +270,9 @@ class RequestBuilder:
             "counter": counter,
         }
         named = {
-            "owner": self.owner,
+            **self._request_accounts(m, position, request, mint),
             "fundingAccount": associated_token_account(self.owner, mint),
-            "perpetuals": perpetuals_pda(m.program),
-            "pool": m.pool,
-            "position": position,
-            "positionRequest": request,
-            "positionRequestAta": associated_token_account(request, mint),
-            "custody": m.custody.address,
-            "collateralCustody": m.collateral.address,
             "inputMint": mint,
-            "referral": m.program,  # an absent optional account is the program id
-            "tokenProgram": TOKEN_PROGRAM,
-            "associatedTokenProgram": ASSOCIATED_TOKEN_PROGRAM,
-            "systemProgram": SYSTEM_PROGRAM,
-            "eventAuthority": event_authority(m.program),
-            "program": m.program,
         }
         ixs = [self._instruction("createIncreasePositionMarketRequest", named, params, m.program)]
         if mint == NATIVE_MINT:
@@ -304,28 +284,34 @@ class RequestBuilder:
         request = request_pda(position, counter, "decrease", m.program)
         mint = m.collateral.mint  # proceeds are paid in the collateral's own token
         named = {
-            "owner": self.owner,
+            **self._request_accounts(m, position, request, mint),
             "receivingAccount": associated_token_account(self.owner, mint),
+            "custodyDovesPriceAccount": m.custody.doves_oracle,
+            "custodyPythnetPriceAccount": m.custody.pythnet_oracle,
+            "desiredMint": mint,
+        }
+        ixs = [create_ata_idempotent(self.owner, self.owner, mint)]  # the proceeds need somewhere to land
+        ixs.append(self._instruction(ix_name, named, params, m.program))
+        return BuiltRequest(kind, ixs, position, request, counter)
+
+    def _request_accounts(self, m: Market, position: Pubkey, request: Pubkey, mint: Pubkey) -> dict[str, Pubkey]:
+        """The accounts every position request names, whichever its direction."""
+        return {
+            "owner": self.owner,
             "perpetuals": perpetuals_pda(m.program),
             "pool": m.pool,
             "position": position,
             "positionRequest": request,
             "positionRequestAta": associated_token_account(request, mint),
             "custody": m.custody.address,
-            "custodyDovesPriceAccount": m.custody.doves_oracle,
-            "custodyPythnetPriceAccount": m.custody.pythnet_oracle,
             "collateralCustody": m.collateral.address,
-            "desiredMint": mint,
-            "referral": m.program,
+            "referral": m.program,  # an absent optional account is the program id
             "tokenProgram": TOKEN_PROGRAM,
             "associatedTokenProgram": ASSOCIATED_TOKEN_PROGRAM,
             "systemProgram": SYSTEM_PROGRAM,
             "eventAuthority": event_authority(m.program),
             "program": m.program,
         }
-        ixs = [create_ata_idempotent(self.owner, self.owner, mint)]  # the proceeds need somewhere to land
-        ixs.append(self._instruction(ix_name, named, params, m.program))
-        return BuiltRequest(kind, ixs, position, request, counter)
 
     def _instruction(self, name: str, named: Mapping[str, Pubkey], params: Mapping[str, Any], program: Pubkey) -> Instruction:
         ix = self._enc.instruction(name)
