@@ -30,6 +30,7 @@ def test_lowercase_base_asset_names_its_market():
     with pytest.raises(ParseError) as e:  # the market is known; what is missing is the price
         parse("sol buy 1", ctx())
     assert "missing price" in e.value.message
+    assert "(sol buy 1 MKT)" in e.value.message  # the fix, spelled in the trader's own words
 
 
 def test_a_shared_base_names_the_perp_and_configured_words_win():

@@ -67,6 +67,11 @@ async def test_risk_columns_and_equity_are_never_cut(tmp_path, size):
             for pane in app.query(Pane):
                 for line in pane_lines(pane)[:6]:
                     assert len(line) <= pane.size.width, (pane.pane_type, line)
+            # the touch on both sides stays whole; the venue name narrows first
+            spreads = pane_lines(app.pane_of_type("spreads"))
+            header = next(line for line in spreads if "Bid" in line)
+            assert re.search(r"\bBid\b.*\bAsk\b", header), spreads
+            assert all(len(re.findall(r"\d[\d,]*\.\d+", line)) >= 2 for line in spreads if "sim-jup" in line), spreads
             orders = pane_lines(app.pane_of_type("orders"))
             assert any("SOL-PERP" in line and "100" in line for line in orders), orders
     finally:

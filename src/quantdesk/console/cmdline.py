@@ -566,7 +566,12 @@ def _order(cur: _Cursor, market: str | None, side: Literal["buy", "sell"]) -> Pl
     if mkt and price is not None:
         raise cur.fail_at(seen["MKT"], "MKT with a limit price: drop MKT for a limit order or drop @ PRICE")
     if not mkt and price is None and trigger is None:
-        raise cur.fail("missing price: expected @ PRICE for a limit order, MKT, STOP or TP")
+        # Never default to a market order: a bare size is a typo as often as an intent.
+        typed = cur.text[: cur.tokens[cur.i - 1].end].strip() if cur.i else cur.text.strip()
+        raise cur.fail(
+            f"missing price: add @ PRICE for a limit order ({typed} @ 142.5) or MKT for a market order "
+            f"({typed} MKT); STOP or TP for a trigger"
+        )
     if post and (price is None or trigger is not None):
         raise cur.fail_at(seen["POST"], "POST needs a resting limit order: use @ PRICE without STOP/TP")
     if post and ioc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from rich.style import Style
@@ -63,6 +63,10 @@ class Column:
     # When the pane is too narrow, columns go highest number first; 0 never goes
     # (a position's size, uPnL and liquidation price, an account's equity).
     drop: int = 0
+    # A column may narrow down to this many cells before a table is cut at the
+    # pane's edge (None: never narrower): a venue name ellipsized beats an Ask
+    # column pushed off screen.
+    min_width: int | None = None
 
 
 Cell = str | tuple[str, Style | str | None]
@@ -88,7 +92,17 @@ class Table:
             _, i = order.pop()
             keep[i] = False
             table = Table(self.all_columns, self.gap, keep=keep)
-        return table
+        excess = table.width - width
+        if excess <= 0:
+            return table
+        columns = list(self.all_columns)
+        for i, col in enumerate(columns):  # leftmost give first: the key columns read on, ellipsized
+            if keep[i] and col.min_width is not None and excess > 0:
+                cut = min(excess, col.width - col.min_width)
+                if cut > 0:
+                    columns[i] = replace(col, width=col.width - cut)
+                    excess -= cut
+        return Table(columns, self.gap, keep=keep)
 
     def shows(self, header: str) -> bool:
         return any(c.header == header for c in self.columns)

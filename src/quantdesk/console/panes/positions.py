@@ -182,8 +182,12 @@ class PositionsPane(SelectablePane):
             return [equities]
         out = []
         for a in accounts:
-            full = self._accounts_line([a])
-            out.append(full if full.cell_len <= width else self._accounts_line([a], short=True))
+            # Narrower and narrower forms; the last one (equity and health) is kept whatever the width.
+            for level in (0, 1, 2, 3):
+                line = self._accounts_line([a], level=level)
+                if line.cell_len <= width:
+                    break
+            out.append(line)
         return out
 
     def _equities_line(self, accounts: list[AccountState]) -> Text:
@@ -196,8 +200,11 @@ class PositionsPane(SelectablePane):
             t.append(f" ${usd(a.equity)}")
         return t
 
-    def _accounts_line(self, only: list[AccountState] | None = None, *, short: bool = False) -> Text:
+    def _accounts_line(self, only: list[AccountState] | None = None, *, level: int = 0) -> Text:
+        """``level`` 0 is the full line; 1 drops leverage and shortens labels;
+        2 shows free collateral compact ($10.0K); 3 leaves it out."""
         s = self.style
+        short = level >= 1
         t = Text(no_wrap=True, end="")
         accounts: list[AccountState] = only if only is not None else [a for _, a in sorted(self.cache.accounts.items())]
         if not accounts:
@@ -213,8 +220,12 @@ class PositionsPane(SelectablePane):
             t.append(a.venue, s("pane--title"))
             t.append(" eq " if short else "  equity ", s("pane--label"))
             t.append(f"${usd(a.equity)}")
-            t.append(" free " if short else "  free ", s("pane--label"))
-            t.append(f"${usd(a.free_collateral)}")
+            if level < 3:
+                t.append(" free " if short else "  free ", s("pane--label"))
+                if level < 2:
+                    t.append(f"${usd(a.free_collateral)}")
+                else:
+                    t.append(fmt.compact(a.free_collateral, PRICE_DECIMALS, prefix="$"))
             if not short:
                 t.append("  lev ", s("pane--label"))
                 t.append(fmt.leverage(a.leverage_bps))

@@ -25,9 +25,9 @@ LIQUIDITY_BAND_BPS = 10
 
 COLUMNS = [
     Column("Market", 8, "left"),
-    Column("Venue", 9, "left"),
-    Column("Bid", 11),
-    Column("Ask", 11),
+    Column("Venue", 9, "left", min_width=7),
+    Column("Bid", 11, min_width=9),
+    Column("Ask", 11, min_width=9),
     Column("Mid", 12, drop=3),
     Column("Sprd bp", 7, drop=1),
     Column("Basis bp", 8, drop=2),
@@ -75,7 +75,7 @@ class SpreadsPane(Pane):
             places = fmt.price_decimals(ref.market, ref.bid or ref.ask)
             for i, q in enumerate(ms.quotes):
                 lines.append(table.row(self._cells(ms, q, symbol if i == 0 else "", places)))
-            lines.append(self._best_line(ms, places))
+            lines.append(self._best_line(ms, places, table, width))
         return lines
 
     def _cells(self, ms: MarketSpread, q: VenueQuote, shown: str, places: int) -> list:
@@ -110,24 +110,28 @@ class SpreadsPane(Pane):
             (fmt.compact(liquidity, m.price_decimals, prefix="$"), None),
         ]
 
-    def _best_line(self, ms: MarketSpread, places: int) -> Text:
+    def _best_line(self, ms: MarketSpread, places: int, table: Table, width: int) -> Text:
         """Best bid and best ask across venues; flags a cross-venue arbitrage."""
         s = self.style
+        cols = table.all_columns  # as fitted: narrowed to the pane
         t = Text(no_wrap=True, end="")
-        t.append(" " * (COLUMNS[0].width + 1))
-        t.append("best".ljust(COLUMNS[1].width + 1), s("pane--label"))
+        t.append(" " * (cols[0].width + 1))
+        t.append("best".ljust(cols[1].width + 1), s("pane--label"))
         bid, ask = ms.best_bid, ms.best_ask
         if bid is None or ask is None:
             t.append("no two-sided quote yet", s("pane--dim"))
             return t
-        t.append(fmt.quote_units(bid.price, places).rjust(COLUMNS[2].width) + " ", s("pane--bid"))
-        t.append(fmt.quote_units(ask.price, places).rjust(COLUMNS[3].width) + " ", s("pane--ask"))
+        t.append(fmt.quote_units(bid.price, places).rjust(cols[2].width) + " ", s("pane--bid"))
+        t.append(fmt.quote_units(ask.price, places).rjust(cols[3].width) + " ", s("pane--ask"))
         gap = fmt.ratio_bps(ask.price - bid.price, (ask.price + bid.price) / 2)
         if ms.crossed:
             arb = f"ARB {fmt.bps(-gap if gap is not None else None)}bp"
-            t.append(arb.rjust(COLUMNS[4].width) + " ", s("pane--warn"))
-        else:
-            t.append(" " * (COLUMNS[4].width + 1))
-        t.append(fmt.bps(gap).rjust(COLUMNS[5].width), s("pane--label"))
-        t.append(f"  bid {bid.venue} · ask {ask.venue}", s("pane--dim"))
+            t.append(arb.rjust(cols[4].width) + " ", s("pane--warn"))
+        elif table.shows(cols[4].header):
+            t.append(" " * (cols[4].width + 1))
+        if table.shows(cols[5].header):
+            t.append(fmt.bps(gap).rjust(cols[5].width), s("pane--label"))
+            where = f"  bid {bid.venue} · ask {ask.venue}"
+            if t.cell_len + len(where) <= width:  # whole or not at all: half a venue name misleads
+                t.append(where, s("pane--dim"))
         return t
