@@ -190,6 +190,10 @@ class Position(msgspec.Struct, frozen=True, tag="position", tag_field="event"):
     margin: int = 0
     leverage_bps: int = 0  # 1e4 = 1x
     ts: int = 0
+    # Of the position held now (reset when it closes or flips, scaled down
+    # pro rata when it is reduced), quote at price precision:
+    fees: int = 0  # trading fees paid to open it (negative: rebates received)
+    funding: int = 0  # funding and borrow fees received (negative: paid)
 
 
 class AccountState(msgspec.Struct, frozen=True, tag="account", tag_field="event"):
