@@ -107,7 +107,9 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
         oi = rec.last(OpenInterest)
         assert oi.long == LOCKED and oi.short == 10409974721026 * 10**9 // 118_000_000
         book = rec.last(BookSnapshot)
-        assert [size for _, size in book.asks] == [1_000 * 10**15 // 118_000_000, 100_000 * 10**15 // 118_000_000]
+        # each level adds to the one before: the sizes summed are each rung's whole size
+        small, large = 1_000 * 10**15 // 118_000_000, 100_000 * 10**15 // 118_000_000
+        assert [size for _, size in book.asks] == [small, large - small]
         assert book.asks[0][0] > 118_000_000 > book.bids[0][0] and book.asks[1][0] > book.asks[0][0]
         assert feed.pool is not None and feed.pool.aum_usd == 931403341015904
         summary = feed.summary("SOL-PERP")

@@ -110,6 +110,8 @@ def test_quote_ladder_by_hand():
     assert bigger[1].fee_bps > bigger[0].fee_bps  # impact grows with size
     bids, asks = ladder_levels(bigger)
     assert asks[0][0] < asks[1][0] and bids[0][0] > bids[1][0]
+    # sizes add up from the touch: through the second level is the $1M rung's 10,000 SOL
+    assert [n for _, n in asks] == [10 * 10**9, 9_990 * 10**9] == [n for _, n in bids]
     assert quote_ladder(c, 0, (1_000 * USD,)) == []
 
 

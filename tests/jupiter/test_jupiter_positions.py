@@ -16,7 +16,7 @@ from quantdesk.venues.jupiter import borrow
 from quantdesk.venues.jupiter.accounts import decoder
 from quantdesk.venues.jupiter.config import PROGRAM_ID, JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
-from quantdesk.venues.jupiter.positions import fetch_positions, position_filters, position_pda, report
+from quantdesk.venues.jupiter.positions import fetch_positions, position_filters, position_pda, report, to_event
 from quantdesk.venues.jupiter.rpc import SolanaRpc
 from quantdesk.venues.jupiter.views import CustodyView, PositionView
 
@@ -58,6 +58,8 @@ def test_report_by_hand_at_a_mark_price():
     hourly = borrow.rate_ppb(borrow.hourly_borrow_rate(c))
     assert later.borrow_fee_usd == (c.cumulative_interest_rate + hourly - pos.cumulative_interest_snapshot) * SIZE // 10**9
     assert later.liquidation_price > r.liquidation_price  # fees eat margin: a long's liquidation price rises
+    # the normalized position says what borrow it has paid so far: what it owes
+    assert to_event(later, "jupiter", "SOL-PERP", 0).funding == -later.borrow_fee_usd
 
 
 @pytest.fixture

@@ -187,3 +187,25 @@ def test_restore_by_replaying_fills_and_payments():
     pa, pb = a.positions["SOL-PERP"], b.positions["SOL-PERP"]
     assert [getattr(pb, k) for k in fields] == [getattr(pa, k) for k in fields]
     assert b.position_event("SOL-PERP", 5) == a.position_event("SOL-PERP", 5)
+
+
+def test_position_events_carry_the_fees_and_funding_of_what_is_held():
+    a = account()
+    a.fill("SOL-PERP", "o1", "buy", 100 * USD, 10 * SOL, "taker", ts=1)  # fee $0.35
+    a.fill("SOL-PERP", "o2", "buy", 100 * USD, 10 * SOL, "taker", ts=2)  # fee $0.35 more
+    a.settle_funding("SOL-PERP", 100_000, ts=3)  # 20 SOL long pays $0.20
+    p = a.position_event("SOL-PERP", 4)
+    assert (p.fees, p.funding) == (700_000, -200_000)
+    # selling half keeps half of each: what the 10 SOL still held cost
+    a.fill("SOL-PERP", "o3", "sell", 100 * USD, 10 * SOL, "taker", ts=5)
+    p = a.position_event("SOL-PERP", 6)
+    assert (p.fees, p.funding) == (350_000, -100_000)
+    # flipping to a 10 SOL short: the new position paid half of the 20 SOL fill's $0.70
+    a.fill("SOL-PERP", "o4", "sell", 100 * USD, 20 * SOL, "taker", ts=7)
+    p = a.position_event("SOL-PERP", 8)
+    assert (p.base, p.fees, p.funding) == (-10 * SOL, 350_000, 0)
+    a.fill("SOL-PERP", "o5", "buy", 100 * USD, 10 * SOL, "taker", ts=9)
+    p = a.position_event("SOL-PERP", 10)
+    assert (p.base, p.fees, p.funding) == (0, 0, 0)
+    # the account's lifetime totals are untouched by what is held
+    assert a.positions["SOL-PERP"].fees == 350_000 * 2 + 350_000 + 700_000 + 350_000

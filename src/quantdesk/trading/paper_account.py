@@ -27,6 +27,7 @@ from typing import Literal
 import msgspec
 
 from quantdesk.core.math.fees import fill_fee
+from quantdesk.core.math.fixed import div_trunc
 from quantdesk.core.math.funding import borrow_fee, funding_payment, rate_to_funding_delta
 from quantdesk.core.math.liquidation import liquidation_fee, position_liquidation_price
 from quantdesk.core.math.margin import (
@@ -112,10 +113,30 @@ class PaperPosition:
     realized_pnl: int = 0  # net of fees, funding and borrow fees
     fees: int = 0  # paid (negative: rebates received)
     funding: int = 0  # received (negative: paid), borrow fees included
+    # The same two for the position held now: what its break-even covers.
+    held_fees: int = 0
+    held_funding: int = 0
     last_cumulative_funding: int = 0  # Drift: the market's cumulative rate at the last settlement
     borrow_snapshot: int = 0  # Jupiter: the custody's cumulative interest at the last settlement
     open_bids: int = 0  # base of resting buy orders, for initial margin
     open_asks: int = 0
+
+
+def _carry_held_costs(pos: PaperPosition, held_before: int, kind: str, fill: Fill) -> None:
+    """Fees and funding of the position held after ``fill``: an increase adds
+    its fee; a reduction keeps the remaining part's share (as Drift's
+    break-even amount does); a close forgets them; a new or flipped position
+    starts with the share of the fee its opening part paid."""
+    if kind == "increase":
+        pos.held_fees += fill.fee
+    elif kind == "reduce":
+        pos.held_fees = div_trunc(pos.held_fees * abs(pos.base), abs(held_before))
+        pos.held_funding = div_trunc(pos.held_funding * abs(pos.base), abs(held_before))
+    elif kind == "close":
+        pos.held_fees = pos.held_funding = 0
+    else:  # open, flip
+        pos.held_fees = div_trunc(fill.fee * abs(pos.base), fill.size) if fill.size else 0
+        pos.held_funding = 0
 
 
 @dataclass(slots=True)
@@ -225,9 +246,11 @@ class PaperAccount:
         if was_flat or update.kind == "flip":
             pos.last_cumulative_funding = st.cumulative_funding
             pos.borrow_snapshot = st.cumulative_interest
+        held_before = pos.base
         pos.base, pos.quote_entry = update.base, update.quote_entry
         pos.realized_pnl += update.realized_pnl - fill.fee
         pos.fees += fill.fee
+        _carry_held_costs(pos, held_before, update.kind, fill)
         self.collateral += update.realized_pnl - fill.fee
         return update.realized_pnl
 
@@ -302,6 +325,7 @@ class PaperAccount:
     def apply_payment(self, payment: BookedPayment) -> None:
         pos = self._position(payment.market)
         pos.funding += payment.amount
+        pos.held_funding += payment.amount
         pos.realized_pnl += payment.amount
         self.collateral += payment.amount
 
@@ -498,6 +522,8 @@ class PaperAccount:
             position_margin_requirement(exp, MarginCategory.INITIAL),
             (leverage_bps(value, eq) or 0) if pos.base else 0,
             ts,
+            pos.held_fees,
+            pos.held_funding,
         )
 
     def account_event(self, ts: int) -> AccountState:

@@ -103,4 +103,5 @@ def to_event(r: PositionReport, venue: str, market: str, ts: int, size_decimals:
         margin=p.collateral_usd,
         leverage_bps=int(r.leverage * 10_000) if r.leverage is not None else 0,
         ts=ts,
+        funding=-r.borrow_fee_usd,  # accrued since the position last changed size
     )

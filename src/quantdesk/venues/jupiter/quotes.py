@@ -68,7 +68,14 @@ def quote_ladder(
 
 
 def ladder_levels(rungs: list[QuoteRung]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(bids, asks) best first: the short and long all-in prices with each rung's base size."""
-    bids = [(r.short_price, r.size_base) for r in rungs]
-    asks = [(r.long_price, r.size_base) for r in rungs]
+    """(bids, asks) best first: the short and long all-in prices of each rung.
+
+    A level's size is what its rung adds to the one before, so the sizes summed
+    from the touch to a level are that rung's whole size: the convention of
+    every pool venue's book (a level's price is the average all-in price of a
+    trade as large as the cumulative size), read by the Depth pane's totals and
+    the insights' pool quotes."""
+    sizes = [r.size_base - (rungs[i - 1].size_base if i else 0) for i, r in enumerate(rungs)]
+    bids = [(r.short_price, n) for r, n in zip(rungs, sizes)]
+    asks = [(r.long_price, n) for r, n in zip(rungs, sizes)]
     return bids, asks
