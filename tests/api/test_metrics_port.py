@@ -89,3 +89,55 @@ def test_feed_metrics_port_serves_bus_and_feed_counters(redis_url, ns):
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+def registry_of(*collectors) -> dict:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    for c in collectors:
+        registry.register(c)
+    return parse(generate_latest(registry).decode())
+
+
+def test_venue_feed_counters_show_decode_errors_by_kind_reconnects_and_rpc_latency():
+    from types import SimpleNamespace
+
+    from quantdesk.serve.session_metrics import VenueHealthCollector
+    from quantdesk.venues.drift.health import FeedHealth
+
+    health = FeedHealth(malformed=3, unknown_market=2, reconnects=4, failovers=1, rpc_latency_ms=250.0)
+    venues = {"drift": SimpleNamespace(health=health), "sim-drift": SimpleNamespace(health=None)}
+    m = registry_of(VenueHealthCollector(lambda: venues))
+    assert m[("quantdesk_venue_decode_errors_total", (("kind", "malformed"), ("venue", "drift")))] == 3
+    assert m[("quantdesk_venue_decode_errors_total", (("kind", "unknown_market"), ("venue", "drift")))] == 2
+    assert m[("quantdesk_venue_reconnects_total", (("venue", "drift"),))] == 4
+    assert m[("quantdesk_venue_failovers_total", (("venue", "drift"),))] == 1
+    assert m[("quantdesk_venue_rpc_latency_seconds", (("venue", "drift"),))] == 0.25
+    assert not any(("venue", "sim-drift") in labels for _, labels in m)  # a sim venue keeps no feed counters
+    health.reconnects += 1  # read when scraped, not copied at start
+    assert registry_of(VenueHealthCollector(lambda: venues))[("quantdesk_venue_reconnects_total", (("venue", "drift"),))] == 5
+
+
+async def test_terminal_metrics_time_frames_and_order_round_trips(tmp_path):
+    from quantdesk.commands.metrics_option import terminal_timing
+    from quantdesk.console.cmdline import parse as parse_command
+    from quantdesk.serve.session_metrics import BusCollector
+    from support.paper_app import make_app, start
+
+    app, trading = make_app(tmp_path)
+    collectors = terminal_timing(app, trading.router)
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await start(app, pilot)
+            assert await app.execute(parse_command("SOL-PERP BUY 1 MKT", app.command_context()))
+            assert await app.execute(parse_command("SOL-PERP BUY 1 @ 100 POST", app.command_context()))
+            frames_before = app.frames
+            app.frame()
+            m = registry_of(*collectors, BusCollector(app.session.bus))
+    finally:
+        trading.close()
+    place = (("op", "place"), ("venue", "sim-drift"))
+    assert m[("quantdesk_order_round_trip_seconds_count", place)] == 2
+    assert m[("quantdesk_frame_render_seconds_count", ())] >= app.frames - frames_before >= 1
+    assert m[("quantdesk_bus_published_total", ())] > 0

@@ -85,3 +85,41 @@ def test_feed_json_log_is_json_on_every_line_and_hides_the_redis_password():
     status = [e for e in events if e["event"] == "feed.status"]
     assert status and status[-1]["state"] != "connected" and status[-1]["namespace"] == "default"
     assert "hunter2" not in proc.stderr
+
+
+def test_the_terminal_log_file_in_json_masks_every_configured_secret(tmp_path, monkeypatch):
+    from quantdesk.config.settings import Settings
+    from quantdesk.console.logfile import setup_file_logging
+
+    settings = Settings(db={"dsn": "postgresql://desk:pgsecret42@db/journal"}, api={"jwt_secret": JWT_SECRET})
+    assert {"pgsecret42", JWT_SECRET} <= set(settings.secret_values())
+    monkeypatch.setenv("QUANTDESK_LOG_DIR", str(tmp_path))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        path = setup_file_logging(fmt="json", secrets=settings.secret_values())
+        # a library quoting the password alone, outside any URL, is masked too
+        logging.getLogger("psycopg").error("auth failed for password pgsecret42 (key %s)", JWT_SECRET)
+        get_logger("quantdesk.trading").info("order.placed", venue="sim-drift", market="SOL-PERP", order_id="o1")
+        for h in root.handlers:
+            h.flush()
+    finally:
+        for h in root.handlers:
+            if h not in handlers:
+                h.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+    text = path.read_text()
+    events = [json.loads(line) for line in text.splitlines()]
+    assert [e["event"].split(" ")[0] for e in events] == ["auth", "order.placed"]
+    assert events[1]["order_id"] == "o1" and events[1]["venue"] == "sim-drift"
+    assert "pgsecret42" not in text and JWT_SECRET not in text
+
+
+def test_run_refuses_an_unknown_log_format(capfd):
+    from quantdesk import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--log-format", "xml"])
+    assert "json" in capfd.readouterr().err

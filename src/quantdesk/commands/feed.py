@@ -98,7 +98,7 @@ async def _run(args: argparse.Namespace) -> None:
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
     publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
     publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
-    metrics = start_metrics("quantdesk feed", args, session, feed_collectors(publisher))
+    metrics = start_metrics("quantdesk feed", args, session, feed_collectors(publisher), queue_depth=lambda: publisher.queued)
     await session.start()
     publisher.set_markets(session.markets)
     task = asyncio.create_task(publisher.run(), name="feed-publisher")

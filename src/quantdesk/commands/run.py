@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script", metavar="FILE", help="command-line commands to run once the venues are up, one per line"
     )
+    parser.add_argument(
+        "--log-format", choices=("console", "json"), default=None,
+        help="the log file's lines: structured console text or one JSON event per line (default: plain lines)",
+    )
     from quantdesk.commands.metrics_option import add_metrics_argument
 
     add_metrics_argument(parser)
@@ -52,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"quantdesk: --fps must be above 0 and at most {MAX_FPS:.0f}.", file=sys.stderr)
         return 2
 
-    from quantdesk.commands.metrics_option import check_metrics_port, start_metrics
+    from quantdesk.commands.metrics_option import check_metrics_port, start_metrics, terminal_timing
 
     if not check_metrics_port("quantdesk", args):
         return 2
@@ -69,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.console.logfile import setup_file_logging
     from quantdesk.trading.desk import Desk
 
-    log_path = setup_file_logging()
+    log_path = setup_file_logging(fmt=args.log_format, secrets=settings.secret_values())
     if log_path is None:
         print(
             "quantdesk: cannot write the log file; errors will not be recorded. "
@@ -105,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.serve.metrics_port import MetricsPortError
 
     try:
-        metrics = start_metrics("quantdesk", args, session)
+        metrics = start_metrics("quantdesk", args, session, terminal_timing(app, trading.router) if args.metrics_port is not None else ())
     except MetricsPortError:
         trading.close()
         return 2

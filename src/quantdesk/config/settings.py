@@ -34,6 +34,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -169,6 +170,31 @@ class _SettingsBase(BaseSettings):
         keys: dict[str, KeySpec]
         aliases: dict[str, str]
         signer: str
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds (``SecretStr`` values and the
+        passwords inside URLs), for log redaction: a log never prints them."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                found.append(raw)
+                password = urlsplit(raw).password if "://" in raw else None
+                if password:
+                    found.append(password)
+            elif isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name))
+            elif isinstance(value, Mapping):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    walk(v)
+
+        walk(self)
+        return [v for v in found if v]
 
     @field_validator("signer", check_fields=False)
     @classmethod

@@ -21,7 +21,8 @@ import asyncio
 import gc
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -179,6 +180,8 @@ class QuantDeskApp(App[int]):
         self.fps = fps
         self.log_path = log_path
         self.frames = 0
+        # Told how long each frame's repaint took (seconds): /metrics' frame render time.
+        self.on_frame_time: Callable[[float], None] | None = None
         self.session_started = asyncio.Event()
         self._session_running = False
         self.pane_classes = [pane_class(t) for t in self.pane_types]  # unknown names fail here, clearly
@@ -368,11 +371,14 @@ class QuantDeskApp(App[int]):
         """One frame: every pane repaints only if what it shows changed."""
         now = self.session.clock()
         self.frames += 1
+        started = time.perf_counter()
         # query, not query_one: during shutdown the widgets may already be gone.
         for pane in self.query(Pane):
             pane.tick(now)
         for bar in self.query(StatusBar):
             bar.tick(now)
+        if self.on_frame_time is not None:
+            self.on_frame_time(time.perf_counter() - started)
 
     def _fatal_error(self) -> None:
         # Textual would print a traceback on exit; a trader gets one sentence and

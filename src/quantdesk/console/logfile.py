@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -19,8 +21,12 @@ def log_path() -> Path:
     return base / LOG_NAME
 
 
-def setup_file_logging(level: int = logging.INFO) -> Path | None:
-    """Send the root logger to the log file (rotated at 5 MB, one backup kept).
+def setup_file_logging(
+    level: int = logging.INFO, *, fmt: Literal["console", "json"] | None = None, secrets: Iterable[str] = ()
+) -> Path | None:
+    """Send the root logger to the log file (rotated at 5 MB, one backup kept):
+    plain lines, or with ``fmt`` structured events (``--log-format``), secrets
+    masked.
 
     Returns the path, or None when the directory cannot be written: the
     terminal still runs, it only loses its log."""
@@ -32,6 +38,11 @@ def setup_file_logging(level: int = logging.INFO) -> Path | None:
         handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=1, encoding="utf-8")
     except OSError:
         return None
+    if fmt is not None:
+        from quantdesk.wiring.logs import configure_logging
+
+        configure_logging(fmt, secrets=secrets, handler=handler, level=level)
+        return path
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

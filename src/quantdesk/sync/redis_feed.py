@@ -148,6 +148,11 @@ class FeedPublisher:
         """Trades waiting for Redis."""
         return len(self._trades)
 
+    @property
+    def queued(self) -> int:
+        """Events waiting to go out: the next pipeline's buffer and unacknowledged trades."""
+        return len(self._buf) + len(self._trades)
+
     # -- wiring ------------------------------------------------------------
     def attach(self, bus: Bus) -> None:
         self._sub = bus.subscribe("#", self.on_event)

@@ -136,6 +136,16 @@ class OrderRouter:
         self.journal = journal
         self.executors = executors  # venue id -> its trading capability
         self.clock = clock
+        # Told (venue, operation, seconds) after each place/cancel/modify the
+        # venue answered: the order round trip that /metrics shows.
+        self.on_round_trip: Callable[[str, str, float], None] | None = None
+
+    async def _timed(self, venue: str, op: str, call: T | Awaitable[T]) -> T:
+        t0 = self.clock()
+        result = await _call(call)
+        if self.on_round_trip is not None:
+            self.on_round_trip(venue, op, (self.clock() - t0) / 1e9)
+        return result
 
     def can_trade(self, venue: str) -> bool:
         return venue in self.executors
@@ -250,8 +260,9 @@ class OrderRouter:
             return Ack(intent_id, decision, error=f"Order id {order_id} was used before on {intent.venue}; "
                                                   "choose a new client id. Nothing was sent.")
         try:
-            order = await _call(
-                self._executor(intent.venue).place(intent, order_id, take_profit=take_profit, stop_loss=stop_loss)
+            order = await self._timed(
+                intent.venue, "place",
+                self._executor(intent.venue).place(intent, order_id, take_profit=take_profit, stop_loss=stop_loss),
             )
         except VenueError as exc:
             return Ack(intent_id, decision, error=str(exc))
@@ -260,7 +271,7 @@ class OrderRouter:
 
     async def cancel(self, venue: str, order_id: str) -> Order:
         self.journal.record_cancel(order_id, "cancelled by the trader", venue=venue)
-        return await _call(self._executor(venue).cancel(order_id))
+        return await self._timed(venue, "cancel", self._executor(venue).cancel(order_id))
 
     async def modify(self, venue: str, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
         """Change an open order after a new risk decision on the order it would
@@ -288,7 +299,7 @@ class OrderRouter:
         self._journal_decision(intent_id, decision)
         if not decision.accepted:
             raise RiskRejected(decision)
-        return await _call(ex.modify(order_id, price=price, size=size))
+        return await self._timed(venue, "modify", ex.modify(order_id, price=price, size=size))
 
     async def cancel_all(self, venue: str | None = None, *, keep_protective: bool = False) -> int:
         n = 0

@@ -68,10 +68,12 @@ def configure_logging(
     *,
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
+    handler: logging.Handler | None = None,
     level: int = logging.INFO,
 ) -> None:
-    """Route structlog and the standard ``logging`` to ``stream`` (stderr) as
-    one redacted event per line, JSON or human-readable."""
+    """Route structlog and the standard ``logging`` to ``stream`` (stderr), or
+    to ``handler`` (the terminal's log file), as one redacted event per line,
+    JSON or human-readable."""
     if fmt not in LOG_FORMATS:
         raise ValueError(f"--log-format {fmt!r}: use json or console")
     redactor = Redactor(secrets)
@@ -96,7 +98,8 @@ def configure_logging(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    if handler is None:
+        handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):

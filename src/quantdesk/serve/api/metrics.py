@@ -18,7 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.serve.api.stream import StreamHub
-from quantdesk.serve.session_metrics import SessionCollector
+from quantdesk.serve.session_metrics import BusCollector, SessionCollector
 
 __all__ = ["ApiMetrics", "CONTENT_TYPE_LATEST"]
 
@@ -43,6 +43,7 @@ class ApiMetrics:
         )
         self.registry.register(SessionCollector(cache, bus, now_ns))
         self.registry.register(_StreamCollector(hub))
+        self.registry.register(BusCollector(bus))
 
     def count(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()
