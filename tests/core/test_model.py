@@ -11,9 +11,11 @@ from quantdesk.core.model import (
     AccountState,
     BookDelta,
     BookSnapshot,
+    Candle,
     Event,
     Fill,
     Funding,
+    FundingHistory,
     Market,
     MarkPrice,
     OpenInterest,
@@ -43,6 +45,8 @@ EVENTS = [
     Position("sim-drift", "SOL-PERP", -1_000_000_000, 150_000_000, 150_000_000, liquidation_price=None, ts=T),
     AccountState("sim-drift", T, 1_000_000_000, 1_010_000_000, 900_000_000, 100_000_000, 92, 15_000),
     VenueStatus("sim-drift", "stale", T, T - 3_000_000_000, "no data for 3 s"),
+    Candle("drift", "SOL-PERP", "1h", T, 145_100_000, 146_000_000, 144_900_000, 145_550_000, 75_911_612_000_000, 166_995_196_877_037),
+    FundingHistory("drift", "SOL-PERP", T, [(T - 3_600_000_000_000, 8_731), (T, -1_200)]),
 ]
 
 
@@ -100,6 +104,8 @@ def test_unknown_event_tag_is_rejected():
         (EVENTS[9], "position.sim-drift"),
         (EVENTS[10], "account.sim-drift"),
         (EVENTS[11], "status.sim-drift"),
+        (EVENTS[12], "candle.drift.SOL-PERP"),
+        (EVENTS[13], "funding_history.drift.SOL-PERP"),
     ],
     ids=lambda x: x if isinstance(x, str) else type(x).__name__,
 )

@@ -14,12 +14,16 @@ from typing import Any
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus, Subscription
+from quantdesk.core.candles import CandleSeries, MarketCandles
 from quantdesk.core.model import (
+    SIZE_DECIMALS,
     AccountState,
     BookDelta,
     BookSnapshot,
+    Candle,
     Fill,
     Funding,
+    FundingHistory,
     Market,
     MarkPrice,
     OpenInterest,
@@ -29,6 +33,7 @@ from quantdesk.core.model import (
     Trade,
     VenueStatus,
 )
+from quantdesk.core.rate_history import RateHistory, per_hour
 
 Key = tuple[str, str]  # (venue, market)
 TRADES_KEPT = 200
@@ -76,6 +81,13 @@ class MarketCache:
         self.fills: deque[Fill] = deque(maxlen=FILLS_KEPT)
         self.positions: dict[Key, Position] = {}
         self.accounts: dict[str, AccountState] = {}
+        # Charts: bars built from trades (oracle prices on pool venues) for every
+        # market, a venue's own bars per (venue, market, timeframe) when it sends
+        # them, and a revision per market bumped by either.
+        self.candles: dict[Key, MarketCandles] = {}
+        self.venue_candles: dict[tuple[str, str, str], CandleSeries] = {}
+        self.candle_rev: dict[Key, int] = {}
+        self.funding_history: dict[Key, RateHistory] = {}  # hourly rates; bumps rev["funding"]
         self.rev: dict[str, int] = dict.fromkeys(
             ("book", "trade", "funding", "oi", "oracle", "mark", "status", "order", "fill", "position", "account"), 0
         )
@@ -95,6 +107,8 @@ class MarketCache:
             Fill: self._on_fill,
             Position: self._on_position,
             AccountState: self._on_account,
+            Candle: self._on_candle,
+            FundingHistory: self._on_funding_history,
         }
 
     def attach(self, bus: Bus) -> None:
@@ -137,6 +151,7 @@ class MarketCache:
         q.append(ev)
         self.trade_rev[key] = self.trade_rev.get(key, 0) + 1
         self._count_volume(key, ev)
+        self._build_candle(key, ev.ts, ev.price, ev.size)
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[key] = ev.ts
         self.rev["trade"] += 1
@@ -162,8 +177,37 @@ class MarketCache:
         bucket.notional += ev.price * ev.size
         bucket.count += 1
 
+    def _build_candle(self, key: Key, ts: int, price: int, size: int) -> None:
+        bars = self.candles.get(key)
+        if bars is None:
+            market = self.markets.get(key)
+            bars = self.candles[key] = MarketCandles(market.size_decimals if market else SIZE_DECIMALS)
+        if bars.add(ts, price, size):
+            self.candle_rev[key] = self.candle_rev.get(key, 0) + 1
+
+    def _on_candle(self, ev: Candle) -> None:
+        key = (ev.venue, ev.market)
+        series = self.venue_candles.get((ev.venue, ev.market, ev.timeframe))
+        if series is None:
+            series = self.venue_candles[(ev.venue, ev.market, ev.timeframe)] = CandleSeries()
+        series.upsert(ev)
+        self.candle_rev[key] = self.candle_rev.get(key, 0) + 1
+
     def _on_funding(self, ev: Funding) -> None:
-        self.funding[(ev.venue, ev.market)] = ev
+        key = (ev.venue, ev.market)
+        self.funding[key] = ev
+        history = self.funding_history.get(key)
+        if history is None:
+            history = self.funding_history[key] = RateHistory()
+        history.record(ev.ts, per_hour(ev.rate, ev.interval_s))
+        self.rev["funding"] += 1
+
+    def _on_funding_history(self, ev: FundingHistory) -> None:
+        key = (ev.venue, ev.market)
+        history = self.funding_history.get(key)
+        if history is None:
+            history = self.funding_history[key] = RateHistory()
+        history.merge(ev.points)
         self.rev["funding"] += 1
 
     def _on_oi(self, ev: OpenInterest) -> None:
@@ -171,7 +215,11 @@ class MarketCache:
         self.rev["oi"] += 1
 
     def _on_oracle(self, ev: OraclePrice) -> None:
-        self.oracle[(ev.venue, ev.market)] = ev
+        key = (ev.venue, ev.market)
+        self.oracle[key] = ev
+        market = self.markets.get(key)
+        if market is not None and market.kind == "pool":  # a pool fills at the oracle price: it is the price
+            self._build_candle(key, ev.ts, ev.price, 0)
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[(ev.venue, ev.market)] = ev.ts
         self.rev["oracle"] += 1
@@ -217,6 +265,16 @@ class MarketCache:
 
     def book(self, venue: str, market: str) -> OrderBook | None:
         return self.books.get((venue, market))
+
+    def candles_of(self, venue: str, market: str, timeframe: str) -> tuple[list[Candle], str]:
+        """The bars of one market, oldest first, and where they came from: the
+        venue's own (``"venue"``) when it sent any for this timeframe, else those
+        built from the trades (or oracle prices) seen since start (``"built"``)."""
+        series = self.venue_candles.get((venue, market, timeframe))
+        if series is not None and series.candles:
+            return list(series.candles), "venue"
+        bars = self.candles.get((venue, market))
+        return (bars.candles(venue, market, timeframe) if bars is not None else []), "built"
 
     def data_age_s(self, venue: str, now_ns: int) -> float | None:
         last = self.last_message_ns.get(venue)

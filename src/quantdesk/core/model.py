@@ -241,6 +241,37 @@ class VenueStatus(msgspec.Struct, frozen=True, tag="status", tag_field="event"):
         return max(0.0, (now_ns - self.last_message_ts) / 1e9)
 
 
+class Candle(msgspec.Struct, frozen=True, tag="candle", tag_field="event"):
+    """One bar of a market's price: open, high, low and close over ``timeframe``
+    (``1m`` ... ``1d``, see ``core/candles.py``) from ``ts``, the bar's start.
+
+    ``volume`` is base traded (size units); ``quote_volume`` quote traded at
+    price precision. A bar in which nothing traded repeats the last close with
+    zero volume, as venues' candle services do."""
+
+    venue: str
+    market: str
+    timeframe: str
+    ts: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int = 0
+    quote_volume: int = 0
+
+
+class FundingHistory(msgspec.Struct, frozen=True, tag="funding_history", tag_field="event"):
+    """Past funding (or borrow) rates of one market, oldest first: each point is
+    (ts in ns, rate per hour in parts per billion; positive: longs pay)."""
+
+    venue: str
+    market: str
+    ts: int
+    points: list[tuple[int, int]]
+    kind: Literal["funding", "borrow"] = "funding"
+
+
 Event = (
     BookSnapshot
     | BookDelta
@@ -254,6 +285,8 @@ Event = (
     | Position
     | AccountState
     | VenueStatus
+    | Candle
+    | FundingHistory
 )
 
 TOPIC_PREFIX: dict[type, str] = {
@@ -269,6 +302,8 @@ TOPIC_PREFIX: dict[type, str] = {
     Position: "position",
     AccountState: "account",
     VenueStatus: "status",
+    Candle: "candle",
+    FundingHistory: "funding_history",
 }
 
 _ACCOUNT_SCOPED = {"order", "fill", "position", "account", "status"}
