@@ -88,6 +88,26 @@ def basis_bps(mid_a: Decimal, mid_b: Decimal) -> Decimal | None:
     return (mid_a - mid_b) / mid_b * BPS
 
 
+def market_price(cache: MarketCache, venue: str, market: str) -> Decimal | None:
+    """The price of ``market`` on ``venue`` in quote units: the synced book's
+    mid, else the oracle price (a pool venue has no book of its own)."""
+    m = cache.markets.get((venue, market))
+    if m is None:
+        return None
+    book = cache.books.get((venue, market))
+    mid = book.mid() if book is not None and not book.needs_resync else None
+    if mid is not None:
+        return mid.scaleb(-m.price_decimals)
+    oracle = cache.oracle.get((venue, market))
+    return None if oracle is None else m.price(oracle.price)
+
+
+def listing_venues(cache: MarketCache, symbol: str) -> list[str]:
+    """The venues listing ``symbol``, order-book venues first, then by id."""
+    found = [(m.kind != "clob", v) for (v, s), m in cache.markets.items() if s == symbol]
+    return [v for _, v in sorted(found)]
+
+
 def venue_quotes(cache: MarketCache, symbol: str, venues: list[str] | None = None) -> list[VenueQuote]:
     """The touch of ``symbol`` on each venue listing it, order-book venues first.
     A crossed book (a DLOB and its AMM overlapping for a moment) quotes nothing

@@ -27,6 +27,7 @@ import msgspec
 
 from quantdesk.sync.redis_url import raise_if_cancelled
 from quantdesk.core.cache import MarketCache
+from quantdesk.core.spreads import market_price
 from quantdesk.sync.workspace import (
     Alert, Change, Condition, Note, Workspace, WorkspaceError, WorkspaceSubscription, _check_price,
 )
@@ -286,20 +287,6 @@ class TeamDesk:
             fired.append(done)
             self._submit(f"alert:{alert.id}", "alert_trigger", msgspec.json.encode(done))
         return fired
-
-
-def market_price(cache: MarketCache, venue: str, market: str) -> Decimal | None:
-    """The price alerts and watchlists use, in quote units: the book's mid,
-    else the oracle price (pool venues have no book of their own)."""
-    m = cache.markets.get((venue, market))
-    if m is None:
-        return None
-    book = cache.books.get((venue, market))
-    mid = book.mid() if book is not None and not book.needs_resync else None
-    if mid is not None:
-        return mid.scaleb(-m.price_decimals)
-    oracle = cache.oracle.get((venue, market))
-    return None if oracle is None else m.price(oracle.price)
 
 
 def venue_for(cache: MarketCache, market: str, preferred: str | None = None) -> str | None:

@@ -1,0 +1,218 @@
+"""The alert engine on a real bus and cache: each kind fires once when its
+figure crosses the line, stays quiet while the figure sits on the line or
+inside the cooldown, re-arms only past the hysteresis band, and fires again
+once the cooldown is over. Time is the test's clock, never the machine's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from collections.abc import Callable
+
+import pytest
+
+from quantdesk.core.alerts import AlertEngine, RuleState, parse_rule
+from quantdesk.core.bus import Bus
+from quantdesk.core.cache import MarketCache
+from quantdesk.core.model import BookSnapshot, Funding, Market, OraclePrice, Position, Trade, VenueStatus, topic_for
+
+START = 1_800_000_000 * 10**9
+S = 10**9
+CLOB = Market("drift", "SOL-PERP", "SOL", "USDC", "clob", 1_000, 10_000_000)
+POOL = Market("jupiter", "SOL-PERP", "SOL", "USDC", "pool", 1, 1_000_000)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class Desk:
+    """A bus, a cache and an engine recording what it reports."""
+
+    def __init__(self, cooldown_s: float = 60) -> None:
+        self.clock = Clock()
+        self.bus = Bus()
+        self.cache = MarketCache()
+        self.cache.attach(self.bus)
+        self.cache.add_markets([CLOB, POOL])
+        self.events: list[tuple[str, str, Decimal]] = []
+        self.engine = AlertEngine(self.cache, self.clock, self._record, cooldown_s=cooldown_s)
+        self.engine.attach(self.bus)
+        self.seq = 0
+
+    def _record(self, watch, t) -> None:
+        self.events.append((t.rule_id, t.event, t.value))
+
+    def publish(self, event) -> None:
+        self.bus.publish(topic_for(event), event)
+
+    def fired(self) -> int:
+        return sum(1 for _, e, _ in self.events if e == "fired")
+
+    def book(self, venue: str, mid: Decimal) -> None:
+        self.seq += 1
+        p = int(mid * 10**6)
+        self.publish(BookSnapshot(venue, "SOL-PERP", self.seq, self.clock(), [(p - 1000, 10**9)], [(p + 1000, 10**9)]))
+
+
+# Each kind: its rule, how to set its figure, and four figures: below the line,
+# over it, back just inside the band (no re-arm), and past the band (re-arm).
+@dataclass
+class Case:
+    rule: str
+    set: Callable[[Desk, Decimal], None]
+    quiet: str
+    over: str
+    wiggle: str
+    clear: str
+
+
+def _price(d: Desk, v: Decimal) -> None:
+    d.book("drift", v)
+
+
+def _funding(d: Desk, pct: Decimal) -> None:
+    hourly = int(pct * 10**7 * 3600 / (365 * 24 * 3600))  # ppb per hour for an annualized percent
+    d.publish(Funding("drift", "SOL-PERP", d.clock(), hourly, hourly, 3600, d.clock() + 3600 * S))
+
+
+def _spread(d: Desk, bps: Decimal) -> None:
+    d.publish(OraclePrice("jupiter", "SOL-PERP", d.clock(), 100_000_000))  # jupiter at 100
+    d.book("drift", Decimal(100) * (1 + bps / 10_000))
+
+
+def _stale(d: Desk, age: Decimal) -> None:
+    d.publish(Trade("drift", "SOL-PERP", d.clock() - int(age * S), 100_000_000, 10**9, "buy"))
+    d.engine.tick()  # silence sends nothing: the engine's tick reads it
+
+
+def _pnl(d: Desk, usd: Decimal) -> None:
+    d.publish(Position("drift", "SOL-PERP", 10**9, -100_000_000, 100_000_000, unrealized_pnl=int(usd * 10**6)))
+
+
+CASES = {
+    "price": Case("SOL-PERP PRICE > 180", _price, "179", "180.5", "179.9", "179.7"),
+    "funding": Case("SOL-PERP FUNDING > 50%", _funding, "40", "55", "47", "44"),
+    "spread": Case("SPREAD SOL-PERP drift jupiter > 20BPS", _spread, "10", "25", "16", "14"),
+    "stale": Case("FEED drift STALE 10S", _stale, "1", "12", "6", "4"),
+    "pnl": Case("PNL < -500", _pnl, "-100", "-520", "-460", "-440"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_kind_fires_once_on_a_crossing_and_again_only_after_rearm_and_cooldown(name):
+    case = CASES[name]
+    d = Desk(cooldown_s=60)
+    d.engine.put("a1", parse_rule(case.rule).rule)
+    step = lambda v: case.set(d, Decimal(v))  # noqa: E731
+
+    step(case.quiet)
+    assert d.events == [] and d.engine.get("a1").state.armed
+    step(case.over)
+    assert d.events == [("a1", "fired", d.engine.get("a1").state.fired_value)]
+    # sitting on the line: over, back inside the band, over again - nothing new
+    for v in (case.over, case.wiggle, case.over, case.wiggle, case.over):
+        d.clock.now += S
+        step(v)
+    assert d.fired() == 1 and not d.engine.get("a1").state.armed
+
+    d.clock.now += S
+    step(case.clear)  # past the band: armed again
+    assert d.events[-1][1] == "rearmed" and d.engine.get("a1").state.armed
+    d.clock.now += S
+    step(case.over)  # inside the cooldown: held back
+    assert d.fired() == 1
+
+    d.clock.now = d.engine.get("a1").cooling_until()
+    step(case.over)  # the cooldown is over and it still holds: fires
+    assert d.fired() == 2
+
+
+def test_a_crossing_during_the_cooldown_fires_when_it_ends_if_it_still_holds():
+    d = Desk(cooldown_s=60)
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE > 180").rule)
+    _price(d, Decimal(181))
+    _price(d, Decimal(170))
+    _price(d, Decimal(182))
+    assert d.fired() == 1
+    d.clock.now += 59 * S
+    d.engine.tick()
+    assert d.fired() == 1
+    d.clock.now += S
+    d.engine.tick()  # no new message: the tick notices the cooldown ended
+    assert d.fired() == 2 and d.events[-1][2] == Decimal(182)
+
+
+def test_a_rule_reads_only_the_topics_that_can_move_it():
+    d = Desk()
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE > 180 ON jupiter").rule)
+    before = d.engine.evaluations
+    for _ in range(100):
+        _price(d, Decimal(200))  # drift's book: not the venue watched
+    assert d.engine.evaluations == before and d.events == []
+    d.publish(OraclePrice("jupiter", "SOL-PERP", d.clock(), 181_000_000))
+    assert d.fired() == 1 and d.engine.get("a1").state.venue == "jupiter"
+
+
+def test_without_a_venue_the_order_book_venue_is_the_reference():
+    d = Desk()
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE < 100").rule)
+    _price(d, Decimal(120))
+    d.publish(OraclePrice("jupiter", "SOL-PERP", d.clock(), 90_000_000))  # the pool alone would fire
+    assert d.events == [] and d.engine.get("a1").state.venue == "drift"
+
+
+def test_deferred_evaluation_reads_a_burst_once():
+    d = Desk()
+    queued = []
+    d.engine.defer = queued.append
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE > 180").rule)
+    for v in (150, 190, 170, 175):
+        _price(d, Decimal(v))
+    assert len(queued) == 1 and d.events == []  # nothing read yet
+    queued.pop()()
+    assert d.engine.evaluations == 1 and d.events == []  # the state after the burst: 175, below
+
+
+def test_a_restored_state_is_kept_and_a_changed_rule_starts_armed():
+    d = Desk(cooldown_s=60)
+    rule = parse_rule("SOL-PERP PRICE > 180").rule
+    d.engine.put("a1", rule, RuleState(armed=False, fired_ts=d.clock() - 10 * S, fired_value=Decimal(181)))
+    _price(d, Decimal(185))
+    assert d.events == []  # fired before the restart and never re-armed
+    d.engine.put("a1", rule)  # the same rule again: state kept
+    assert not d.engine.get("a1").state.armed
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE > 184").rule)  # a new level: a new rule
+    _price(d, Decimal(186))
+    assert d.fired() == 1
+
+
+def test_a_team_mates_firing_waits_here_too():
+    d = Desk(cooldown_s=60)
+    d.engine.put("t1", parse_rule("SOL-PERP PRICE > 180").rule)
+    d.engine.mark_fired("t1", d.clock(), Decimal(181))
+    _price(d, Decimal(185))
+    assert d.events == []
+
+
+def test_an_on_demand_feed_is_never_stale_and_a_silent_one_is_stale_from_the_start():
+    d = Desk()
+    d.engine.put("f1", parse_rule("FEED drift STALE 10S").rule)
+    d.engine.put("f2", parse_rule("FEED jupiter STALE 10S").rule)
+    d.publish(VenueStatus("drift", "connected", d.clock(), on_demand=True))
+    d.publish(VenueStatus("jupiter", "connecting", d.clock()))
+    d.clock.now += 11 * S
+    d.engine.tick()
+    assert [e[0] for e in d.events] == ["f2"]
+
+
+def test_a_failing_handler_is_logged_and_the_engine_goes_on(caplog):
+    d = Desk()
+    d.engine.on_transition = lambda w, t: 1 / 0
+    d.engine.put("a1", parse_rule("SOL-PERP PRICE > 180").rule)
+    _price(d, Decimal(181))
+    assert not d.engine.get("a1").state.armed and "a1" in caplog.text
