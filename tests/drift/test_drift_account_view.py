@@ -21,8 +21,8 @@ from quantdesk.venues.base import TradingUnavailable
 from quantdesk.venues.drift.account_view import DriftAccountView
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
-from quantdesk.venues.drift.rest import HttpHosts
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.drift.rpc_link import rpc_for
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift" / "mainnet_accounts.jsonl"
 LINES = [json.loads(x) for x in FIXTURES.read_text().splitlines() if x.strip()]
@@ -60,7 +60,7 @@ def chain():
     http.stop()
 
 
-def view_for(http: HttpServer, user_bytes: bytes) -> tuple[DriftAccountView, RpcClient]:
+def view_for(http: HttpServer, user_bytes: bytes) -> tuple[DriftAccountView, SolanaRpc]:
     d = DriftDeployment(**{
         **default_deployment("drift").model_dump(),
         "rpc_urls": [http.url],
@@ -68,7 +68,7 @@ def view_for(http: HttpServer, user_bytes: bytes) -> tuple[DriftAccountView, Rpc
                     MarketSpec(symbol="ETH-PERP", index=2)],
     })
     health = FeedHealth()
-    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    rpc = rpc_for(d, health)
     authority = pk(user_bytes, 8)
     sub = struct.unpack_from("<H", user_bytes, 4346)[0]
     return DriftAccountView(d, rpc, authority, sub_account_id=sub), rpc
@@ -83,7 +83,7 @@ async def test_watch_a_wallet_positions_and_markets_without_its_key(chain):
     cache = MarketCache()
     cache.attach(bus)
     assert await view.poll_once(bus) is True, view.last_error
-    await rpc.hosts.aclose()
+    await rpc.close()
 
     # markets, by hand from the PerpMarket bytes
     sol = markets[0]
@@ -139,7 +139,7 @@ async def test_unknown_wallet_reports_no_account(chain):
     view, rpc = view_for(http, raw(USER_LINE))  # the User account is not served
     assert await view.poll_once(Bus()) is False
     assert "no Drift account" in view.last_error
-    await rpc.hosts.aclose()
+    await rpc.close()
 
 
 def test_a_bad_watch_address_is_a_clear_error():
@@ -148,13 +148,13 @@ def test_a_bad_watch_address_is_a_clear_error():
     health = FeedHealth()
     d = default_deployment("drift")
     with pytest.raises(VenueError, match="not a Solana public key"):
-        DriftAccountView(d, RpcClient(HttpHosts(d.rpc_urls, health), health), "my-wallet")
+        DriftAccountView(d, rpc_for(d, health), "my-wallet")
 
 
 def test_velocity_has_no_on_chain_view_without_drift_addresses():
     health = FeedHealth()
     d = default_deployment("velocity")
-    rpc = RpcClient(HttpHosts(d.rpc_urls, health), health)
+    rpc = rpc_for(d, health)
     with pytest.raises(TradingUnavailable, match="market data still works"):
         DriftAccountView(d, rpc, "11111111111111111111111111111111")
 
@@ -170,7 +170,7 @@ async def test_venue_watching_a_wallet_shows_book_and_positions_in_the_cache(cha
     await ws.start()
     user_bytes = raw(USER_LINE)
     view, rpc = view_for(http, user_bytes)
-    await rpc.hosts.aclose()
+    await rpc.close()
     http.accounts[str(view.chain.user_address)] = LINES[USER_LINE]["data_b64"]
     d = DriftDeployment(**{
         **view.deployment.model_dump(), "dlob_url": http.url, "dlob_ws_url": ws.url, "data_api_url": http.url,
@@ -220,7 +220,7 @@ async def test_velocity_with_an_idl_reads_accounts_at_its_own_addresses(chain, t
         "markets": [MarketSpec(symbol="SOL-PERP", index=0)],
     })
     health = FeedHealth()
-    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    rpc = rpc_for(d, health)
     view = DriftAccountView(d, rpc, pk(user_bytes, 8), sub_account_id=struct.unpack_from("<H", user_bytes, 4346)[0])
     vel = Pubkey.from_string(d.program_id)
     # serve the accounts only at Velocity's PDAs: reading Drift's addresses would fail
@@ -237,7 +237,7 @@ async def test_velocity_with_an_idl_reads_accounts_at_its_own_addresses(chain, t
     cache = MarketCache()
     cache.attach(bus)
     assert await view.poll_once(bus) is True, view.last_error
-    await rpc.hosts.aclose()
+    await rpc.close()
     assert {p.market for p in cache.positions.values()} == {"SOL-PERP", "1MBONK-PERP"}
     assert all(p.venue == "velocity" for p in cache.positions.values())
     assert cache.oracle[("velocity", "SOL-PERP")].price == i64(markets[0], 72)

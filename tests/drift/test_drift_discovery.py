@@ -7,10 +7,8 @@ from support.drift_chain import LINES, pk, raw
 from support.drift_servers import BookSource, HttpServer
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from quantdesk.venues.drift.discovery import discover, listed_markets
-from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.idl import AccountDecoder, bundled_idl_path
-from quantdesk.venues.drift.rest import HttpHosts
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 
 async def test_discovery_lists_every_perp_and_spot_market_with_its_figures():
@@ -18,13 +16,11 @@ async def test_discovery_lists_every_perp_and_spot_market_with_its_figures():
     for n, x in enumerate(LINES):
         http.accounts[pk(raw(n), 8) if x["account"] in ("PerpMarket", "SpotMarket") else f"user{n}"] = x["data_b64"]
     http.start()
-    health = FeedHealth()
-    rpc = RpcClient(HttpHosts([http.url], health, name="RPC", timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=0.1),
-                    health)
+    rpc = SolanaRpc([http.url], timeout_s=2.0)
     try:
         markets, problems = await discover(rpc, DRIFT_PROGRAM_ID, AccountDecoder(bundled_idl_path().read_text()))
     finally:
-        await rpc.hosts.aclose()
+        await rpc.close()
         http.stop()
     assert problems == []
     perps = {m.symbol: m for m in markets if m.kind == "perp"}

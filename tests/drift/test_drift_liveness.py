@@ -76,6 +76,8 @@ async def test_a_book_naming_another_market_than_its_channel_is_dropped(servers)
     ws, http = servers
     async with Running(DriftVenue(local(ws, http, silence_s=5.0))) as r:
         await until(lambda: r.book() is not None, what="book")
+        # the start-up REST snapshot is a book too: let it land before counting
+        await until(lambda: r.venue.health.rest_snapshots >= 1, what="the start-up snapshot")
         ws.silent = True
         book = ws.books.next(SOL)
         book.update(marketName="ETH-PERP", ts=int(time.time() * 1000), bids=[{"price": "1", "size": "1"}])

@@ -29,8 +29,7 @@ from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, def
 from quantdesk.venues.drift.execution import DriftExecutor
 from quantdesk.venues.drift.orders import OrderRejected
 from quantdesk.venues.drift.health import FeedHealth
-from quantdesk.venues.drift.rest import HttpHosts
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.drift.rpc_link import rpc_for
 from quantdesk.venues.drift.venue import DriftVenue
 
 BLOCKHASH = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N"
@@ -314,12 +313,12 @@ async def test_missing_user_account_says_to_create_one(rpc_server):
     http = rpc_server
     d = DriftDeployment(**{**default_deployment("drift").model_dump(), "rpc_urls": [http.url]})
     health = FeedHealth()
-    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    rpc = rpc_for(d, health)
     ex = DriftExecutor(d, MemorySigner(), rpc)
     with pytest.raises(TradingUnavailable, match="no Drift account"):
         await ex.place(intent(), "q1")
     assert http.sent == []
-    await rpc.hosts.aclose()
+    await rpc.close()
 
 
 def test_keypair_file_enables_trading_and_shows_the_traders_account(tmp_path):
@@ -368,7 +367,7 @@ async def test_preview_before_signing_then_submit(rpc_server):
     user_pda = get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), signer.pubkey, 0)
     http.accounts[str(user_pda)] = LINES[USER_LINE]["data_b64"]
     health = FeedHealth()
-    rpc = RpcClient(HttpHosts(d.rpc_urls, health, name="RPC"), health)
+    rpc = rpc_for(d, health)
     ex = DriftExecutor(d, signer, rpc)
 
     prepared = await ex.prepare_place(intent(type="stop_market", side="sell", price=0, trigger_price=120 * 10**6), "q5")
@@ -382,4 +381,4 @@ async def test_preview_before_signing_then_submit(rpc_server):
     sent = VersionedTransaction.from_bytes(http.sent[0])
     sent.verify_and_hash_message()
     assert bytes(sent.message) == bytes(prepared.message)  # exactly what was previewed
-    await rpc.hosts.aclose()
+    await rpc.close()

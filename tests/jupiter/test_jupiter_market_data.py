@@ -163,7 +163,7 @@ async def test_rpc_down_at_start_is_shown_and_retried(node):
     clock = Clock(NOW_S)
     feed, rec, task = await running(config(node), clock)
     try:
-        await until(lambda: feed.state == "down" and "no host answered" in feed.message, what="RPC down shown")
+        await until(lambda: feed.state == "down" and "no URL answered" in feed.message, what="RPC down shown")
         assert "HTTP 503" in feed.message and "retrying" in feed.message
         assert rec.last(VenueStatus).state == "down"
         node.http.down = False
@@ -182,7 +182,7 @@ async def test_rpc_and_websocket_both_down_later_marks_the_venue_down(node):
         node.pubsub.refuse = True
         await node.pubsub.drop_all()
         await until(lambda: feed.state == "down", what="down shown")
-        assert "no host answered" in feed.message
+        assert "no URL answered" in feed.message and "venues.jupiter.rpc_urls" in feed.message
         node.http.down = False
         node.pubsub.refuse = False
         await until(lambda: feed.state == "connected", what="recovered")

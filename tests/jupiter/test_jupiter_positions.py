@@ -17,7 +17,7 @@ from quantdesk.venues.jupiter.accounts import decoder
 from quantdesk.venues.jupiter.config import PROGRAM_ID, JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
 from quantdesk.venues.jupiter.positions import fetch_positions, position_filters, position_pda, report, to_event
-from quantdesk.venues.jupiter.rpc import SolanaRpc
+from quantdesk.venues.solana.rpc import SolanaRpc
 from quantdesk.venues.jupiter.views import CustodyView, PositionView
 
 OWNER = "2xxyBSRyi1KVxwuZcFkU74c8HvhjBdV8YJ6F4gkdKk3i"  # the fixture long's wallet

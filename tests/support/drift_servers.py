@@ -13,8 +13,9 @@
   handshakes with 429.
 - ``HttpServer``: DLOB REST (``GET /l2``), data API (``GET /fundingRates``)
   and Solana JSON-RPC (``POST /``: getSlot, getAccountInfo,
-  getMultipleAccounts, getLatestBlockhash, sendTransaction). Faults: the next N responses are
-  429 with ``Retry-After``, or 500.
+  getMultipleAccounts, getProgramAccounts, getLatestBlockhash, sendTransaction;
+  single calls and batch arrays, enveloped by ``solana_rpc.jsonrpc_reply``).
+  Faults: the next N responses are 429 with ``Retry-After``, or 500.
 
 Data comes from the JSON fixtures in tests/fixtures/drift; each push moves
 the slot and timestamp forward so the adapter sees a live book. The
@@ -39,6 +40,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
+from support.solana_rpc import jsonrpc_reply, parse_calls
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 SOL = "SOL-PERP"
@@ -308,54 +310,54 @@ class HttpServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                outer.requests.append(("POST", self.path, body))
+                raw = self.rfile.read(length) or b"{}"
+                for call in parse_calls(raw):  # a batch array logs each of its calls
+                    outer.requests.append(("POST", self.path, call))
                 if self._fault():
                     return
-                method, params, rid = body.get("method"), body.get("params", []), body.get("id")
-                ctx = {"slot": outer.slot, "apiVersion": "2.0.15"}
-                if method == "getSlot":
-                    result: Any = outer.slot
-                elif method == "getAccountInfo":
-                    result = {"context": ctx, "value": outer._account(params[0])}
-                elif method == "getMultipleAccounts":
-                    result = {"context": ctx, "value": [outer._account(k) for k in params[0]]}
-                elif method == "sendTransaction":
-                    from solders.transaction import VersionedTransaction
-
-                    raw = base64.b64decode(params[0])
-                    outer.sent.append(raw)
-                    result = str(VersionedTransaction.from_bytes(raw).signatures[0])
-                elif method == "getProgramAccounts":
-                    # filters as the JSON-RPC API documents them: memcmp (base58 bytes at an offset), dataSize
-                    import base58
-
-                    def keep(data: bytes) -> bool:
-                        for f in params[1].get("filters", []):
-                            if "dataSize" in f and len(data) != f["dataSize"]:
-                                return False
-                            if "memcmp" in f:
-                                want = base58.b58decode(f["memcmp"]["bytes"])
-                                at = f["memcmp"]["offset"]
-                                if data[at:at + len(want)] != want:
-                                    return False
-                        return True
-
-                    result = [{"pubkey": k, "account": outer._account(k)} for k, v in outer.accounts.items()
-                              if keep(base64.b64decode(v))]
-                elif method == "getLatestBlockhash":
-                    result = {"context": ctx, "value": {"blockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
-                                                        "lastValidBlockHeight": 290_000_150}}
-                else:
-                    self._reply(200, {"jsonrpc": "2.0", "id": rid,
-                                      "error": {"code": -32601, "message": "Method not found"}})
-                    return
-                self._reply(200, {"jsonrpc": "2.0", "id": rid, "result": result})
+                self._reply(200, jsonrpc_reply(raw, outer.answer))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
+
+    def answer(self, method: str, params: list) -> Any:
+        """One Solana JSON-RPC call's result (KeyError: a method not served here)."""
+        ctx = {"slot": self.slot, "apiVersion": "2.0.15"}
+        if method == "getSlot":
+            return self.slot
+        if method == "getAccountInfo":
+            return {"context": ctx, "value": self._account(params[0])}
+        if method == "getMultipleAccounts":
+            return {"context": ctx, "value": [self._account(k) for k in params[0]]}
+        if method == "sendTransaction":
+            from solders.transaction import VersionedTransaction
+
+            raw = base64.b64decode(params[0])
+            self.sent.append(raw)
+            return str(VersionedTransaction.from_bytes(raw).signatures[0])
+        if method == "getProgramAccounts":
+            # filters as the JSON-RPC API documents them: memcmp (base58 bytes at an offset), dataSize
+            import base58
+
+            def keep(data: bytes) -> bool:
+                for f in params[1].get("filters", []):
+                    if "dataSize" in f and len(data) != f["dataSize"]:
+                        return False
+                    if "memcmp" in f:
+                        want = base58.b58decode(f["memcmp"]["bytes"])
+                        at = f["memcmp"]["offset"]
+                        if data[at:at + len(want)] != want:
+                            return False
+                return True
+
+            return [{"pubkey": k, "account": self._account(k)} for k, v in self.accounts.items()
+                    if keep(base64.b64decode(v))]
+        if method == "getLatestBlockhash":
+            return {"context": ctx, "value": {"blockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+                                              "lastValidBlockHeight": 290_000_150}}
+        raise KeyError(method)
 
     def _account(self, pubkey: str) -> dict | None:
         data = self.accounts.get(pubkey)

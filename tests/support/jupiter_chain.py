@@ -32,6 +32,7 @@ import base58
 from websockets.asyncio.server import ServerConnection, serve
 
 from support.jupiter_fixtures import POOL, SOL_CUSTODY, lines
+from support.solana_rpc import jsonrpc_reply, parse_calls
 
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 SOL_DOVES_ORACLE = "39cWjvHrpHNz2SbXv6ME4NPhqBDBd4KsjUYv5JkHEAJU"  # the SOL custody's doves_oracle
@@ -134,15 +135,16 @@ class SolanaHttp:
                 self._reply(200, {m: {"usdPrice": outer.api_prices[m], "decimals": 9} for m in ids if m in outer.api_prices})
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 if outer.down:
                     return self._reply(503, {"error": "node unavailable"})
-                outer.calls.append(body["method"])
-                try:
-                    result = outer.answer(body["method"], body.get("params", []))
-                except KeyError as exc:
-                    return self._reply(200, {"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32601, "message": str(exc)}})
-                self._reply(200, {"jsonrpc": "2.0", "id": body["id"], "result": result})
+                outer.calls.extend(c.get("method", "") for c in parse_calls(raw))
+                data = jsonrpc_reply(raw, outer.answer)
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

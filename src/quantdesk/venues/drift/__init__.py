@@ -6,7 +6,8 @@ config.py         DriftDeployment settings and the documented public defaults
 market_data.py    DLOB WebSocket/REST books and trades, data-API funding, slot lag
 wire.py           msgspec shapes of the DLOB server and data API, conversions to events
 recent_keys.py    a bounded memory of fill record ids, so a replayed fill prints once
-rest.py, rpc.py   HTTP with host failover and 429 handling; Solana JSON-RPC
+rest.py           HTTP with host failover and 429 handling (DLOB server, data API)
+rpc_link.py       the deployment's Solana JSON-RPC (venues/solana/rpc.py) onto the health counters
 health.py         feed and RPC counters for the health pane
 idl.py            the program IDL and raw-account decoding with it
 accounts.py       normalized views of decoded accounts (``quantdesk inspect``)

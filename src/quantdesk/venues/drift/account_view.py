@@ -24,7 +24,7 @@ from quantdesk.core.model import AccountState, Funding, MarkPrice, OpenInterest,
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.drift.chain import DriftChain
 from quantdesk.venues.drift.config import DriftDeployment
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class DriftAccountView:
     def __init__(
         self,
         deployment: DriftDeployment,
-        rpc: RpcClient,
+        rpc: SolanaRpc,
         authority: Any,
         *,
         sub_account_id: int = 0,

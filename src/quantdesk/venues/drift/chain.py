@@ -14,7 +14,7 @@ from typing import Any
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.account_store import AccountStore
 from quantdesk.venues.drift.config import DriftDeployment
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 QUOTE_SPOT_MARKET_INDEX = 0
 
@@ -52,7 +52,7 @@ def _load_idl(deployment: DriftDeployment) -> Any:
 
 class DriftChain:
     def __init__(
-        self, deployment: DriftDeployment, authority: Any, rpc: RpcClient | None, *, sub_account_id: int = 0
+        self, deployment: DriftDeployment, authority: Any, rpc: SolanaRpc | None, *, sub_account_id: int = 0
     ) -> None:
         if not deployment.has_idl:
             raise TradingUnavailable(
@@ -140,7 +140,7 @@ class DriftChain:
                 break
             if self.rpc is None:
                 raise TradingUnavailable(f"{self.deployment.id}: no RPC to load on-chain accounts")
-            datas = await self.rpc.get_multiple_account_data(keys)
+            slot, datas = await self.rpc.get_multiple_accounts(keys)
             for key, data in zip(keys, datas):
                 fetched.add(key)
                 if data is None:
@@ -150,7 +150,7 @@ class DriftChain:
                             "create one in the Drift app first"
                         )
                     raise VenueError(f"Drift market account {key} not found on chain")
-                self.store.add(data, address=key)
+                self.store.add(data, slot=slot, address=key)
         perps, spots = self._wanted(perp_indexes)
         missing_perps = sorted(perps - set(self.store.perp_markets))
         missing_spots = sorted(spots - set(self.store.spot_markets))

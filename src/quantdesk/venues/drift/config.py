@@ -72,6 +72,9 @@ class DriftDeployment(BaseModel):
     backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S)
     backoff_max_s: float = Field(default=30.0, gt=0, le=DAY_S)
     http_timeout_s: float = Field(default=10.0, gt=0, le=DAY_S)
+    # An RPC URL that failed (unreachable, timed out, 5xx, 429) is passed over this
+    # long; then the preferred URLs are tried first again.
+    rpc_cooldown_s: float = Field(default=30.0, gt=0, le=DAY_S)
     # Trading and account watching (Drift deployment; driftpy builds the transactions).
     sub_account_id: int = Field(default=0, ge=0, le=65535)
     watch: str | None = None  # an authority (wallet) whose positions to show, read-only, no key needed

@@ -17,7 +17,7 @@ import base58
 
 from quantdesk.venues.drift.accounts import fixed_name, variant
 from quantdesk.venues.drift.idl import AccountDecodeError, AccountDecoder
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ def discriminator_filter(decoder: AccountDecoder, name: str) -> dict:
     return {"memcmp": {"offset": 0, "bytes": base58.b58encode(disc).decode()}}
 
 
-async def discover(rpc: RpcClient, program_id: str, decoder: AccountDecoder) -> tuple[list[ListedMarket], list[str]]:
-    """Every PerpMarket and SpotMarket account of ``program_id``, as markets."""
-    accounts: list[tuple[str, bytes]] = []
-    for name in ("PerpMarket", "SpotMarket"):
-        accounts += await rpc.get_program_accounts(program_id, [discriminator_filter(decoder, name)])
-    return listed_markets(decoder, accounts)
+async def discover(rpc: SolanaRpc, program_id: str, decoder: AccountDecoder) -> tuple[list[ListedMarket], list[str]]:
+    """Every PerpMarket and SpotMarket account of ``program_id``, as markets
+    (both queries in one batch)."""
+    queries = [(program_id, [discriminator_filter(decoder, name)]) for name in ("PerpMarket", "SpotMarket")]
+    found = await rpc.get_program_accounts_many(queries)
+    return listed_markets(decoder, [acc for accounts in found for acc in accounts])

@@ -32,7 +32,7 @@ from quantdesk.venues.drift.chain import DriftChain
 from quantdesk.venues.drift.config import COMPUTE_BUDGET_PROGRAM_ID, DRIFT_PROGRAM_ID, DriftDeployment
 from quantdesk.venues.drift.instructions import DriftInstructionDecoder
 from quantdesk.venues.drift.orders import OrderRejected, order_params
-from quantdesk.venues.drift.rpc import RpcClient
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 
 class Prepared(NamedTuple):
@@ -49,7 +49,7 @@ class DriftExecutor:
         self,
         deployment: DriftDeployment,
         signer: Signer,
-        rpc: RpcClient | None = None,
+        rpc: SolanaRpc | None = None,
         *,
         sub_account_id: int = 0,
         compute_units: int = 600_000,

@@ -30,8 +30,9 @@ from quantdesk.venues.drift.config import DriftDeployment, MarketSpec
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.recent_keys import RecentKeys
 from quantdesk.venues.drift.rest import HostsUnavailable, HttpHosts, retry_after_s
-from quantdesk.venues.drift.rpc import RpcClient, RpcError
+from quantdesk.venues.drift.rpc_link import rpc_for
 from quantdesk.venues.drift.subscriptions import Key, Subscriptions
+from quantdesk.venues.solana.rpc import RpcError
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class DlobFeed:
 
         self.dlob = hosts([d.dlob_url], "DLOB server")
         self.data_api = hosts([d.data_api_url], "data API")
-        self.rpc = RpcClient(hosts(d.rpc_urls, "RPC"), health)
+        self.rpc = rpc_for(d, health)
         self.by_index: dict[int, MarketSpec] = {m.index: m for m in d.markets}
         self.seq: dict[str, int] = {}
         self._last_key: dict[str, tuple[int, int]] = {}
@@ -500,6 +501,12 @@ class DlobFeed:
                 self.health.error(f"{what}: {exc.__class__.__name__}")
             await self._sleep(every_s)
 
+    async def poll_slot(self) -> int:
+        """The RPC's slot, for the DLOB server's slot-lag figure."""
+        slot = await self.rpc.get_slot()
+        self.health.rpc_slot = slot
+        return slot
+
     async def _poll_all_funding(self) -> None:
         for spec in self.deployment.markets:
             await self.poll_funding(spec)
@@ -523,7 +530,7 @@ class DlobFeed:
             )
         if self.deployment.slot_poll_s > 0:
             tasks.append(
-                asyncio.create_task(self._guarded("slot", self.rpc.get_slot, self.deployment.slot_poll_s), name=f"{self.venue}-slot")
+                asyncio.create_task(self._guarded("slot", self.poll_slot, self.deployment.slot_poll_s), name=f"{self.venue}-slot")
             )
         try:
             await asyncio.gather(*tasks)
@@ -534,8 +541,9 @@ class DlobFeed:
             self._set_state("down", "stopped")
 
     async def close(self) -> None:
-        for hosts in (self.dlob, self.data_api, self.rpc.hosts):
+        for hosts in (self.dlob, self.data_api):
             await hosts.aclose()
+        await self.rpc.close()
 
     def funding_avg_24h_pct(self, market: str) -> Decimal | None:
         """The 24h average hourly rate in percent, for display."""

@@ -94,14 +94,14 @@ class OrderFollower:
     async def reread(self) -> bool:
         """Fetch the User account over RPC and apply it; False if it could not be read."""
         try:
-            data = await self.executor.rpc.get_account_data(self.user_address)
+            slot, data = await self.executor.rpc.get_account(self.user_address)
         except Exception as exc:  # RPC down: the next notification or reconnect catches up
             log.warning("%s: could not re-read the User account: %s", self.venue, exc.__class__.__name__)
             return False
         if data is None:
             return False
         self.rereads += 1
-        self.on_account(self.user_address, 0, data)
+        self.on_account(self.user_address, slot, data)
         return True
 
     async def run(self, bus: Bus, url: str, *, backoff_initial_s: float, backoff_max_s: float,

@@ -3,14 +3,14 @@
 Each host has a "not before" time: a 429 sets it from ``Retry-After``, an
 error from exponential backoff. A request goes to the first host that is
 ready, starting with the last one that worked, so a rate-limited or broken
-RPC node is skipped while the others serve. Every 429, error and switch of
-host is counted on the shared ``FeedHealth``.
+host is skipped while the others serve. Every 429, error and switch of
+host is counted on the shared ``FeedHealth``. (The DLOB server and the data
+API go through here; Solana JSON-RPC has its own client in ``venues.solana``.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,30 +20,13 @@ import httpx
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.drift.backoff import backoff_s
 from quantdesk.venues.drift.health import FeedHealth
+from quantdesk.venues.retry_after import MAX_RETRY_AFTER_S, retry_after_s
 
-MAX_RETRY_AFTER_S = 120.0  # a hostile or broken header must not park a host for hours
+__all__ = ["MAX_RETRY_AFTER_S", "HostsUnavailable", "HttpHosts", "retry_after_s"]
 
 
 class HostsUnavailable(VenueError):
     pass
-
-
-def retry_after_s(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        secs = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        secs = when - (time.time() if now is None else now)
-    if secs != secs:  # NaN
-        return None
-    return min(max(secs, 0.0), MAX_RETRY_AFTER_S)
 
 
 class HttpHosts:

@@ -42,22 +42,19 @@ async def discover(section: DriftDeployment, name: str) -> list[dict[str, Any]]:
     from quantdesk.venues.drift.discovery import discover as from_chain
     from quantdesk.venues.drift.health import FeedHealth
     from quantdesk.venues.drift.idl import IdlError, decoder_for
-    from quantdesk.venues.drift.rest import HttpHosts
-    from quantdesk.venues.drift.rpc import RpcClient
+    from quantdesk.venues.drift.rpc_link import rpc_for
 
     try:
         decoder = decoder_for(section)
     except IdlError as exc:
         raise VenueError(f"{name}: cannot decode its markets: {exc}") from None
-    health = FeedHealth()
-    hosts = HttpHosts(section.rpc_urls, health, name="RPC", timeout_s=section.http_timeout_s,
-                      backoff_initial_s=section.backoff_initial_s, backoff_max_s=section.backoff_max_s)
+    rpc = rpc_for(section, FeedHealth())
     try:
-        listed, _problems = await from_chain(RpcClient(hosts, health), section.program_id, decoder)
+        listed, _problems = await from_chain(rpc, section.program_id, decoder)
     except Exception as exc:
         raise VenueError(f"{name}: could not list its markets over RPC ({exc})") from None
     finally:
-        await hosts.aclose()
+        await rpc.close()
     return [
         {"venue": section.id, "name": name, "market": m.symbol, "kind": m.kind, "index": m.index,
          "tick_size": Decimal(m.tick_size).scaleb(-6).normalize(),

@@ -84,3 +84,7 @@ class JupiterConfig(BaseModel):
     backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S, description="first reconnect delay")
     backoff_max_s: float = Field(default=30.0, gt=0, le=DAY_S, description="longest reconnect delay")
     http_timeout_s: float = Field(default=10.0, gt=0, le=DAY_S, description="timeout of one RPC or price API request")
+    rpc_cooldown_s: float = Field(
+        default=30.0, gt=0, le=DAY_S,
+        description="how long a failed RPC URL is passed over before the preferred URLs are tried first again",
+    )

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from quantdesk.venues.jupiter.accounts import AccountDecoder, IdlError
-from quantdesk.venues.jupiter.rpc import SolanaRpc
+from quantdesk.venues.solana.rpc import SolanaRpc
 
 IDL_ACCOUNT = hashlib.sha256(b"account:IdlAccount").digest()[:8]
 _HEADER = 8 + 32 + 4

@@ -41,7 +41,8 @@ from quantdesk.venues.jupiter.oracle import OracleReading, decode_price_feed
 from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
 from quantdesk.venues.solana.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
-from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc, safe_host
+from quantdesk.venues.solana.rpc import RpcError, RpcUnavailable, SolanaRpc
+from quantdesk.venues.solana.values import safe_host
 from quantdesk.venues.jupiter.views import CustodyView, PoolView
 
 NS = 1_000_000_000
@@ -114,7 +115,9 @@ class JupiterFeed:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.cfg = cfg
-        self.rpc = rpc or SolanaRpc(list(cfg.rpc_urls), commitment=cfg.commitment, timeout_s=cfg.http_timeout_s)
+        self.rpc = rpc or SolanaRpc(
+            cfg.rpc_urls, commitment=cfg.commitment, timeout_s=cfg.http_timeout_s, cooldown_s=cfg.rpc_cooldown_s
+        )
         self.decoder = account_decoder or decoder()
         self.clock = clock
         self._sleep = sleep
@@ -322,6 +325,9 @@ class JupiterFeed:
     async def _refresh_guarded(self) -> str:
         try:
             await self.refresh()
+        except RpcUnavailable as exc:
+            self.counters.rpc_errors += 1
+            return f"{exc}; check venues.{self.cfg.id}.rpc_urls"
         except RpcError as exc:
             self.counters.rpc_errors += 1
             return str(exc)

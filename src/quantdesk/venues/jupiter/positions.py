@@ -16,7 +16,7 @@ from decimal import Decimal
 from quantdesk.core.model import Position
 from quantdesk.venues.jupiter import borrow, position_math
 from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, discriminator
-from quantdesk.venues.jupiter.rpc import SolanaRpc
+from quantdesk.venues.solana.rpc import SolanaRpc
 from quantdesk.venues.jupiter.views import CustodyView, PositionSide, PositionView
 
 SIDE_SEED = {"long": 1, "short": 2}

@@ -40,7 +40,7 @@ def _refresh_idl(request: InspectRequest, cache: Path) -> Inspected:
     from quantdesk.venues.jupiter.accounts import IdlError
     from quantdesk.venues.jupiter.config import PROGRAM_ID
     from quantdesk.venues.jupiter.idl_account import fetch_idl
-    from quantdesk.venues.jupiter.rpc import RpcError, SolanaRpc
+    from quantdesk.venues.solana.rpc import RpcError, RpcUnavailable, SolanaRpc
 
     async def run() -> tuple[str, Any]:
         rpc = SolanaRpc(list(request.rpc_urls) or list(JupiterConfig().rpc_urls))
@@ -51,6 +51,8 @@ def _refresh_idl(request: InspectRequest, cache: Path) -> Inspected:
 
     try:
         address, decoder = asyncio.run(run())
+    except RpcUnavailable as exc:
+        raise VenueError(f"{exc}; check the URL given with --rpc") from None
     except (IdlError, RpcError) as exc:
         raise VenueError(str(exc)) from None
     return Inspected(message=f"saved the Jupiter Perps IDL from {address} to {cache} "

@@ -65,14 +65,14 @@ class JupiterVenue:
         stale = sum(1 for st in f.markets.values() if st.stale)
         return JupiterHealth(
             errors=f.counters.rpc_errors + f.counters.bad_accounts,
-            http_429=0,
+            http_429=f.rpc.http_429,
             reconnects=ps.reconnects if ps else 0,
             failovers=f.rpc.failovers,
             malformed=(ps.malformed if ps else 0) + f.counters.bad_accounts,
             out_of_order=0,
             stale=stale,
             last_error=f.message if f.state != "connected" else "",
-            rpc_latency_ms=None,
+            rpc_latency_ms=f.rpc.latency_ms,
             feed_lag_ms=None,
         )
 
