@@ -84,3 +84,18 @@ def test_an_idl_of_another_program_is_refused():
         AccountDecoder('{"version": "0.1.0", "name": "x", "instructions": [], "accounts": []}', source="x.json")
     with pytest.raises(IdlError, match="legacy"):
         AccountDecoder("{not json", source="bad.json")
+
+
+def test_pyth_price_update_gives_price_and_confidence_in_usd():
+    from support.jupiter_chain import pyth_price_update
+
+    from quantdesk.venues.jupiter.oracle import decode_pyth_price_update
+
+    full = decode_pyth_price_update(pyth_price_update(11_801_000_000, 5_900_000, -8, 1_790_272_210))
+    assert (full.price, full.confidence, full.publish_time) == (118_010_000, 59_000, 1_790_272_210)
+    partial = decode_pyth_price_update(pyth_price_update(11_801_000_000, 5_900_000, -8, 7, full=False))
+    assert partial.confidence == 59_000 and partial.publish_time == 7
+    with pytest.raises(AccountDecodeError, match="truncated"):
+        decode_pyth_price_update(pyth_price_update(1, 1, -8, 1)[:60])
+    with pytest.raises(AccountDecodeError, match="not a Pyth PriceUpdateV2"):
+        decode_pyth_price_update(bytes(100))

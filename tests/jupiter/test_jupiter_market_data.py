@@ -8,7 +8,10 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from support.jupiter_chain import JLP_SUPPLY, POOL, SOL_CUSTODY, SOL_DOVES_ORACLE, SOL_MINT, JupiterNode, patch_u64, price_feed
+from support.jupiter_chain import (
+    JLP_SUPPLY, POOL, PYTH_RECEIVER, SOL_CUSTODY, SOL_DOVES_ORACLE, SOL_MINT, SOL_PYTH_ORACLE, JupiterNode, patch_u64,
+    price_feed, pyth_price_update,
+)
 from support.jupiter_fixtures import data
 from support.wait import until
 
@@ -52,6 +55,7 @@ class Recorder:
 async def node():
     n = JupiterNode()
     n.chain.set_quietly(SOL_DOVES_ORACLE, price_feed(SOL_PRICE, -8, NOW_S), owner="DoVEsk76QybCEHQGzkvYPWLQu9gzNoZZZt3TPiL597e")
+    n.chain.set_quietly(SOL_PYTH_ORACLE, pyth_price_update(11_801_000_000, 5_900_000, -8, NOW_S), owner=PYTH_RECEIVER)
     n.http.api_prices[SOL_MINT] = 118.059
     await n.start()
     yield n
@@ -96,8 +100,12 @@ async def test_pool_custody_and_oracle_reach_the_panes_and_changes_are_pushed(no
     try:
         await until(lambda: rec.last(BookSnapshot) is not None, what="first ladder")
         await until(lambda: feed.pubsub and feed.pubsub.connected, what="pool, custody and oracle subscribed")
-        assert node.pubsub.active == 4  # pool, custody, oracle, JLP mint
-        assert rec.last(OraclePrice).price == 118_000_000
+        assert node.pubsub.active == 5  # pool, custody, its Doves and Pyth oracles, JLP mint
+        oracle = rec.last(OraclePrice)
+        assert oracle.price == 118_000_000  # Doves: what trades fill at
+        assert oracle.confidence == 59_000  # Pyth: ±$0.059, 5 bps
+        assert feed.markets["SOL-PERP"].confidence_bps == pytest.approx(Decimal(5), abs=Decimal("0.01"))
+        assert "confidence" not in feed.message
         funding = rec.last(Funding)
         custody = CustodyView.from_fields(decoder().decode(data(SOL_CUSTODY)).fields)
         assert funding.kind == "borrow" and funding.interval_s == 3600
@@ -151,8 +159,8 @@ async def test_websocket_dropped_mid_notification_falls_back_to_polling_and_resu
         node.chain.set_quietly(SOL_CUSTODY, patch_u64(data(SOL_CUSTODY), LOCKED, LOCKED + 1))
         await until(lambda: rec.last(OpenInterest).long == LOCKED + 1, what="polled change")
         node.pubsub.refuse = False
-        await until(lambda: node.pubsub.active == 4 and feed.pubsub.connected, what="resubscribed")
-        assert node.pubsub.subscribes >= 8 and feed.pubsub.reconnects >= 1
+        await until(lambda: node.pubsub.active == 5 and feed.pubsub.connected, what="resubscribed")
+        assert node.pubsub.subscribes >= 10 and feed.pubsub.reconnects >= 1
         await until(lambda: "websocket" not in feed.message, what="websocket recovery shown")
     finally:
         await stop(feed, task)
@@ -201,6 +209,25 @@ async def test_stale_oracle_is_shown_with_its_age(node):
         await node.chain.set(SOL_DOVES_ORACLE, price_feed(SOL_PRICE + 10**8, -8, NOW_S + 42))
         await until(lambda: feed.state == "connected", what="fresh oracle")
         assert rec.last(OraclePrice).price == 119_000_000
+    finally:
+        await stop(feed, task)
+
+
+async def test_wide_missing_or_foreign_pyth_confidence_is_a_note_and_the_price_stays_live(node):
+    clock = Clock(NOW_S)
+    feed, rec, task = await running(config(node), clock)
+    try:
+        await until(lambda: feed.state == "connected" and feed.pubsub and feed.pubsub.connected, what="connected")
+        # ±$1.77 on $118: 150 bps, over the 100 bps warning
+        await node.chain.set(SOL_PYTH_ORACLE, pyth_price_update(11_800_000_000, 177_000_000, -8, NOW_S, full=False),
+                             owner=PYTH_RECEIVER)  # fmt: skip
+        await until(lambda: "SOL-PERP oracle confidence is wide: ±150 bps" in feed.message, what="wide confidence")
+        assert rec.last(OraclePrice).confidence == 1_770_000 and feed.state == "connected"
+        await node.chain.set(SOL_PYTH_ORACLE, data(POOL))  # not a Pyth account
+        await until(lambda: "Pyth account" in feed.message, what="foreign Pyth account named")
+        assert f"SOL-PERP Pyth account {SOL_PYTH_ORACLE}: unknown discriminator" in feed.message
+        assert "confidence not shown" in feed.message and feed.state == "connected"  # the price itself is fine
+        assert rec.last(OraclePrice).price == 118_000_000
     finally:
         await stop(feed, task)
 

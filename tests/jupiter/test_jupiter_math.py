@@ -13,7 +13,7 @@ from quantdesk.venues.jupiter import borrow, position_math
 from quantdesk.venues.jupiter.accounts import decoder
 from quantdesk.venues.jupiter.derived import custody_derived, position_derived
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
-from quantdesk.venues.jupiter.views import CustodyView, JumpRate, PositionView
+from quantdesk.venues.jupiter.views import CustodyView, JumpRate, PositionView, PriceImpactBuffer
 
 USD = 1_000_000
 CURVE = JumpRate(min_rate_bps=1000, max_rate_bps=15000, target_rate_bps=3500, target_utilization=800_000_000)
@@ -101,7 +101,7 @@ def test_fees_pnl_leverage_and_liquidation_by_hand():
 def test_quote_ladder_by_hand():
     c = replace(sol_custody(), increase_position_bps=6, trade_impact_fee_scalar=10**15, max_position_size_usd=0)
     (rung,) = quote_ladder(c, 100 * USD, (10_000 * USD,))
-    assert rung.open_fee_usd == 6 * USD and rung.price_impact_fee_usd == 100_000
+    assert rung.open_fee_usd == 6 * USD and rung.long_impact_fee_usd == rung.short_impact_fee_usd == 100_000
     assert rung.size_base == 100 * 10**9  # 100 SOL at $100
     assert rung.long_price == 100 * USD + 61_000  # $6.1 over 100 units
     assert rung.short_price == 100 * USD - 61_000
@@ -113,6 +113,66 @@ def test_quote_ladder_by_hand():
     # sizes add up from the touch: through the second level is the $1M rung's 10,000 SOL
     assert [n for _, n in asks] == [10 * 10**9, 9_990 * 10**9] == [n for _, n in bids]
     assert quote_ladder(c, 0, (1_000 * USD,)) == []
+
+
+def _buffer(slots: dict[int, int], last_updated: int, **kw) -> PriceImpactBuffer:
+    oi = [0] * 60
+    for i, v in slots.items():
+        oi[i] = v
+    base = dict(fee_factor=2, exponent=Decimal(2), threshold_usd=1_000_000 * USD, max_fee_bps=50)
+    base.update(kw)
+    return PriceImpactBuffer(tuple(oi), last_updated, **base)
+
+
+def test_the_minute_imbalance_counts_only_the_last_sixty_seconds():
+    # updated at second 1_000_020 (slot 0... 1_000_020 % 60 == 0): slot 0 is that second, slot 59 the one before it,
+    # slot 1 is 59 seconds before it
+    buf = _buffer({0: 300_000 * USD, 59: -100_000 * USD, 1: 50_000 * USD}, 1_000_020)
+    assert 1_000_020 % 60 == 0
+    assert position_math.minute_imbalance(buf, 1_000_020) == 250_000 * USD
+    assert position_math.minute_imbalance(buf, 1_000_021) == 200_000 * USD  # slot 1's second is now a minute old
+    assert position_math.minute_imbalance(buf, 1_000_079) == 300_000 * USD  # only the newest second remains
+    assert position_math.minute_imbalance(buf, 1_000_080) == 0
+    assert position_math.minute_imbalance(buf, 999_000) == 250_000 * USD  # a clock behind the chain: as of the update
+    assert position_math.minute_imbalance(_buffer({}, 0), 5) == 0
+
+
+def test_the_additive_impact_fee_by_hand_and_its_cap():
+    buf = _buffer({0: 300_000 * USD}, 1_000_020)
+    size = 900_000 * USD
+    linear = position_math.linear_impact_fee_usd(size, 10**17)  # 900,000^2 * 1e12 / 1e17 = $8.10
+    assert linear == 8_100_000
+    # a long: imbalance 300k + 900k = 1.2M over the 1M threshold: 2 * 1.2^2 = 2.88 bps = $259.20 more
+    assert position_math.additive_impact_bps(buf, 1_200_000 * USD) == Decimal("2.88")
+    long_fee = position_math.price_impact_fee_usd(size, 10**17, buf, 1_000_020, position_math.impact_delta("long", True, size))
+    assert long_fee == linear + 259_200_000
+    # a short brings the minute to -600k: under the threshold, the linear part alone
+    short_fee = position_math.price_impact_fee_usd(size, 10**17, buf, 1_000_020, position_math.impact_delta("short", True, size))
+    assert short_fee == linear
+    # closing a short adds to the long side like opening a long
+    assert position_math.impact_delta("short", False, size) == size
+    # the whole impact fee ($267.30 here) is capped at max_fee_bps: 2 bps of $900k = $180
+    capped = _buffer({0: 300_000 * USD}, 1_000_020, max_fee_bps=2)
+    assert position_math.price_impact_fee_usd(size, 10**17, capped, 1_000_020, size) == 180 * USD
+    assert position_math.price_impact_fee_usd(size, 10**17) == linear  # no buffer: linear only
+
+
+def test_the_ladder_prices_the_imbalance_a_long_or_a_short_would_add():
+    buf = _buffer({0: 300_000 * USD}, 1_000_020)
+    c = replace(sol_custody(), increase_position_bps=6, trade_impact_fee_scalar=10**17, max_position_size_usd=0,
+                price_impact=buf)  # fmt: skip
+    (rung,) = quote_ladder(c, 100 * USD, (900_000 * USD,), now_s=1_000_020)
+    assert rung.long_impact_fee_usd == 8_100_000 + 259_200_000 and rung.short_impact_fee_usd == 8_100_000
+    assert rung.long_price - 100 * USD > 100 * USD - rung.short_price  # a long pays more here
+    later = quote_ladder(c, 100 * USD, (900_000 * USD,), now_s=1_000_080)[0]  # a minute on: balanced again
+    assert later.long_impact_fee_usd == later.short_impact_fee_usd == 8_100_000
+
+
+def test_the_fixture_custodys_impact_buffer_decodes():
+    buf = sol_custody().price_impact
+    assert (buf.fee_factor, buf.exponent, buf.max_fee_bps) == (1, Decimal(1), 50)
+    assert buf.threshold_usd == 1_500_000 * USD and len(buf.open_interest) == 60
+    assert buf.last_updated == 1790272200
 
 
 def test_ladder_leaves_out_sizes_over_the_custody_limit():

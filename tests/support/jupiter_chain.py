@@ -36,6 +36,8 @@ from support.solana_rpc import jsonrpc_reply, parse_calls
 
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 SOL_DOVES_ORACLE = "39cWjvHrpHNz2SbXv6ME4NPhqBDBd4KsjUYv5JkHEAJU"  # the SOL custody's doves_oracle
+SOL_PYTH_ORACLE = "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"  # the SOL custody's oracle.oracle_account
+PYTH_RECEIVER = "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"
 SOL_MINT = "So11111111111111111111111111111111111111112"
 JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
 TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
@@ -51,6 +53,15 @@ def price_feed(price: int, expo: int, timestamp: int) -> bytes:
     """A Doves ``PriceFeed`` account: discriminator, pair [32], signer [33], price u64, expo i8, timestamp i64, bump."""
     disc = hashlib.sha256(b"account:PriceFeed").digest()[:8]
     return disc + b"SOL/USD".ljust(32, b"\0") + bytes(33) + struct.pack("<QbQ", price, expo, timestamp) + b"\xfe"
+
+
+def pyth_price_update(price: int, conf: int, expo: int, publish_time: int, *, full: bool = True) -> bytes:
+    """A Pyth receiver ``PriceUpdateV2``: discriminator, write authority, verification level
+    (1 Full, or 0 Partial with a signature count), then the price message and the posted slot."""
+    disc = hashlib.sha256(b"account:PriceUpdateV2").digest()[:8]
+    level = b"\x01" if full else b"\x00\x05"
+    message = bytes(32) + struct.pack("<qQiqqqQ", price, conf, expo, publish_time, publish_time - 1, price, conf)
+    return disc + bytes(32) + level + message + struct.pack("<Q", 450101361)
 
 
 class Chain:
@@ -293,6 +304,6 @@ class JupiterNode:
 
 
 __all__ = [
-    "JLP_SUPPLY", "JupiterNode", "Chain", "patch_u64", "price_feed", "token_mint",
-    "POOL", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT",
+    "JLP_SUPPLY", "JupiterNode", "Chain", "patch_u64", "price_feed", "pyth_price_update", "token_mint",
+    "POOL", "PYTH_RECEIVER", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT", "SOL_PYTH_ORACLE",
 ]

@@ -79,6 +79,10 @@ class JupiterConfig(BaseModel):
     price_gap_warn_bps: float = Field(
         default=50.0, gt=0, le=10_000, description="show a warning when the oracle and the price API differ by more (bps)"
     )
+    confidence_warn_bps: float = Field(
+        default=100.0, gt=0, le=10_000,
+        description="show a warning when the Pyth confidence interval is wider than this (bps of the price)",
+    )
     watch: str | None = Field(default=None, description="a wallet whose positions to show (read-only, any wallet)")
     positions_poll_s: float = Field(default=5.0, gt=0, le=DAY_S, description="how often the watched wallet's positions are read")
     backoff_initial_s: float = Field(default=0.5, gt=0, le=DAY_S, description="first reconnect delay")

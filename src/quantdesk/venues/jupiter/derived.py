@@ -47,7 +47,11 @@ def position_derived(p: PositionView, custodies: dict[str, CustodyView]) -> dict
             out["needs"] = sorted(set(missing))  # custodies to add to the input for fees and liquidation price
         return out
     owed = borrow.borrow_fee_owed(collateral.cumulative_interest_rate, p.cumulative_interest_snapshot, p.size_usd)
-    close = position_math.close_fee_usd(p.size_usd, custody.decrease_position_bps, custody.trade_impact_fee_scalar)
+    # the impact window as of the custody's own last update: inspect reads a snapshot, not the present
+    close = position_math.close_fee_usd(
+        p.size_usd, custody.decrease_position_bps, custody.trade_impact_fee_scalar, custody.price_impact,
+        custody.price_impact.last_updated, position_math.impact_delta(p.side, False, p.size_usd),
+    )
     liq = position_math.liquidation_price(
         p.side, p.price, p.size_usd, p.collateral_usd, custody.max_leverage_bps, close, owed
     )

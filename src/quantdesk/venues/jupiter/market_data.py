@@ -4,7 +4,8 @@ Accounts are read with ``getMultipleAccounts`` on start, then followed with
 websocket ``accountSubscribe``; while the websocket is down they are polled
 every ``poll_interval_s``, and re-read in full every ``refresh_interval_s``
 anyway. Each change republishes its market: oracle and mark price (trades
-fill at the oracle price), the borrow rate (``Funding`` with ``kind`` borrow,
+fill at the oracle price; the confidence interval from the custody's Pyth
+account, shown beside it), the borrow rate (``Funding`` with ``kind`` borrow,
 per hour, so panes annualize it like Drift's funding), open interest and the
 quote ladder as a ``BookSnapshot`` for the Depth pane.
 
@@ -37,7 +38,7 @@ from quantdesk.core.model import (
 from quantdesk.venues.jupiter import borrow
 from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, decoder
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
-from quantdesk.venues.jupiter.oracle import OracleReading, decode_price_feed
+from quantdesk.venues.jupiter.oracle import ConfidenceReading, OracleReading, decode_price_feed, decode_pyth_price_update
 from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
 from quantdesk.venues.solana.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
@@ -56,8 +57,15 @@ class MarketState:
     custody: CustodyView | None = None
     oracle: OracleReading | None = None
     api_price: int | None = None  # the Jupiter price API's price, USD 1e6
+    confidence: ConfidenceReading | None = None  # the custody's Pyth price and its confidence interval
     seq: int = 0
     stale: bool = False
+
+    @property
+    def confidence_bps(self) -> Decimal | None:
+        """The Pyth confidence interval in bps of its price."""
+        c = self.confidence
+        return None if c is None else Decimal(c.confidence * 10_000) / c.price
 
     @property
     def oracle_gap_bps(self) -> Decimal | None:
@@ -125,6 +133,7 @@ class JupiterFeed:
         self.pool: PoolView | None = None
         self.collateral: dict[str, CustodyView] = {}
         self.counters = FeedCounters()
+        self.oracle_notes: dict[str, str] = {}  # Pyth account -> why no confidence is shown (the price stays live)
         self.state: ConnState = "connecting"
         self.message = ""
         self.pubsub: AccountPubsub | None = None
@@ -174,6 +183,9 @@ class JupiterFeed:
         kind, symbol = role
         label = {"pool": "pool", "custody": f"{symbol} custody", "collateral": f"{symbol} custody",
                  "lp_mint": "JLP mint"}.get(kind, f"{symbol} oracle")
+        if kind == "pyth":
+            self._on_pyth(pubkey, symbol, data)
+            return
         if data is None:
             self._problem(pubkey, f"{label} {pubkey} not found on this RPC (check the address and cluster)")
             return
@@ -190,6 +202,7 @@ class JupiterFeed:
                     view = CustodyView.from_fields(acc.fields, pubkey)
                     self.markets[symbol].custody = view
                     self._roles.setdefault(view.doves_oracle, ("oracle", symbol))
+                    self._roles.setdefault(view.oracle_account, ("pyth", symbol))
                 else:
                     self.collateral[symbol] = CustodyView.from_fields(acc.fields, pubkey)
         except AccountDecodeError as exc:
@@ -200,6 +213,20 @@ class JupiterFeed:
         self._last_message_ns = self.clock()
         if kind in ("custody", "oracle"):
             self.publish_market(symbol)
+
+    def _on_pyth(self, pubkey: str, symbol: str, data: bytes | None) -> None:
+        """The custody's Pyth account: only its confidence interval is used, so a
+        missing or unreadable one is a note in the status, never a stale market."""
+        try:
+            if data is None:
+                raise AccountDecodeError("not found on this RPC")
+            reading = decode_pyth_price_update(data)
+        except AccountDecodeError as exc:
+            self.oracle_notes[pubkey] = f"{symbol} Pyth account {pubkey}: {exc}; confidence not shown"
+            return
+        self.oracle_notes.pop(pubkey, None)
+        self.markets[symbol].confidence = reading
+        self.publish_market(symbol)
 
     def on_pubsub_account(self, pubkey: str, slot: int, data: bytes) -> None:
         self.on_account(pubkey, slot, data)
@@ -213,7 +240,8 @@ class JupiterFeed:
         if c is None or o is None:
             return
         now = self.clock()
-        self._publish(OraclePrice(self.cfg.id, symbol, now, o.price))
+        conf = st.confidence.confidence if st.confidence is not None else 0
+        self._publish(OraclePrice(self.cfg.id, symbol, now, o.price, confidence=conf))
         self._publish(MarkPrice(self.cfg.id, symbol, now, o.price))  # fills happen at the oracle price
         hourly = borrow.rate_ppb(borrow.hourly_borrow_rate(c))
         next_hour = (now // NS // HOUR_S + 1) * HOUR_S * NS
@@ -222,7 +250,7 @@ class JupiterFeed:
         long_base = c.locked * 10**size_dec // 10**c.decimals  # the pool locks a long's full size in tokens
         short_base = c.global_short_sizes * 10**size_dec // o.price if o.price > 0 else 0
         self._publish(OpenInterest(self.cfg.id, symbol, now, long_base, short_base))
-        rungs = quote_ladder(c, o.price, tuple(s * USD for s in self.cfg.ladder_usd), size_dec)
+        rungs = quote_ladder(c, o.price, tuple(s * USD for s in self.cfg.ladder_usd), size_dec, now // NS)
         bids, asks = ladder_levels(rungs)
         st.seq += 1
         self._publish(BookSnapshot(self.cfg.id, symbol, st.seq, now, bids, asks))
@@ -296,6 +324,10 @@ class JupiterFeed:
             gap = st.oracle_gap_bps
             if gap is not None and abs(gap) > Decimal(str(self.cfg.price_gap_warn_bps)):
                 parts.append(f"{sym} oracle and price API differ by {gap:+.0f} bps")
+            conf = st.confidence_bps
+            if conf is not None and conf > Decimal(str(self.cfg.confidence_warn_bps)):
+                parts.append(f"{sym} oracle confidence is wide: ±{conf:.0f} bps")
+        parts.extend(sorted(set(self.oracle_notes.values())))
         if rpc_problem and not self._last_refresh_ns:
             state: ConnState = "down"
         elif rpc_problem and (self.pubsub is None or not self.pubsub.connected):

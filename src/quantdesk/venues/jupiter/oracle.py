@@ -6,6 +6,14 @@ A Doves ``PriceFeed`` account is the 8-byte discriminator
 An ``AgPriceFeed`` (the aggregated feed) is ``mint``, ``edgeFeed``,
 ``clFeed``, ``pythFeed`` pubkeys, ``pythFeedId`` [u8; 32], then ``price``
 u64, ``expo`` i8, ``timestamp`` i64 and its config.
+
+Doves feeds carry no confidence interval. The custody's Pyth account
+(``oracle.oracleAccount``, a Pyth receiver ``PriceUpdateV2``) does: the
+discriminator, ``write_authority`` pubkey, ``verification_level`` (a Borsh
+enum: 0 ``Partial`` with a u8 signature count, 1 ``Full``), then the price
+message ``feed_id`` [u8; 32], ``price`` i64, ``conf`` u64, ``exponent`` i32,
+``publish_time`` i64, ``prev_publish_time`` i64, ``ema_price`` i64,
+``ema_conf`` u64, and ``posted_slot`` u64.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ PRICE_FEED = hashlib.sha256(b"account:PriceFeed").digest()[:8]
 AG_PRICE_FEED = hashlib.sha256(b"account:AgPriceFeed").digest()[:8]
 _OFFSETS = {PRICE_FEED: 8 + 32 + 33, AG_PRICE_FEED: 8 + 4 * 32 + 32}
 _TAIL = struct.Struct("<QbQ")  # price, expo, timestamp (packed, as borsh)
+PRICE_UPDATE_V2 = hashlib.sha256(b"account:PriceUpdateV2").digest()[:8]
+_PYTH_PRICE = struct.Struct("<qQiq")  # price, conf, exponent, publish_time
 
 
 @dataclass(frozen=True)
@@ -42,3 +52,31 @@ def decode_price_feed(data: bytes) -> OracleReading:
     price, expo, ts = _TAIL.unpack_from(data, offset)
     return OracleReading(to_usd6(price, expo), ts)
 
+
+
+@dataclass(frozen=True)
+class ConfidenceReading:
+    """A Pyth price with its confidence interval, USD 6 decimals."""
+
+    price: int
+    confidence: int
+    publish_time: int  # unix seconds
+
+
+def decode_pyth_price_update(data: bytes) -> ConfidenceReading:
+    if bytes(data[:8]) != PRICE_UPDATE_V2:
+        raise AccountDecodeError(f"unknown discriminator {bytes(data[:8]).hex()}: not a Pyth PriceUpdateV2 account")
+    at = 8 + 32
+    if len(data) <= at:
+        raise AccountDecodeError(f"{len(data)} bytes is too short for a Pyth price update; the data is truncated")
+    level = data[at]
+    if level not in (0, 1):
+        raise AccountDecodeError(f"Pyth price update with unknown verification level {level}")
+    at += 2 if level == 0 else 1
+    at += 32  # feed id
+    if len(data) < at + _PYTH_PRICE.size:
+        raise AccountDecodeError(f"{len(data)} bytes is too short for a Pyth price update; the data is truncated")
+    price, conf, expo, publish_time = _PYTH_PRICE.unpack_from(data, at)
+    if price <= 0:
+        raise AccountDecodeError(f"Pyth price update with a non-positive price ({price})")
+    return ConfidenceReading(to_usd6(price, expo), to_usd6(conf, expo), publish_time)

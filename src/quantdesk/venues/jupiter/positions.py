@@ -69,7 +69,10 @@ def report(p: PositionView, custody: CustodyView, collateral: CustodyView, mark_
     """Figures of one open position at ``mark_price``; the borrow fee accrues on the collateral custody's rate."""
     assert p.side is not None
     owed = borrow.borrow_fee_owed(borrow.cumulative_rate_at(collateral, now_s), p.cumulative_interest_snapshot, p.size_usd)
-    close = position_math.close_fee_usd(p.size_usd, custody.decrease_position_bps, custody.trade_impact_fee_scalar)
+    close = position_math.close_fee_usd(
+        p.size_usd, custody.decrease_position_bps, custody.trade_impact_fee_scalar, custody.price_impact, now_s,
+        position_math.impact_delta(p.side, False, p.size_usd),
+    )
     pnl = position_math.pnl_usd(p.side, p.price, mark_price, p.size_usd)
     return PositionReport(
         position=p,

@@ -1,11 +1,12 @@
 """The quote ladder: what opening a position of each size would cost, shaped as a book.
 
 Jupiter Perps has no order book: every trade fills at the oracle price and
-pays an open fee plus a price-impact fee that grows with size. To compare it
-with a book venue at equal size, each rung of the ladder gives the all-in
-price of a long (an ask: oracle plus fees) and of a short (a bid: oracle
-minus fees), and the ladder is published as ``BookSnapshot`` levels for the
-Depth pane. Sizes are USD notionals with 6 decimals; prices USD 1e6; book
+pays an open fee plus a price-impact fee that grows with size and with the
+last minute's open-interest imbalance (so a long and a short of one size may
+pay differently). To compare it with a book venue at equal size, each rung of
+the ladder gives the all-in price of a long (an ask: oracle plus fees) and of
+a short (a bid: oracle minus fees), and the ladder is published as
+``BookSnapshot`` levels for the Depth pane. Sizes are USD notionals with 6 decimals; prices USD 1e6; book
 sizes in base units at ``size_decimals``.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from quantdesk.venues.jupiter.position_math import BPS_POWER, base_fee_usd, price_impact_fee_usd
+from quantdesk.venues.jupiter.position_math import BPS_POWER, base_fee_usd, impact_delta, price_impact_fee_usd
 from quantdesk.venues.jupiter.views import CustodyView
 
 USD = 1_000_000
@@ -27,23 +28,35 @@ class QuoteRung:
     size_base: int  # at the book's size decimals
     execution_price: int  # the oracle price the trade fills at
     open_fee_usd: int  # base fee
-    price_impact_fee_usd: int
+    long_impact_fee_usd: int  # price-impact fee of opening a long of this size now
+    short_impact_fee_usd: int
     long_price: int  # all-in price of a long: execution price plus fees per unit
     short_price: int  # all-in price of a short
 
     @property
     def fee_usd(self) -> int:
-        return self.open_fee_usd + self.price_impact_fee_usd
+        """A long's open and price-impact fees."""
+        return self.open_fee_usd + self.long_impact_fee_usd
 
     @property
     def fee_bps(self) -> Decimal:
         return Decimal(self.fee_usd * BPS_POWER) / self.size_usd
 
+    @property
+    def short_fee_bps(self) -> Decimal:
+        return Decimal((self.open_fee_usd + self.short_impact_fee_usd) * BPS_POWER) / self.size_usd
+
 
 def quote_ladder(
-    custody: CustodyView, oracle_price: int, sizes_usd: tuple[int, ...] = DEFAULT_LADDER_USD, size_decimals: int = 9
+    custody: CustodyView,
+    oracle_price: int,
+    sizes_usd: tuple[int, ...] = DEFAULT_LADDER_USD,
+    size_decimals: int = 9,
+    now_s: int = 0,
 ) -> list[QuoteRung]:
-    """One rung per size; sizes the custody could not take (over its max position size) are left out."""
+    """One rung per size, priced at ``now_s`` (unix seconds: the imbalance window
+    moves with time); sizes the custody could not take (over its max position
+    size) are left out."""
     if oracle_price <= 0:
         return []
     rungs = []
@@ -51,17 +64,22 @@ def quote_ladder(
         if custody.max_position_size_usd and size > custody.max_position_size_usd:
             continue
         fee = base_fee_usd(size, custody.increase_position_bps)
-        impact = price_impact_fee_usd(size, custody.trade_impact_fee_scalar)
-        per_unit = oracle_price * (fee + impact) // size  # fees spread over the size, in price units
+        scalar, buf = custody.trade_impact_fee_scalar, custody.price_impact
+        long_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("long", True, size))
+        short_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("short", True, size))
+        # fees spread over the size, in price units
+        long_per_unit = oracle_price * (fee + long_impact) // size
+        short_per_unit = oracle_price * (fee + short_impact) // size
         rungs.append(
             QuoteRung(
                 size_usd=size,
                 size_base=size * 10**size_decimals // oracle_price,
                 execution_price=oracle_price,
                 open_fee_usd=fee,
-                price_impact_fee_usd=impact,
-                long_price=oracle_price + per_unit,
-                short_price=max(0, oracle_price - per_unit),
+                long_impact_fee_usd=long_impact,
+                short_impact_fee_usd=short_impact,
+                long_price=oracle_price + long_per_unit,
+                short_price=max(0, oracle_price - short_per_unit),
             )
         )
     return rungs

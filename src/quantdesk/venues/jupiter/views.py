@@ -7,6 +7,7 @@ custody's own decimals; rates in the program's units (bps, dbps, 1e9).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 PositionSide = Literal["long", "short"]
@@ -18,6 +19,37 @@ class JumpRate:
     max_rate_bps: int
     target_rate_bps: int
     target_utilization: int  # 1e9 = 100%
+
+
+@dataclass(frozen=True)
+class PriceImpactBuffer:
+    """The custody's last minute of open-interest change, for the additive price-impact fee.
+
+    ``open_interest[i]`` is the signed USD change of the second ``t`` with
+    ``t % 60 == i`` (the latest such second up to ``last_updated``); longs
+    opening count positive, shorts opening negative. A trade pays the
+    additive fee when the minute's imbalance with it passes the threshold."""
+
+    open_interest: tuple[int, ...]
+    last_updated: int  # unix seconds
+    fee_factor: int
+    exponent: Decimal
+    threshold_usd: int  # deltaImbalanceThresholdDecimal, USD 1e6
+    max_fee_bps: int  # cap of the whole price-impact fee
+
+    @classmethod
+    def from_fields(cls, f: dict[str, Any]) -> PriceImpactBuffer:
+        return cls(
+            open_interest=tuple(int(v) for v in f["open_interest"]),
+            last_updated=f["last_updated"],
+            fee_factor=f["fee_factor"],
+            exponent=Decimal(repr(float(f["exponent"]))),  # an f32 on chain; read through its text, never as a binary float
+            threshold_usd=f["delta_imbalance_threshold_decimal"],
+            max_fee_bps=f["max_fee_bps"],
+        )
+
+
+NO_IMPACT_BUFFER = PriceImpactBuffer((), 0, 0, Decimal(1), 0, 0)
 
 
 @dataclass(frozen=True)
@@ -47,6 +79,7 @@ class CustodyView:
     jump_rate: JumpRate
     debt: int  # borrow-lend debt, token amount * 1e9
     borrow_lend_interests_accrued: int
+    price_impact: PriceImpactBuffer = NO_IMPACT_BUFFER
 
     @classmethod
     def from_fields(cls, f: dict[str, Any], pubkey: str = "") -> CustodyView:
@@ -77,6 +110,7 @@ class CustodyView:
             jump_rate=JumpRate(j["min_rate_bps"], j["max_rate_bps"], j["target_rate_bps"], j["target_utilization_rate"]),
             debt=f["debt"],
             borrow_lend_interests_accrued=f["borrow_lend_interests_accured"],  # the IDL's spelling
+            price_impact=PriceImpactBuffer.from_fields(f["price_impact_buffer"]),
         )
 
 
