@@ -13,11 +13,13 @@ from collections.abc import Hashable
 from rich.style import Style
 from rich.text import Text
 
+from quantdesk.core.insights.carry import HoldSide, holding_cost
 from quantdesk.core.model import Funding, Market
 from quantdesk.console import format as fmt
 from quantdesk.console.panes.base import Column, Pane, Table
 
 HOUR_S = 3600
+HOLD_SIDES: tuple[HoldSide, HoldSide] = ("long", "short")
 
 # As the pane narrows, columns go highest ``drop`` first: the open interest,
 # then when the rate next applies and the next rate; market, venue, rate and
@@ -54,14 +56,6 @@ FOOTNOTE_SHORT = "Per hour; + longs pay. Carry − = paid."
 def hourly(rate: int, interval_s: int) -> int:
     """A per-interval rate restated per hour, so venues with other intervals compare."""
     return rate * HOUR_S // interval_s
-
-
-def holding_cost(f: Funding, side: str) -> int:
-    """Annualized cost of holding ``side`` (ppb/yr); negative means it is paid.
-    Funding moves between longs and shorts; a borrow fee is paid by both."""
-    if f.kind == "borrow" or side == "long":
-        return f.annualized
-    return -f.annualized
 
 
 class FundingPane(Pane):
@@ -146,7 +140,7 @@ class FundingPane(Pane):
     def _cheapest(self, symbol: str) -> list[tuple[str, Style | None]]:
         rates = [f for (v, sym), f in self.cache.funding.items() if sym == symbol]
         out: list[tuple[str, Style | None]] = []
-        for side in ("long", "short"):
+        for side in HOLD_SIDES:
             if not rates:
                 out.append(("—", self.style("pane--dim")))
                 continue

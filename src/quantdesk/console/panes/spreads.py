@@ -16,7 +16,7 @@ from decimal import Decimal
 from rich.style import Style
 from rich.text import Text
 
-from quantdesk.core.book import OrderBook
+from quantdesk.core.insights.book import depth_within
 from quantdesk.core.spreads import MarketSpread, VenueQuote, market_spread
 from quantdesk.console import format as fmt
 from quantdesk.console.panes.base import Column, Pane, Table
@@ -34,23 +34,6 @@ COLUMNS = [
     Column("Oracle", 11, drop=4),
     Column(f"Liq ±{LIQUIDITY_BAND_BPS}bp", 10, drop=5),
 ]
-
-
-def band_notional(book: OrderBook, mid: int | Decimal, band_bps: int) -> int:
-    """Notional (price units x size units) resting within ``band_bps`` of
-    ``mid`` (price units) on both sides of the book."""
-    lo = mid * (10_000 - band_bps) / 10_000
-    hi = mid * (10_000 + band_bps) / 10_000
-    total = 0
-    for price, size in book.sorted_bids():
-        if price < lo:
-            break
-        total += price * size
-    for price, size in book.sorted_asks():
-        if price > hi:
-            break
-        total += price * size
-    return total
 
 
 class SpreadsPane(Pane):
@@ -97,7 +80,8 @@ class SpreadsPane(Pane):
         liquidity = None
         book = self.cache.books.get((m.venue, m.symbol))
         if book is not None and mid is not None and not book.needs_resync:
-            liquidity = band_notional(book, m.to_price(mid), LIQUIDITY_BAND_BPS) // 10**m.size_decimals
+            band = depth_within(book, LIQUIDITY_BAND_BPS, m.size_decimals)
+            liquidity = None if band is None else band.notional
         return [
             (shown, s("pane--title")),
             (q.venue, s("pane--dim")),

@@ -7,14 +7,23 @@ Stable entry points (alerts and the Insights pane call these by name):
 - ``liquidation_distance(position, price)``: fraction of the price to
   liquidation (0.05 = 5 %), negative once past it;
 - ``realized_volatility``, ``liquidation_sigma``, ``break_even_price``,
-  ``position_risk``: the rest of a position's risk figures.
+  ``position_risk``: the rest of a position's risk figures;
+- ``impact_quote`` / ``impact_table``: fills of a notional on every venue;
+- ``carry`` / ``carry_pairs``: funding and borrow per year, cross-venue pairs;
+- ``market_basis``: mark vs oracle vs the cross-venue index;
+- ``InsightsEngine.report``: all of it, ranked, recomputing only what changed.
 
 Nothing here does I/O or imports anything above the core.
 """
 
 from __future__ import annotations
 
+from quantdesk.core.insights.basis import MarketBasis, VenueBasis, basis_table, market_basis
+from quantdesk.core.insights.board import Insight, InsightsReport, Thresholds
 from quantdesk.core.insights.book import BandDepth, depth_within, imbalance
+from quantdesk.core.insights.carry import Carry, CarryPair, carries, carry, carry_pairs, holding_cost
+from quantdesk.core.insights.engine import InsightsEngine
+from quantdesk.core.insights.impact import ImpactQuote, impact_ladder, impact_quote, impact_table, market_impact
 from quantdesk.core.insights.position import (
     PositionRisk,
     break_even_price,
@@ -28,7 +37,26 @@ from quantdesk.core.insights.position import (
 
 __all__ = [
     "BandDepth",
+    "Carry",
+    "CarryPair",
+    "ImpactQuote",
+    "Insight",
+    "InsightsEngine",
+    "InsightsReport",
+    "MarketBasis",
     "PositionRisk",
+    "Thresholds",
+    "VenueBasis",
+    "basis_table",
+    "carries",
+    "carry",
+    "carry_pairs",
+    "holding_cost",
+    "impact_ladder",
+    "impact_quote",
+    "impact_table",
+    "market_basis",
+    "market_impact",
     "break_even_price",
     "depth_within",
     "imbalance",
