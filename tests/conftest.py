@@ -12,6 +12,7 @@ pytest_plugins = [
     "support.services",
     "support.redis",
     "support.postgres",
+    "support.supabase",
     "support.app",
     "support.drift_servers",
     "support.timers",

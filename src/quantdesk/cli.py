@@ -1,4 +1,4 @@
-"""Entry point: ``quantdesk [run|show|feed|serve|api|inspect|journal|config|db|order|signer|doctor] ...``.
+"""Entry point: ``quantdesk [run|show|feed|serve|api|inspect|journal|config|db|login|logout|order|signer|doctor] ...``.
 
 Each subcommand lives in its own module under ``quantdesk.commands`` and is
 imported only when chosen, so ``quantdesk --help`` and a cold start stay fast
@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config_cmd", "check the configuration (validate) or show where files are looked for (path)"),
     "journal": ("journal", "export the local trading journal (fills, orders) to CSV"),
     "db": ("db", "migrate and sync the shared PostgreSQL (Supabase) journal"),
+    "login": ("login", "sign in to the team's Supabase project (email + password, or a code it emails you)"),
+    "logout": ("logout", "sign out of Supabase and remove the saved session"),
     "serve": ("serve", "serve the session to other programs: `serve api` is the read-only data API"),
     "api": ("api", "data API helpers: `api token` mints a bearer token for scripts"),
     "order": ("order", "place one live order: risk check, transaction preview, sign, send (--dry-run: sign only)"),

@@ -48,7 +48,7 @@ from quantdesk.venues import registry
 ENV_PREFIX = "QUANTDESK_"
 ENV_CONFIG_PATH = "QUANTDESK_CONFIG"  # names the config file; not a setting itself
 # Variables single commands read directly; they are not settings and not typos.
-ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_PATH, "QUANTDESK_LOG_DIR", "QUANTDESK_REDIS_URL"})
+ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_PATH, "QUANTDESK_LOG_DIR", "QUANTDESK_REDIS_URL", "QUANTDESK_SUPABASE_TOKEN"})
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)  # and every number bounded
 
 
@@ -76,6 +76,39 @@ class DbSettings(BaseModel):
     dsn: SecretStr | None = Field(default=None, description="PostgreSQL/Supabase DSN for the shared journal")
     user_id: str | None = Field(default=None, description="the Supabase user id journal rows belong to")
     team_id: str | None = Field(default=None, description="the Supabase team id shared rows belong to")
+
+
+class SupabaseSettings(BaseModel):
+    """``[sync.supabase]``: the project a Supabase team hands its traders (URL and
+    anon key); the trader's own session comes from ``quantdesk login supabase``."""
+
+    model_config = _STRICT
+
+    url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", description="project URL, e.g. https://PROJECT.supabase.co")
+    anon_key: SecretStr = Field(min_length=1, description="the project's anon (public) API key; never printed")
+    team_id: str | None = Field(default=None, description="the team (uuid in public.teams) to share the journal and workspace with")
+    poll_s: float = Field(default=5.0, ge=0.5, le=3600, description="how often teammates' workspace changes are read, s")
+    timeout_s: float = Field(default=10.0, gt=0, le=120, description="how long one request may take before the sync counts as down, s")
+
+    @field_validator("team_id")
+    @classmethod
+    def _team_uuid(cls, v: str | None) -> str | None:
+        import uuid
+
+        if v is None:
+            return v
+        try:
+            return str(uuid.UUID(v))
+        except ValueError:
+            raise ValueError("team_id must be the team's uuid from public.teams, e.g. 1f0e4c1a-...") from None
+
+
+class SyncSettings(BaseModel):
+    """``[sync]``: remote stores reached through an API rather than a password."""
+
+    model_config = _STRICT
+
+    supabase: SupabaseSettings | None = Field(default=None, description="Supabase through its API; unset: off")
 
 
 class ApiSettings(BaseModel):
@@ -164,6 +197,7 @@ class _SettingsBase(BaseSettings):
         venues: Any  # one optional section per registered venue
         redis: RedisSettings
         db: DbSettings
+        sync: SyncSettings
         api: ApiSettings
         journal: JournalSettings
         dead_man: DeadManSettings
@@ -278,6 +312,7 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         "venues": (venues, Field(default_factory=venues)),
         "redis": (RedisSettings, Field(default_factory=RedisSettings)),
         "db": (DbSettings, Field(default_factory=DbSettings)),
+        "sync": (SyncSettings, Field(default_factory=SyncSettings)),
         "api": (ApiSettings, Field(default_factory=ApiSettings)),
         "journal": (JournalSettings, Field(default_factory=JournalSettings)),
         "dead_man": (DeadManSettings, Field(default_factory=DeadManSettings)),

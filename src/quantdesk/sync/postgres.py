@@ -15,18 +15,14 @@ and the syncer retries with exponential backoff and catches up when it returns.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
-
-import msgspec
+from typing import TYPE_CHECKING, Any
 
 from quantdesk.trading.journal import DEFAULT_SINK, Journal, OutboxEntry
+from quantdesk.sync.outbox_sync import Outage, OutboxSyncer, SyncState, SyncStatus, latest_rows
 from quantdesk.sync.pg_dsn import describe_error, find_dsn, redact, resolve_team_id, resolve_user_id
 
 if TYPE_CHECKING:
@@ -51,32 +47,11 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                  "leverage_bps"),
 }
 
-SyncStatus = Literal["ok", "behind", "down"]
+__all__ = ["TABLE_COLUMNS", "PostgresSync", "SyncError", "SyncState", "SyncStatus", "configured_sync"]
 
 
 class SyncError(Exception):
     """Configuration the syncer cannot work with; the message says what to fix."""
-
-
-class SyncState(msgspec.Struct, frozen=True):
-    status: SyncStatus
-    pending: int = 0  # outbox entries not yet in Postgres
-    down_since: int | None = None  # ns, first failed attempt of the current outage
-    last_ok: int | None = None  # ns, last successful push
-    last_error: str = ""  # password-free
-
-    def describe(self) -> str:
-        """Short text for the status bar: ``db ok``, ``db behind 12``, ``db down since 07:12:03 (40 queued)``."""
-        if self.status == "down":
-            since = ""
-            if self.down_since:
-                since = " since " + datetime.fromtimestamp(self.down_since // 10**9, tz=timezone.utc).strftime(
-                    "%H:%M:%S"
-                )
-            return f"db down{since} ({self.pending} queued)"
-        if self.status == "behind":
-            return f"db behind {self.pending}"
-        return "db ok"
 
 
 def _upsert_sql(table: str, columns: tuple[str, ...]) -> Any:
@@ -105,12 +80,15 @@ def _check_uuid(value: str, what: str, env: str) -> str:
         ) from None
 
 
-class PostgresSync:
+class PostgresSync(OutboxSyncer):
     """Moves outbox entries of ``journal`` to the database at ``dsn`` as ``user_id``.
 
     Use :meth:`sync` for one catch-up pass (raises on failure), or run it in the
     background with :meth:`start`/:meth:`stop` (a thread) or ``await run()``.
     """
+
+    label = "db"
+    thread_name = "quantdesk-pg-sync"
 
     def __init__(
         self,
@@ -127,39 +105,18 @@ class PostgresSync:
         connect_timeout: int = 5,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
-        self.journal = journal
+        super().__init__(journal, batch_size=batch_size, sink=sink, poll_interval=poll_interval,
+                         min_backoff=min_backoff, max_backoff=max_backoff, clock=clock)
         self._dsn = dsn
         self.user_id = _check_uuid(user_id, "database user id", "QUANTDESK_DB__USER_ID")
         self.team_id = _check_uuid(team_id, "team id", "QUANTDESK_DB__TEAM_ID") if team_id else None
-        self.batch_size = batch_size
-        self.sink = sink
-        self.poll_interval = poll_interval
-        self.min_backoff = min_backoff
-        self.max_backoff = max_backoff
         self.connect_timeout = connect_timeout
-        self._clock = clock
         self._conn: psycopg.Connection | None = None
         self._claims = json.dumps({"sub": self.user_id, "role": "authenticated", "aud": "authenticated"})
         self._sql = {t: _upsert_sql(t, cols + (("team_id",) if self.team_id else ())) for t, cols in TABLE_COLUMNS.items()}
-        self._state = SyncState("ok")
-        self._backoff = min_backoff
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.pushed = 0  # entries committed to Postgres by this syncer
 
     def __repr__(self) -> str:
         return f"PostgresSync({redact(self._dsn)!r}, user={self.user_id})"
-
-    # -- state -------------------------------------------------------------
-
-    @property
-    def state(self) -> SyncState:
-        """The current state with a fresh pending count."""
-        s = self._state
-        pending = self.journal.pending_count(self.sink)
-        status: SyncStatus = s.status if s.status == "down" else ("behind" if pending else "ok")
-        return msgspec.structs.replace(s, status=status, pending=pending)
 
     # -- pushing -----------------------------------------------------------
 
@@ -186,6 +143,16 @@ class PostgresSync:
                 pass
             self._conn = None
 
+    def reset(self) -> None:
+        self._drop_connection()
+
+    def outage(self, exc: Exception) -> Outage | None:
+        import psycopg
+
+        if isinstance(exc, (psycopg.Error, OSError)):
+            return Outage(describe_error(exc, self._dsn))
+        return None
+
     def _row(self, entry: OutboxEntry, columns: tuple[str, ...]) -> list[Any]:
         p = entry.payload
         row = [entry.id, *(p.get(c) for c in columns)]
@@ -199,12 +166,7 @@ class PostgresSync:
         entries = self.journal.pending(self.batch_size, self.sink)
         if not entries:
             return 0
-        # Later entries for the same row supersede earlier ones (an order's updates);
-        # entries for tables this database does not keep are acknowledged unsent.
-        latest: dict[tuple[str, str], OutboxEntry] = {}
-        for e in entries:
-            if e.table in TABLE_COLUMNS:
-                latest[(e.table, e.id)] = e
+        latest = latest_rows(entries, TABLE_COLUMNS)
         by_table: dict[str, list[list[Any]]] = {}
         for (table, _), e in latest.items():
             by_table.setdefault(table, []).append(self._row(e, TABLE_COLUMNS[table]))
@@ -220,75 +182,6 @@ class PostgresSync:
         done = self.journal.mark_done([e.seq for e in entries], self.sink)
         self.pushed += len(latest)
         return done
-
-    def sync(self) -> int:
-        """Push until the outbox is empty; returns entries acknowledged. Raises on failure."""
-        total = 0
-        while True:
-            n = self.push_once()
-            total += n
-            if n == 0 or self.journal.pending_count(self.sink) == 0:
-                return total
-
-    def step(self) -> float:
-        """One attempt to catch up; records the outcome in :attr:`state` and returns
-        how long to wait before the next attempt."""
-        import psycopg
-
-        try:
-            self.sync()
-        except (psycopg.Error, OSError) as exc:
-            self._drop_connection()
-            now = self._clock()
-            prev = self._state
-            self._state = SyncState(
-                "down",
-                down_since=prev.down_since if prev.status == "down" else now,
-                last_ok=prev.last_ok,
-                last_error=describe_error(exc, self._dsn),
-            )
-            delay = self._backoff
-            self._backoff = min(self.max_backoff, self._backoff * 2)
-            return delay
-        self._backoff = self.min_backoff
-        self._state = SyncState("ok", last_ok=self._clock())
-        return self.poll_interval
-
-    def notify(self) -> None:
-        """Wake the background loop now (after a journal write) instead of at its next poll."""
-        self._wake.set()
-
-    # -- background --------------------------------------------------------
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            delay = self.step()
-            self._wake.wait(delay)
-            self._wake.clear()
-        self._drop_connection()
-
-    def start(self) -> threading.Thread:
-        """Run in a daemon thread until :meth:`stop`."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="quantdesk-pg-sync", daemon=True)
-        self._thread.start()
-        return self._thread
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    async def run(self) -> None:
-        """The same loop for an asyncio app: each attempt runs in a worker thread."""
-        try:
-            while True:
-                delay = await asyncio.to_thread(self.step)
-                await asyncio.sleep(delay)
-        finally:
-            await asyncio.to_thread(self._drop_connection)
 
 
 def configured_sync(journal: Journal, **options: Any) -> PostgresSync | None:

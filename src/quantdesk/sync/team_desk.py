@@ -4,9 +4,9 @@
 names that the workspace pane draws from (``rev`` moves whenever it changes).
 It listens for changes from every terminal and reloads within a second.
 Writes change the mirror at once and go into the outbox in the journal file
-(:class:`WorkspaceOutbox`); a background task sends them to Redis, in order
-and idempotently, at once when it can and when Redis is back when it cannot.
-No keystroke ever waits for Redis.
+(:class:`WorkspaceOutbox`); a background task sends them to the store (Redis,
+or Supabase's REST API), in order and idempotently, at once when it can and
+when the store is back when it cannot. No keystroke ever waits for the store.
 
 Alerts: :meth:`check_alerts` compares each armed alert with the market's
 price; the first terminal that sees it cross marks it triggered in the
@@ -32,6 +32,7 @@ from quantdesk.sync.workspace import (
     Alert, Change, Condition, Note, Workspace, WorkspaceError, WorkspaceSubscription, _check_price,
 )
 from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
+from quantdesk.sync.workspace_store import WorkspaceStore
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class _WatchEntry(msgspec.Struct, frozen=True):
 
 
 class TeamDesk:
-    def __init__(self, workspace: Workspace, outbox: WorkspaceOutbox, *, clock: Callable[[], int] = time.time_ns):
+    def __init__(self, workspace: WorkspaceStore, outbox: WorkspaceOutbox, *, clock: Callable[[], int] = time.time_ns):
         self.ws = workspace
         self.outbox = outbox
         self.clock = clock
@@ -124,27 +125,24 @@ class TeamDesk:
         return len(self.outbox)
 
     def status(self) -> tuple[str, str]:
-        """(text, state) for the status bar: ``redis ok`` or ``redis down (3 queued)``."""
+        """(text, state) for the status bar: ``redis ok``, ``supabase ok (poll 5s)``
+        or ``redis down (3 queued)``."""
         n = len(self.outbox)
+        name = self.ws.label
         if self.ws.state == "down":
-            return f"redis down ({n} queued)", "down"
+            return f"{name} down ({n} queued)", "down"
         if self.ws.state == "connecting":
-            return "redis connecting", "connecting"
+            return f"{name} connecting", "connecting"
         if n:
-            return f"redis syncing ({n} queued)", "stale"
-        return "redis ok", "connected"
+            return f"{name} syncing ({n} queued)", "stale"
+        detail = self.ws.status_detail()
+        return (f"{name} ok ({detail})" if detail else f"{name} ok"), "connected"
 
     async def reload(self) -> None:
         """Read the whole workspace (after a change or a reconnect)."""
-        watchlists = await self.ws.watchlists()
-        alerts = {a.id: a for a in await self.ws.alerts()}
-        notes = await self.ws.notes()
-        layouts = await self.ws.layouts()
-        texts = {}
-        for name in layouts:
-            text = await self.ws.get_layout(name)
-            if text is not None:  # deleted between the two reads
-                texts[name] = text
+        snap = await self.ws.snapshot()
+        watchlists, alerts, notes, texts = snap.watchlists, snap.alerts, snap.notes, snap.layouts
+        layouts = sorted(texts)
         if len(self.outbox):  # a write queued meanwhile is newer than what was read: send it, read again
             self._reload = True
             self._wake.set()
@@ -214,11 +212,11 @@ class TeamDesk:
                 await self._apply(write.op, write.payload)
             except WorkspaceError as exc:
                 if self.ws.last_error != self._logged:
-                    log.warning("team workspace: %s; %d writes wait for Redis", exc, len(self.outbox))
+                    log.warning("team workspace: %s; %d writes wait for %s", exc, len(self.outbox), self.ws.label)
                     self._logged = self.ws.last_error
                 return False
             except (ValueError, msgspec.DecodeError):
-                log.warning("team workspace: dropped a queued %s that Redis cannot take", write.op)
+                log.warning("team workspace: dropped a queued %s that %s cannot take", write.op, self.ws.label)
             self.outbox.done(write)
         self._reload = True
         return True
@@ -303,4 +301,9 @@ def open_team_desk(url: str, team: str, user: str, outbox_path: str, **kw: Any) 
     return TeamDesk(ws, WorkspaceOutbox(outbox_path, ws.team), clock=ws.clock)
 
 
-__all__ = ["QueuedWrite", "TeamDesk", "market_price", "open_team_desk", "venue_for"]
+def desk_on(store: WorkspaceStore, outbox_path: str) -> TeamDesk:
+    """A TeamDesk on any workspace store (not yet started), its outbox in ``outbox_path``."""
+    return TeamDesk(store, WorkspaceOutbox(outbox_path, store.team), clock=store.clock)
+
+
+__all__ = ["QueuedWrite", "TeamDesk", "desk_on", "market_price", "open_team_desk", "venue_for"]

@@ -103,6 +103,37 @@ def _check_name(what: str, name: str) -> str:
     return name.strip()
 
 
+def check_watchlist(name: str, symbols: Iterable[str]) -> tuple[str, list[str]]:
+    """A usable watchlist name and its symbols, in order, without repeats."""
+    name = _check_name("watchlist", name)
+    syms = [s.strip() for s in symbols]
+    bad = [s for s in syms if not s or len(s) > MAX_NAME or " " in s]
+    if bad:
+        raise ValueError(f"watchlist {name!r}: symbols {bad!r} are not usable: use symbols like SOL-PERP")
+    return name, list(dict.fromkeys(syms))
+
+
+def check_layout(name: str, toml_text: str) -> str:
+    """A usable layout name, once its TOML is known to parse."""
+    name = _check_name("layout", name)
+    if len(toml_text) > MAX_TEXT:
+        raise ValueError(f"layout {name!r} is larger than {MAX_TEXT} characters")
+    try:
+        tomllib.loads(toml_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"layout {name!r} is not valid TOML ({exc}): fix it and save again") from None
+    return name
+
+
+class WorkspaceSnapshot(msgspec.Struct):
+    """Everything in a workspace at one moment (what a desk mirrors)."""
+
+    watchlists: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    alerts: dict[str, Alert] = msgspec.field(default_factory=dict)
+    notes: list[Note] = msgspec.field(default_factory=list)
+    layouts: dict[str, str] = msgspec.field(default_factory=dict)  # name -> TOML
+
+
 def _check_price(price: Decimal | str | int) -> Decimal:
     if isinstance(price, float | bool):
         raise ValueError("alert price must be exact: pass it as a string or Decimal, e.g. '142.5'")
@@ -127,6 +158,8 @@ class WorkspaceSubscription:
 
 
 class Workspace:
+    label = "redis"
+
     def __init__(self, url: str, team: str, user: str, *, clock: Callable[[], int] = time.time_ns) -> None:
         validate(url)
         self.url = url
@@ -183,12 +216,7 @@ class Workspace:
 
     # -- watchlists --------------------------------------------------------
     async def set_watchlist(self, name: str, symbols: Iterable[str]) -> list[str]:
-        name = _check_name("watchlist", name)
-        syms = [s.strip() for s in symbols]
-        bad = [s for s in syms if not s or len(s) > MAX_NAME or " " in s]
-        if bad:
-            raise ValueError(f"watchlist {name!r}: symbols {bad!r} are not usable: use symbols like SOL-PERP")
-        syms = list(dict.fromkeys(syms))  # keep order, drop repeats
+        name, syms = check_watchlist(name, symbols)
         await self._write("watchlist", name, self._keys["watchlists"], msgspec.json.encode(syms))
         return syms
 
@@ -261,13 +289,7 @@ class Workspace:
 
     # -- layouts -----------------------------------------------------------
     async def save_layout(self, name: str, toml_text: str) -> None:
-        name = _check_name("layout", name)
-        if len(toml_text) > MAX_TEXT:
-            raise ValueError(f"layout {name!r} is larger than {MAX_TEXT} characters")
-        try:
-            tomllib.loads(toml_text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"layout {name!r} is not valid TOML ({exc}): fix it and save again") from None
+        name = check_layout(name, toml_text)
         await self._write("layout", name, self._keys["layouts"], toml_text.encode())
 
     async def get_layout(self, name: str) -> str | None:
@@ -303,6 +325,18 @@ class Workspace:
         raw = await self._call("reading notes", lambda r: r.hgetall(self._keys["notes"]))
         notes = self._readable("note", self._note_dec, raw.values())
         return sorted(notes, key=lambda n: (n.ts, n.id))
+
+    async def snapshot(self) -> WorkspaceSnapshot:
+        """Everything, read hash by hash (a layout deleted between reads is left out)."""
+        snap = WorkspaceSnapshot(await self.watchlists(), {a.id: a for a in await self.alerts()}, await self.notes())
+        for name in await self.layouts():
+            text = await self.get_layout(name)
+            if text is not None:
+                snap.layouts[name] = text
+        return snap
+
+    def status_detail(self) -> str:
+        return ""  # changes arrive at once by pub/sub
 
     async def revision(self) -> int:
         raw = await self._call("reading the workspace revision", lambda r: r.get(self._rev_key))
