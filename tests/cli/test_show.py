@@ -172,7 +172,9 @@ def test_trades_json_newest_first_with_side_and_liquidity(capfd):
     assert code == 0, err
     rows = as_json(out)
     assert 1 <= len(rows) <= 5
-    assert all(set(r) == {"venue", "market", "ts", "price", "size", "side", "liquidity", "aggressor"} for r in rows)
+    keys = {"venue", "market", "ts", "price", "size", "side", "liquidity", "aggressor", "maker", "taker"}
+    assert all(set(r) == keys for r in rows)
+    assert all(r["maker"] is None and r["taker"] is None for r in rows)  # the simulated venues name no accounts
     assert [r["ts"] for r in rows] == sorted((r["ts"] for r in rows), reverse=True)
     assert all(r["market"] == "SOL-PERP" and r["side"] in ("buy", "sell") and r["size"] > 0 for r in rows)
     assert all(r["aggressor"] == r["side"] for r in rows if r["liquidity"] == "taker")

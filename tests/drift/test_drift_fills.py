@@ -106,3 +106,29 @@ async def test_a_fill_of_another_market_on_a_channel_is_dropped_and_named(server
         await ws.push_fill(fill_record(32))
         await until(lambda: len(_trades(r)) == 1, what="the SOL fill")
         assert r.venue.health.malformed == 1 and "market 2 on the channel of SOL-PERP" in r.venue.health.last_error
+
+
+async def test_show_trades_names_maker_and_taker_accounts_when_the_record_does(servers):
+    from rich.console import Console
+
+    from quantdesk.commands import show
+
+    ws, http = servers
+    async with Running(DriftVenue(local(ws, http))) as r:
+        await until(lambda: r.book() is not None, what="book")
+        await ws.push_fill(fill_record(1, direction="long"))  # a taker against a resting maker
+        await ws.push_fill(fill_record(2, taker=False, direction="short", base=2, quote=353.08))  # the AMM took a maker
+        await until(lambda: len(_trades(r)) == 2, what="two trades")
+        view = show.trades_view(r.cache, r.venue.id, SOL, 10)
+        table = show.render("trades", view, r.cache.markets)
+    matched = next(row for row in view if row["liquidity"] == "taker")
+    amm = next(row for row in view if row["liquidity"] == "maker")
+    maker, taker = "MaKer111111111111111111111111111111111111111", "TaKer111111111111111111111111111111111111111"
+    assert (matched["maker"], matched["taker"]) == (maker, taker)
+    assert (amm["maker"], amm["taker"]) == (maker, None)  # no taker account: the AMM filled it
+    rows = json.loads(show.to_json(view))
+    assert {(row["maker"], row["taker"]) for row in rows} == {(maker, taker), (maker, None)}
+    console = Console(width=160, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "Maker" in text and "Taker" in text and "MaKe…1111" in text and "TaKe…1111" in text

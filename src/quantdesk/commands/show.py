@@ -42,7 +42,9 @@ units:
   ts, next_ts                  nanoseconds since the Unix epoch
   trades: side, liquidity      side of the order named by liquidity ("taker": the aggressor's;
                                "maker": a resting order an AMM filled; "": unknown);
-                               aggressor is the side that took liquidity, null if unknown
+                               aggressor is the side that took liquidity, null if unknown;
+                               maker, taker: the accounts of each side (Drift: User account
+                               addresses), null when the venue does not name one
   open_interest_long/short     base asset units
 exit status: 0 printed, 1 no full state before --timeout, 2 bad arguments
 """
@@ -217,7 +219,7 @@ def trades_view(cache: MarketCache, venue: str | None, symbol: str, n: int) -> l
                 aggressor = None
             rows.append({"venue": v, "market": s, "ts": t.ts, "price": market.price(t.price),
                          "size": market.size(t.size), "side": t.side, "liquidity": t.liquidity,
-                         "aggressor": aggressor})
+                         "aggressor": aggressor, "maker": t.maker or None, "taker": t.taker or None})
     rows.sort(key=lambda r: r["ts"], reverse=True)
     return rows[:n]
 
@@ -321,7 +323,7 @@ def render(what: str, view: Any, cache_markets: dict) -> Any:
         return t
     if what == "trades":
         t = Table(title="Recent trades", show_edge=False)
-        for name in ("Time", "Venue", "Market", "Price", "Size", "Side", "Order"):
+        for name in ("Time", "Venue", "Market", "Price", "Size", "Side", "Order", "Maker", "Taker"):
             t.add_column(name, justify="right" if name in ("Price", "Size") else "left")
         for r in view:
             market = cache_markets[(r["venue"], r["market"])]
@@ -329,7 +331,8 @@ def render(what: str, view: Any, cache_markets: dict) -> Any:
             clock = time.strftime("%H:%M:%S", time.gmtime(r["ts"] // 1_000_000_000))
             t.add_row(clock, r["venue"], r["market"],
                       Text(_num(r["price"], _places(market.price(market.tick_size))), style=style),
-                      _num(r["size"], _places(market.size(market.lot_size))), r["side"], r["liquidity"] or "—")
+                      _num(r["size"], _places(market.size(market.lot_size))), r["side"], r["liquidity"] or "—",
+                      _short_address(r["maker"]), _short_address(r["taker"]))
         return t
     if what == "funding":
         t = Table(title="Funding and borrow rates", show_edge=False)
@@ -382,6 +385,13 @@ def render(what: str, view: Any, cache_markets: dict) -> Any:
             )
         t.add_section()
     return t
+
+
+def _short_address(address: str | None) -> str:
+    """``5Xb2…q9Lm`` for a table cell (the JSON keeps the whole address); "—" when unknown."""
+    if not address:
+        return "—"
+    return address if len(address) <= 12 else f"{address[:4]}…{address[-4:]}"
 
 
 def _countdown(ns: int) -> str:

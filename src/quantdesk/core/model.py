@@ -86,6 +86,10 @@ class Trade(msgspec.Struct, frozen=True, gc=False, tag="trade", tag_field="event
     # Whose order ``side`` is: the aggressor's ("taker"), the resting order's when
     # the venue names no taker ("maker": an AMM filling a maker), "" unknown.
     liquidity: Literal["taker", "maker", ""] = "taker"
+    # The accounts on each side when the venue names them (Drift: User account
+    # addresses; "" when unknown, e.g. no maker when an order filled against the AMM).
+    maker: str = ""
+    taker: str = ""
 
 
 class Funding(msgspec.Struct, frozen=True, tag="funding", tag_field="event"):

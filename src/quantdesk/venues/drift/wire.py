@@ -297,6 +297,8 @@ def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
         size=size,
         side=side,
         liquidity=liquidity,
+        maker=rec.maker or "",
+        taker=rec.taker or "",
     )
 
 
