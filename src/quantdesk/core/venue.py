@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import AccountState, Fill, Market, MarketKind, Order, OrderIntent, Position
+from quantdesk.core.model import AccountState, Candle, Fill, Market, MarketKind, Order, OrderIntent, Position
 
 
 class VenueError(Exception):
@@ -128,6 +128,23 @@ class Venue(Protocol):
         """Ask for a fresh snapshot of ``market`` (after a sequence gap)."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class CandleSource(Protocol):
+    """A venue with its own candle service (Drift's data API). Every other
+    venue's bars are built from its trades in the cache (``core/candles.py``)."""
+
+    async def candles(self, market: str, timeframe: str, limit: int | None = None) -> list[Candle]:
+        """The newest bars of ``market`` (``limit``, else the venue's default), oldest
+        first; ``VenueError`` with a sentence for the trader when they cannot be had."""
+
+    async def stream_candles(
+        self, market: str, timeframe: str, publish: Callable[[Candle], None], on_state: Callable[[str, str], None]
+    ) -> None:
+        """Publish the bars so far, then every update of the forming bar, until
+        cancelled; reconnect by itself. ``on_state(state, message)`` says how it
+        goes: ``loading``, ``live`` or ``down`` (with why, for the chart)."""
 
 
 @runtime_checkable

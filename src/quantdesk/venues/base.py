@@ -9,6 +9,7 @@ from __future__ import annotations
 from quantdesk.core.venue import (
     ApprovalHook,
     ApprovesTransactions,
+    CandleSource,
     Declined,
     HealthView,
     OrderHistory,
@@ -26,6 +27,7 @@ from quantdesk.core.venue import (
 __all__ = [
     "ApprovalHook",
     "ApprovesTransactions",
+    "CandleSource",
     "Declined",
     "HealthView",
     "OrderHistory",

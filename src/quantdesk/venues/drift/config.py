@@ -19,6 +19,7 @@ USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
 COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
 DAY_S = 86_400.0
 _BASE58_KEY = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
+_WS_SCHEME = {"https": "wss", "http": "ws"}
 
 
 class MarketSpec(BaseModel):
@@ -49,6 +50,10 @@ class DriftDeployment(BaseModel):
     dlob_url: str
     dlob_ws_url: str
     data_api_url: str
+    # The data API's WebSocket (live candle updates); None: data_api_url's host at /ws.
+    data_api_ws_url: str | None = None
+    # Bars a chart loads from the data API's candles endpoint (it serves 1,000 at most a request).
+    candles_limit: int = Field(default=500, ge=1, le=1_000)
     rpc_urls: list[str] = Field(min_length=1)
     ws_rpc_url: str
     # The engine's Anchor IDL; None means "the one driftpy ships" for Drift and
@@ -112,6 +117,13 @@ class DriftDeployment(BaseModel):
     def _no_trailing_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
+    @field_validator("data_api_url", "data_api_ws_url")
+    @classmethod
+    def _a_web_address(cls, v: str | None) -> str | None:
+        if v is not None and "://" not in v:
+            raise ValueError(f"{v!r} is not a URL: write it with its scheme, e.g. https://data.api.drift.trade")
+        return v
+
     @model_validator(mode="after")
     def _silence_outlasts_heartbeat(self) -> DriftDeployment:
         if self.silence_s <= self.heartbeat_s:
@@ -120,6 +132,15 @@ class DriftDeployment(BaseModel):
                 "or every quiet moment between heartbeats would count as an outage"
             )
         return self
+
+    @property
+    def candles_ws_url(self) -> str:
+        """Where live candle updates come from: ``data_api_ws_url``, else the data
+        API's own host (``https://h`` -> ``wss://h/ws``)."""
+        if self.data_api_ws_url:
+            return self.data_api_ws_url
+        scheme, _, rest = self.data_api_url.partition("://")
+        return f"{_WS_SCHEME.get(scheme, scheme)}://{rest}/ws"
 
     @property
     def uses_bundled_idl(self) -> bool:

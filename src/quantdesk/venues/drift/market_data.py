@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import ConnState, MarkPrice, OraclePrice, VenueStatus, topic_for
+from quantdesk.core.model import ConnState, FundingHistory, MarkPrice, OraclePrice, VenueStatus, topic_for
 from quantdesk.venues.drift import wire
 from quantdesk.venues.drift.backoff import backoff_s
 from quantdesk.venues.drift.book_watch import BookWatch
@@ -79,6 +79,7 @@ class DlobFeed:
         self._resync_event = asyncio.Event()
         self.funding_history: dict[str, list[tuple[int, int]]] = {}  # market -> [(ts ns, hourly ppb)]
         self.funding_avg_24h: dict[str, int | None] = {}
+        self._history_sent: dict[str, int] = {}  # market -> newest rate's ts in the last FundingHistory published
         self.state: ConnState = "connecting"
         self.status_message = ""
         self._status_published = False
@@ -484,6 +485,10 @@ class DlobFeed:
             self.health.malformed += 1
             self.health.last_error = f"/fundingRates {spec.symbol}: {exc}"
             return False
+        newest = history[-1][0]
+        if newest != self._history_sent.get(spec.symbol):  # the 30 days again only when a rate was added
+            self._history_sent[spec.symbol] = newest
+            self._publish(FundingHistory(self.venue, spec.symbol, self.clock(), history))
         self.funding_history[spec.symbol] = history
         self.funding_avg_24h[spec.symbol] = avg
         self._publish(event)

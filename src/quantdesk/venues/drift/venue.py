@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quantdesk.core.bus import Bus
-from quantdesk.core.model import Market, MarketKind, Order, OrderIntent
+from quantdesk.core.model import Candle, Market, MarketKind, Order, OrderIntent
 from quantdesk.venues.base import TradingUnavailable, VenueError
+from quantdesk.venues.drift.candles import DataApiCandles
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.market_data import DlobFeed
@@ -56,6 +57,7 @@ class DriftVenue:
         self.id = self.deployment.id
         self.health = FeedHealth()
         self.feed = DlobFeed(self.deployment, self.health, clock=clock, sleep=sleep, timers=timers)
+        self.chart_candles = DataApiCandles(self.deployment, self.feed.data_api, self.health, sleep=sleep)
         d = self.deployment
         self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
         self.signer = signer
@@ -141,6 +143,15 @@ class DriftVenue:
 
     def request_resync(self, market: str) -> None:
         self.feed.request_resync(market)
+
+    # -- chart candles (the data API) --------------------------------------------
+    async def candles(self, market: str, timeframe: str, limit: int | None = None) -> list[Candle]:
+        return await self.chart_candles.history(market, timeframe, limit)
+
+    async def stream_candles(
+        self, market: str, timeframe: str, publish: Callable[[Candle], None], on_state: Callable[[str, str], None]
+    ) -> None:
+        await self.chart_candles.stream(market, timeframe, publish, on_state)
 
     async def close(self) -> None:
         await self.feed.close()
