@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
-    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.venues.session import Session
     from quantdesk.wiring.trading import PaperTrading
@@ -122,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _team(settings: Settings, trading: PaperTrading) -> tuple[TeamDesk | None, PostgresSync | None] | None:
+def _team(settings: Settings, trading: PaperTrading) -> tuple[TeamDesk | None, OutboxSyncer | None] | None:
     """(workspace, db syncer) the config asks for; None (reason on stderr) if unusable."""
     from quantdesk.wiring.team import TeamSetupError, team_from_settings
 

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from quantdesk.venues.session import Session
     from quantdesk.config.settings import Settings
     from quantdesk.console.cmdline import ScriptError
-    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.team_desk import TeamDesk
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class QuantDeskApp(App[int]):
         *,
         desk: Desk | None = None,  # None: read-only market data
         workspace: TeamDesk | None = None,  # the team's shared workspace (Redis)
-        journal_sync: PostgresSync | None = None,  # the journal's Postgres syncer
+        journal_sync: OutboxSyncer | None = None,  # the journal's Postgres syncer
         panes: Sequence[str] = DEFAULT_PANES,
         columns: int = 2,
         fps: float = DEFAULT_FPS,

@@ -1,8 +1,8 @@
-"""The App's link to the team: the shared workspace (Redis) and the journal's
-Postgres syncer.
+"""The App's link to the team: the shared workspace (Redis or Supabase) and
+the journal's syncer (PostgreSQL or Supabase's REST API).
 
 ``TeamLink`` is held by the App, which hands it a
-:class:`~quantdesk.sync.team_desk.TeamDesk` and/or a ``PostgresSync``. It
+:class:`~quantdesk.sync.team_desk.TeamDesk` and/or a journal syncer. It
 starts them with the App, watches alerts a few times a second, and stops them
 on exit. Workspace commands (WATCH, ALERT, NOTE) arrive from the command
 dispatcher; the status bar reads ``sync_segments``. Nothing here ever shows a
@@ -22,25 +22,27 @@ from quantdesk.sync.workspace import Alert
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
     from quantdesk.console.cmdline import Command
-    from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.outbox_sync import OutboxSyncer
 
 log = logging.getLogger(__name__)
 
 ALERT_CHECK_S = 0.1
 DB_STATE_EVERY_NS = 500_000_000  # the syncer's state costs a SQLite count: twice a second is enough
 SYNC_STYLE = {"ok": "connected", "behind": "stale", "down": "down"}
-NO_WORKSPACE = "no team workspace; set [redis] url in the config to share watchlists, alerts and notes."
-QUEUED = "Redis is down: the change is kept here and sent when it is back."
+NO_WORKSPACE = ("no team workspace; set [redis] url or [sync.supabase] in the config to share watchlists, "
+                "alerts and notes.")
+QUEUED = "{store} is down: the change is kept here and sent when it is back."
 
 
 class TeamLink:
     """The team workspace and journal sync of one App (either may be None)."""
 
-    def __init__(self, app: QuantDeskApp, workspace: TeamDesk | None = None, journal_sync: PostgresSync | None = None) -> None:
+    def __init__(self, app: QuantDeskApp, workspace: TeamDesk | None = None, journal_sync: OutboxSyncer | None = None) -> None:
         self.app = app
         self.workspace = workspace
         self.journal_sync = journal_sync
         self._db_segment: tuple[int, tuple[str, str]] | None = None
+        self._said_signed_out = ""  # the sign-in problem already shown (once each)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -94,7 +96,8 @@ class TeamLink:
 
     def _sent(self, sent: bool) -> bool:
         if not sent:
-            self.app.notify(QUEUED, severity="warning")
+            store = self.workspace.ws.label.capitalize() if self.workspace is not None else "The store"
+            self.app.notify(QUEUED.format(store=store), severity="warning")
         return True
 
     async def watch_add(self, command: WatchAdd) -> bool:
@@ -170,5 +173,10 @@ class TeamLink:
             if cached is None or now - cached[0] >= DB_STATE_EVERY_NS:
                 state = self.journal_sync.state
                 cached = self._db_segment = (now, (state.describe(), SYNC_STYLE.get(state.status, "connecting")))
+                if state.needs_login and state.last_error != self._said_signed_out:
+                    # The trader must act (sign in again); an outage only waits, so it is not announced.
+                    self._said_signed_out = state.last_error
+                    self.app.notify(f"Journal sync stopped: {state.last_error}. Entries wait in the journal.",
+                                    title="Supabase", severity="error", timeout=20)
             out.append(cached[1])
         return out

@@ -2,8 +2,10 @@
 
 ``[redis] url`` (and ``team``) opens the shared workspace; its queued writes
 live in the journal file. ``[db] dsn`` starts the journal's Postgres syncer.
-The user name on shared entries is the OS user. Errors say what to fix and
-never contain a URL's password or a DSN.
+``[sync.supabase]`` syncs the journal through the project's REST API as the
+signed-in trader instead, and, without ``[redis] url``, the workspace too.
+The user name on shared entries is the OS user (the trader's email on
+Supabase). Errors say what to fix and never contain a password, key or token.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from quantdesk.config.settings import Settings
+    from quantdesk.config.settings import Settings, SupabaseSettings
+    from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.supabase_session import TraderSession
     from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.trading.journal import Journal
 
@@ -30,8 +34,11 @@ def desk_user() -> str:
         return os.environ.get("USER") or "trader"
 
 
-def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk | None, PostgresSync | None]:
-    """(TeamDesk or None, PostgresSync or None), neither started yet."""
+def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk | None, OutboxSyncer | None]:
+    """(TeamDesk or None, journal syncer or None), neither started yet."""
+    sb = settings.sync.supabase
+    if sb is not None:
+        return _supabase_team(settings, sb, journal)
     desk: TeamDesk | None = None
     url = settings.redis.url.get_secret_value() if settings.redis.url is not None else ""
     if url:
@@ -72,3 +79,38 @@ def _db_sync(settings: Settings, journal: Journal) -> PostgresSync | None:
         return PostgresSync(journal, dsn, user_id, team_id=db.team_id or os.environ.get(ENV_TEAM_ID) or None)
     except (SyncError, DSNError) as exc:
         raise TeamSetupError(f"[db] cannot be used: {exc}") from None
+
+
+def supabase_session(sb: SupabaseSettings) -> TraderSession:
+    """The signed-in trader on the configured project (TeamSetupError: what to do)."""
+    from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
+    from quantdesk.sync.supabase_session import SupabaseAuthError, trader_session
+
+    try:
+        project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s)
+        return trader_session(project)
+    except (SupabaseSetupError, SupabaseAuthError) as exc:
+        raise TeamSetupError(f"[sync.supabase] cannot be used: {exc}") from None
+
+
+def _supabase_team(settings: Settings, sb: SupabaseSettings, journal: Journal) -> tuple[TeamDesk | None, OutboxSyncer]:
+    from quantdesk.sync.supabase_journal import SupabaseJournalSync
+
+    session = supabase_session(sb)
+    url = settings.redis.url.get_secret_value() if settings.redis.url is not None else ""
+    desk: TeamDesk | None
+    if url:  # Redis keeps the workspace (and its instant changes); Supabase the journal
+        from quantdesk.sync.redis_url import RedisURLError
+        from quantdesk.sync.team_desk import open_team_desk
+
+        try:
+            desk = open_team_desk(url, settings.redis.team, desk_user(), str(journal.path))
+        except (RedisURLError, ValueError) as exc:
+            raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
+    else:
+        from quantdesk.sync.supabase_workspace import SupabaseWorkspace
+        from quantdesk.sync.team_desk import desk_on
+
+        store = SupabaseWorkspace(session, session.email or desk_user(), team_id=sb.team_id, poll_s=sb.poll_s)
+        desk = desk_on(store, str(journal.path))
+    return desk, SupabaseJournalSync(journal, session, team_id=sb.team_id)
