@@ -1,5 +1,6 @@
 """``quantdesk serve api``: the read-only data API (REST + WebSocket) over a
-session, for bots, notebooks and dashboards.
+session, for bots, notebooks and dashboards. (``serve ssh``,
+the console for traders who connect, lives in ``serve_ssh``.)
 
 The session comes from ``quantdesk.wiring.sources`` like ``show`` and ``feed``:
 the configured live venues, the simulated ones, or a ``quantdesk feed`` read
@@ -24,20 +25,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     api.add_argument("--listen", metavar="HOST:PORT", help="address to listen on (default: [api] listen, 127.0.0.1:8710)")
     api.add_argument("--source", default="auto", help=SOURCES_HELP)
     add_config_argument(api)
+    api.set_defaults(_serve=main_api)
     api.add_argument("--seed", type=int, default=None, help="simulated venues: random seed")
     api.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS/WSS with this certificate (Uvicorn's TLS)")
     api.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key")
     api.add_argument(
         "--log-format", choices=("console", "json"), default="console", help="log lines on stderr: console text or one JSON event per line"
     )
+    from quantdesk.commands import serve_ssh
+
+    serve_ssh.add_parser(sub)
 
 
 def main(args: argparse.Namespace) -> int:
+    return int(args._serve(args) or 0)
+
+
+def main_api(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
     from quantdesk.serve.api.app import ApiOptions
-    from quantdesk.serve.api.server import parse_listen, serve
+    from quantdesk.serve.api.server import serve
+    from quantdesk.serve.listen import parse_listen
     from quantdesk.wiring.sources import SourceError, build_session
 
     try:

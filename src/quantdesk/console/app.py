@@ -169,6 +169,7 @@ class QuantDeskApp(App[int]):
         columns: int = 2,
         fps: float = DEFAULT_FPS,
         log_path: Path | None = None,
+        tune_collector: bool = True,  # False when other consoles share the process (serve ssh)
     ) -> None:
         super().__init__()
         if fps <= 0:
@@ -179,6 +180,7 @@ class QuantDeskApp(App[int]):
         self.columns = max(1, columns)
         self.fps = fps
         self.log_path = log_path
+        self.tune_collector = tune_collector
         self.frames = 0
         # Told how long each frame's repaint took (seconds): /metrics' frame render time.
         self.on_frame_time: Callable[[float], None] | None = None
@@ -346,15 +348,8 @@ class QuantDeskApp(App[int]):
                     title="Aliases", severity="warning", timeout=10,
                 )
             self.frame()
-            # Tens of thousands of long-lived widget, style and market objects exist
-            # by now; leaving them out of full collections keeps a 50k msg/s feed's
-            # collections from stalling a keystroke by tens of milliseconds.
-            gc.freeze()
-            # The frames and the feed allocate many short-lived objects and few
-            # cycles: collect the young generation ten times less often, and
-            # the old ones rarely, so no full collection lands on a keystroke.
-            gen0, gen1, gen2 = gc.get_threshold()
-            gc.set_threshold(max(gen0, GC_GEN0), max(gen1, GC_GEN1), max(gen2, GC_GEN2))
+            if self.tune_collector:
+                _tune_collector()
 
     async def on_unmount(self) -> None:
         self.frame_timer.stop()
@@ -554,6 +549,20 @@ class QuantDeskApp(App[int]):
 
     async def action_kill_switch(self) -> None:
         await self.trading.toggle_kill_switch()
+
+
+def _tune_collector() -> None:
+    """Once the terminal is up: tens of thousands of long-lived widget, style
+    and market objects exist; leaving them out of full collections keeps a
+    50k msg/s feed's collections from stalling a keystroke by tens of
+    milliseconds. Not for a process that serves many consoles: a frozen
+    console's objects would outlive it."""
+    gc.freeze()
+    # The frames and the feed allocate many short-lived objects and few
+    # cycles: collect the young generation ten times less often, and the old
+    # ones rarely, so no full collection lands on a keystroke.
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, GC_GEN0), max(gen1, GC_GEN1), max(gen2, GC_GEN2))
 
 
 def _next(names: Iterable[str], current: str) -> str:

@@ -10,15 +10,6 @@ from quantdesk.serve.api.app import ApiOptions, DataApi
 from quantdesk.venues.session import Session
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8710`` for IPv6) as (host, port)."""
-    host, sep, port = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"listen address {text!r} is not HOST:PORT, e.g. 127.0.0.1:8710")
-    return host, int(port)
-
-
 def uvicorn_server(api: DataApi, host: str, port: int, **tls: Any) -> uvicorn.Server:
     """``tls``: Uvicorn's ``ssl_certfile``, ``ssl_keyfile`` ... options."""
     config = uvicorn.Config(

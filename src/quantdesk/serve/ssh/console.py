@@ -1,0 +1,150 @@
+"""One trader's console: a QuantDesk App on its own PTY, over a mirror of the
+server's shared session.
+
+The trader's name (from their SSH key) picks their folder under the server's
+data directory: command history, remembered theme and the journal file that
+holds their workspace's queued writes. Colour depth follows the client's
+``TERM`` (and ``COLORTERM`` when the client sends it), not the server's
+(``serve.ssh.colour``).
+Consoles over SSH show market data and the trader's workspace; they are
+read-only (the shared session's venues sign with the server's signer, which
+is no trader's).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from quantdesk.console.app import QuantDeskApp
+from quantdesk.serve.ssh.colour import Recolour, colour_system
+from quantdesk.serve.ssh.pty_driver import Pty, PtyDriver, driver_for
+from quantdesk.venues.mirror import mirror_session
+
+if TYPE_CHECKING:
+    from quantdesk.config.settings import Settings
+    from quantdesk.sync.team_desk import TeamDesk
+    from quantdesk.trading.journal import Journal
+    from quantdesk.venues.session import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsoleOptions:
+    settings: Settings | None
+    data_dir: Path  # one folder per trader below it
+    log_path: Path | None = None
+
+
+def trader_dir(data_dir: Path, user: str) -> Path:
+    return data_dir / "traders" / user
+
+
+class _Discard:
+    """Where the App's console object writes nothing (frames go through the driver)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _truecolor_console() -> Console:
+    """Every console renders 24-bit colour; ``Recolour`` fits it to the client."""
+    return Console(
+        color_system="truecolor",
+        file=_Discard(),  # type: ignore[arg-type]  # a text sink is all rich needs
+        markup=True, highlight=False, emoji=False, legacy_windows=False,
+        force_terminal=True, safe_box=False, soft_wrap=False,
+    )
+
+
+class TraderConsole:
+    """The App of one SSH session and what it opened for the trader."""
+
+    def __init__(
+        self,
+        shared: Session,
+        user: str,
+        pty: Pty,
+        options: ConsoleOptions,
+        *,
+        term: str = "xterm-256color",
+        env: Mapping[str, str] | None = None,
+        on_overflow: Any = None,
+    ) -> None:
+        self.user = user
+        self.pty = pty
+        self.session = mirror_session(shared)
+        self.journal: Journal | None = None
+        self.workspace: TeamDesk | None = None
+        settings = options.settings
+        folder = trader_dir(options.data_dir, user)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if settings is not None and settings.redis.url is not None:
+            self.workspace = self._open_workspace(settings, folder)
+        fps = settings.ui.fps if settings is not None else 20.0
+        self.app = QuantDeskApp(
+            self.session, workspace=self.workspace, fps=fps, log_path=options.log_path, tune_collector=False
+        )
+        recolour = Recolour(colour_system(term, env or {}))
+        self.app.driver_class = driver_for(pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
+        self.app.console = _truecolor_console()
+        # Textual points sys.stdout and sys.stderr at the running App and puts
+        # back what it found when that App ends; with many Apps ending in any
+        # order, the process's streams would end up pointing at a closed one.
+        # Each console "captures" into the real streams instead.
+        self.app._capture_stdout = sys.stdout  # type: ignore[assignment]  # a text stream is what Textual writes to
+        self.app._capture_stderr = sys.stderr  # type: ignore[assignment]  # likewise
+        self.app.configure_console(settings, history_path=folder / "history", prefs_path=folder / "prefs.json")
+
+    def _open_workspace(self, settings: Settings, folder: Path) -> TeamDesk | None:
+        """The team's Redis workspace with this trader's name on their entries."""
+        from quantdesk.sync.team_desk import open_team_desk
+        from quantdesk.trading.journal import Journal
+
+        assert settings.redis.url is not None
+        self.journal = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox lives here
+        return open_team_desk(settings.redis.url.get_secret_value(), settings.redis.team, self.user, str(self.journal.path))
+
+    @property
+    def driver(self) -> PtyDriver | None:
+        driver = getattr(self.app, "_driver", None)
+        return driver if isinstance(driver, PtyDriver) else None
+
+    def resized(self, columns: int, rows: int) -> None:
+        self.pty.set_size(columns, rows)
+        driver = self.driver
+        if driver is not None:
+            driver.resized()
+
+    async def run(self) -> int:
+        """Run the console until the trader quits or ``stop`` is called."""
+        try:
+            await self.app.run_async()
+        finally:
+            self.close()
+        return self.app.return_code or 0
+
+    def stop(self) -> None:
+        if self.app.is_running:
+            self.app.exit()
+
+    def close(self) -> None:
+        if self.workspace is not None:
+            self.workspace.outbox.close()
+            self.workspace = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None

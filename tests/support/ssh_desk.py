@@ -1,0 +1,59 @@
+"""A real ``serve ssh`` server on a free port over one shared simulated
+session, driven event by event, with traders' keys on file and an
+injected clock for the idle timeout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from quantdesk.serve.ssh.console import ConsoleOptions
+from quantdesk.serve.ssh.keys import load_authorized_keys, load_or_create_host_key
+from quantdesk.serve.ssh.server import DeskServer, SshOptions
+from quantdesk.venues.session import Session, simulated_session
+from support.ssh_client import client_key, write_authorized
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Desk:
+    server: DeskServer
+    shared: Session
+    port: int
+    keys: dict[str, asyncssh.SSHKey]
+    clock: FakeClock
+    tmp: Path
+    terminals: list = field(default_factory=list)
+
+
+async def open_desk(tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None) -> Desk:
+    keys = {name: client_key(name) for name in ("alice", "bob")}
+    authorized = write_authorized(tmp / "authorized_keys", *keys.values())
+    host_key = load_or_create_host_key(tmp / "host_key")
+    shared = simulated_session(seed=7, paused=True)
+    await shared.start()
+    shared.advance(400)
+    clock = FakeClock()
+    options = SshOptions(
+        host_key, load_authorized_keys(authorized), ConsoleOptions(None, tmp / "ssh"),
+        max_sessions=max_sessions, idle_timeout_s=idle_timeout_s, agent_dir=agent_dir,
+    )
+    server = DeskServer(shared, options, clock=clock)
+    port = await server.start("127.0.0.1", 0)
+    return Desk(server, shared, port, keys, clock, tmp)
+
+
+async def close_desk(desk: Desk) -> None:
+    for t in desk.terminals:
+        await t.close()
+    await desk.server.close()
+    await desk.shared.stop()
