@@ -4,6 +4,10 @@
 lists applied migrations and how many journal entries wait to be pushed;
 ``sync`` pushes them now. The DSN comes from ``--dsn``, ``QUANTDESK_DB__DSN``
 or ``[db] dsn`` in the config; it is only ever shown with its password masked.
+
+``migrate --sql`` (and ``migrate`` with no DSN but a ``[sync.supabase]``
+project) prints the same migrations as one script for Supabase's SQL editor,
+for a team that connects through the API and has no database password here.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     syn = sub.add_parser("sync", help="push the local journal's waiting entries now")
     for p in (mig, st, syn):
         p.add_argument("--dsn", metavar="DSN", help="PostgreSQL connection string (default: QUANTDESK_DB__DSN or config)")
+    mig.add_argument("--sql", action="store_true",
+                     help="print the SQL to paste into Supabase's SQL editor instead of connecting")
     for p in (st, syn):
         p.add_argument("--journal", metavar="PATH", type=Path, help="journal file (default: in the user data dir)")
     syn.add_argument("--user-id", metavar="UUID", help="Supabase user id rows belong to (default: QUANTDESK_DB__USER_ID)")
@@ -45,6 +51,8 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.trading.journal import JournalError
     from quantdesk.sync.pg_dsn import DSNError, describe_error, redact, resolve_dsn
 
+    if args.db_command == "migrate" and (args.sql or (not args.dsn and _supabase_without_dsn())):
+        return _print_editor_script()
     try:
         dsn = resolve_dsn(args.dsn)
     except DSNError as exc:
@@ -65,6 +73,45 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
+def _supabase_without_dsn() -> bool:
+    """A [sync.supabase] project is configured and no DSN: the SQL editor is the way in."""
+    from quantdesk.config.settings import load_config
+    from quantdesk.core.problems import ProblemsError
+    from quantdesk.sync.pg_dsn import DSNError, find_dsn
+
+    try:
+        return not find_dsn() and load_config().sync.supabase is not None
+    except (ProblemsError, DSNError):
+        return False  # resolve_dsn reports what is wrong
+
+
+def _supabase_url() -> str:
+    from quantdesk.config.settings import load_config
+    from quantdesk.core.problems import ProblemsError
+
+    try:
+        sb = load_config().sync.supabase
+    except ProblemsError:
+        return ""
+    return sb.url if sb is not None else ""
+
+
+def _print_editor_script() -> int:
+    from quantdesk.sync.migrate import MigrationError, editor_script
+
+    try:
+        script = editor_script()
+    except MigrationError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    url = _supabase_url()
+    where = f"the project {url}" if url else "your Supabase project"
+    print(f"Open {where} in the Supabase dashboard, SQL Editor > New query, paste the SQL below and Run. "
+          "Running it again applies only what is new.", file=sys.stderr)
+    sys.stdout.write(script)
+    return 0
+
+
 def _migrate(dsn: str) -> int:
     from quantdesk.sync.migrate import MigrationError, migrate
     from quantdesk.sync.pg_dsn import redact, scrub
@@ -82,6 +129,8 @@ def _migrate(dsn: str) -> int:
               file=sys.stderr)
     if not result.applied:
         print(f"{redact(dsn)} is up to date ({len(result.already) + len(result.changed)} migrations applied)")
+    print("(For a Supabase project reached without the database password: `quantdesk db migrate --sql` "
+          "prints the same as SQL for the SQL editor.)")
     return 0
 
 

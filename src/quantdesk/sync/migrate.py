@@ -74,6 +74,46 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     return sorted(out, key=lambda m: int(m.version))
 
 
+def editor_script(directory: Path | None = None) -> str:
+    """Every migration as one script for Supabase's SQL editor (for a team that
+    has no database password to hand, or prefers to read what runs).
+
+    Each file runs inside a block that first checks ``schema_migrations``, so
+    pasting the script again applies only what is new, and records the same
+    checksum ``quantdesk db migrate`` would, so either way of migrating can
+    follow the other. The whole script is one transaction: all or nothing.
+    """
+    migrations = load_migrations(directory)
+    out = [
+        "-- QuantDesk schema for a Supabase project: paste into the SQL editor and run.",
+        "-- Tables, row-level security policies (auth.uid() is the signed-in user from",
+        "-- the request's JWT), grants to `authenticated`, none to `anon`.",
+        "-- Safe to run again: migrations already applied are skipped.",
+        "BEGIN;",
+        _CREATE_TABLE.strip() + ";",
+        "REVOKE ALL ON public.schema_migrations FROM PUBLIC;",
+    ]
+    for m in migrations:
+        tag = f"qd_{m.version}"
+        if f"${tag}$" in m.sql or f"${tag}_sql$" in m.sql:
+            raise MigrationError(f"{m.path.name} uses the quote tag ${tag}$ the editor script needs; rename it.")
+        out += [
+            "",
+            f"-- {m.version}_{m.name}",
+            f"DO ${tag}$",
+            "BEGIN",
+            f"  IF NOT EXISTS (SELECT 1 FROM public.schema_migrations WHERE version = '{m.version}') THEN",
+            f"    EXECUTE ${tag}_sql$\n{m.sql.rstrip()}\n${tag}_sql$;",
+            "    INSERT INTO public.schema_migrations (version, name, checksum)",
+            f"      VALUES ('{m.version}', '{m.name}', '{m.checksum}');",
+            "  END IF;",
+            "END",
+            f"${tag}$;",
+        ]
+    out += ["", "COMMIT;", "NOTIFY pgrst, 'reload schema';  -- the REST API sees the new tables at once", ""]
+    return "\n".join(out)
+
+
 def migrate(conn: psycopg.Connection, directory: Path | None = None) -> MigrateResult:
     """Apply every migration not yet recorded in ``schema_migrations``."""
     import psycopg
