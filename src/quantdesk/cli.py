@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("db", "migrate and sync the shared PostgreSQL (Supabase) journal"),
     "login": ("login", "sign in to the team's Supabase project (email + password, or a code it emails you)"),
     "logout": ("logout", "sign out of Supabase and remove the saved session"),
-    "serve": ("serve", "serve the session: `serve api` (read-only data API), `serve ssh` (the console for traders who connect)"),
+    "serve": ("serve", "serve the session: `serve api` (read-only data API), `serve ssh` and `serve web` (the console for traders who connect)"),
     "api": ("api", "data API helpers: `api token` mints a bearer token for scripts"),
     "order": ("order", "place one live order: risk check, transaction preview, sign, send (--dry-run: sign only)"),
     "doctor": ("doctor", "check config, venues' endpoints, Redis, PostgreSQL, the signer and the terminal, and say what to fix"),

@@ -1,6 +1,6 @@
 """``quantdesk serve api``: the read-only data API (REST + WebSocket) over a
-session, for bots, notebooks and dashboards. (``serve ssh``,
-the console for traders who connect, lives in ``serve_ssh``.)
+session, for bots, notebooks and dashboards. (``serve ssh`` and ``serve web``,
+the console for traders who connect, live in ``serve_ssh`` and ``serve_web``.)
 
 The session comes from ``quantdesk.wiring.sources`` like ``show`` and ``feed``:
 the configured live venues, the simulated ones, or a ``quantdesk feed`` read
@@ -32,9 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--log-format", choices=("console", "json"), default="console", help="log lines on stderr: console text or one JSON event per line"
     )
-    from quantdesk.commands import serve_ssh
+    from quantdesk.commands import serve_ssh, serve_web
 
     serve_ssh.add_parser(sub)
+    serve_web.add_parser(sub)
 
 
 def main(args: argparse.Namespace) -> int:
