@@ -6,7 +6,7 @@ import asyncio
 
 import msgspec
 import pytest
-import redis.asyncio
+from quantdesk.venues.redis_conn import client
 
 from quantdesk.core.model import BookDelta, OrderIntent
 from quantdesk.venues.feed_wire import FeedKeys
@@ -93,7 +93,7 @@ async def test_a_gap_in_the_stream_forces_a_resync(redis_url, ns):
         assert await wait_until(lambda: _source(term).synced.is_set(), 5)
         await asyncio.sleep(0.3)
         keys = FeedKeys(ns)
-        r = redis.asyncio.Redis.from_url(redis_url)
+        r = client(redis_url)  # a cluster client too, when the URL says so
         await r.xadd(keys.streams["trade"], {b"e": b"\xc1 not msgpack"})
         assert await wait_until(lambda: _source(term).malformed == 1, 5), "a malformed entry is counted and dropped"
         # A delta far ahead of the book: some deltas never arrived.

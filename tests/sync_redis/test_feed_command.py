@@ -21,13 +21,13 @@ def test_feed_publishes_markets_state_and_streams(redis_url, ns):
     proc = _quantdesk("feed", "--redis", redis_url, "--namespace", ns, "--rate", "3000", "--duration", "1.5", "--quiet")
     assert proc.returncode == 0, proc.stderr
     r = redis.Redis.from_url(redis_url)
-    markets = msgspec.msgpack.decode(r.get(f"qd:{ns}:markets"), type=list[Market])
+    markets = msgspec.msgpack.decode(r.get(f"qd:{{{ns}}}:markets"), type=list[Market])
     assert {m.venue for m in markets} == {"sim-drift", "sim-jup"}
-    assert r.xlen(f"qd:{ns}:stream:book") > 500
+    assert r.xlen(f"qd:{{{ns}}}:stream:book") > 500
     for m in markets:
-        state = r.hgetall(f"qd:{ns}:state:{m.venue}:{m.symbol}")
+        state = r.hgetall(f"qd:{{{ns}}}:state:{m.venue}:{m.symbol}")
         assert {b"book", b"funding", b"oracle"} <= set(state), m.key
-    assert r.get(f"qd:{ns}:heartbeat")
+    assert r.get(f"qd:{{{ns}}}:heartbeat")
     r.close()
 
 

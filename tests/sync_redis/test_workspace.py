@@ -135,8 +135,27 @@ async def test_a_mangled_entry_is_skipped_not_fatal(desk, redis_url, ns):
     await alice.set_watchlist("majors", ["SOL-PERP"])
     a = await alice.add_alert("SOL-PERP", "sim-drift", "above", "150")
     r = redis.asyncio.Redis.from_url(redis_url)
-    await r.hset(f"qd:{ns}:ws:watchlists", "junk", b"{not json")
-    await r.hset(f"qd:{ns}:ws:alerts", "junk", b'{"id": 3}')
+    await r.hset(f"qd:{{{ns}}}:ws:watchlists", "junk", b"{not json")
+    await r.hset(f"qd:{{{ns}}}:ws:alerts", "junk", b'{"id": 3}')
     await r.aclose()
     assert await alice.watchlists() == {"majors": ["SOL-PERP"]}
     assert [x.id for x in await alice.alerts()] == [a.id]
+
+
+async def test_a_workspace_saved_under_the_old_key_names_is_kept(redis_url, ns):
+    import redis.asyncio
+
+    r = redis.asyncio.Redis.from_url(redis_url)
+    await r.hset(f"qd:{ns}:ws:watchlists", "majors", b'["SOL-PERP"]')  # as earlier versions saved it
+    await r.hset(f"qd:{ns}:ws:notes", "n1", b"junk kept as it was")
+    await r.hset(f"qd:{{{ns}}}:ws:notes", "n2", b"{}")  # already under the new name: never overwritten
+    try:
+        ws = Workspace(redis_url, ns, "alice")
+        assert await ws.watchlists() == {"majors": ["SOL-PERP"]}
+        assert await r.exists(f"qd:{ns}:ws:watchlists") == 0
+        assert await r.hkeys(f"qd:{{{ns}}}:ws:notes") == [b"n2"]
+        assert await r.hkeys(f"qd:{ns}:ws:notes") == [b"n1"]  # left for the trader to look at, not lost
+        await ws.close()
+    finally:
+        await r.delete(f"qd:{ns}:ws:notes")
+        await r.aclose()

@@ -52,8 +52,8 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal(redis_url, ns, 
 
     r = redis.Redis.from_url(redis_url)
     try:
-        assert r.hlen(f"qd:{ns}:ws:alerts") == 0
-        assert r.hlen(f"qd:{ns}:ws:notes") == 1
+        assert r.hlen(f"qd:{{{ns}}}:ws:alerts") == 0
+        assert r.hlen(f"qd:{{{ns}}}:ws:notes") == 1
     finally:
         r.close()
 
@@ -112,7 +112,7 @@ async def test_a_saved_layout_goes_to_the_team_and_the_pane_repaints_only_on_cha
         assert await wait_until(lambda: "Shared layouts: my-desk" in workspace_text(bob), 5.0), workspace_text(bob)
         r = redis.Redis.from_url(redis_url)
         try:
-            saved = r.hget(f"qd:{ns}:ws:layouts", "my-desk").decode()
+            saved = r.hget(f"qd:{{{ns}}}:ws:layouts", "my-desk").decode()
         finally:
             r.close()
         assert 'type = "workspace"' in saved

@@ -54,7 +54,7 @@ async def test_a_bad_team_layout_is_refused_and_the_current_layout_stays(redis_u
     # Written by hand (or by another tool) straight into the workspace: valid TOML, not a valid layout.
     r = redis.Redis.from_url(redis_url)
     try:
-        r.hset(f"qd:{ns}:ws:layouts", "broken", 'name = "broken"\n\n[[panes]]\ntype = "depht"\n')
+        r.hset(f"qd:{{{ns}}}:ws:layouts", "broken", 'name = "broken"\n\n[[panes]]\ntype = "depht"\n')
     finally:
         r.close()
     bob = terminal(redis_url, ns, "bob", tmp_path)

@@ -53,9 +53,9 @@ async def test_changes_made_while_redis_is_down_arrive_once_when_it_returns(redi
 
         r = redis.Redis.from_url(srv.url)
         try:
-            assert r.hlen(f"qd:{team}:ws:notes") == 1
-            assert r.hlen(f"qd:{team}:ws:alerts") == 1
-            assert r.hgetall(f"qd:{team}:ws:watchlists") == {b"main": b'["SOL-PERP"]'}
+            assert r.hlen(f"qd:{{{team}}}:ws:notes") == 1
+            assert r.hlen(f"qd:{{{team}}}:ws:alerts") == 1
+            assert r.hgetall(f"qd:{{{team}}}:ws:watchlists") == {b"main": b'["SOL-PERP"]'}
         finally:
             r.close()
         assert [n.text for n in bob.team.workspace.notes] == ["written while redis was down"]
@@ -98,6 +98,6 @@ async def test_writes_queued_when_the_terminal_quit_are_sent_by_its_next_start(r
         assert await wait_until(lambda: again.team.workspace.queued == 0, 1)
     r = redis.Redis.from_url(srv.url)
     try:
-        assert r.hlen("qd:desk2:ws:notes") == 1
+        assert r.hlen("qd:{desk2}:ws:notes") == 1
     finally:
         r.close()

@@ -68,6 +68,16 @@ class RedisSettings(BaseModel):
 
     url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db; unset: no sharing")
     team: str = Field(default="default", min_length=1, description="workspace shared with everyone using this name")
+    cluster: bool = Field(
+        default=False, description="the URL names a seed node of a Redis Cluster (same as ?cluster=true on the URL)"
+    )
+
+    def url_for(self, url: str) -> str:
+        """``url`` as the client should open it: ``?cluster=true`` added when
+        ``cluster`` is set and the URL does not say otherwise."""
+        if not self.cluster or "cluster=" in url.partition("?")[2]:
+            return url
+        return url + ("&" if "?" in url else "?") + "cluster=true"
 
 
 class DbSettings(BaseModel):

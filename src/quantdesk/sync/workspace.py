@@ -1,6 +1,8 @@
 """Shared workspace: the watchlists, alerts, layouts and notes a team shares.
 
-Everything lives under ``qd:{team}:ws:`` in Redis:
+Everything lives under ``qd:{team}:ws:`` in Redis (the braces are part of the
+name: a hash tag, so on a Redis Cluster the whole workspace is one slot and each
+write stays one transaction):
 
 ``watchlists``  hash name -> JSON list of symbols
 ``alerts``      hash id -> JSON :class:`Alert`
@@ -8,7 +10,7 @@ Everything lives under ``qd:{team}:ws:`` in Redis:
 ``notes``       hash id -> JSON :class:`Note`
 ``rev``         counter bumped by every change
 
-Each write is one transaction that also publishes a :class:`Change` on the
+Each write is one atomic script that also publishes a :class:`Change` on the
 channel ``qd:{team}:ws:changes``, so every other terminal hears of it at once.
 A subscriber that loses its connection re-subscribes with backoff and then
 hands its callback a ``resync`` change: reload everything, something may have
@@ -30,8 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import msgspec
 
-from quantdesk.venues.feed_wire import check_namespace
-from quantdesk.sync.redis_url import client, close_quietly, describe_error, raise_if_cancelled, redact, validate
+from quantdesk.venues.feed_wire import check_namespace, key_prefix, legacy_key_prefix
+from quantdesk.sync.redis_url import client, close_quietly, is_cluster, pubsub_of, describe_error, raise_if_cancelled, redact, validate
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -157,6 +159,13 @@ class WorkspaceSubscription:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
+# A write, its revision bump and its announcement as one script: atomic on a
+# single server and on a cluster alike (both keys share the team's hash tag;
+# PUBLISH in a script reaches every node's subscribers).
+_SET = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); redis.call('INCR', KEYS[2]); redis.call('PUBLISH', ARGV[3], ARGV[4])"
+_DELETE = "redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); redis.call('PUBLISH', ARGV[2], ARGV[3])"
+
+
 class Workspace:
     label = "redis"
 
@@ -167,9 +176,12 @@ class Workspace:
         self.user = _check_name("user", user)
         self.clock = clock
         self.client_id = secrets.token_hex(6)
-        p = f"qd:{team}:ws"
+        p = f"{key_prefix(team)}:ws"
         self._keys = {k: f"{p}:{k}" for k in ("watchlists", "alerts", "layouts", "notes")}
         self._rev_key = f"{p}:rev"
+        legacy = f"{legacy_key_prefix(team)}:ws"
+        self._legacy = {f"{legacy}:{k}": f"{p}:{k}" for k in (*self._keys, "rev")}
+        self._migrated = False
         self.channel = f"{p}:changes"
         self.state = "connecting"
         self.last_error = ""
@@ -192,6 +204,8 @@ class Workspace:
         import redis.exceptions
 
         try:
+            if not self._migrated:
+                await self._migrate(self._r())
             out = await fn(self._r())
         except (redis.exceptions.RedisError, OSError) as exc:
             self.state, self.last_error = "down", describe_error(exc, self.url)
@@ -199,18 +213,25 @@ class Workspace:
         self.state, self.last_error = "connected", ""
         return out
 
+    async def _migrate(self, r: redis.asyncio.Redis) -> None:
+        """Move a workspace saved under the old, untagged key names to the
+        hash-tagged ones, once per connection; a key already at its new name is
+        never overwritten. (A cluster never held the old names: it is skipped.)"""
+        if not is_cluster(r):
+            for old, new in self._legacy.items():
+                if await r.exists(old) and not await r.exists(new):
+                    await r.renamenx(old, new)
+        self._migrated = True
+
     async def _write(self, kind: Kind, name: str, key: str, value: bytes | str | None) -> None:
         change = Change(kind, "set" if value is not None else "delete", name, self.user, self.client_id, self.clock())
 
         async def run(r: redis.asyncio.Redis) -> None:
-            pipe = r.pipeline(transaction=True)
+            encoded = msgspec.json.encode(change)
             if value is None:
-                pipe.hdel(key, name)
+                await r.eval(_DELETE, 2, key, self._rev_key, name, self.channel, encoded)
             else:
-                pipe.hset(key, name, value)
-            pipe.incr(self._rev_key)
-            pipe.publish(self.channel, msgspec.json.encode(change))
-            await pipe.execute()
+                await r.eval(_SET, 2, key, self._rev_key, name, value, self.channel, encoded)
 
         await self._call(f"{kind} {name!r} was not saved", run)
 
@@ -369,7 +390,7 @@ class Workspace:
             raise_if_cancelled()
             pubsub = None
             try:
-                pubsub = self._r().pubsub()
+                pubsub = await pubsub_of(self._r())
                 await pubsub.subscribe(self.channel)
                 await self._confirmed(pubsub)
                 self.state, self.last_error = "connected", ""

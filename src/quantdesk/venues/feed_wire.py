@@ -2,7 +2,10 @@
 (``quantdesk feed``, in ``quantdesk.sync``) and the relay venue that reads it
 back (``quantdesk.venues.relay``).
 
-Layout under a namespace ``ns`` (all keys start ``qd:{ns}:``):
+Layout under a namespace ``ns`` (all keys start ``qd:{ns}:``, braces
+included: Redis Cluster hashes only the part in braces, so every key of one
+namespace lives in one slot and a multi-stream read or a transaction over them
+works on a cluster as on a single server):
 
 ``stream:{family}``
     A Redis Stream per topic family (book, trade, funding, oi, oracle, mark,
@@ -84,12 +87,22 @@ def check_namespace(namespace: str) -> str:
     return namespace
 
 
+def key_prefix(name: str) -> str:
+    """``qd:{name}``: the hash-tagged prefix of a namespace's or team's keys."""
+    return f"qd:{{{name}}}"
+
+
+def legacy_key_prefix(name: str) -> str:
+    """The prefix keys had before they were hash-tagged (``qd:name``)."""
+    return f"qd:{name}"
+
+
 class FeedKeys:
     """Key names of one feed namespace."""
 
     def __init__(self, namespace: str) -> None:
         self.namespace = check_namespace(namespace)
-        p = f"qd:{namespace}"
+        p = key_prefix(namespace)
         self.prefix = p
         self.markets = f"{p}:markets"
         self.heartbeat = f"{p}:heartbeat"

@@ -4,6 +4,18 @@ Supported: ``redis://[user[:password]@]host[:port][/db]``, ``rediss://`` (TLS;
 ``?ssl_ca_certs=/path/ca.pem`` names the CA that signed the server's
 certificate) and ``unix:///path/redis.sock``. ACL users go in the user part.
 
+Past one server:
+
+- Redis Cluster: ``redis://any-seed-node:7000/0?cluster=true`` (or ``[redis]
+  cluster = true``); the client learns the other nodes from the seed. Every
+  key QuantDesk writes is hash-tagged per namespace, so a desk's keys share a
+  slot and its multi-key reads and transactions work unchanged.
+- Sentinel: ``redis+sentinel://[user:password@]s1:26379,s2:26379/SERVICE[/db]``
+  (``rediss+sentinel://`` for TLS): the sentinels are asked for the service's
+  current master at every connect, so after a failover the next reconnect
+  reaches the new master. The password is the master's; sentinels without
+  auth are the common setup.
+
 A URL may carry a password, so every URL that reaches a log, a status line, a
 repr or an error message goes through :func:`redact` first, and error text from
 the client library goes through :func:`describe_error`.
@@ -19,7 +31,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 if TYPE_CHECKING:
     import redis.asyncio
 
-SCHEMES = ("redis", "rediss", "unix")
+SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 MASK = "***"
 # Query parameters redis-py accepts that carry a secret.
 SECRET_PARAMS = frozenset({"password", "ssl_password"})
@@ -134,6 +148,8 @@ def validate(url: str) -> dict[str, Any]:
             f"the user or password in {shown} holds a character a URL cannot carry as is: "
             "percent-encode it (# as %23, @ as %40, / as %2F, ? as %3F)"
         )
+    if url.strip().split("://", 1)[0] in SENTINEL_SCHEMES:
+        return _validate_sentinel(url.strip(), shown)
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -158,6 +174,12 @@ def validate(url: str) -> dict[str, Any]:
         if not db.isdigit():
             raise RedisURLError(f"database {db!r} in {shown} is not a number: use /0, /1 ...")
         info["db"] = int(db)
+    if "cluster" in query:
+        info["cluster"] = _flag(query["cluster"], "cluster", shown)
+        if info["cluster"] and parts.scheme == "unix":
+            raise RedisURLError(f"{shown}: a Redis Cluster is reached over TCP: use redis://seed-host:port/0?cluster=true")
+        if info["cluster"] and info.get("db"):
+            raise RedisURLError(f"{shown}: a Redis Cluster has only database 0: use /0")
     ca = query.get("ssl_ca_certs")
     if ca is not None:
         if parts.scheme != "rediss":
@@ -165,6 +187,57 @@ def validate(url: str) -> dict[str, Any]:
         if not os.path.isfile(ca):
             raise RedisURLError(f"CA certificate file {ca} (ssl_ca_certs in {shown}) does not exist")
     return info
+
+
+def _flag(value: str, name: str, shown: str) -> bool:
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise RedisURLError(f"{name}={value!r} in {shown}: use {name}=true or {name}=false")
+
+
+def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, int, dict[str, str]]:
+    """(sentinel hosts, service name, db, query) of a ``redis+sentinel://`` URL
+    (ValueError on a malformed one)."""
+    _head, _userinfo, rest = _authority_split(url)
+    hostlist, _, tail = rest.partition("/")
+    path, _, query = tail.partition("?")
+    hosts = []
+    for item in hostlist.split(","):
+        host, colon, port = item.strip().rpartition(":") if ":" in item else (item.strip(), "", "26379")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(item)
+        hosts.append((host.strip("[]"), int(port)))
+    service, _, db = path.strip("/").partition("/")
+    if not service or (db and not db.isdigit()):
+        raise ValueError(path)
+    return hosts, unquote(service), int(db or 0), dict(parse_qsl(query, keep_blank_values=True))
+
+
+def _validate_sentinel(url: str, shown: str) -> dict[str, Any]:
+    try:
+        hosts, service, db, _query = _sentinel_parts(url)
+    except ValueError:
+        raise RedisURLError(
+            f"malformed Sentinel URL {shown}: use redis+sentinel://[user:password@]s1:26379,s2:26379/SERVICE/0"
+        ) from None
+    return {"scheme": url.split("://", 1)[0], "sentinels": hosts, "service": service, "db": db}
+
+
+def is_cluster(r: object) -> bool:
+    """Whether ``r`` is a Redis Cluster client (commands that cross slots differ)."""
+    import redis.asyncio
+
+    return isinstance(r, redis.asyncio.RedisCluster)
+
+
+async def pubsub_of(r: Any) -> Any:
+    """A pub/sub of client ``r``; a cluster client first learns the slot map
+    (its pub/sub picks a node by the channel's slot and cannot do so before)."""
+    if is_cluster(r):
+        await r.initialize()
+    return r.pubsub()
 
 
 def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -> redis.asyncio.Redis:
@@ -179,13 +252,15 @@ def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -
 
     from redis.credentials import UsernamePasswordCredentialProvider
 
-    validate(url)
+    info = validate(url)
     kwargs: dict[str, Any] = {
         "socket_connect_timeout": 3.0,
         "socket_timeout": socket_timeout,
         "retry": Retry(NoBackoff(), 0),
         "decode_responses": False,
     }
+    if "sentinels" in info:
+        return _sentinel_client(url.strip(), info, kwargs, overrides)
     bare, user, password = _split_credentials(url.strip())
     if user or password:
         # Credentials go in a provider, not the connection kwargs: some
@@ -193,9 +268,46 @@ def client(url: str, *, socket_timeout: float | None = 10.0, **overrides: Any) -
         kwargs["credential_provider"] = UsernamePasswordCredentialProvider(user, password)
     kwargs.update(overrides)
     try:
-        return redis.asyncio.Redis.from_url(bare, **kwargs)
+        if info.get("cluster"):
+            return _cluster_client(bare, kwargs)
+        return redis.asyncio.Redis.from_url(_without_params(bare, "cluster"), **kwargs)
     except ValueError as exc:
         raise RedisURLError(f"cannot use Redis URL {redact(url)}: {scrub(str(exc), url)}") from None
+
+
+def _without_params(url: str, *names: str) -> str:
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs, safe="/"), parts.fragment))
+
+
+def _cluster_client(bare: str, kwargs: dict[str, Any]) -> Any:
+    """A cluster client seeded by the URL's node. Typed as the plain client on
+    purpose: QuantDesk only sends commands both accept (one slot per desk)."""
+    import redis.asyncio
+
+    # The cluster client keeps its own retries: they follow MOVED/ASK redirects
+    # and a replica's promotion, which a single server never needs.
+    kwargs = {k: v for k, v in kwargs.items() if k != "retry"}
+    return redis.asyncio.RedisCluster.from_url(_without_params(bare, "cluster", "db"), **kwargs)
+
+
+def _sentinel_client(url: str, info: dict[str, Any], kwargs: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    """The service's master through its sentinels; each new connection asks
+    them where the master is now."""
+    from redis.asyncio.sentinel import Sentinel
+    from redis.credentials import UsernamePasswordCredentialProvider
+
+    _head, userinfo, _rest = _authority_split(url)
+    if userinfo is not None:
+        user, _, password = userinfo.partition(":")
+        kwargs["credential_provider"] = UsernamePasswordCredentialProvider(unquote(user) or None, unquote(password) or None)
+    if info["scheme"] == "rediss+sentinel":
+        kwargs["ssl"] = True
+    kwargs.update(overrides)
+    timeouts = {k: kwargs[k] for k in ("socket_connect_timeout", "socket_timeout") if k in kwargs}
+    sentinel = Sentinel(info["sentinels"], sentinel_kwargs=timeouts, **kwargs)
+    return sentinel.master_for(info["service"], db=info["db"])
 
 
 async def close_quietly(resource: Any) -> None:

@@ -55,7 +55,8 @@ def build_session(
     reader = registry.source_for(source)
     if reader is not None:
         team = settings.redis.team if settings is not None else "default"
-        return Session(reader.open(source, registry.SourceOptions(namespace=team, clock=clock)), clock or time.time_ns)
+        url = settings.redis.url_for(source) if settings is not None else source
+        return Session(reader.open(url, registry.SourceOptions(namespace=team, clock=clock)), clock or time.time_ns)
     if source not in ("auto", "sim"):
         raise SourceError(f"unknown source {source!r}: use auto, sim, or a redis://host:port URL of a running `quantdesk feed`")
     if source == "auto" and settings is not None and registry.configured(settings):

@@ -40,7 +40,7 @@ def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk |
     if sb is not None:
         return _supabase_team(settings, sb, journal)
     desk: TeamDesk | None = None
-    url = settings.redis.url.get_secret_value() if settings.redis.url is not None else ""
+    url = settings.redis.url_for(settings.redis.url.get_secret_value()) if settings.redis.url is not None else ""
     if url:
         from quantdesk.sync.redis_url import RedisURLError
         from quantdesk.sync.team_desk import open_team_desk
