@@ -196,6 +196,20 @@ def load_layout(name: str) -> Layout:
     return load_layout_file(files[name])
 
 
+def layouts_with(pane_type: str) -> list[str]:
+    """Names of the layouts (shipped and saved) that hold a ``pane_type`` pane;
+    a layout that does not load is passed over."""
+    out = []
+    for name in layout_names():
+        try:
+            layout = load_layout(name)
+        except ProblemsError:
+            continue
+        if any(p.type == pane_type for p in layout.panes):
+            out.append(name)
+    return out
+
+
 def check_layout(layout: Layout, markets: Mapping[str, Sequence[str]], source: str = "") -> list[Problem]:
     """Problems with the markets and venues a layout names, given venue -> market symbols."""
     src = source or f"layout {layout.name}"

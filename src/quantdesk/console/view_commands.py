@@ -26,9 +26,11 @@ class ViewCommands:
     async def show_pane(self, command: ShowPane) -> bool:
         pane = self.app.pane_of_type(command.pane)
         if pane is None:
-            self.app.notify(
-                f"The {self.layouts.name} layout has no {command.pane} pane; try LAYOUT overview.", severity="warning"
-            )
+            from quantdesk.console.layouts import layouts_with
+
+            having = layouts_with(command.pane)
+            hint = f"LAYOUT {having[0]} has one" if having else "add it to a layout file, then LAYOUT <name>"
+            self.app.notify(f"The {self.layouts.name} layout has no {command.pane} pane; {hint}.", severity="warning")
             return False
         pane.focus()
         return self.select(market=command.market) if command.market else True

@@ -88,6 +88,9 @@ BUILT_IN: tuple[PaneEntry, ...] = (
     PaneEntry("fills", "FILLS", f"{_P}.fills:FillsPane", "the account's own fills, newest first", ("FILLS",)),
     PaneEntry("health", "FEED & RPC HEALTH", f"{_P}.health:HealthPane", "each venue's feed and RPC: state, lag, errors",
               ("HEALTH",)),
+    PaneEntry("insights", "INSIGHTS", f"{_P}.insights:InsightsPane",
+              "ranked warnings and opportunities: liquidation, carry pairs, crosses, book skew, fill costs",
+              ("INSIGHTS", "INS")),
     PaneEntry("workspace", "TEAM WORKSPACE", f"{_P}.workspace:WorkspacePane", "the team's watchlists, alerts and notes",
               ("WORKSPACE",)),
 )

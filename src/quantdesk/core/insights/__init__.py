@@ -23,7 +23,15 @@ from quantdesk.core.insights.board import Insight, InsightsReport, Thresholds
 from quantdesk.core.insights.book import BandDepth, depth_within, imbalance
 from quantdesk.core.insights.carry import Carry, CarryPair, carries, carry, carry_pairs, holding_cost
 from quantdesk.core.insights.engine import InsightsEngine
-from quantdesk.core.insights.impact import ImpactQuote, impact_ladder, impact_quote, impact_table, market_impact
+from quantdesk.core.insights.impact import (
+    ImpactQuote,
+    cached_ladder,
+    impact_ladder,
+    impact_quote,
+    impact_quotes,
+    impact_table,
+    market_impact,
+)
 from quantdesk.core.insights.position import (
     PositionRisk,
     break_even_price,
@@ -52,7 +60,9 @@ __all__ = [
     "carry",
     "carry_pairs",
     "holding_cost",
+    "cached_ladder",
     "impact_ladder",
+    "impact_quotes",
     "impact_quote",
     "impact_table",
     "market_basis",

@@ -10,15 +10,16 @@ ranking) from what is kept, so it can follow every update.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from quantdesk.core.cache import Key, MarketCache
 from quantdesk.core.insights import text
-from quantdesk.core.insights.basis import MarketBasis, basis_table
+from quantdesk.core.insights.basis import MarketBasis, market_basis
 from quantdesk.core.insights.board import BookFigures, Insight, InsightsReport, Thresholds, rank
 from quantdesk.core.insights.book import DEFAULT_LEVELS, depth_within, imbalance
-from quantdesk.core.insights.carry import DEFAULT_HORIZON_DAYS, TEN_K, Carry, CarryPair, carries, carry_pairs
-from quantdesk.core.insights.impact import DEFAULT_NOTIONALS, DEFAULT_TAKER_FEE_PPM, SIDES, ImpactQuote, market_impact
+from quantdesk.core.insights.carry import DEFAULT_HORIZON_DAYS, TEN_K, Carry, CarryPair, carry, carry_pairs
+from quantdesk.core.insights.impact import DEFAULT_NOTIONALS, DEFAULT_TAKER_FEE_PPM, SIDES, ImpactQuote, cached_ladder
 from quantdesk.core.insights.position import (
     MIN_RETURNS,
     PositionRisk,
@@ -54,17 +55,21 @@ class InsightsEngine:
         self.thresholds = thresholds or Thresholds()
         self._books: dict[Key, tuple[Hashable, BookFigures, dict[tuple[Side, int], ImpactQuote]]] = {}
         self._samples: dict[Key, tuple[Hashable, list[Sample]]] = {}
+        self._symbols: dict[str, tuple[Hashable, _SymbolPart]] = {}
+        self._positions: dict[Key, tuple[Hashable, PositionRisk, list[Insight]]] = {}
         self._report: tuple[Hashable, InsightsReport] | None = None
 
     # -- per market, kept until its inputs move --------------------------------
-    def _book_state(self, cache: MarketCache, key: Key) -> tuple[BookFigures, dict[tuple[Side, int], ImpactQuote]]:
+    def _book_state(
+        self, cache: MarketCache, key: Key
+    ) -> tuple[Hashable, BookFigures, dict[tuple[Side, int], ImpactQuote]]:
         book = cache.books.get(key)
         market = cache.markets[key]
         oracle = cache.oracle.get(key) if market.kind == "pool" else None
         stamp = (None if book is None else (id(book), book.seq, book.ts, book.needs_resync), oracle and oracle.price)
         kept = self._books.get(key)
         if kept is not None and kept[0] == stamp:
-            return kept[1], kept[2]
+            return kept
         quotes: dict[tuple[Side, int], ImpactQuote] = {}
         figures = BookFigures(key[0], key[1], None, None)
         if book is not None:
@@ -74,13 +79,10 @@ class InsightsEngine:
                 imbalance(book, self.levels) if market.kind == "clob" else None,  # a pool's ladder is symmetric by design
                 depth_within(book, self.band_bps, market.size_decimals),
             )
-            for n in self.notionals:
-                for side in SIDES:
-                    q = market_impact(cache, key[0], key[1], side, n, self.taker_fee_ppm)
-                    if q is not None:
-                        quotes[(side, n)] = q
+            for q in cached_ladder(cache, key[0], key[1], self.notionals, self.taker_fee_ppm):
+                quotes[(q.side, q.notional)] = q
         self._books[key] = (stamp, figures, quotes)
-        return figures, quotes
+        return stamp, figures, quotes
 
     def _position_samples(self, cache: MarketCache, key: Key) -> list[Sample]:
         minutes = cache.trade_minutes.get(key)
@@ -103,49 +105,83 @@ class InsightsEngine:
         )
         if self._report is not None and self._report[0] == stamp:
             return self._report[1]
-        books: list[BookFigures] = []
-        quotes: dict[Key, dict[tuple[Side, int], ImpactQuote]] = {}
-        for key in cache.markets:
-            figures, q = self._book_state(cache, key)
-            books.append(figures)
-            quotes[key] = q
-        n = self.pair_notional
-
-        def leg(venue: str, symbol: str, side: Side) -> ImpactQuote | None:
-            return quotes.get((venue, symbol), {}).get((side, n))
-
-        pairs = carry_pairs(cache, n, self.horizon_days, self.taker_fee_ppm, quote=leg)
-        rates = carries(cache, n)
-        basis = basis_table(cache)
-        positions = []
+        parts = [self._symbol_part(cache, symbol) for symbol in dict.fromkeys(s for _, s in cache.markets)]
+        positions: list[PositionRisk] = []
+        warnings: list[Insight] = []
         for key, p in sorted(cache.positions.items()):
-            if p.base == 0 or key not in cache.markets:
-                continue
-            oracle = cache.oracle.get(key)
-            market = cache.markets[key]
-            positions.append(
-                position_risk(
-                    p,
-                    oracle.price if oracle else None,
-                    self._position_samples(cache, key),
-                    self.taker_fee_ppm.get(key[0], DEFAULT_TAKER_FEE_PPM[market.kind]),
-                    10**market.size_decimals,
-                )
-            )
-        impact = [q for key in _venue_order(cache) for q in _ordered(quotes.get(key, {}), self.notionals)]
-        board = rank(
-            [
-                *self._liquidation(cache, positions),
-                *self._crosses(cache, quotes),
-                *self._carry(pairs),
-                *self._imbalance(books),
-                *self._basis(basis),
-                *self._turns(rates),
-            ]
+            if p.base != 0 and key in cache.markets:
+                risk, warning = self._position_part(cache, key)
+                positions.append(risk)
+                warnings.extend(warning)
+        pairs = sorted((p for part in parts for p in part.pairs), key=_pair_rank)
+        carry_insights = rank([i for part in parts for i in part.carry])[: self.thresholds.carry_pairs]
+        board = rank([*warnings, *carry_insights, *(i for part in parts for i in part.insights)])
+        report = InsightsReport(
+            now_ns,
+            self.pair_notional,
+            board,
+            [b for part in parts for b in part.books],
+            [q for part in parts for q in part.impact],
+            sorted((c for part in parts for c in part.rates), key=lambda c: (c.market, c.venue)),
+            pairs,
+            [part.basis for part in parts],
+            positions,
         )
-        report = InsightsReport(now_ns, n, board, books, impact, rates, pairs, basis, positions)
         self._report = (stamp, report)
         return report
+
+    def _symbol_part(self, cache: MarketCache, symbol: str) -> _SymbolPart:
+        """Everything about one market across its venues, kept until one of its
+        books, rates, oracles or marks changes."""
+        keys = _venue_order(cache, symbol)
+        states = [self._book_state(cache, k) for k in keys]
+        stamp = tuple(
+            (st[0], cache.funding.get(k), cache.oracle.get(k), cache.mark.get(k)) for k, st in zip(keys, states)
+        )
+        kept = self._symbols.get(symbol)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        quotes = {k: st[2] for k, st in zip(keys, states)}
+        n = self.pair_notional
+
+        def leg(venue: str, market: str, side: Side) -> ImpactQuote | None:
+            return quotes.get((venue, market), {}).get((side, n))
+
+        books = [st[1] for st in states]
+        pairs = carry_pairs(cache, n, self.horizon_days, self.taker_fee_ppm, markets=[symbol], quote=leg)
+        rates = [carry(f, n) for k in keys if (f := cache.funding.get(k)) is not None]
+        basis = market_basis(cache, symbol)
+        part = _SymbolPart(
+            books,
+            [q for k in keys for q in _ordered(quotes[k], self.notionals)],
+            pairs,
+            rates,
+            basis,
+            self._carry(pairs),
+            [*self._crosses(cache, symbol, quotes), *self._imbalance(books), *self._basis([basis]), *self._turns(rates)],
+        )
+        self._symbols[symbol] = (stamp, part)
+        return part
+
+    def _position_part(self, cache: MarketCache, key: Key) -> tuple[PositionRisk, list[Insight]]:
+        position = cache.positions[key]
+        oracle = cache.oracle.get(key)
+        samples = self._position_samples(cache, key)
+        stamp = (position, oracle, self._samples[key][0])
+        kept = self._positions.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1], kept[2]
+        market = cache.markets[key]
+        risk = position_risk(
+            position,
+            oracle.price if oracle else None,
+            samples,
+            self.taker_fee_ppm.get(key[0], DEFAULT_TAKER_FEE_PPM[market.kind]),
+            10**market.size_decimals,
+        )
+        warning = self._liquidation(cache, [risk])
+        self._positions[key] = (stamp, risk, warning)
+        return risk, warning
 
     # -- insights ----------------------------------------------------------------
     def _liquidation(self, cache: MarketCache, positions: list[PositionRisk]) -> list[Insight]:
@@ -185,41 +221,41 @@ class InsightsEngine:
             )
         return out
 
-    def _crosses(self, cache: MarketCache, quotes: dict[Key, dict[tuple[Side, int], ImpactQuote]]) -> list[Insight]:
+    def _crosses(
+        self, cache: MarketCache, symbol: str, quotes: dict[Key, dict[tuple[Side, int], ImpactQuote]]
+    ) -> list[Insight]:
         """Selling on one venue above what buying on another costs, both at the pair notional, after fees."""
         n = self.pair_notional
         out = []
-        symbols = dict.fromkeys(s for _, s in cache.markets)
-        for symbol in symbols:
-            venues = [k for k in cache.markets if k[1] == symbol]
-            for sell_key in venues:
-                for buy_key in venues:
-                    if sell_key == buy_key:
-                        continue
-                    sell = quotes.get(sell_key, {}).get(("sell", n))
-                    buy = quotes.get(buy_key, {}).get(("buy", n))
-                    if sell is None or buy is None or not (sell.complete and buy.complete):
-                        continue
-                    if sell.avg_price is None or buy.avg_price is None:
-                        continue
-                    bid = sell.avg_price.scaleb(-cache.markets[sell_key].price_decimals)
-                    ask = buy.avg_price.scaleb(-cache.markets[buy_key].price_decimals)
-                    edge = (bid - ask) / ask * BPS - sell.fee_bps - buy.fee_bps
-                    if edge <= 0:
-                        continue
-                    value = int(edge * n / BPS)
-                    out.append(
-                        Insight(
-                            "opportunity",
-                            "cross",
-                            symbol,
-                            (buy_key[0], sell_key[0]),
-                            f"buy {buy_key[0]} / sell {sell_key[0]}: {text.usd(value)} per {text.usd(n, places=0)}",
-                            f"buy avg {text.quote(ask)}  sell avg {text.quote(bid)}  edge {text.bps(edge)} after fees",
-                            Decimal(value),
-                            {"edge_bps": edge, "value": value, "buy_avg": ask, "sell_avg": bid},
-                        )
+        venues = list(quotes)
+        for sell_key in venues:
+            for buy_key in venues:
+                if sell_key == buy_key:
+                    continue
+                sell = quotes.get(sell_key, {}).get(("sell", n))
+                buy = quotes.get(buy_key, {}).get(("buy", n))
+                if sell is None or buy is None or not (sell.complete and buy.complete):
+                    continue
+                if sell.avg_price is None or buy.avg_price is None:
+                    continue
+                bid = sell.avg_price.scaleb(-cache.markets[sell_key].price_decimals)
+                ask = buy.avg_price.scaleb(-cache.markets[buy_key].price_decimals)
+                edge = (bid - ask) / ask * BPS - sell.fee_bps - buy.fee_bps
+                if edge <= 0:
+                    continue
+                value = int(edge * n / BPS)
+                out.append(
+                    Insight(
+                        "opportunity",
+                        "cross",
+                        symbol,
+                        (buy_key[0], sell_key[0]),
+                        f"buy {buy_key[0]} / sell {sell_key[0]}: {text.usd(value)} per {text.usd(n, places=0)}",
+                        f"buy avg {text.quote(ask)}  sell avg {text.quote(bid)}  edge {text.bps(edge)} after fees",
+                        Decimal(value),
+                        {"edge_bps": edge, "value": value, "buy_avg": ask, "sell_avg": bid},
                     )
+                )
         return out
 
     def _carry(self, pairs: list[CarryPair]) -> list[Insight]:
@@ -227,8 +263,6 @@ class InsightsEngine:
         for p in pairs:
             if p.net_per_day <= 0:
                 continue
-            if len(out) >= self.thresholds.carry_pairs:
-                break
             days = p.break_even_days
             out.append(
                 Insight(
@@ -337,10 +371,24 @@ class InsightsEngine:
         return out
 
 
-def _venue_order(cache: MarketCache) -> list[Key]:
-    """Markets by symbol (first listed first), order-book venues before pools."""
-    symbols = {s: i for i, s in enumerate(dict.fromkeys(s for _, s in cache.markets))}
-    return sorted(cache.markets, key=lambda k: (symbols[k[1]], cache.markets[k].kind != "clob", k[0]))
+def _venue_order(cache: MarketCache, symbol: str) -> list[Key]:
+    """The venues listing ``symbol``, order-book venues before pools."""
+    return sorted((k for k in cache.markets if k[1] == symbol), key=lambda k: (cache.markets[k].kind != "clob", k[0]))
+
+
+def _pair_rank(p: CarryPair) -> tuple[int, str, str, str]:
+    return (-p.net_per_day, p.market, p.long_venue, p.short_venue)
+
+
+@dataclass(frozen=True, slots=True)
+class _SymbolPart:
+    books: list[BookFigures]
+    impact: list[ImpactQuote]
+    pairs: list[CarryPair]
+    rates: list[Carry]
+    basis: MarketBasis
+    carry: list[Insight]  # the pairs' insights, limited to the best few across markets
+    insights: list[Insight]  # crosses, book skew, basis, funding turns
 
 
 def _ordered(quotes: dict[tuple[Side, int], ImpactQuote], notionals: Sequence[int]) -> list[ImpactQuote]:

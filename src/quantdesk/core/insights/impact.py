@@ -33,6 +33,7 @@ BPS = Decimal(10_000)
 # their fees in the price.
 DEFAULT_TAKER_FEE_PPM: Mapping[MarketKind, int] = {"clob": 350, "pool": 0}
 SIDES: tuple[Side, Side] = ("buy", "sell")
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,22 +68,29 @@ class ImpactQuote:
         return None if impact is None else impact + self.fee_bps
 
 
-def _walk(levels: Sequence[Level], budget: int) -> tuple[int, int]:
-    """(size, value) taken from ``levels`` until ``budget`` (price x size units) is spent."""
-    size = value = 0
-    for price, avail in levels:
-        level_value = price * avail
-        if value + level_value <= budget:
+def _walk(levels: Sequence[Level], budgets: Sequence[int]) -> list[tuple[int, int]]:
+    """(size, value) taken from ``levels`` until each of ``budgets`` (price x
+    size units, ascending) is spent: one pass down the book for all of them."""
+    out: list[tuple[int, int]] = []
+    size = value = 0  # the levels taken whole so far
+    i = 0
+    n = len(levels)
+    for budget in budgets:
+        while i < n:
+            price, avail = levels[i]
+            level_value = price * avail
+            if value + level_value > budget:
+                break
             size += avail
             value += level_value
-            if value == budget:
-                break
-            continue
-        take = (budget - value) // price
-        size += take
-        value += take * price
-        break
-    return size, value
+            i += 1
+        if i < n and value < budget:
+            price = levels[i][0]
+            take = (budget - value) // price
+            out.append((size + take, value + take * price))
+        else:
+            out.append((size, value))
+    return out
 
 
 def _pool_price(levels: Sequence[Level], size: int) -> tuple[int, Decimal | None]:
@@ -106,6 +114,49 @@ def _pool_price(levels: Sequence[Level], size: int) -> tuple[int, Decimal | None
     return size, p0 + Decimal(p1 - p0) * (size - c0) / (c1 - c0)
 
 
+def impact_quotes(
+    market: Market,
+    book: OrderBook,
+    side: Side,
+    notionals: Sequence[int],
+    reference: int | Decimal | None = None,
+    taker_fee_ppm: int | None = None,
+) -> list[ImpactQuote]:
+    """The fill of a ``side`` market order for each of ``notionals`` (quote,
+    ascending, positive). ``reference`` defaults to the book's mid (a pool's
+    oracle should be passed); empty when the book is resyncing or has no price
+    to measure from."""
+    if book.needs_resync or not notionals:
+        return []
+    ref = Decimal(reference) if reference else book.mid()
+    if ref is None or ref <= 0:
+        return []
+    levels = book.sorted_asks() if side == "buy" else book.sorted_bids()
+    scale = 10**market.size_decimals
+    out = []
+    if market.kind == "pool":
+        for notional in notionals:
+            want = int(Decimal(notional * scale) / ref)
+            size, avg = _pool_price(levels, want)
+            if avg is not None and side == "buy":
+                avg = max(avg, ref)  # never better than the oracle, however far below the first rung
+            elif avg is not None:
+                avg = min(avg, ref)
+            filled = notional if size >= want else int(ref * size / scale)
+            out.append(ImpactQuote(market.venue, market.symbol, "pool", side, notional, filled, size, avg, ref, ZERO))
+        return out
+    fee_ppm = DEFAULT_TAKER_FEE_PPM[market.kind] if taker_fee_ppm is None else taker_fee_ppm
+    fee_bps = Decimal(fee_ppm) * BPS / FEE_PRECISION
+    touch = levels[0][0] if levels else 0
+    for notional, (size, value) in zip(notionals, _walk(levels, [n * scale for n in notionals])):
+        avg = Decimal(value) / size if size else None
+        filled = value // scale
+        if size and notional * scale - value < touch:
+            filled = notional  # what is left is less than one base unit at the touch
+        out.append(ImpactQuote(market.venue, market.symbol, "clob", side, notional, filled, size, avg, ref, fee_bps))
+    return out
+
+
 def impact_quote(
     market: Market,
     book: OrderBook,
@@ -114,33 +165,11 @@ def impact_quote(
     reference: int | Decimal | None = None,
     taker_fee_ppm: int | None = None,
 ) -> ImpactQuote | None:
-    """The fill of a ``side`` market order for ``notional`` quote. ``reference``
-    defaults to the book's mid (a pool's oracle should be passed); None when
-    the book is resyncing or has no price to measure from."""
-    if book.needs_resync or notional <= 0:
+    """``impact_quotes`` of one notional; None when it cannot be quoted."""
+    if notional <= 0:
         return None
-    ref = Decimal(reference) if reference else book.mid()
-    if ref is None or ref <= 0:
-        return None
-    fee_ppm = DEFAULT_TAKER_FEE_PPM[market.kind] if taker_fee_ppm is None else taker_fee_ppm
-    fee_bps = Decimal(fee_ppm) * BPS / FEE_PRECISION
-    levels = book.sorted_asks() if side == "buy" else book.sorted_bids()
-    scale = 10**market.size_decimals
-    if market.kind == "pool":
-        want = int(Decimal(notional * scale) / ref)
-        size, avg = _pool_price(levels, want)
-        if avg is not None and side == "buy":
-            avg = max(avg, ref)  # never better than the oracle, however far below the first rung
-        elif avg is not None:
-            avg = min(avg, ref)
-        filled = notional if size >= want else int(ref * size / scale)
-        return ImpactQuote(market.venue, market.symbol, "pool", side, notional, filled, size, avg, ref, Decimal(0))
-    size, value = _walk(levels, notional * scale)
-    avg = Decimal(value) / size if size else None
-    filled = value // scale
-    if size and notional * scale - value < (levels[0][0] if levels else 0):
-        filled = notional  # what is left is less than one base unit at the touch
-    return ImpactQuote(market.venue, market.symbol, "clob", side, notional, filled, size, avg, ref, fee_bps)
+    quotes = impact_quotes(market, book, side, [notional], reference, taker_fee_ppm)
+    return quotes[0] if quotes else None
 
 
 def impact_ladder(
@@ -151,13 +180,29 @@ def impact_ladder(
     taker_fee_ppm: int | None = None,
 ) -> list[ImpactQuote]:
     """A buy and a sell quote for each notional, smallest first."""
-    out = []
-    for n in sorted(notionals):
-        for side in SIDES:
-            q = impact_quote(market, book, side, n, reference, taker_fee_ppm)
-            if q is not None:
-                out.append(q)
-    return out
+    ordered = sorted(n for n in set(notionals) if n > 0)
+    by_side = [impact_quotes(market, book, side, ordered, reference, taker_fee_ppm) for side in SIDES]
+    return [q for pair in zip(*by_side) for q in pair]
+
+
+def cached_ladder(
+    cache: MarketCache,
+    venue: str,
+    symbol: str,
+    notionals: Sequence[int] = DEFAULT_NOTIONALS,
+    taker_fee_ppm: Mapping[str, int] | None = None,
+) -> list[ImpactQuote]:
+    """``impact_ladder`` on the cached book of ``symbol`` at ``venue``: pools
+    are measured from their oracle, books from their mid; ``taker_fee_ppm``
+    maps venue ids to their fee (else ``DEFAULT_TAKER_FEE_PPM`` of the kind)."""
+    key = (venue, symbol)
+    market = cache.markets.get(key)
+    book = cache.books.get(key)
+    if market is None or book is None:
+        return []
+    oracle = cache.oracle.get(key) if market.kind == "pool" else None
+    fee = None if taker_fee_ppm is None else taker_fee_ppm.get(venue)
+    return impact_ladder(market, book, notionals, oracle.price if oracle else None, fee)
 
 
 def market_impact(
@@ -168,17 +213,8 @@ def market_impact(
     notional: int,
     taker_fee_ppm: Mapping[str, int] | None = None,
 ) -> ImpactQuote | None:
-    """``impact_quote`` on the cached book of ``symbol`` at ``venue``: pools are
-    measured from their oracle, books from their mid; ``taker_fee_ppm`` maps
-    venue ids to their fee (else ``DEFAULT_TAKER_FEE_PPM`` of the kind)."""
-    key = (venue, symbol)
-    market = cache.markets.get(key)
-    book = cache.books.get(key)
-    if market is None or book is None:
-        return None
-    oracle = cache.oracle.get(key) if market.kind == "pool" else None
-    fee = None if taker_fee_ppm is None else taker_fee_ppm.get(venue)
-    return impact_quote(market, book, side, notional, oracle.price if oracle else None, fee)
+    """One quote of ``cached_ladder``."""
+    return next((q for q in cached_ladder(cache, venue, symbol, [notional], taker_fee_ppm) if q.side == side), None)
 
 
 def impact_table(
@@ -190,11 +226,4 @@ def impact_table(
     """Every venue listing ``symbol``, order-book venues first, each with its
     buy and sell quotes per notional: the side-by-side comparison."""
     venues = sorted((m.kind != "clob", v) for (v, s), m in cache.markets.items() if s == symbol)
-    out: list[ImpactQuote] = []
-    for _, venue in venues:
-        for n in sorted(notionals):
-            for side in SIDES:
-                q = market_impact(cache, venue, symbol, side, n, taker_fee_ppm)
-                if q is not None:
-                    out.append(q)
-    return out
+    return [q for _, venue in venues for q in cached_ladder(cache, venue, symbol, notionals, taker_fee_ppm)]
