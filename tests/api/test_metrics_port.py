@@ -141,3 +141,36 @@ async def test_terminal_metrics_time_frames_and_order_round_trips(tmp_path):
     assert m[("quantdesk_order_round_trip_seconds_count", place)] == 2
     assert m[("quantdesk_frame_render_seconds_count", ())] >= app.frames - frames_before >= 1
     assert m[("quantdesk_bus_published_total", ())] > 0
+
+
+async def test_rpc_round_trips_are_a_histogram_per_venue_and_endpoint_on_metrics():
+    """A Drift deployment's real RPC client against two local JSON-RPC nodes:
+    each answered round trip lands in its endpoint's histogram, which /metrics
+    renders through the venue's health."""
+    from types import SimpleNamespace
+
+    from quantdesk.serve.session_metrics import VenueHealthCollector
+    from quantdesk.venues.drift.config import DriftDeployment, default_deployment
+    from quantdesk.venues.drift.health import FeedHealth
+    from quantdesk.venues.drift.rpc_link import rpc_for
+    from support.solana_rpc import RpcNode
+
+    first, second = RpcNode(lambda method, params: 7).start(), RpcNode(lambda method, params: 8).start()
+    health = FeedHealth()
+    deployment = DriftDeployment(**{**default_deployment("drift").model_dump(), "rpc_urls": [first.url, second.url]})
+    rpc = rpc_for(deployment, health)
+    try:
+        for _ in range(3):
+            assert await rpc.get_slot() == 7
+        first.status = 503  # fails over: the second endpoint answers from now on
+        assert await rpc.get_slot() == 8
+    finally:
+        await rpc.close()
+        first.stop()
+        second.stop()
+    m = registry_of(VenueHealthCollector(lambda: {"drift": SimpleNamespace(health=health)}))
+    count = {labels: v for (name, labels), v in m.items() if name == "quantdesk_rpc_latency_seconds_count"}
+    assert count == {(("endpoint", first.url.rstrip("/")), ("venue", "drift")): 3,
+                     (("endpoint", second.url.rstrip("/")), ("venue", "drift")): 1}, count
+    inf = [v for (name, labels), v in m.items() if name == "quantdesk_rpc_latency_seconds_bucket" and ("le", "+Inf") in labels]
+    assert sum(inf) == 4

@@ -9,13 +9,15 @@ below copy the live dicts and retry if one grew while being copied.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import TypeVar
 
 from prometheus_client import Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
+from quantdesk.core.latency import LatencyHistogram
 
 __all__ = ["BusCollector", "CountersCollector", "SessionCollector", "TimingMetrics", "VenueHealthCollector"]
 
@@ -82,6 +84,10 @@ VENUE_COUNTERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(bound)
+
+
 class VenueHealthCollector:
     """Each live venue's feed counters (decode errors by kind, reconnects,
     failovers) and its last RPC latency, read from ``venue.health`` when scraped."""
@@ -107,6 +113,16 @@ class VenueHealthCollector:
                 if isinstance(n, int):
                     fam.add_metric([vid], n)
             yield fam
+        hist = HistogramMetricFamily(
+            "quantdesk_rpc_latency_seconds", "JSON-RPC round trips answered, per venue and endpoint host", labels=["venue", "endpoint"]
+        )
+        for vid, h in live:
+            table: Mapping[str, LatencyHistogram] = getattr(h, "rpc_latency", None) or {}
+            rows: list[tuple[str, LatencyHistogram]] = _snapshot(partial(sorted, table.items()), [])
+            for host, lat in rows:
+                buckets = [(_le(bound), n) for bound, n in lat.cumulative()]
+                hist.add_metric([vid, host], buckets, sum_value=lat.total)  # scheme://host:port, never a path or key
+        yield hist
         latency = GaugeMetricFamily("quantdesk_venue_rpc_latency_seconds", "a venue's last RPC round trip", labels=["venue"])
         for vid, h in live:
             ms = getattr(h, "rpc_latency_ms", None)

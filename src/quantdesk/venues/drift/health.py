@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from quantdesk.core.latency import LatencyHistogram
+
 
 @dataclass
 class FeedHealth:
@@ -39,6 +41,8 @@ class FeedHealth:
     rpc_slot: int | None = None
     dlob_slot: int | None = None
     hosts: dict[str, int] = field(default_factory=dict)  # requests per host
+    # RPC host -> round-trip histogram; the venue's RPC client's own table
+    rpc_latency: dict[str, LatencyHistogram] = field(default_factory=dict)
 
     @property
     def slot_lag(self) -> int | None:

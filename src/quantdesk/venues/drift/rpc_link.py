@@ -34,4 +34,6 @@ class RpcHealth:
 
 def rpc_for(deployment: DriftDeployment, health: FeedHealth) -> SolanaRpc:
     d = deployment
-    return SolanaRpc(d.rpc_urls, timeout_s=d.http_timeout_s, cooldown_s=d.rpc_cooldown_s, listener=RpcHealth(health))
+    rpc = SolanaRpc(d.rpc_urls, timeout_s=d.http_timeout_s, cooldown_s=d.rpc_cooldown_s, listener=RpcHealth(health))
+    health.rpc_latency = rpc.latency  # shared, so /metrics reads the client's histograms through the health
+    return rpc

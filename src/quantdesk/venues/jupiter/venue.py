@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from quantdesk.core.bus import Bus
+from quantdesk.core.latency import LatencyHistogram
 from quantdesk.core.model import Market, MarketKind
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
@@ -40,6 +41,7 @@ class JupiterHealth:
     rpc_latency_ms: float | None
     feed_lag_ms: float | None
     slot_lag: int | None = None
+    rpc_latency: Mapping[str, LatencyHistogram] = field(default_factory=dict)  # RPC host -> round trips
 
 
 class JupiterVenue:
@@ -73,6 +75,7 @@ class JupiterVenue:
             stale=stale,
             last_error=f.message if f.state != "connected" else "",
             rpc_latency_ms=f.rpc.latency_ms,
+            rpc_latency=f.rpc.latency,
             feed_lag_ms=None,
         )
 

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
+from quantdesk.core.latency import LatencyHistogram
 from quantdesk.venues.base import VenueError
 from quantdesk.venues.retry_after import retry_after_s
 from quantdesk.venues.solana.values import account_data, safe_host
@@ -130,6 +131,7 @@ class SolanaRpc:
         self.latency_ms: float | None = None
         self.last_slot = 0
         self.requests: dict[str, int] = {}  # host -> HTTP requests sent
+        self.latency: dict[str, LatencyHistogram] = {}  # host -> round trips answered (for /metrics)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -193,6 +195,7 @@ class SolanaRpc:
                 continue
             latency = (time.perf_counter() - t0) * 1000
             self.latency_ms = latency
+            self.latency.setdefault(host, LatencyHistogram()).observe(latency / 1000)
             self.listener.answered(host, latency)
             if problems:
                 self.failovers += 1
