@@ -1,4 +1,4 @@
-"""Entry point: ``quantdesk [run|show|feed|serve|api|inspect|journal|config|db|login|logout|order|signer|doctor] ...``.
+"""Entry point: ``quantdesk [run|show|replay|feed|serve|api|inspect|journal|config|db|login|logout|order|signer|doctor] ...``.
 
 Each subcommand lives in its own module under ``quantdesk.commands`` and is
 imported only when chosen, so ``quantdesk --help`` and a cold start stay fast
@@ -17,6 +17,7 @@ from quantdesk import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "open the terminal (the default)"),
     "show": ("show", "print depth, funding or spreads once and exit (for scripts)"),
+    "replay": ("replay", "play a recording (quantdesk --record FILE) back on the terminal"),
     "feed": ("feed", "publish venue data to Redis for many terminals (--redis URL)"),
     "inspect": ("inspect", "decode a raw on-chain account (Drift-v2 engine) and print it"),
     "config": ("config_cmd", "check the configuration (validate) or show where files are looked for (path)"),

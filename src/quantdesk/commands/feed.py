@@ -11,8 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from quantdesk.commands.metrics_option import add_metrics_argument, check_metrics_port
+
+if TYPE_CHECKING:
+    from quantdesk.serve.metrics_port import MetricsServer
+    from quantdesk.sync.redis_feed import FeedPublisher
+    from quantdesk.venues.session import Session
 
 ENV_URL = "QUANTDESK_REDIS_URL"
 
@@ -34,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
     parser.add_argument("--quiet", action="store_true", help="no periodic status line")
     add_metrics_argument(parser)
+    from quantdesk.commands.record_option import add_record_arguments
+
+    add_record_arguments(parser)
     parser.add_argument(
         "--log-format", choices=("console", "json"), default="console", help="log lines on stderr: console text or one JSON event per line"
     )
@@ -74,12 +83,16 @@ def main(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_format, secrets=[urlsplit(args.redis).password or ""], level=logging.INFO if args.log_format == "json" else logging.WARNING)
     from quantdesk.serve.metrics_port import MetricsPortError
+    from quantdesk.venues.recording.format import RecordingError
 
     try:
         asyncio.run(_run(args))
     except KeyboardInterrupt:
         pass
     except MetricsPortError:  # printed by start_metrics
+        return 2
+    except RecordingError as exc:
+        print(f"quantdesk feed: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -94,11 +107,32 @@ async def _run(args: argparse.Namespace) -> None:
 
     log = get_logger("quantdesk.feed")
     from quantdesk.sync.redis_feed import FeedPublisher
+    from urllib.parse import urlsplit
 
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
     publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
     publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
     metrics = start_metrics("quantdesk feed", args, session, feed_collectors(publisher), queue_depth=lambda: publisher.queued)
+    from quantdesk.commands.record_option import open_recorder, report
+
+    try:
+        recorder = open_recorder("quantdesk feed", args, session, [urlsplit(args.redis).password or ""])
+    except BaseException:
+        if metrics is not None:
+            metrics.stop()
+        raise
+    if recorder is not None:
+        recorder.start()
+    try:
+        await _publish(args, session, publisher, metrics, log)
+    finally:
+        report("quantdesk feed", recorder)
+
+
+async def _publish(args: argparse.Namespace, session: Session, publisher: FeedPublisher, metrics: MetricsServer | None, log: Any) -> None:
+    """Run the session and the publisher until ``--duration`` or Ctrl-C, printing the status every 5 s."""
+    import asyncio
+
     await session.start()
     publisher.set_markets(session.markets)
     task = asyncio.create_task(publisher.run(), name="feed-publisher")

@@ -44,8 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the log file's lines: structured console text or one JSON event per line (default: plain lines)",
     )
     from quantdesk.commands.metrics_option import add_metrics_argument
+    from quantdesk.commands.record_option import add_record_arguments
 
     add_metrics_argument(parser)
+    add_record_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -65,6 +67,11 @@ def main(args: argparse.Namespace) -> int:
         return 2
     script = _read_script(args.script)
     if script is False:
+        return 2
+    from quantdesk.venues.recording.address import SCHEME as REPLAY_SCHEME
+
+    if args.source.lower().startswith(f"{REPLAY_SCHEME}:"):
+        print("quantdesk: to play a recording back, run `quantdesk replay FILE`", file=sys.stderr)
         return 2
 
     from quantdesk.core.problems import ProblemsError
@@ -113,12 +120,28 @@ def main(args: argparse.Namespace) -> int:
     except MetricsPortError:
         trading.close()
         return 2
+    from quantdesk.commands.record_option import open_recorder, report, settings_secrets
+    from quantdesk.venues.recording.format import RecordingError
+
     try:
+        # last before the screen: a failed start must not leave an empty recording behind
+        recorder = open_recorder("quantdesk", args, session, settings_secrets(settings))
+    except RecordingError as exc:
+        trading.close()
+        if metrics is not None:
+            metrics.stop()
+        print(f"quantdesk: {exc}", file=sys.stderr)
+        return 2
+    app.recorder = recorder
+    try:
+        if recorder is not None:
+            recorder.start()
         app.run()
     finally:
         trading.close()
         if metrics is not None:
             metrics.stop()
+        report("quantdesk", recorder)
     return app.return_code or 0
 
 

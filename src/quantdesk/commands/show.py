@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from quantdesk.core.cache import MarketCache
+    from quantdesk.core.venue import Playback
     from quantdesk.venues.session import Session
 
 EXIT_FAILED = 1
@@ -69,6 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="auto", help=SOURCES_HELP)
     parser.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
     parser.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="seconds to wait for a full state (default 10)")
+    parser.add_argument("--replay", metavar="FILE", help="answer from a recording (quantdesk --record FILE) instead of the venues")
+    parser.add_argument("--at", metavar="TIME", help="with --replay: the state at TIME (+90s, 11:06:50, 2026-11-18T11:06:50Z; default: its end)")
 
 
 def _positive_int(text: str) -> int:
@@ -99,7 +102,14 @@ def build_session(args: argparse.Namespace) -> Session:
     from quantdesk.wiring.sources import build_session as from_source
 
     settings = load_config(getattr(args, "config", None))
-    return from_source(settings, source=getattr(args, "source", None), seed=args.seed, rate=SIM_RATE)
+    source = getattr(args, "source", None)
+    if getattr(args, "replay", None):
+        from quantdesk.venues.recording.address import MAX_SPEED, replay_url
+
+        source = replay_url(args.replay, speed=MAX_SPEED, until=args.at)  # the whole recording, at once
+    elif getattr(args, "at", None):
+        raise UsageError("--at needs --replay FILE: it is a moment in a recording")
+    return from_source(settings, source=source, seed=args.seed, rate=SIM_RATE)
 
 
 def missing_state(cache: MarketCache) -> list[str]:
@@ -140,11 +150,28 @@ def _check_choice(kind: str, value: str | None, valid: list[str]) -> None:
         raise UsageError(f"unknown {kind} {value!r}; valid {kind}s: {', '.join(valid)}")
 
 
+def playback_of(session: Session) -> Playback | None:
+    from quantdesk.core.venue import Playback
+
+    return next((v for v in session.venues.values() if isinstance(v, Playback)), None)
+
+
+async def replayed_state(session: Session, playback: Playback) -> None:
+    """Wait for the replay to reach its end (or --at); RuntimeError naming what
+    the recording lacks if the cache has no full state then."""
+    while not playback.progress().finished:
+        await asyncio.sleep(0.005)
+    if not session.cache.has_full_state():
+        ended = playback.progress().ended
+        raise RuntimeError(f"the recording holds no full market state there ({ended}); missing: " + "; ".join(missing_state(session.cache)))
+
+
 async def collect(session: Session, args: argparse.Namespace) -> Any:
     """Start ``session``, validate the choices against what its venues list,
     wait for a full state and return the view ``args.what`` asks for."""
     try:
         await session.start()
+        playback = playback_of(session)
         cache = session.cache
         venues = list(dict.fromkeys(v for v, _ in cache.markets))
         symbols = list(dict.fromkeys(s for _, s in cache.markets))
@@ -153,14 +180,18 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
         if args.venue and args.market and (args.venue, args.market) not in cache.markets:
             listed = [s for v, s in cache.markets if v == args.venue]
             raise UsageError(f"{args.venue} does not list {args.market}; it lists: {', '.join(listed)}")
-        await wait_full_state(session, args.timeout)
+        if playback is not None:
+            await replayed_state(session, playback)
+        else:
+            await wait_full_state(session, args.timeout)
         if args.what == "depth":
             return depth_view(cache, args.venue, args.market, args.depth)
         if args.what == "funding":
             return funding_view(cache, args.venue, args.market)
         if args.what == "trades":
             symbol = args.market or DEFAULT_MARKET
-            await wait_trades(session, args.venue, symbol, deadline_s=args.timeout)
+            if playback is None:
+                await wait_trades(session, args.venue, symbol, deadline_s=args.timeout)
             return trades_view(cache, args.venue, symbol, getattr(args, "limit", 20))
         return spreads_view(cache, args.venue, args.market)
     finally:
@@ -293,7 +324,9 @@ def _places(step: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0  # NaN and infinity have no places
 
 
-def render(what: str, view: Any, cache_markets: dict) -> Any:
+def render(what: str, view: Any, cache_markets: dict, now_ns: int | None = None) -> Any:
+    """A rich table of ``view``; ``now_ns`` (default the wall clock) is when
+    countdowns count from: a replay's recorded time."""
     from rich.table import Table
     from rich.text import Text
 
@@ -341,7 +374,7 @@ def render(what: str, view: Any, cache_markets: dict) -> Any:
         t.add_column("Kind")
         for name in ("Rate", "Predicted", "Per", "Annualized", "Next in", "OI long", "OI short"):  # OI in base units
             t.add_column(name, justify="right")
-        now = time.time_ns()
+        now = time.time_ns() if now_ns is None else now_ns
         for r in view:
             rate_style = "red" if r["rate"] > 0 else "green" if r["rate"] < 0 else ""
             t.add_row(
@@ -412,7 +445,7 @@ def main(args: argparse.Namespace) -> int:
         return markets.main(args)
     try:
         session = build_session(args)
-    except (ProblemsError, SourceError) as exc:
+    except (ProblemsError, SourceError, UsageError) as exc:
         print(f"quantdesk show: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
@@ -438,9 +471,12 @@ def main(args: argparse.Namespace) -> int:
         console = Console()
         if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
             console = Console(width=PIPE_WIDTH)
-        console.print(render(args.what, view, session.cache.markets))
+        console.print(render(args.what, view, session.cache.markets, session.clock()))
     except BrokenPipeError:  # `quantdesk show ... | head`: the reader has what it wanted
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    playback = playback_of(session)
+    if playback is not None and playback.progress().cut:
+        print(f"quantdesk show: {playback.progress().ended}", file=sys.stderr)
     return 0

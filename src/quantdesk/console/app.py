@@ -50,6 +50,7 @@ from quantdesk.console.panes.base import CyclesMarkets, Pane
 from quantdesk.console.panes.catalogue import DEFAULT_PANES, pane_class
 from quantdesk.console.panes.depth import DepthPane
 from quantdesk.console.prefs import load_prefs, save_pref
+from quantdesk.console.replay_controls import REPLAY_ACTIONS, ReplayControls
 from quantdesk.console.startup_script import StartupScript
 from quantdesk.console.statusbar import StatusBar
 from quantdesk.console.team_sync import TeamLink
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from quantdesk.console.cmdline import ScriptError
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.team_desk import TeamDesk
+    from quantdesk.wiring.recorder import SessionRecorder
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +157,10 @@ class QuantDeskApp(App[int]):
     # keys panel, screenshot) are not offered beside them.
     COMMANDS: ClassVar = {ConsoleCommands, CommandLineCommands}
     BINDINGS: ClassVar[list[BindingType]] = (
-        catalogue_bindings(CONSOLE_ACTIONS) + catalogue_bindings(APP_ACTIONS) + catalogue_bindings(TRADING_ACTIONS)
+        catalogue_bindings(CONSOLE_ACTIONS)
+        + catalogue_bindings(APP_ACTIONS)
+        + catalogue_bindings(TRADING_ACTIONS)
+        + catalogue_bindings(REPLAY_ACTIONS)
     )
 
     def __init__(
@@ -190,6 +195,8 @@ class QuantDeskApp(App[int]):
 
         self.trading = TradingController(self, self.desk)
         self.team = TeamLink(self, workspace, journal_sync)
+        self.replay = ReplayControls(self)
+        self.recorder: SessionRecorder | None = None  # ``--record FILE``: its size shows in the status bar
         self.layouts = LayoutSwitcher(self, self.team)
         self.view = ViewCommands(self, self.layouts)
         self.commands = CommandDispatcher(
@@ -288,9 +295,18 @@ class QuantDeskApp(App[int]):
             self.session,
             hints=self.key_hints(),
             kill_switch=lambda: self.desk.kill_switch_on,
-            sync_segments=self.team.sync_segments,
+            sync_segments=self.status_segments,
             id="status",
         )
+
+    def status_segments(self) -> list[tuple[str, str]]:
+        """(text, state) the status bar shows after the venues: team links, the replay."""
+        recording = [self.recorder.segment()] if self.recorder is not None else []
+        return [*self.team.sync_segments(), *recording, *self.replay.segments()]
+
+    def offers(self, action: actions.Action) -> bool:
+        """Whether ``action`` applies to this session (replay keys only in a replay)."""
+        return action.requires != "replay" or self.replay.active
 
     @property
     def panes(self) -> list[Pane]:
@@ -372,6 +388,7 @@ class QuantDeskApp(App[int]):
             pane.tick(now)
         for bar in self.query(StatusBar):
             bar.tick(now)
+        self.replay.tick()
         if self.on_frame_time is not None:
             self.on_frame_time(time.perf_counter() - started)
 
@@ -436,6 +453,11 @@ class QuantDeskApp(App[int]):
             # the screen's next update tick (up to 17 ms later).
             paint_now(self.screen)
         return handled
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "replay" and not self.replay.active:
+            return False  # the key goes on to whatever else wants it
+        return True
 
     def set_keymap(self, keymap: Mapping[str, str]) -> None:
         super().set_keymap(keymap)
@@ -533,13 +555,16 @@ class QuantDeskApp(App[int]):
 
     def action_show_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.keymap_model))
+            self.push_screen(HelpScreen(self.keymap_model, offered=self.offers))
 
     async def action_next_layout(self) -> None:
         await self.execute(SetLayout(_next(layout_names(), self.layouts.name)))
 
     async def action_next_theme(self) -> None:
         await self.execute(SetTheme(_next(self.theme_names, self.theme)))
+
+    def action_replay(self, what: str) -> None:
+        self.replay.act(what)
 
     def action_order_ticket(self, side: str) -> None:
         self.trading.open_ticket("sell" if side == "sell" else "buy")

@@ -3,6 +3,7 @@ command-line grammar in brief, and every pane of the catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group
@@ -16,6 +17,7 @@ from textual.widgets import Static
 
 from quantdesk.console.keymap import Keymap, display_key
 from quantdesk.console.panes import catalogue
+from quantdesk.core.actions import Action
 
 COMMANDS_HELP = (
     ("SOL-PERP DEPTH | PANE <type>", "show a pane (for a market); PANES below"),
@@ -28,12 +30,16 @@ COMMANDS_HELP = (
 )
 
 
-def help_table(keymap: Keymap) -> Group:
+def help_table(keymap: Keymap, offered: Callable[[Action], bool] | None = None) -> Group:
+    """``offered`` leaves out the actions that do not apply here (the replay keys outside a replay)."""
     keys = Table(box=None, show_header=False, padding=(0, 2), expand=False)
     keys.add_column("key", style="bold", no_wrap=True, min_width=10)
     keys.add_column("action")
     keys.add_column("id", style="dim", no_wrap=True)
-    for group, rows in keymap.by_group():
+    for group, all_rows in keymap.by_group():
+        rows = [(a, bound) for a, bound in all_rows if offered is None or offered(a)]
+        if not rows:
+            continue
         keys.add_row(Text(group.upper(), style="bold underline"), "", "")
         for action, bound in rows:
             shown = ", ".join(display_key(k) for k in bound) or "(no key)"
@@ -72,11 +78,12 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-body { width: 100%; height: auto; }
     """
 
-    def __init__(self, keymap: Keymap) -> None:
+    def __init__(self, keymap: Keymap, offered: Callable[[Action], bool] | None = None) -> None:
         super().__init__()
         self.keymap = keymap
+        self.offered = offered
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as v:
             v.border_title = "Keys (Esc closes)"
-            yield Static(help_table(self.keymap), id="help-body")
+            yield Static(help_table(self.keymap, self.offered), id="help-body")

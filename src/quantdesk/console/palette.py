@@ -47,6 +47,8 @@ def palette_entries(app: QuantDeskApp) -> list[Entry]:
     run_action = app.run_action_id
     execute = app.execute
     for a in actions.ACTIONS:
+        if not app.offers(a):
+            continue
         keys = app.keymap_model.keys_for(a.id)
         shown = ", ".join(display_key(k) for k in keys) if keys else "no key"
         out.append((a.palette_name, f"{a.id} · key {shown}", partial(run_action, a.id)))

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from quantdesk.console import format as fmt
 from quantdesk.console.account_status import account_key, account_segment
 from quantdesk.console.freshness import venue_state
+from quantdesk.core.venue import Playback
 
 if TYPE_CHECKING:
     from quantdesk.venues.session import Session
@@ -80,7 +81,9 @@ class StatusBar(Widget):
     def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
         """(venue, state, data age in seconds) for every venue of the session."""
         # the session's own venues first, then any a feed relays (``--source redis://``)
-        venues = list(dict.fromkeys([*getattr(self.session, "venues", {}), *self.cache.venues()]))
+        # (a replay is not a venue to watch: the App shows its progress as a segment)
+        own = [v for v, venue in getattr(self.session, "venues", {}).items() if not isinstance(venue, Playback)]
+        venues = list(dict.fromkeys([*own, *self.cache.venues()]))
         return [(v, *venue_state(self.cache, v, now_ns)) for v in venues]
 
     def _update_rate(self, now_ns: int) -> None:

@@ -20,6 +20,8 @@ class Action:
     description: str
     key: str
     scope: str = "app"  # keys clash only within one scope
+    # "replay": offered (key, help, palette) only while a recording plays back
+    requires: str = ""
 
     @property
     def palette_name(self) -> str:
@@ -52,6 +54,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("risk.kill_switch", "risk", "kill switch: cancel all and block new orders", "ctrl+k"),
     Action("layout.next", "layout", "next layout", "ctrl+l"),
     Action("theme.next", "theme", "next theme", "ctrl+t"),
+    Action("replay.pause", "replay", "pause or resume the replay", "space", requires="replay"),
+    Action("replay.step", "replay", "step one event (pauses)", ".", requires="replay"),
+    Action("replay.faster", "replay", "replay twice as fast", "+", requires="replay"),
+    Action("replay.slower", "replay", "replay half as fast", "-", requires="replay"),
 )
 
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}

@@ -14,6 +14,9 @@ A venue is two things, kept apart because most venues are only the first:
   also has ``approve`` (``ApprovesTransactions``): asked with the decoded
   preview before anything is signed.
 
+A venue that plays a recording back is also a ``Playback``: pause, step,
+speed and where it is, for the console's replay keys.
+
 Trading methods may answer directly or with an awaitable: the paper engine of
 the simulated venues is synchronous and deterministic, live venues are async.
 The router awaits whatever needs awaiting.
@@ -160,6 +163,40 @@ class Steppable(Protocol):
 
     def advance(self, n: int) -> int:
         """Emit ``n`` events now; returns how many were emitted."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackProgress:
+    """Where a replay is: for the status bar and for headless queries."""
+
+    played: int  # events published so far
+    total: int  # events the recording holds (up to a cut)
+    position_ns: int  # the recorded receive time of the last event published
+    speed: float  # times recorded time; 0: as fast as the machine goes
+    paused: bool
+    finished: bool  # nothing more will be published
+    ended: str = ""  # once finished: where and why it stopped, for the trader
+    cut: bool = False  # it stopped before the recording's end: cut short, damaged or a part missing
+
+
+@runtime_checkable
+class Playback(Protocol):
+    """A venue that plays a recording back (``quantdesk replay``): the console's
+    replay keys pause, step and change its speed. Its clock is the recorded
+    time of the last event it published, so a screen drawn after event N is
+    the same on every run."""
+
+    def progress(self) -> PlaybackProgress: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def set_speed(self, speed: float) -> None:
+        """Play at ``speed`` times recorded time (kept within the venue's bounds)."""
+
+    def step(self, n: int = 1) -> int:
+        """Pause and publish the next ``n`` events now; returns how many were published."""
 
 
 @runtime_checkable

@@ -22,6 +22,11 @@ works on a cluster as on a single server):
 ``heartbeat``
     :class:`FeedBeat`: the feed's clock, so a terminal can show the feed's age.
 
+Recordings (``quantdesk --record``, read back by ``quantdesk replay``) store
+the same msgpack events, each wrapped in a :class:`Stamped` with the time the
+session received it; they carry the trader's own order, fill, position and
+account events too (``quantdesk.venues.recording`` frames and compresses them).
+
 Anything may be written to those keys by anyone with access to the Redis, so
 every decoder here takes arbitrary bytes and either returns a checked value or
 raises :class:`FeedDecodeError`, whose ``kind`` names what was wrong (the
@@ -79,6 +84,13 @@ class FeedBeat(msgspec.Struct, frozen=True):
     started: int
 
 
+class Stamped(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """An event and when the session received it (ns, the session's clock)."""
+
+    ts: int
+    event: Event
+
+
 def check_namespace(namespace: str) -> str:
     if not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace):
         raise ValueError(
@@ -132,6 +144,7 @@ _event_dec = msgspec.msgpack.Decoder(Event)
 _markets_dec = msgspec.msgpack.Decoder(list[Market])
 _book_state_dec = msgspec.msgpack.Decoder(BookState)
 _beat_dec = msgspec.msgpack.Decoder(FeedBeat)
+_stamped_dec = msgspec.msgpack.Decoder(list[Stamped])
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, TypeError, ValueError, RecursionError)
 
 
@@ -203,3 +216,13 @@ def decode_book_state(raw: Any) -> BookState:
 
 def decode_beat(raw: Any) -> FeedBeat:
     return _decode(_beat_dec, raw, "heartbeat")
+
+
+def decode_stamped(raw: Any) -> list[Stamped]:
+    """Recorded events: every event type of the model, book levels checked as
+    a feed's are (``bad_level``)."""
+    records: list[Stamped] = _decode(_stamped_dec, raw, "recorded events")
+    for rec in records:
+        if type(rec.event) is BookSnapshot or type(rec.event) is BookDelta:
+            check_book(rec.event)
+    return records

@@ -3,7 +3,8 @@
 ``auto`` (the default) means the live venues the config turns on (any
 registered venue with a ``[venues.NAME]`` section), or the registered
 simulated venues when it turns none on; ``sim`` forces the simulated venues; a ``redis://`` or ``rediss://`` URL reads a QuantDesk feed
-process instead of connecting to any venue.
+process instead of connecting to any venue, and a ``replay://`` address plays a
+recording back.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from typing import Any
 
 from quantdesk.signing.base import Signer
 from quantdesk.venues import registry
+from quantdesk.venues.base import VenueError
+from quantdesk.venues.redis_conn import SCHEMES as REDIS_SCHEMES
 from quantdesk.venues.session import Session, shared_clock
 from quantdesk.wiring.signer import open_configured
 
 SOURCES_HELP = (
     "where market data comes from: auto (configured live venues, else the simulated ones), "
-    "sim (the embedded simulated venues), or a redis:// / rediss:// URL of a `quantdesk feed`"
+    "sim (the embedded simulated venues), a redis:// / rediss:// URL of a `quantdesk feed`, "
+    "or replay:///path/to/recording"
 )
 
 
@@ -55,10 +59,16 @@ def build_session(
     reader = registry.source_for(source)
     if reader is not None:
         team = settings.redis.team if settings is not None else "default"
-        url = settings.redis.url_for(source) if settings is not None else source
-        return Session(reader.open(url, registry.SourceOptions(namespace=team, clock=clock)), clock or time.time_ns)
+        # a redis source's client options (cluster) ride on its URL; other sources take theirs as given
+        url = settings.redis.url_for(source) if settings is not None and set(reader.schemes) <= set(REDIS_SCHEMES) else source
+        try:
+            venues = reader.open(url, registry.SourceOptions(namespace=team, clock=clock))
+        except VenueError as exc:
+            raise SourceError(str(exc)) from None
+        # a source with a clock of its own (a replay's recorded time) sets the session's
+        return Session(venues, clock or shared_clock(venues))
     if source not in ("auto", "sim"):
-        raise SourceError(f"unknown source {source!r}: use auto, sim, or a redis://host:port URL of a running `quantdesk feed`")
+        raise SourceError(f"unknown source {source!r}: use auto, sim, a redis://host:port URL of a running `quantdesk feed` or replay:///path/to/recording")
     if source == "auto" and settings is not None and registry.configured(settings):
         signing = open_configured(settings)
         venues = live_venues(settings, clock, signing)
