@@ -58,3 +58,24 @@ def test_notifications_for_unknown_subscriptions_are_counted_not_raised():
     ps.on_message('{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{"slot":5},"subscription":99}}')
     ps.on_message('{"jsonrpc":"2.0","method":"programNotification","params":{"result":{},"subscription":1}}')
     assert ps.malformed == 2
+
+
+async def test_an_account_added_while_running_is_followed_and_kept_after_a_reconnect(node):
+    accounts = []
+    ps = AccountPubsub([node.url], [], lambda k, s, d: accounts.append((k, d)), lambda st, m: None,
+                       backoff_initial_s=0.01, backoff_max_s=0.05)  # fmt: skip
+    task = asyncio.create_task(ps.run())
+    try:
+        await until(lambda: ps._ws is not None, what="connected")
+        await ps.subscribe(ACCOUNT)
+        await until(lambda: ps.connected and ACCOUNT in ps.subscriptions.values(), what="the new account acked")
+        await node.notify(ACCOUNT, b"request", 20)
+        await until(lambda: accounts == [(ACCOUNT, b"request")], what="its notification")
+        await node.drop_all()
+        await until(lambda: ps.reconnects >= 1 and ps.connected, what="resubscribed")
+        assert node.subscribed.count(ACCOUNT) == 2
+        await ps.unsubscribe(ACCOUNT)
+        assert ACCOUNT not in ps.pubkeys and ACCOUNT not in ps.subscriptions.values()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -2,8 +2,13 @@
 
 - ``SolanaHttp`` (a thread): ``POST /`` JSON-RPC ``getAccountInfo``,
   ``getMultipleAccounts``, ``getProgramAccounts`` (``memcmp`` with base58
-  bytes and ``dataSize`` filters) and ``getSlot``, answered with the
-  ``{"context": {"slot"}, "value": ...}`` shapes a Solana node sends; also
+  bytes and ``dataSize`` filters), ``getSlot``, ``getBalance``,
+  ``getLatestBlockhash`` and ``sendTransaction``, answered with the
+  ``{"context": {"slot"}, "value": ...}`` shapes a Solana node sends. A sent
+  transaction runs in a ``solders.litesvm`` VM first, as a node's preflight
+  does: a bad signature is refused with ``-32003``; the Jupiter program is not
+  in that VM, so past the signature check ``on_send`` (a test's program
+  double) decides what the transaction does to the chain. Also
   ``GET /price/v3?ids=`` as the Jupiter price API. Faults: ``down`` (503 to
   everything), ``price_api_down``.
 - ``SolanaPubsub`` (websockets, on the test's loop): ``accountSubscribe``
@@ -13,7 +18,9 @@
   connection dies), ``refuse`` (handshakes fail).
 
 Accounts live in ``Chain``: the real mainnet fixture accounts plus a Doves
-price feed built here; ``set`` moves the slot and notifies subscribers.
+price feed built here; ``set`` moves the slot and notifies subscribers;
+``close`` deletes an account as the runtime does (reads give null, a
+subscriber is sent the zero-lamport, empty account).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ PYTH_RECEIVER = "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"
 SOL_MINT = "So11111111111111111111111111111111111111112"
 JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
 TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
 JLP_SUPPLY = 211_683_000_000_000  # 211.683M JLP, 6 decimals
 
 
@@ -91,11 +99,20 @@ class Chain:
             self.slot += 1
             self.accounts[pubkey] = (data, owner)
 
-    def account_json(self, pubkey: str) -> dict | None:
+    async def close(self, pubkey: str) -> None:
+        """Delete an account (its program closed it): gone from reads, pushed as empty to subscribers."""
+        await self.set(pubkey, b"", SYSTEM_PROGRAM)
+
+    def account_json(self, pubkey: str, *, closed_as_empty: bool = False) -> dict | None:
         got = self.get(pubkey)
         if got is None:
             return None
         data, owner = got
+        if not data and owner == SYSTEM_PROGRAM:
+            if not closed_as_empty:
+                return None
+            return {"data": ["", "base64"], "executable": False, "lamports": 0, "owner": SYSTEM_PROGRAM,
+                    "rentEpoch": 18446744073709551615, "space": 0}
         return {
             "data": [base64.b64encode(data).decode(), "base64"],
             "executable": False,
@@ -117,6 +134,12 @@ def patch_u64(data: bytes, old: int, new: int) -> bytes:
 class SolanaHttp:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
+        self.balances: dict[str, int] = {}  # pubkey -> lamports (getBalance)
+        self.sent: list[bytes] = []  # raw transactions that passed the preflight
+        self.preflight: list[str] = []  # what the VM said of each sent transaction
+        self.on_send: Any = None  # (VersionedTransaction) -> None: the test's program double
+        self.send_fault: tuple[int, str] | None = None  # answer sendTransaction with this JSON-RPC error
+        self._svm: Any = None
         self.down = False
         self.price_api_down = False
         self.api_prices: dict[str, float] = {}
@@ -160,10 +183,51 @@ class SolanaHttp:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
+    @property
+    def svm(self) -> Any:
+        from solders.litesvm import LiteSVM
+
+        if self._svm is None:
+            self._svm = LiteSVM()
+        return self._svm
+
+    def fund(self, pubkey: Any, lamports: int) -> None:
+        """Give a wallet SOL: on this node's balance and in the preflight VM (it pays the fee there)."""
+        self.balances[str(pubkey)] = lamports
+        self.svm.airdrop(pubkey, lamports)
+
+    def _send(self, wire: str) -> str:
+        from solders.transaction import VersionedTransaction
+
+        from support.solana_rpc import RpcFault
+
+        if self.send_fault is not None:
+            raise RpcFault(*self.send_fault)
+        raw = base64.b64decode(wire)
+        tx = VersionedTransaction.from_bytes(raw)
+        result = self.svm.send_transaction(tx)
+        said = str(result.err()) if hasattr(result, "err") else "ok"
+        self.preflight.append(said)
+        if "SignatureFailure" in said:
+            raise RpcFault(-32003, "Transaction signature verification failure")
+        if "BlockhashNotFound" in said:
+            raise RpcFault(-32002, "Transaction simulation failed: Blockhash not found")
+        self.sent.append(raw)
+        if self.on_send is not None:
+            self.on_send(tx)
+        return str(tx.signatures[0])
+
     def answer(self, method: str, params: list) -> Any:
         ctx = {"slot": self.chain.slot, "apiVersion": "2.1.0"}
         if method == "getSlot":
             return self.chain.slot
+        if method == "getBalance":
+            return {"context": ctx, "value": self.balances.get(params[0], 0)}
+        if method == "getLatestBlockhash":
+            return {"context": ctx, "value": {"blockhash": str(self.svm.latest_blockhash()),
+                                              "lastValidBlockHeight": self.chain.slot + 150}}
+        if method == "sendTransaction":
+            return self._send(params[0])
         if method == "getAccountInfo":
             return {"context": ctx, "value": self.chain.account_json(params[0])}
         if method == "getMultipleAccounts":
@@ -174,7 +238,7 @@ class SolanaHttp:
             with self.chain.lock:
                 items = list(self.chain.accounts.items())
             for key, (data, owner) in items:
-                if owner == program and all(_matches(f, data) for f in opts.get("filters", [])):
+                if data and owner == program and all(_matches(f, data) for f in opts.get("filters", [])):
                     out.append({"pubkey": key, "account": self.chain.account_json(key)})
             return out
         raise KeyError(f"method {method} not served here")
@@ -254,7 +318,8 @@ class SolanaPubsub:
                 "jsonrpc": "2.0",
                 "method": "accountNotification",
                 "params": {
-                    "result": {"context": {"slot": self.chain.slot}, "value": self.chain.account_json(pubkey)},
+                    "result": {"context": {"slot": self.chain.slot},
+                               "value": self.chain.account_json(pubkey, closed_as_empty=True)},
                     "subscription": sub,
                 },
             }

@@ -1,4 +1,5 @@
-"""``[venues.jupiter]``: where the Jupiter Perps adapter reads from, and which custodies it follows.
+"""``[venues.jupiter]``: where the Jupiter Perps adapter reads from, which custodies it
+follows, and how it trades (leverage, slippage, fees, the programs it may call).
 
 Hosts are lists so a second RPC takes over when the first fails; every host
 is configurable because none is reachable from a test. The price API key is
@@ -7,13 +8,17 @@ a secret: it never appears in a repr, a log or a message.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+import re
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 PROGRAM_ID = "PERPHjGBqRHArX4DySjwM6UJHiR3sWAatqfdBS2qQJu"
 JLP_POOL = "5BUwFW4nRbftYTDMbgxykoFWqWHPzahFSNAaaaJtVKsq"
 JLP_MINT = "27G8MtK7VtTcCHkpASjSDdkWWYfoqT6ggEuKidVJidD4"
 DAY_S = 86_400.0  # no period longer than a day: a mistyped value must not stall the feed for ever
 DOVES_PROGRAM_ID = "DoVEsk76QybCEHQGzkvYPWLQu9gzNoZZZt3TPiL597e"
+_BASE58_KEY = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 
 
 class JupiterMarket(BaseModel):
@@ -92,3 +97,42 @@ class JupiterConfig(BaseModel):
         default=30.0, gt=0, le=DAY_S,
         description="how long a failed RPC URL is passed over before the preferred URLs are tried first again",
     )
+    # -- trading (with the top-level signer) ----------------------------------------------------
+    leverage: Decimal = Field(
+        default=Decimal(2), ge=Decimal("1.1"), le=Decimal(500),
+        description="leverage of what an order opens or adds: it puts up size / leverage as collateral",
+    )
+    slippage_bps: int = Field(
+        default=50, ge=1, le=1_000,
+        description="a market request fills no further than this from the oracle price (bps), or it is not executed",
+    )
+    short_collateral: str = Field(default="USDC", description="which stable collateral custody a short posts (a key of collateral)")
+    compute_units: int = Field(default=400_000, ge=0, le=1_400_000, description="compute unit limit of each transaction")
+    # at most 10 lamports per compute unit: a typo must not spend SOL on fees
+    priority_fee_micro_lamports: int = Field(default=0, ge=0, le=10_000_000, description="priority fee, micro-lamports per compute unit")
+    allow_durable_nonce: bool = Field(default=False, description="sign transactions that use a durable nonce (normally refused)")
+    allowed_programs: tuple[str, ...] = Field(
+        default=(), max_length=64,
+        description="programs beyond Jupiter Perps, ComputeBudget, System and the token programs a transaction may call",
+    )
+    dry_run: bool = Field(default=False, description="build and sign requests but never send them")
+    request_poll_s: float = Field(
+        default=1.0, gt=0, le=DAY_S, description="how often a pending request is re-read while the websocket is down"
+    )
+
+    @field_validator("allowed_programs")
+    @classmethod
+    def _program_ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for program in v:
+            if not _BASE58_KEY.fullmatch(program):
+                raise ValueError(f"{program!r} is not a program id (a base58 public key, 32 to 44 characters)")
+        return v
+
+    @model_validator(mode="after")
+    def _short_collateral_is_listed(self) -> JupiterConfig:
+        if self.collateral and self.short_collateral not in self.collateral:
+            raise ValueError(
+                f"short_collateral {self.short_collateral!r} is not a key of collateral; choose one of "
+                f"{', '.join(self.collateral)}"
+            )
+        return self

@@ -40,11 +40,12 @@ from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.oracle import ConfidenceReading, OracleReading, decode_price_feed, decode_pyth_price_update
 from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
+from quantdesk.venues.jupiter.wallet import NATIVE_MINT, WalletBalances, fetch_wallet
 from quantdesk.venues.solana.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
 from quantdesk.venues.solana.rpc import RpcError, RpcUnavailable, SolanaRpc
 from quantdesk.venues.solana.values import safe_host
-from quantdesk.venues.jupiter.views import CustodyView, PoolView
+from quantdesk.venues.jupiter.views import CustodyView, PoolView, PositionView
 
 NS = 1_000_000_000
 USD = 1_000_000
@@ -151,6 +152,10 @@ class JupiterFeed:
         self._resync_due = False
         self.lp_supply: tuple[int, int] | None = None  # (JLP supply, decimals)
         self.positions: dict[str, PositionReport] = {}  # the watched wallet's, by market
+        self.reports: list[PositionReport] = []  # every open position of the watched wallet (a long and a short apart)
+        self.positions_loaded = False  # read at least once
+        self.read_wallet = False  # trading: read the wallet's collateral too, and publish its AccountState
+        self.wallet: WalletBalances | None = None
         self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
         self._http: Any = None  # httpx client of the price API, made on first use
 
@@ -451,6 +456,29 @@ class JupiterFeed:
         for sym in set(self.positions) - set(seen):
             self._publish(to_event_flat(self.cfg.id, sym, now))
         self.positions = seen
+        self.reports = [r for p in found for r in [self._report(p, now)] if r is not None]
+        if self.read_wallet:
+            self.wallet = await fetch_wallet(self.rpc, self.cfg.watch, self.collateral_mints())
+            from quantdesk.venues.jupiter.account_state import account_state
+
+            self._publish(account_state(self, now))
+        self.positions_loaded = True
+
+    def _report(self, p: PositionView, now: int) -> PositionReport | None:
+        sym = next((s for s, st in self.markets.items() if st.market.custody == p.custody), None)
+        custody, collateral = self._custody(p.custody), self._custody(p.collateral_custody)
+        st = self.markets.get(sym or "")
+        if st is None or st.oracle is None or custody is None or collateral is None:
+            return None
+        return report(p, custody, collateral, st.oracle.price, now // NS)
+
+    def collateral_mints(self) -> list[str]:
+        """Every token the wallet may post: the traded custodies' (SOL is native) and the stables'."""
+        views = [st.custody for st in self.markets.values() if st.custody is not None] + list(self.collateral.values())
+        return list(dict.fromkeys([NATIVE_MINT, *(v.mint for v in views)]))
+
+    def symbol_of(self, custody: str) -> str | None:
+        return next((s for s, st in self.markets.items() if st.market.custody == custody), None)
 
     async def _positions_loop(self) -> None:
         while True:
@@ -458,6 +486,8 @@ class JupiterFeed:
                 await self.poll_positions()
             except RpcError as exc:
                 self.counters.rpc_errors += 1
+                self.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
+            except AccountDecodeError as exc:
                 self.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
             else:
                 self.counters.problems.pop("positions", None)

@@ -11,7 +11,10 @@ This module builds the trader's half:
 - reduce or close at market (``createDecreasePositionMarketRequest``), and
   withdraw collateral (the same, with no size);
 - take-profit and stop-loss (``createDecreasePositionRequest2``, a trigger
-  request on the whole position).
+  request on the whole position or part of it), and a new trigger price for
+  one (``updateDecreasePositionRequest2``);
+- cancelling a request the keepers have not executed (``closePositionRequest``:
+  the request and its token account are closed, the collateral returned).
 
 Accounts are the program's PDAs (``perpetuals``, the position, the request,
 the event authority) and associated token accounts; arguments are encoded
@@ -236,25 +239,65 @@ class RequestBuilder:
         }
         return self._decrease("withdraw", "createDecreasePositionMarketRequest", m, params, counter)
 
-    def trigger(self, m: Market, *, kind: Literal["take_profit", "stop_loss"], trigger_price: int, counter: int) -> BuiltRequest:
-        """A take-profit or stop-loss on the whole position at ``trigger_price``
-        (USD, 6 decimals). A long takes profit above and stops out below; a
-        short the other way round."""
+    def trigger(
+        self, m: Market, *, kind: Literal["take_profit", "stop_loss"], trigger_price: int, counter: int,
+        size_usd: int | None = None,
+    ) -> BuiltRequest:
+        """A take-profit or stop-loss at ``trigger_price`` (USD, 6 decimals) on the
+        whole position, or on ``size_usd`` of it. A long takes profit above and
+        stops out below; a short the other way round."""
         if trigger_price <= 0:
             raise RequestError("the trigger price must be above 0")
+        if size_usd is not None and size_usd <= 0:
+            raise RequestError("the size to close must be above 0 USD (or the whole position)")
         above = (kind == "take_profit") == (m.side == "long")
         params = {
             "collateralUsdDelta": 0,
-            "sizeUsdDelta": 0,
+            "sizeUsdDelta": size_usd or 0,
             "requestType": "Trigger",
             "priceSlippage": None,
             "jupiterMinimumOut": None,
             "triggerPrice": trigger_price,
             "triggerAboveThreshold": above,
-            "entirePosition": True,
+            "entirePosition": True if size_usd is None else None,
             "counter": counter,
         }
         return self._decrease(kind, "createDecreasePositionRequest2", m, params, counter)
+
+    def update_trigger(
+        self, m: Market, request: Pubkey, *, trigger_price: int, size_usd: int, position: Pubkey | None = None
+    ) -> Instruction:
+        """A new trigger price (and size, 0 for the whole position) for an open trigger request."""
+        if trigger_price <= 0:
+            raise RequestError("the trigger price must be above 0")
+        named = {
+            "owner": self.owner,
+            "perpetuals": perpetuals_pda(m.program),
+            "pool": m.pool,
+            "position": position or position_pda(self.owner, m),
+            "positionRequest": request,
+            "custody": m.custody.address,
+            "custodyDovesPriceAccount": m.custody.doves_oracle,
+            "custodyPythnetPriceAccount": m.custody.pythnet_oracle,
+        }
+        params = {"sizeUsdDelta": size_usd, "triggerPrice": trigger_price}
+        return self._instruction("updateDecreasePositionRequest2", named, params, m.program)
+
+    def cancel(self, m: Market, request: Pubkey, mint: Pubkey, position: Pubkey | None = None) -> Instruction:
+        """Close a request the keepers have not executed; what it holds goes back to the owner's ``mint`` account."""
+        named = {
+            "keeper": m.program,  # absent: the owner closes it, as the fee payer and signer
+            "owner": self.owner,
+            "ownerAta": associated_token_account(self.owner, mint),
+            "pool": m.pool,
+            "positionRequest": request,
+            "positionRequestAta": associated_token_account(request, mint),
+            "position": position or position_pda(self.owner, m),
+            "tokenProgram": TOKEN_PROGRAM,
+            "eventAuthority": event_authority(m.program),
+            "program": m.program,
+        }
+        return self._instruction("closePositionRequest", named, {}, m.program)
 
     # -- shared ----------------------------------------------------------------
     def _increase(self, kind: str, m: Market, size_usd: int, tokens: int, price: int, counter: int) -> BuiltRequest:
@@ -320,6 +363,9 @@ class RequestBuilder:
             key = named.get(acc["name"])
             if key is None:
                 raise RequestError(f"{name}: no value for the account {acc['name']} (the IDL changed; refresh it)")
+            if acc.get("isOptional") and key == program:
+                metas.append(AccountMeta(key, is_signer=False, is_writable=False))  # Anchor's "absent"
+                continue
             metas.append(AccountMeta(key, is_signer=bool(acc.get("isSigner")), is_writable=bool(acc.get("isMut"))))
         (arg,) = ix["args"]
         data = sighash(name) + self._enc.value(arg["type"], params, f"{name}.{arg['name']}")

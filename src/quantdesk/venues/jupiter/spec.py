@@ -1,6 +1,7 @@
 """Jupiter Perps declares itself: ``[venues.jupiter]`` turns on the JLP pool's
-markets (read-only market data), and ``quantdesk inspect jupiter`` decodes its
-accounts or refreshes its IDL from chain. Nothing heavy is imported here."""
+markets, tradable with the top-level signer (position requests), and
+``quantdesk inspect jupiter`` decodes its accounts or refreshes its IDL from
+chain. Nothing heavy is imported here."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from quantdesk.core.model import Market
-from quantdesk.venues.base import Venue, VenueError
+from quantdesk.venues.base import TradingUnavailable, TradingVenue, Venue, VenueError
 from quantdesk.venues.jupiter.config import JupiterConfig
-from quantdesk.venues.registry import BuildOptions, Inspected, InspectRequest, VenueSpec
+from quantdesk.venues.registry import BuildOptions, Inspected, InspectRequest, TradingContext, VenueSpec
 
 IDL_CACHE = Path("idl") / "jupiter-perpetuals.json"  # under the user data dir
 
@@ -24,8 +25,17 @@ def build(section: JupiterConfig, name: str, options: BuildOptions) -> list[Venu
     from quantdesk.venues.jupiter.venue import JupiterVenue
 
     if options.clock is not None:
-        return [JupiterVenue(section, clock=options.clock)]
-    return [JupiterVenue(section)]
+        return [JupiterVenue(section, clock=options.clock, signer=options.signer, signer_problem=options.signer_problem)]
+    return [JupiterVenue(section, signer=options.signer, signer_problem=options.signer_problem)]
+
+
+def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
+    reason = venue.trading_unavailable_reason()
+    if reason:
+        raise TradingUnavailable(reason)
+    from quantdesk.venues.jupiter.trading import JupiterTrading
+
+    return JupiterTrading(venue, bus=ctx.bus, clock=ctx.clock)
 
 
 def markets(section: JupiterConfig, name: str) -> list[Market]:
@@ -108,7 +118,8 @@ SPEC = VenueSpec(
     config=JupiterConfig,
     build=build,
     markets=markets,
-    summary="Jupiter Perps: the JLP pool's markets at the oracle price, read-only",
+    summary="Jupiter Perps: the JLP pool's markets at the oracle price; position requests with a signer",
+    trading=trading,
     inspect=inspect,
     instruction_decoders=instruction_decoders,
     inspect_help="ACCOUNT is optional (detected from the data), or 'idl' to refresh the IDL from chain",

@@ -1,9 +1,12 @@
-"""The Jupiter Perps venue: the JLP pool's markets as market data, read-only.
+"""The Jupiter Perps venue: the JLP pool's markets as market data, and trading with a signer.
 
 Markets fill at the oracle price against the pool (``kind`` pool). Market
-data comes from ``market_data.JupiterFeed``; a watched wallet's positions are
-published as ``Position`` events. Trading (position requests executed by
-keepers) is not offered yet: ``can_trade`` is False and the order methods say so.
+data comes from ``market_data.JupiterFeed``; the watched wallet's positions
+are published as ``Position`` events. With the top-level signer the watched
+wallet is the signer's own (its collateral is read too, for the risk engine
+and the Account pane), and its position requests are followed by a
+``RequestFollower``; ``spec.trading`` then offers ``trading.JupiterTrading``.
+Without one it stays read-only and says why.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ class JupiterHealth:
 
 class JupiterVenue:
     kind: MarketKind = "pool"
-    can_trade = False
 
     def __init__(
         self,
@@ -54,11 +56,66 @@ class JupiterVenue:
         *,
         clock: Callable[[], int] = time.time_ns,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        signer: Any = None,
+        signer_problem: str | None = None,
     ) -> None:
-        self.cfg = cfg or JupiterConfig()
-        self.id = self.cfg.id
-        self.feed = JupiterFeed(self.cfg, clock=clock, sleep=sleep)
+        cfg = cfg or JupiterConfig()
+        self.signer = signer
+        self.signer_problem = f"{cfg.id}: {signer_problem}" if signer_problem else None
+        own = str(signer.pubkey) if signer is not None else None
+        if own is not None and cfg.watch is None:
+            cfg = cfg.model_copy(update={"watch": own})  # a trader watches their own wallet
+        self.cfg = cfg
+        self.id = cfg.id
+        self.feed = JupiterFeed(cfg, clock=clock, sleep=sleep)
         self.markets: list[Market] = []
+        self._clock = clock
+        self._sleep = sleep
+        self.follower: Any = None  # request_follower.RequestFollower while trading
+        if self.can_trade:
+            self.feed.read_wallet = True
+            self.follower = self._follower()
+
+    @property
+    def can_trade(self) -> bool:
+        return self.trading_unavailable_reason() is None
+
+    def trading_unavailable_reason(self) -> str | None:
+        if self.signer_problem:
+            return self.signer_problem
+        if self.signer is None:
+            return (f"{self.id}: no signer configured; watching only. Set signer = \"keypair:PATH\" "
+                    "(or ledger:, agent:) in the config to trade.")
+        if self.cfg.watch != str(self.signer.pubkey):
+            return (f"{self.id}: venues.{self.id}.watch shows another wallet ({self.cfg.watch}); trading uses the "
+                    "signer's own positions: remove watch to trade")
+        return None
+
+    def _follower(self) -> Any:
+        from quantdesk.venues.jupiter.account_state import market_state
+        from quantdesk.venues.jupiter.request_follower import RequestFollower
+
+        async def refresh_positions() -> None:
+            try:
+                await self.feed.poll_positions()
+            except Exception as exc:  # the positions loop reads them again; the order is settled already
+                self.feed.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
+
+        return RequestFollower(
+            self.id, str(self.signer.pubkey), self.feed.rpc, self.feed.decoder, lambda s: market_state(self.feed, s),
+            program_id=self.cfg.program_id, symbols={m.custody: m.symbol for m in self.cfg.markets},
+            poll_s=self.cfg.request_poll_s, clock=self._clock, sleep=self._sleep, on_executed=refresh_positions,
+            ready=lambda: self.feed.positions_loaded and self.feed.pool is not None,
+        )
+
+    def request_deadline(self, open_time_s: int) -> int | None:
+        """When a market request opened at ``open_time_s`` expires (the pool's maxRequestExecutionSec)."""
+        pool = self.feed.pool
+        if pool is None:
+            return None
+        from quantdesk.venues.jupiter.preview import EXPIRY_MARGIN_S
+
+        return open_time_s + int(pool.max_request_execution_sec) + EXPIRY_MARGIN_S
 
     @property
     def health(self) -> JupiterHealth:
@@ -84,7 +141,22 @@ class JupiterVenue:
         return list(self.markets)
 
     async def run(self, bus: Bus) -> None:
-        await self.feed.run(bus)
+        if self.follower is None:
+            await self.feed.run(bus)
+            return
+        cfg = self.cfg
+        feed = asyncio.create_task(self.feed.run(bus), name=f"{self.id}-feed")
+        follow = asyncio.create_task(
+            self.follower.run(bus, list(cfg.ws_urls), commitment=cfg.commitment, backoff_initial_s=cfg.backoff_initial_s,
+                              backoff_max_s=cfg.backoff_max_s, deadline_of=self.request_deadline),
+            name=f"{self.id}-requests",
+        )
+        try:
+            await asyncio.gather(feed, follow)
+        finally:
+            for t in (feed, follow):
+                t.cancel()
+            await asyncio.gather(feed, follow, return_exceptions=True)
 
     def request_resync(self, market: str) -> None:
         """Every market's snapshot is rebuilt on each account change; a gap needs nothing more."""

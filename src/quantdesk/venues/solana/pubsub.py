@@ -1,5 +1,7 @@
 """Solana websocket pubsub: ``accountSubscribe`` for a set of accounts, kept alive.
 
+Accounts can be added (``subscribe``) and dropped (``unsubscribe``) while it runs.
+
 The protocol: each ``accountSubscribe`` request (id N) is acked with
 ``{"id": N, "result": <subscription id>}``; changes arrive as
 ``accountNotification`` with ``params.subscription`` and ``params.result``
@@ -193,6 +195,14 @@ class AccountPubsub:
         slot = (result.get("context") or {}).get("slot", 0)
         self.notifications += 1
         self.on_account(pubkey, slot if isinstance(slot, int) else 0, data)
+
+    async def subscribe(self, pubkey: str) -> None:
+        """Follow one more account: at once on the open connection, and after every reconnect."""
+        if pubkey in self.pubkeys:
+            return
+        self.pubkeys.append(pubkey)
+        if self._ws is not None:
+            await self._ws.send(self._subscribe_msg(pubkey).decode())
 
     async def unsubscribe(self, pubkey: str) -> None:
         """Stop following one account (on the open connection; not resubscribed after a reconnect)."""

@@ -312,6 +312,15 @@ class SolanaRpc:
         ]
         return [_keyed_accounts(result) for result in await self.batch(calls)]
 
+    async def get_balance(self, pubkey: str) -> int:
+        """The account's lamports (0 for an account that does not exist)."""
+        result = await self.call("getBalance", [pubkey, {"commitment": self.commitment}])
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RpcError("RPC getBalance: the result is not a lamport amount")
+        self._slot(result)
+        return value
+
     async def get_latest_blockhash(self) -> str:
         result = await self.call("getLatestBlockhash", [{"commitment": self.commitment}])
         value = result.get("value") if isinstance(result, dict) else None
