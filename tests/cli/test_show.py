@@ -194,3 +194,43 @@ def test_trades_view_names_the_aggressor_of_a_maker_fill():
     [newest, older] = show.trades_view(cache, "drift", "SOL-PERP", 10)
     assert (newest["aggressor"], newest["price"]) == ("buy", Decimal("176.5432"))
     assert (older["side"], older["liquidity"], older["aggressor"], older["size"]) == ("sell", "maker", "buy", Decimal(2))
+
+
+def test_insights_json_is_the_ranked_report_in_human_units(capfd):
+    code, out, err = run(capfd, "insights", "--json", "--seed", "3")
+    assert code == 0, err
+    d = as_json(out)
+    assert set(d) == {"ts", "notional", "insights", "positions", "carry_pairs", "impact", "carry", "books", "basis"}
+    assert d["notional"] == 10_000
+    # every venue's fill cost side by side: both sides of each ladder notional, order-book venues first
+    sol = [q for q in d["impact"] if q["market"] == "SOL-PERP"]
+    assert [q["venue"] for q in sol][:8] == ["sim-drift"] * 8 and sol[-1]["venue"] == "sim-jup"
+    assert {(q["side"], q["notional"]) for q in sol if q["venue"] == "sim-jup"} == {
+        (side, n) for side in ("buy", "sell") for n in (1_000, 10_000, 100_000, 1_000_000)
+    }
+    assert all(100 < q["reference"] < 1_000 for q in sol)  # dollars, not 1e6 integers
+    nets = [p["net_per_day"] for p in d["carry_pairs"]]
+    assert nets == sorted(nets, reverse=True) and len(nets) == 6  # 3 markets x 2 directions
+    kinds = {(c["venue"], c["kind"]) for c in d["carry"]}
+    assert kinds == {("sim-drift", "funding"), ("sim-jup", "borrow")}
+    code, out, _ = run(capfd, "insights", "--json", "--seed", "3", "--market", "ETH-PERP")
+    assert code == 0 and {b["market"] for b in as_json(out)["books"]} == {"ETH-PERP"}
+
+
+def test_insights_view_prints_what_the_pane_ranks():
+    from quantdesk.commands.show_insights import insights_view
+    from quantdesk.core.insights import InsightsEngine
+    from quantdesk.core.model import Position, topic_for
+
+    from support.insights_cache import P, S, three_venues
+
+    bus, cache = three_venues()
+    p = Position("book", "SOL-PERP", 10 * S, -1_000 * P, 100 * P, 100 * P, liquidation_price=95 * P, fees=350_000)
+    bus.publish(topic_for(p), p)
+    view = insights_view(cache, InsightsEngine().report(cache, 0))
+    assert [(i["severity"], i["kind"]) for i in view["insights"]] == [("warning", "liquidation"), ("opportunity", "carry")]
+    (pos,) = view["positions"]
+    assert pos["liquidation_distance"] == Decimal("0.05") and pos["price"] == 100 and pos["fees"] == Decimal("0.35")
+    assert pos["break_even"] == Decimal("100.070025")  # (1000 + 0.35) / 10 / (1 - 0.00035), rounded up
+    best = view["carry_pairs"][0]
+    assert (best["long_venue"], best["short_venue"], best["per_day"], best["open_cost"]) == ("book2", "book", Decimal("3.6"), 9)

@@ -33,7 +33,7 @@ def test_board_ranks_warnings_then_opportunities_then_signals():
     assert warn.figures["distance"] == Decimal("0.05")
     assert warn.headline == "long 5.00% from liquidation"  # no trades yet: no volatility, no sigma
     assert "liq 95.00" in warn.detail
-    assert pair.figures["net_per_day"] == 3_600_000 - 9_000_000 // 7
+    assert pair.figures["net_per_day"] == Decimal("2.314286")  # $3.60 - $9.00 / 7
     assert pair.headline == "long book2 / short book: $2.31/day net per $10,000"
     assert skew.figures["imbalance"] == Decimal("0.6") and skew.headline == "book +0.60: bids heavy"
     # every position's figures are in the report, near liquidation or not
@@ -52,7 +52,7 @@ def test_a_cross_between_venues_is_an_opportunity_after_fees():
     # sell 100.21, buy 100.01: 0.20 / 100.01 = 19.998 bp, less 3.5 bp a leg
     edge = (Decimal("100.21") - Decimal("100.01")) / Decimal("100.01") * 10_000 - 7
     assert cross[0].figures["edge_bps"] == edge
-    assert cross[0].figures["value"] == int(edge * 10_000 * P / 10_000)
+    assert cross[0].figures["value"] == Decimal(int(edge * 10_000 * P / 10_000)) / P
     # the pool's price has its fees in it: only book2's taker fee comes off
     assert cross[1].figures["edge_bps"] == (Decimal("100.21") - Decimal("100.06")) / Decimal("100.06") * 10_000 - Decimal("3.5")
 

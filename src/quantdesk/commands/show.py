@@ -1,4 +1,4 @@
-"""``quantdesk show depth|funding|spreads|trades|markets``: print market state once and exit.
+"""``quantdesk show depth|funding|spreads|trades|insights|markets``: print market state once and exit.
 
 ``markets`` lists every registered venue's markets offline (``commands/markets.py``).
 
@@ -47,6 +47,11 @@ units:
                                maker, taker: the accounts of each side (Drift: User account
                                addresses), null when the venue does not name one
   open_interest_long/short     base asset units
+  insights                     the Insights pane's report: "insights" ranked (warnings, then
+                               opportunities by USD earned per notional, then signals) with
+                               "figures"; carry, long_cost, short_cost, predicted: fraction of
+                               notional a year; liquidation_distance, volatility_1d, imbalance:
+                               fractions; per_day, open_cost, funding, fees: USD; *_bps: bps
 exit status: 0 printed, 1 no full state before --timeout, 2 bad arguments
 """
 
@@ -58,7 +63,7 @@ class UsageError(ValueError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = UNITS
-    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "markets"), help="what to print")
+    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "insights", "markets"), help="what to print")
     parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
@@ -188,6 +193,8 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
             return depth_view(cache, args.venue, args.market, args.depth)
         if args.what == "funding":
             return funding_view(cache, args.venue, args.market)
+        if args.what == "insights":
+            return insights_report(session, args.market)
         if args.what == "trades":
             symbol = args.market or DEFAULT_MARKET
             if playback is None:
@@ -232,6 +239,15 @@ async def wait_trades(session: Session, venue: str | None, symbol: str, deadline
         if time.monotonic() >= deadline:
             return
         await asyncio.sleep(0.005)
+
+
+def insights_report(session: Session, symbol: str | None) -> dict[str, Any]:
+    """What the Insights pane shows, from the state the session holds now."""
+    from quantdesk.commands.show_insights import insights_view
+    from quantdesk.core.insights import InsightsEngine
+
+    report = InsightsEngine().report(session.cache, session.clock())
+    return insights_view(session.cache, report, symbol)
 
 
 def trades_view(cache: MarketCache, venue: str | None, symbol: str, n: int) -> list[dict[str, Any]]:
@@ -354,6 +370,10 @@ def render(what: str, view: Any, cache_markets: dict, now_ns: int | None = None)
                 cells += ["", "", ""]
             t.add_row(*cells)
         return t
+    if what == "insights":
+        from quantdesk.commands.show_insights import render_insights
+
+        return render_insights(view)
     if what == "trades":
         t = Table(title="Recent trades", show_edge=False)
         for name in ("Time", "Venue", "Market", "Price", "Size", "Side", "Order", "Maker", "Taker"):

@@ -47,6 +47,8 @@ class Insight:
     headline: str  # what it is, in a few words
     detail: str  # the numbers behind it
     score: Decimal  # ranks insights of one severity: higher first
+    # The numbers behind it in human units: prices and money in quote units
+    # (USD), rates and distances as fractions, spreads in bps.
     figures: Mapping[str, Figure] = field(default_factory=dict)
 
     @property

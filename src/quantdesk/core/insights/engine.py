@@ -253,7 +253,7 @@ class InsightsEngine:
                         f"buy {buy_key[0]} / sell {sell_key[0]}: {text.usd(value)} per {text.usd(n, places=0)}",
                         f"buy avg {text.quote(ask)}  sell avg {text.quote(bid)}  edge {text.bps(edge)} after fees",
                         Decimal(value),
-                        {"edge_bps": edge, "value": value, "buy_avg": ask, "sell_avg": bid},
+                        {"edge_bps": edge, "value": _usd(value), "buy_avg": ask, "sell_avg": bid},
                     )
                 )
         return out
@@ -278,9 +278,9 @@ class InsightsEngine:
                     Decimal(p.net_per_day),
                     {
                         "carry": p.carry,
-                        "per_day": p.per_day,
-                        "open_cost": p.open_cost,
-                        "net_per_day": p.net_per_day,
+                        "per_day": _usd(p.per_day),
+                        "open_cost": _usd(p.open_cost),
+                        "net_per_day": _usd(p.net_per_day),
                         "break_even_days": days,
                     },
                 )
@@ -374,6 +374,11 @@ class InsightsEngine:
 def _venue_order(cache: MarketCache, symbol: str) -> list[Key]:
     """The venues listing ``symbol``, order-book venues before pools."""
     return sorted((k for k in cache.markets if k[1] == symbol), key=lambda k: (cache.markets[k].kind != "clob", k[0]))
+
+
+def _usd(quote: int) -> Decimal:
+    """Quote at price precision in dollars, for an insight's figures."""
+    return Decimal(quote).scaleb(-PRICE_DECIMALS)
 
 
 def _pair_rank(p: CarryPair) -> tuple[int, str, str, str]:
