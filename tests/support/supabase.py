@@ -263,6 +263,130 @@ def auth_answer(auth: Auth, method: str, path: str, query: dict[str, str], body:
     return 404, {"code": 404, "error_code": "not_found", "msg": "Not found"}
 
 
+# ------------------------------------------------------------------ Realtime double
+
+
+class Realtime:
+    """Supabase Realtime's Phoenix protocol (vsn 1.0.0, JSON objects) for
+    ``postgres_changes`` on ``workspace_items``. Changes come from the writes
+    PostgREST confirmed through the gateway; each goes to the channels whose
+    binding filter matches and whose user may read the row (checked as that
+    user in the database, as Realtime applies row-level security)."""
+
+    def __init__(self) -> None:
+        self.dsn = ""
+        self.refuse = False  # True: the service is away (new sockets get 503)
+        self.joins = 0
+        self.sent = 0  # postgres_changes messages delivered
+        self._subs: list[dict[str, Any]] = []
+        self._sockets: list[Any] = []
+        self._ids = iter(range(1000, 10**6))
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import WSMsgType, web
+
+        if self.refuse:
+            return web.Response(status=503)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        ws.transport_of = request.transport  # to cut without a close frame, as a crash does
+        self._sockets.append(ws)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                m = json.loads(msg.data)
+                await self._on_message(ws, m)
+        finally:
+            self._subs = [s for s in self._subs if s["ws"] is not ws]
+            if ws in self._sockets:
+                self._sockets.remove(ws)
+        return ws
+
+    async def _reply(self, ws: Any, m: dict[str, Any], status: str, response: dict[str, Any]) -> None:
+        await ws.send_json({"event": "phx_reply", "topic": m["topic"], "ref": m.get("ref"),
+                            "payload": {"status": status, "response": response}})
+
+    async def _on_message(self, ws: Any, m: dict[str, Any]) -> None:
+        event, payload = m.get("event"), m.get("payload") or {}
+        if m.get("topic") == "phoenix" and event == "heartbeat":
+            await self._reply(ws, m, "ok", {})
+        elif event == "phx_join":
+            claims = self._claims(payload.get("access_token"))
+            if claims is None:
+                await self._reply(ws, m, "error", {"reason": "Invalid JWT"})
+                return
+            bindings = []
+            for b in (payload.get("config") or {}).get("postgres_changes") or []:
+                b = {**b, "id": next(self._ids)}
+                bindings.append(b)
+                self._subs.append({"ws": ws, "topic": m["topic"], "binding": b, "sub": claims["sub"]})
+            self.joins += 1
+            await self._reply(ws, m, "ok", {"postgres_changes": bindings})
+            await ws.send_json({"event": "system", "topic": m["topic"], "ref": None, "payload": {
+                "channel": m["topic"].removeprefix("realtime:"), "extension": "postgres_changes",
+                "message": "Subscribed to PostgreSQL", "status": "ok"}})
+        elif event == "access_token":
+            claims = self._claims(payload.get("access_token"))
+            for s in self._subs:
+                if s["ws"] is ws and s["topic"] == m.get("topic") and claims is not None:
+                    s["sub"] = claims["sub"]
+        elif event == "phx_leave":
+            self._subs = [s for s in self._subs if not (s["ws"] is ws and s["topic"] == m.get("topic"))]
+            await self._reply(ws, m, "ok", {})
+
+    @staticmethod
+    def _claims(token: Any) -> dict[str, Any] | None:
+        try:
+            return jwt.decode(str(token), JWT_SECRET, algorithms=["HS256"], audience="authenticated")
+        except jwt.PyJWTError:
+            return None
+
+    def _matches(self, binding: dict[str, Any], record: dict[str, Any]) -> bool:
+        if binding.get("table") not in (None, "*", "workspace_items"):
+            return False
+        flt = binding.get("filter")
+        if not flt:
+            return True
+        column, _, cond = flt.partition("=")
+        op, _, value = cond.partition(".")
+        return op == "eq" and str(record.get(column)) == value
+
+    def _visible(self, user: str, kind: str, name: str, team: Any) -> bool:
+        claims = json.dumps({"sub": user, "role": "authenticated"})
+        with psycopg.connect(self.dsn, autocommit=True) as c, c.transaction():
+            c.execute("SET LOCAL ROLE authenticated")
+            c.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
+            q = "SELECT count(*) FROM workspace_items WHERE kind = %s AND name = %s AND team_id IS NOT DISTINCT FROM %s"
+            row = c.execute(q, (kind, name, team)).fetchone()
+            return bool(row and row[0])
+
+    async def emit(self, change: str, record: dict[str, Any]) -> None:
+        data = {"schema": "public", "table": "workspace_items", "commit_timestamp": "2026-01-01T00:00:00Z",
+                "type": change, "errors": None, "columns": [{"name": "kind", "type": "text"}],
+                ("old_record" if change == "DELETE" else "record"): record}
+        for s in list(self._subs):
+            if not self._matches(s["binding"], record):
+                continue
+            if change != "DELETE" and not await asyncio.to_thread(
+                self._visible, s["sub"], str(record.get("kind")), str(record.get("name")), record.get("team_id")
+            ):
+                continue
+            await s["ws"].send_json({"event": "postgres_changes", "topic": s["topic"], "ref": None,
+                                     "payload": {"ids": [s["binding"]["id"]], "data": data}})
+            self.sent += 1
+
+    async def drop_all(self, clean: bool = False) -> None:
+        """Realtime goes away, new sockets refused: every socket cut as by a
+        crash, or (``clean``) closed with a close frame as by a restart."""
+        self.refuse = True
+        for ws in list(self._sockets):
+            if clean:
+                await ws.close()
+            else:
+                ws.transport_of.close()
+
+
 # ------------------------------------------------------------------ the gateway
 
 
@@ -280,7 +404,7 @@ class Gateway:
         # Called with (method, path) after PostgREST answered a write, before the
         # client hears; return "502" to answer that instead, "drop" to cut the connection.
         self.after_rest: Callable[[str, str], str | None] | None = None
-        self.realtime_handler: Callable[[Any], Any] | None = None
+        self.realtime = Realtime()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: Any = None
@@ -290,11 +414,11 @@ class Gateway:
 
         path = request.path
         self.requests.append((request.method, path))
-        if path.startswith("/realtime/v1/") and self.realtime_handler is not None:
+        if path.startswith("/realtime/v1/"):
             if request.query.get("apikey") != ANON_KEY:
                 self.missing_key += 1
                 return web.json_response({"message": "Invalid API key"}, status=401)
-            return await self.realtime_handler(request)
+            return await self.realtime.handle(request)
         if request.headers.get("apikey") != ANON_KEY:
             self.missing_key += 1
             return web.json_response({"message": "No API key found in request"
@@ -336,7 +460,25 @@ class Gateway:
             if action == "drop":
                 request.transport.close()
                 return web.Response(status=502)
+        if tail == "/workspace_items" and 200 <= status < 300:
+            await self._tell_realtime(request, body)
         return web.Response(status=status, body=data, headers=keep)
+
+    async def _tell_realtime(self, request: Any, body: bytes) -> None:
+        if request.method == "POST" and body:
+            rows = json.loads(body)
+            for row in rows if isinstance(rows, list) else [rows]:
+                await self.realtime.emit("INSERT", row)
+        elif request.method == "DELETE":
+            team = request.query.get("team_id", "")
+            await self.realtime.emit("DELETE", {"team_id": team.removeprefix("eq.") if team.startswith("eq.") else None,
+                                                "kind": request.query.get("kind", "").removeprefix("eq."),
+                                                "name": request.query.get("name", "").removeprefix("eq.")})
+
+    def call(self, coro: Any) -> Any:
+        """Run ``coro`` on the gateway's loop (from a test's thread or loop)."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def start(self) -> None:
         from aiohttp import web
@@ -409,6 +551,7 @@ def supabase_project(postgrest_bin: Path, migrated_dsn: str, tmp_path: Path) -> 
         unavailable(str(exc))
     auth = Auth()
     gateway = Gateway(auth, lambda: rest.url)
+    gateway.realtime.dsn = migrated_dsn
     gateway.start()
     a = auth.add_user("ana@desk.test", "ana-password-1")
     b = auth.add_user("ben@desk.test", "ben-password-2")

@@ -98,6 +98,7 @@ class SupabaseSettings(BaseModel):
     anon_key: SecretStr = Field(min_length=1, description="the project's anon (public) API key; never printed")
     team_id: str | None = Field(default=None, description="the team (uuid in public.teams) to share the journal and workspace with")
     poll_s: float = Field(default=5.0, ge=0.5, le=3600, description="how often teammates' workspace changes are read, s")
+    realtime: bool = Field(default=False, description="receive teammates' workspace changes by Supabase Realtime, polling as a fallback")
     timeout_s: float = Field(default=10.0, gt=0, le=120, description="how long one request may take before the sync counts as down, s")
 
     @field_validator("team_id")

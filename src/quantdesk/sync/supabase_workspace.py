@@ -10,7 +10,10 @@ Writes are upserts on (scope, kind, name), idempotent like the Redis ones, so
 :class:`~quantdesk.sync.team_desk.TeamDesk` replays its outbox here unchanged.
 Teammates' changes arrive by polling, every ``poll_s`` (shown in the status
 bar): a light read of each row's kind, name and ``updated_at``, and when that
-changed, a ``resync`` that makes the desk read everything again.
+changed, a ``resync`` that makes the desk read everything again. With
+``realtime`` they arrive by Supabase Realtime instead
+(:mod:`quantdesk.sync.supabase_realtime`); polling then only checks in every
+``LIVE_POLL_EVERY`` ticks, and takes over fully while Realtime is away.
 """
 
 from __future__ import annotations
@@ -38,9 +41,12 @@ if TYPE_CHECKING:
     from postgrest import AsyncPostgrestClient
     from supabase import AsyncClient
 
+    from quantdesk.sync.supabase_realtime import RealtimeLink
+
 log = logging.getLogger(__name__)
 
 TABLE = "workspace_items"
+LIVE_POLL_EVERY = 12  # with Realtime joined, poll once per this many ticks (a safety net)
 Fingerprint = frozenset[tuple[str, str, str]]
 
 
@@ -56,6 +62,7 @@ class SupabaseWorkspace:
         *,
         team_id: str | None = None,
         poll_s: float = 5.0,
+        realtime: bool = False,
         timers: Timers = LOOP_TIMERS,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
@@ -65,6 +72,8 @@ class SupabaseWorkspace:
         self.team_id = team_id
         self.team = f"supabase-{team_id or session.user_id}"  # names this workspace's outbox queue
         self.poll_s = poll_s
+        self.realtime = realtime
+        self.link: RealtimeLink | None = None  # while subscribed with realtime on
         self.timers = timers
         self.clock = clock
         self.client_id = secrets.token_hex(6)
@@ -81,7 +90,7 @@ class SupabaseWorkspace:
 
     def status_detail(self) -> str:
         """How teammates' changes arrive, for the status bar."""
-        return f"poll {self.poll_s:g}s"
+        return "live" if self.link is not None and self.link.live else f"poll {self.poll_s:g}s"
 
     # -- requests ------------------------------------------------------------
 
@@ -251,7 +260,7 @@ class SupabaseWorkspace:
     # -- teammates' changes ---------------------------------------------------
     async def subscribe(self, callback: ChangeCallback, wait: float = 2.0) -> WorkspaceSubscription:
         """Call ``callback`` with a ``resync`` change whenever the workspace
-        changed (seen by polling).
+        changed (seen by polling, or told by Realtime).
         Returns once the first read is done, or after ``wait`` seconds if the
         project does not answer (it keeps trying and sends ``resync`` when it does)."""
         ready = asyncio.get_running_loop().create_future()
@@ -269,9 +278,38 @@ class SupabaseWorkspace:
         return Change("resync", "resync", "", ts=self.clock())
 
     async def _poll(self, callback: ChangeCallback, ready: asyncio.Future[None]) -> None:
+        if self.realtime:
+            from quantdesk.sync.supabase_realtime import RealtimeLink
+
+            self.link = RealtimeLink(self, lambda: self._deliver(callback, self._resync()))
+        try:
+            await self._ticks(callback, ready)
+        finally:
+            if self.link is not None:
+                await self.link.close()
+                self.link = None
+
+    async def _keep_link(self) -> None:
+        if self.link is None:
+            return
+        try:
+            token = await self._token()
+        except SupabaseAuthError:
+            return  # the REST calls report it
+        await self.link.ensure(token)
+
+    async def _ticks(self, callback: ChangeCallback, ready: asyncio.Future[None]) -> None:
         last: Fingerprint | None = None
         was_down = False
+        tick = 0
         while True:
+            await self._keep_link()
+            live = self.link is not None and self.link.live
+            if live and last is not None and not was_down and tick % LIVE_POLL_EVERY:
+                tick += 1
+                await self.timers.sleep(self.poll_s)
+                continue
+            tick += 1
             try:
                 now = await self.fingerprint()
             except WorkspaceError as exc:

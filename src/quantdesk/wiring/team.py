@@ -111,6 +111,7 @@ def _supabase_team(settings: Settings, sb: SupabaseSettings, journal: Journal) -
         from quantdesk.sync.supabase_workspace import SupabaseWorkspace
         from quantdesk.sync.team_desk import desk_on
 
-        store = SupabaseWorkspace(session, session.email or desk_user(), team_id=sb.team_id, poll_s=sb.poll_s)
+        store = SupabaseWorkspace(session, session.email or desk_user(), team_id=sb.team_id, poll_s=sb.poll_s,
+                                  realtime=sb.realtime)
         desk = desk_on(store, str(journal.path))
     return desk, SupabaseJournalSync(journal, session, team_id=sb.team_id)
