@@ -39,16 +39,7 @@ def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk |
     sb = settings.sync.supabase
     if sb is not None:
         return _supabase_team(settings, sb, journal)
-    desk: TeamDesk | None = None
-    url = settings.redis.url_for(settings.redis.url.get_secret_value()) if settings.redis.url is not None else ""
-    if url:
-        from quantdesk.sync.redis_url import RedisURLError
-        from quantdesk.sync.team_desk import open_team_desk
-
-        try:
-            desk = open_team_desk(url, settings.redis.team, desk_user(), str(journal.path))
-        except (RedisURLError, ValueError) as exc:
-            raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
+    desk = _redis_desk(settings, journal)
     try:
         sync = _db_sync(settings, journal)
     except TeamSetupError:
@@ -56,6 +47,20 @@ def team_from_settings(settings: Settings, journal: Journal) -> tuple[TeamDesk |
             desk.outbox.close()
         raise
     return desk, sync
+
+
+def _redis_desk(settings: Settings, journal: Journal) -> TeamDesk | None:
+    """The Redis workspace of ``[redis]``, or None without a url."""
+    url = settings.redis.url_for(settings.redis.url.get_secret_value()) if settings.redis.url is not None else ""
+    if not url:
+        return None
+    from quantdesk.sync.redis_url import RedisURLError
+    from quantdesk.sync.team_desk import open_team_desk
+
+    try:
+        return open_team_desk(url, settings.redis.team, desk_user(), str(journal.path))
+    except (RedisURLError, ValueError) as exc:
+        raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
 
 
 def _db_sync(settings: Settings, journal: Journal) -> PostgresSync | None:
@@ -97,17 +102,9 @@ def _supabase_team(settings: Settings, sb: SupabaseSettings, journal: Journal) -
     from quantdesk.sync.supabase_journal import SupabaseJournalSync
 
     session = supabase_session(sb)
-    url = settings.redis.url.get_secret_value() if settings.redis.url is not None else ""
-    desk: TeamDesk | None
-    if url:  # Redis keeps the workspace (and its instant changes); Supabase the journal
-        from quantdesk.sync.redis_url import RedisURLError
-        from quantdesk.sync.team_desk import open_team_desk
-
-        try:
-            desk = open_team_desk(url, settings.redis.team, desk_user(), str(journal.path))
-        except (RedisURLError, ValueError) as exc:
-            raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
-    else:
+    # With [redis] url, Redis keeps the workspace (and its instant changes); Supabase the journal.
+    desk = _redis_desk(settings, journal)
+    if desk is None:
         from quantdesk.sync.supabase_workspace import SupabaseWorkspace
         from quantdesk.sync.team_desk import desk_on
 
