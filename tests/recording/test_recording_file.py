@@ -215,3 +215,16 @@ async def test_the_background_writer_flushes_while_the_session_runs(tmp_path):
     recorder.close()
     await session.stop()
     assert sum(isinstance(r.event, BookDelta) for r in Recording(path).records()) > 1_000
+
+
+async def test_the_writers_state_tracker_keeps_what_a_cache_keeps(tmp_path):
+    from quantdesk.core.cache_state import StateTracker, state_events
+
+    recorded, _ = await record_sim_session(tmp_path / "desk.qdrec", events=3_000)
+    tracker, cache = StateTracker(), MarketCache()
+    tracker.apply(recorded)
+    for ev in recorded:
+        cache.on_event("", ev)
+    mine, theirs = tracker.events(), state_events(cache)
+    assert sorted(map(repr, mine)) == sorted(map(repr, theirs))
+    assert any(isinstance(e, Order) and e.order_id == "rest-1" for e in mine)

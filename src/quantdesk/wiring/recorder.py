@@ -4,7 +4,7 @@ session received it, written to a recording (``quantdesk.venues.recording``).
 The bus side only stamps and queues (a deque append: the feed's hot path
 stays a few hundred nanoseconds longer). A writer thread drains the queue
 every ``interval`` seconds: it scrubs what a recording may not hold
-(``record_policy``), keeps its own cache of the state so far, and writes
+(``record_policy``), keeps the state so far (``StateTracker``), and writes
 blocks; when a part reaches its size it starts the next one with that state,
 so every part replays on its own.
 
@@ -26,8 +26,7 @@ from typing import Any
 
 from quantdesk import __version__
 from quantdesk.core.bus import Subscription
-from quantdesk.core.cache import MarketCache
-from quantdesk.core.cache_state import state_events
+from quantdesk.core.cache_state import StateTracker, state_events
 from quantdesk.core.model import TOPIC_PREFIX
 from quantdesk.venues.feed_wire import FEED_FAMILY, Stamped
 from quantdesk.venues.recording.format import Codec, RecordingError
@@ -68,7 +67,7 @@ class SessionRecorder:
         self._policy = RecordPolicy(secrets)
         self._queue: deque[Stamped] = deque()
         self._opening: list[Stamped] = []
-        self._tracker = MarketCache()
+        self._tracker = StateTracker()
         self._sub: Subscription | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -134,9 +133,7 @@ class SessionRecorder:
         return [r if type(r.event) not in TEXT_FIELDS else Stamped(r.ts, clean(r.event)) for r in records]
 
     def _track(self, records: list[Stamped]) -> None:
-        on_event = self._tracker.on_event
-        for r in records:
-            on_event("", r.event)
+        self._tracker.apply([r.event for r in records])
 
     def _flush(self, final: bool) -> None:
         w = self.writer
@@ -154,7 +151,7 @@ class SessionRecorder:
             chunk = records[i : i + BLOCK_RECORDS]
             if w.full:
                 ts = chunk[0].ts
-                w.rotate(markets, ts, [Stamped(ts, ev) for ev in state_events(self._tracker)])
+                w.rotate(markets, ts, [Stamped(ts, ev) for ev in self._tracker.events()])
             w.append(chunk)
             self._unwritten -= len(chunk)
             self._track(chunk)
