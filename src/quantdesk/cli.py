@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve the session: `serve api` (read-only data API), `serve ssh` and `serve web` (the console for traders who connect)"),
     "api": ("api", "data API helpers: `api token` mints a bearer token for scripts"),
     "order": ("order", "place one live order: risk check, transaction preview, sign, send (--dry-run: sign only)"),
-    "doctor": ("doctor", "check config, venues' endpoints, Redis, PostgreSQL, the signer and the terminal, and say what to fix"),
+    "doctor": ("doctor", "check config, venues' endpoints, Redis, PostgreSQL, Supabase, the signer and the terminal, and say what to fix"),
     "signer": ("signer", "the signer as a service: `signer serve` runs the signer agent on the machine with the key"),
 }
 

@@ -160,3 +160,30 @@ def test_an_expired_script_token_is_refused_with_what_to_do(supabase_project, tm
         assert "does not hold a JWT access token" in str(exc)
     project.close()
     assert JWT_SECRET not in repr(session)
+
+
+def test_db_sync_pushes_through_the_api_when_only_supabase_is_configured(
+    supabase_project, tmp_path, monkeypatch, capsys
+):
+    from quantdesk.cli import main as cli_main
+    from quantdesk.sync.supabase_session import session_path
+    from support.supabase import project_config
+
+    from .conftest import signed_in
+
+    rig = supabase_project
+    monkeypatch.setenv("QUANTDESK_CONFIG", str(project_config(tmp_path, rig.url)))
+    monkeypatch.delenv("QUANTDESK_DB__DSN", raising=False)
+    journal = tmp_path / "j.sqlite3"
+    with Journal.open(journal) as j:
+        j.record_fill(fill(1))
+    assert cli_main(["db", "sync", "--journal", str(journal)]) == 2
+    assert "Not signed in to Supabase" in capsys.readouterr().err
+    signed_in(rig, rig.a, session_path())
+    assert cli_main(["db", "sync", "--journal", str(journal)]) == 0
+    assert f"pushed 1 rows to {rig.url} as {rig.a.email}; journal ok" in capsys.readouterr().out
+    rig.rest.kill()
+    with Journal.open(journal) as j:
+        j.record_fill(fill(2))
+    assert cli_main(["db", "sync", "--journal", str(journal)]) == 1
+    assert "did not answer" in capsys.readouterr().err and rig.rows("SELECT count(*) FROM fills") == [(1,)]

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     mig = sub.add_parser("migrate", help="create or update the tables and row-level security policies")
     st = sub.add_parser("status", help="applied migrations and journal entries waiting to be pushed")
-    syn = sub.add_parser("sync", help="push the local journal's waiting entries now")
+    syn = sub.add_parser("sync", help="push the local journal's waiting entries now "
+                         "(through the Supabase API when only [sync.supabase] is configured)")
     for p in (mig, st, syn):
         p.add_argument("--dsn", metavar="DSN", help="PostgreSQL connection string (default: QUANTDESK_DB__DSN or config)")
     mig.add_argument("--sql", action="store_true",
@@ -53,6 +54,12 @@ def main(args: argparse.Namespace) -> int:
 
     if args.db_command == "migrate" and (args.sql or (not args.dsn and _supabase_without_dsn())):
         return _print_editor_script()
+    if args.db_command == "sync" and not args.dsn and _supabase_without_dsn():
+        try:
+            return _sync_api(args)
+        except JournalError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         dsn = resolve_dsn(args.dsn)
     except DSNError as exc:
@@ -185,4 +192,38 @@ def _sync(dsn: str, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_FAILED
         print(f"pushed {syncer.pushed} rows; {state.describe()}")
+    return 0
+
+
+def _sync_api(args: argparse.Namespace) -> int:
+    """``db sync`` through the Supabase REST API as the signed-in trader."""
+    from quantdesk.config.settings import configured_journal_path, load_config
+    from quantdesk.sync.supabase_journal import SupabaseJournalSync
+    from quantdesk.trading.journal import Journal
+    from quantdesk.wiring.team import TeamSetupError, supabase_session
+
+    sb = load_config().sync.supabase
+    assert sb is not None  # checked by _supabase_without_dsn
+    path = configured_journal_path(args.journal)
+    if not path.exists():
+        print(f"No journal at {path}: nothing to push yet (or pass --journal PATH).")
+        return 0
+    try:
+        session = supabase_session(sb)
+    except TeamSetupError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        with Journal.open(path) as journal:
+            syncer = SupabaseJournalSync(journal, session, team_id=sb.team_id)
+            syncer.step()
+            state = syncer.state
+            if state.status == "down":
+                print(f"Not pushed: {state.last_error}. {state.pending} entries stay queued in the journal.",
+                      file=sys.stderr)
+                return EXIT_FAILED
+            print(f"pushed {syncer.pushed} rows to {session.project.url} as {session.email or session.user_id}; "
+                  f"{state.describe()}")
+    finally:
+        session.project.close()
     return 0

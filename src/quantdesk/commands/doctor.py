@@ -39,6 +39,7 @@ def main(args: argparse.Namespace) -> int:
         checks.append(doctor.check_postgres(find_dsn(args.dsn), args.timeout))
     except DSNError as exc:
         checks.append(doctor.Check("postgres", "fail", str(exc), "fix [db] dsn or QUANTDESK_DB__DSN"))
+    checks += doctor.check_supabase(settings, args.timeout)
     checks.append(doctor.check_signer(settings))
     size = shutil.get_terminal_size((0, 0))
     checks += doctor.check_terminal(os.environ, (size.columns, size.lines))

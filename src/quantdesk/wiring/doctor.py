@@ -2,8 +2,8 @@
 found and, when it is not right, what to do about it.
 
 Nothing here prints or exits; the command renders the checks. Messages never
-carry a password: Redis and PostgreSQL targets are shown redacted and their
-errors scrubbed.
+carry a password, key or token: Redis and PostgreSQL targets are shown
+redacted and their errors scrubbed, Supabase errors without its keys.
 """
 
 from __future__ import annotations
@@ -173,6 +173,57 @@ def check_postgres(dsn: str, timeout: float) -> Check:
     except Exception as exc:  # every failure of the driver is reported, scrubbed
         return Check("postgres", "fail", describe_error(exc, dsn), "start PostgreSQL or fix [db] dsn / QUANTDESK_DB__DSN (`quantdesk db migrate` sets up the schema)")
     return Check("postgres", "ok", f"{redact(dsn)} answers in {took * 1000:.0f} ms")
+
+
+def check_supabase(settings: Any, timeout: float) -> list[Check]:
+    """[sync.supabase]: who is signed in, and whether the project's REST API
+    answers as them with QuantDesk's tables in place."""
+    sb = getattr(getattr(settings, "sync", None), "supabase", None)
+    if sb is None:
+        return [Check("supabase", "ok", "not configured (no sync through the Supabase API)")]
+    from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
+    from quantdesk.sync.supabase_session import SupabaseAuthError, trader_session
+
+    try:
+        project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=min(timeout, sb.timeout_s))
+    except SupabaseSetupError as exc:
+        return [Check("supabase", "fail", str(exc), "fix [sync.supabase] in the config")]
+    try:
+        try:
+            session = trader_session(project)
+            session.access_token()  # refreshes it if due, as the terminal would
+        except SupabaseAuthError as exc:
+            return [Check("supabase session", "fail", str(exc), "run `quantdesk login supabase`")]
+        who = Check("supabase session", "ok", f"{session.email or session.user_id} via {session.source}, "
+                    f"token valid until {time.strftime('%H:%M:%S UTC', time.gmtime(session.expires_at))}")
+        return [who, _check_supabase_rest(project, session.access_token())]
+    finally:
+        project.close()
+
+
+def _check_supabase_rest(project: Any, token: str) -> Check:
+    from postgrest.exceptions import APIError
+
+    from quantdesk.sync.supabase_api import is_unreachable
+
+    rest = project.client().postgrest
+    rest.auth(token)
+    t0 = time.perf_counter()
+    try:
+        rest.from_("workspace_items").select("kind").limit(1).execute()
+    except APIError as exc:
+        if not exc.code:
+            return Check("supabase api", "fail", f"{project.url}: {project.describe_error(exc)}",
+                         "check the project is up (Supabase dashboard) and the url")
+        return Check("supabase api", "fail", f"{project.url}: {project.describe_error(exc)}",
+                     "create the schema: `quantdesk db migrate --sql`, pasted into the SQL editor")
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        return Check("supabase api", "fail", f"{project.url} unreachable ({project.describe_error(exc)})",
+                     "check [sync.supabase] url and the network")
+    took = time.perf_counter() - t0
+    return Check("supabase api", "ok", f"{project.url} answers as you in {took * 1000:.0f} ms, schema in place")
 
 
 def check_signer(settings: Any) -> Check:
