@@ -94,6 +94,9 @@ def settings_secrets(settings: Any) -> list[str]:
     jwt = getattr(settings.api, "jwt_secret", None)
     if jwt is not None:
         out.append(jwt.get_secret_value())
+    supabase = getattr(getattr(settings, "sync", None), "supabase", None)
+    if supabase is not None:
+        out.append(supabase.anon_key.get_secret_value())
     return [s for s in out if s]
 
 

@@ -14,6 +14,7 @@ The anon key and every token stay out of reprs, logs and error text:
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,26 @@ class SupabaseProject:
     def describe_error(self, exc: BaseException) -> str:
         """One line, no key or token: what went wrong talking to the project."""
         return self.scrub(error_text(exc))
+
+
+class ScrubLogs(logging.Filter):
+    """Masks JWTs (the anon key and access tokens are JWTs) in a library's log
+    records: the websockets client logs Realtime's URL, apikey and all, at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = _JWT.sub(MASK, text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+def scrub_library_logs(*names: str) -> None:
+    """Attach :class:`ScrubLogs` to the named loggers (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ScrubLogs) for f in logger.filters):
+            logger.addFilter(ScrubLogs())
 
 
 def error_text(exc: BaseException) -> str:

@@ -60,6 +60,9 @@ class RealtimeLink:
         await self._drop()
         from realtime import AsyncRealtimeClient, RealtimePostgresChangesListenEvent
 
+        from quantdesk.sync.supabase_api import scrub_library_logs
+
+        scrub_library_logs("websockets.client", "websockets.protocol", "realtime")
         project = self.ws.project
         url = project.url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/realtime/v1"
         # Our loop does the retrying (on its injected clock): the client tries once.
