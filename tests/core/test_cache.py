@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MINUTE_NS, MINUTES_KEPT, TRADES_KEPT, MarketCache
 from quantdesk.core.model import (
@@ -157,3 +159,15 @@ def test_detach_stops_updates():
     cache.detach()
     pub(bus, OraclePrice("v", "SOL-PERP", 1, 2))
     assert cache.events == 0 and cache.oracle == {}
+
+
+def test_an_order_that_ends_after_being_open_is_kept_as_ended_newest_first():
+    from quantdesk.core.model import Order
+
+    cache = MarketCache()
+    o = Order("v", "SOL-PERP", "a", "buy", "market", 1, status="open")
+    cache.on_event("order.v", o)
+    cache.on_event("order.v", Order("v", "SOL-PERP", "never-open", "buy", "market", 1, status="rejected"))
+    cache.on_event("order.v", msgspec.structs.replace(o, status="cancelled", reason="expired: no keeper"))
+    assert "a" not in cache.orders
+    assert [(e.order_id, e.reason) for e in cache.ended_orders] == [("a", "expired: no keeper")]

@@ -90,7 +90,7 @@ async def test_a_market_buy_is_signed_sent_and_followed_to_the_keepers_execution
         assert params["price_slippage"] == 118_590_000
         assert d.status("o1") == "pending"
 
-        await rig.program.publish()  # the transaction lands: the request account appears
+        await rig.program.land()  # the transaction lands: the request account appears
         await until(lambda: d.status("o1") == "open", what="request open on chain")
         assert d.session.cache.orders["o1"].status == "open"
 
@@ -113,7 +113,7 @@ async def test_a_request_no_keeper_executes_expires_after_the_pools_window(rig, 
         assert ack.ok, ack.message
         name, params = sent_instruction(rig)
         assert params["side"].__class__.__name__ == "Short" and params["collateral_token_delta"] == 59_000_000  # USDC
-        await rig.program.publish()
+        await rig.program.land()
         await until(lambda: d.status("o2") == "open", what="request open")
         rig.clock.advance(40)
         for _ in range(5):
@@ -129,14 +129,14 @@ async def test_a_request_no_keeper_executes_expires_after_the_pools_window(rig, 
 async def test_a_cancelled_request_is_closed_and_shown_cancelled(rig, tmp_path):
     async with Desk(rig, tmp_path) as d:
         assert (await d.router.submit(OrderIntent("jupiter", "SOL-PERP", "buy", "market", SOL, client_id="o3"))).ok
-        await rig.program.publish()
+        await rig.program.land()
         await until(lambda: d.status("o3") == "open", what="request open")
         await d.router.cancel("jupiter", "o3")
         name, _ = sent_instruction(rig)
         assert name == "close_position_request"
         tx = VersionedTransaction.from_bytes(rig.node.http.sent[-1])
         assert tx.verify_with_results() == [True]
-        await rig.program.publish()
+        await rig.program.land()
         await until(lambda: d.status("o3") == "cancelled", what="cancelled")
         assert d.orders("o3")[-1].reason == "cancelled by the trader"
 
@@ -151,7 +151,7 @@ async def test_a_take_profit_and_stop_loss_ride_with_the_opening_order_and_stay_
         names = [CODER.parse(bytes(ix.data)).name for ix in tx.message.instructions if keys[ix.program_id_index] == PROGRAM_ID]
         assert names == ["create_increase_position_market_request", "create_decrease_position_request2",
                          "create_decrease_position_request2"]  # fmt: skip
-        await rig.program.publish()
+        await rig.program.land()
         await until(lambda: {d.status(o) for o in ("o4", "o4-tp", "o4-sl")} == {"open"}, what="all three open")
         tp = d.session.cache.orders["o4-tp"]
         assert (tp.type, tp.side, tp.trigger_price, tp.reduce_only) == ("take_profit_market", "sell", 130_000_000, True)
@@ -263,3 +263,19 @@ def test_a_foreign_watched_wallet_keeps_the_venue_read_only():
     assert "no signer configured" in JupiterVenue(JupiterConfig()).trading_unavailable_reason()
     assert v.follower is None and Position  # nothing follows requests on a read-only venue
     assert decoder() is not None and Declined
+
+
+async def test_a_request_that_never_lands_or_is_refused_by_the_node_says_so(rig, tmp_path):
+    async with Desk(rig, tmp_path) as d:
+        rig.node.http.send_fault = (-32002, "Transaction simulation failed: insufficient funds for rent")
+        ack = await d.router.submit(OrderIntent("jupiter", "SOL-PERP", "buy", "market", SOL, client_id="refused"))
+        assert not ack.ok and "insufficient funds for rent" in ack.message
+        assert d.trading.follower.find("refused") is None and d.status("refused") == ""
+        rig.node.http.send_fault = None
+        assert (await d.router.submit(OrderIntent("jupiter", "SOL-PERP", "buy", "market", SOL, client_id="lost"))).ok
+        for _ in range(3):
+            await d.trading.follower.poll_once()
+        assert d.status("lost") == "pending"  # in flight: not on chain yet
+        rig.clock.advance(55)
+        await until(lambda: d.status("lost") == "cancelled", what="given up")
+        assert "expired or never landed" in d.orders("lost")[-1].reason

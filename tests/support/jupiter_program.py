@@ -9,7 +9,8 @@ as the IDL has them (``Position`` 210 bytes of IDL fields, allocated 216;
   transaction with the IDL's instruction coder: a ``create*Request`` writes
   the ``PositionRequest`` at the request account the instruction names,
   ``closePositionRequest`` deletes it, ``updateDecreasePositionRequest2``
-  moves its trigger;
+  moves its trigger. The writes wait for ``land()``: until then the
+  transaction is in flight, as on a real cluster;
 - ``Keeper.execute`` does what a keeper's execution does: the position grows
   or shrinks (at the given price, the open fee taken from the collateral)
   and the request is closed in the same slot; ``Keeper.expire`` closes a
@@ -110,8 +111,7 @@ class ProgramDouble:
         self.chain = chain
         self.clock_s = clock_s  # () -> unix seconds of the chain
         self.seen: list[Sent] = []
-        self._pending: list[str] = []  # accounts written by landed transactions, not yet pushed
-        self.land = True  # False: the transaction never lands (nothing is written)
+        self._pending: list[tuple[str, bytes, str]] = []  # writes of sent transactions, not landed yet
 
     def on_send(self, tx: Any) -> None:
         msg = tx.message
@@ -124,21 +124,18 @@ class ProgramDouble:
             accounts = dict(zip(_ACCOUNTS[camel], [keys[i] for i in bytes(ix.accounts)]))
             sent = Sent(named.name, _params(named) if "params" in named.data else {}, accounts)
             self.seen.append(sent)
-            if self.land:
-                self._apply(sent)
+            self._apply(sent)
 
     def _apply(self, s: Sent) -> None:
         a, p = s.accounts, s.params
         if s.name == "close_position_request":
-            self.chain.set_quietly(a["positionRequest"], b"", "11111111111111111111111111111111")
-            self._pending.append(a["positionRequest"])
+            self._pending.append((a["positionRequest"], b"", "11111111111111111111111111111111"))
             return
         if s.name == "update_decrease_position_request2":
             got = self.chain.get(a["positionRequest"])
             fields = decoder().decode(got[0]).fields
             fields.update(trigger_price=p["trigger_price"], size_usd_delta=p["size_usd_delta"])
-            self.chain.set_quietly(a["positionRequest"], request_account(fields))
-            self._pending.append(a["positionRequest"])
+            self._pending.append((a["positionRequest"], request_account(fields), PROGRAM_ID))
             return
         increase = s.name == "create_increase_position_market_request"
         position = self.chain.get(a["position"])
@@ -154,19 +151,18 @@ class ProgramDouble:
             "trigger_above_threshold": p.get("trigger_above_threshold"), "entire_position": p.get("entire_position"),
             "counter": p["counter"],
         }
-        if increase and position is None:  # the program creates the position account with the request
-            self.chain.set_quietly(a["position"], position_account(
+        if increase and position is None and not any(k == a["position"] for k, _, _ in self._pending):
+            # the program creates the position account with the request
+            self._pending.append((a["position"], position_account(
                 a["owner"], a["pool"], a["custody"], a["collateralCustody"], side=side, price=0, size_usd=0,
-                collateral_usd=0, open_time=self.clock_s()))  # fmt: skip
-        self.chain.set_quietly(a["positionRequest"], request_account(fields))
-        self._pending.append(a["positionRequest"])
+                collateral_usd=0, open_time=self.clock_s()), PROGRAM_ID))  # fmt: skip
+        self._pending.append((a["positionRequest"], request_account(fields), PROGRAM_ID))
 
-    async def publish(self) -> None:
-        """Push what landed to subscribers (the validator's notifications follow the slot)."""
+    async def land(self) -> None:
+        """The sent transactions land: their accounts are written and pushed to subscribers."""
         pending, self._pending = self._pending, []
-        for key in pending:
-            for listener in self.chain.listeners:
-                await listener.notify(key)
+        for key, data, owner in pending:
+            await self.chain.set(key, data, owner)
 
     def request(self, kind: str) -> str:
         """The request account of the latest sent instruction named ``kind``."""

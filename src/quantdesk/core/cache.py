@@ -38,6 +38,7 @@ from quantdesk.core.rate_history import RateHistory, per_hour
 Key = tuple[str, str]  # (venue, market)
 TRADES_KEPT = 200
 FILLS_KEPT = 500
+ENDED_ORDERS_KEPT = 20
 MINUTE_NS = 60 * 1_000_000_000
 MINUTES_KEPT = 30
 
@@ -78,6 +79,9 @@ class MarketCache:
         self.last_message_ns: dict[str, int] = {}
         self.market_updated_ns: dict[Key, int] = {}  # last book, trade, oracle or mark event per market
         self.orders: dict[str, Order] = {}
+        # Orders that were open here and have ended (filled, cancelled, expired,
+        # rejected), newest first: the Orders pane says what became of them.
+        self.ended_orders: deque[Order] = deque(maxlen=ENDED_ORDERS_KEPT)
         self.fills: deque[Fill] = deque(maxlen=FILLS_KEPT)
         self.positions: dict[Key, Position] = {}
         self.accounts: dict[str, AccountState] = {}
@@ -236,8 +240,8 @@ class MarketCache:
     def _on_order(self, ev: Order) -> None:
         if ev.status in ("open", "pending", "triggered"):
             self.orders[ev.order_id] = ev
-        else:
-            self.orders.pop(ev.order_id, None)
+        elif self.orders.pop(ev.order_id, None) is not None:
+            self.ended_orders.appendleft(ev)
         self.rev["order"] += 1
 
     def _on_fill(self, ev: Fill) -> None:

@@ -1,4 +1,10 @@
-"""The account's open orders on every venue; cancel one, cancel all, modify one."""
+"""The account's open orders on every venue; cancel one, cancel all, modify one.
+
+Below them, while there is room, the orders that ended most recently and
+what became of them (filled, cancelled, expired, rejected, and why): an
+order a venue finishes later, such as a position request a keeper executes
+or lets expire, leaves the open list and says so here.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,24 @@ TYPE_SHORT = {
 }
 
 
+ENDED_SHOWN = 3
+
+
+def ended_status(o: Order) -> str:
+    """``expired`` for an order the venue let run out, else its status."""
+    return "expired" if o.status == "cancelled" and o.reason.startswith("expired") else o.status
+
+
+def outcome(o: Order) -> str:
+    """``ord1 filled`` / ``o2 expired: no keeper executed it ...``: what became of an ended order."""
+    status = ended_status(o)
+    if not o.reason:
+        return f"{o.order_id} {status}"
+    if o.reason.startswith(status):
+        return f"{o.order_id} {o.reason}"
+    return f"{o.order_id} {status}: {o.reason}"
+
+
 def flags(o: Order) -> str:
     return " ".join(f for f, on in (("PO", o.post_only), ("RO", o.reduce_only), ("IOC", o.ioc and o.type == "limit")) if on)
 
@@ -72,6 +96,18 @@ class OrdersPane(SelectablePane):
     def state_key(self, now_ns: int) -> Hashable:
         return (self.cache.rev["order"], self.cursor.key, self.has_focus)
 
+    def _ended(self, table: Table, room: int) -> list[Text]:
+        """The latest ended orders and what became of the newest, in ``room`` lines (none if too few)."""
+        ended = list(self.cache.ended_orders)[: min(ENDED_SHOWN, room - 2)]
+        if not ended:
+            return []
+        s = self.style
+        lines = [Text("Ended", s("pane--dim"), end="")]
+        for o in ended:
+            lines.append(table.row(self._cells(o, self.cache.markets.get((o.venue, o.market)), ended=True)))
+        lines.append(Text(outcome(ended[0]), s("pane--dim"), no_wrap=True, end=""))
+        return lines
+
     def build(self, now_ns: int, width: int, height: int) -> list[Text]:
         s = self.style
         rows = self.rows()
@@ -84,7 +120,7 @@ class OrdersPane(SelectablePane):
         if not rows:
             lines.append(Text(""))
             lines.append(Text("No open orders. Press b to buy or s to sell.", s("pane--dim"), end=""))
-            return lines
+            return lines + self._ended(table, height - len(lines))
         i = self.cursor.pick([o.order_id for o in rows])
         visible = max(1, height - len(lines))
         first = 0 if i is None or i < visible else i - visible + 1
@@ -93,9 +129,9 @@ class OrdersPane(SelectablePane):
             if k == i:
                 row.stylize(s(CURSOR_CSS_CLASS))
             lines.append(row)
-        return lines
+        return lines + self._ended(table, height - len(lines))
 
-    def _cells(self, o: Order, market: Market | None) -> list:
+    def _cells(self, o: Order, market: Market | None, ended: bool = False) -> list:
         s = self.style
 
         def price(v: int) -> str:
@@ -107,6 +143,11 @@ class OrdersPane(SelectablePane):
             return fmt.size(v, market) if market else str(v)
 
         buy = o.side == "buy"
+        if ended:
+            dim = s("pane--dim")
+            return [(o.order_id, dim), (o.market, dim), (o.venue, dim), ("BUY" if buy else "SELL", dim),
+                    (TYPE_SHORT.get(o.type, o.type), dim), (size(o.size), dim), (size(o.filled), dim),
+                    (price(o.price), dim), (price(o.trigger_price), dim), (ended_status(o), dim), (flags(o), dim)]  # fmt: skip
         return [
             (o.order_id, s("pane--dim")),
             (o.market, s("pane--title")),

@@ -23,9 +23,13 @@ from quantdesk.core.model import Market, MarketKind
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.market_data import JupiterFeed
 
+SIZE_PLACES = 4  # base sizes typed and shown to 0.0001 of the asset: positions are sized in USD anyway
+
+
 def to_market(venue: str, m: JupiterMarket) -> Market:
-    # no book: a tick of one micro-dollar and a lot of one base unit
-    return Market(venue=venue, symbol=m.symbol, base=m.base, quote="USD", kind="pool", tick_size=1, lot_size=1,
+    # no book: a tick of one micro-dollar; a lot of 0.0001 of the base asset
+    lot = 10 ** max(0, m.size_decimals - SIZE_PLACES)
+    return Market(venue=venue, symbol=m.symbol, base=m.base, quote="USD", kind="pool", tick_size=1, lot_size=lot,
                   size_decimals=m.size_decimals)
 
 
