@@ -80,3 +80,13 @@ def test_recomputed_on_change_and_only_what_changed():
     # the pool's book did not move: its quotes were kept, not recomputed
     assert all(a is b for a, b in zip(pool_quotes, [q for q in second.impact if q.venue == "pool"]))
     assert not any(a is b for a, b in zip(first.impact[:2], second.impact[:2]))
+
+
+def test_warnings_rank_the_nearest_liquidation_first():
+    bus, cache = three_venues()
+    for venue, liq in (("book2", 92 * P), ("book", 95 * P), ("pool", 89 * P)):
+        p = Position(venue, "SOL-PERP", 10 * S, -1_000 * P, 100 * P, 100 * P, liquidation_price=liq)
+        bus.publish(topic_for(p), p)
+    warnings = [i for i in InsightsEngine().report(cache, 0).insights if i.severity == "warning"]
+    # 5 %, then 8 %; 11 % is outside the 10 % warning band
+    assert [(i.venues, i.figures["distance"]) for i in warnings] == [(("book",), Decimal("0.05")), (("book2",), Decimal("0.08"))]

@@ -208,7 +208,7 @@ class InsightsEngine:
                     f"{side} {text.pct(r.distance)} from liquidation{sigma}",
                     f"price {price(r.price)}  liq {price(r.liquidation_price)}  "
                     f"funding {text.usd(r.funding, sign=True)}  break-even {price(r.break_even)}",
-                    -(r.sigma if r.sigma is not None else r.distance * 100),
+                    -r.distance,  # nearest first, whether or not a volatility is known yet
                     {
                         "distance": r.distance,
                         "sigma": r.sigma,

@@ -7,9 +7,9 @@
   a price-impact fee that grows with size. They publish that quote as a book
   whose level prices are the all-in average price of a trade as large as the
   sizes summed from the touch to that level. The price for any size is read
-  off that curve, linearly between rungs (Jupiter's all-in price is linear in
-  size, so this is exact for it) and extended below the first rung; fees are
-  already in the price.
+  off that curve, linearly between rungs (Jupiter's open and size-impact fees
+  are linear in size, so only its capped open-interest term bends the line)
+  and extended below the first rung; fees are already in the price.
 
 Notionals are quote at price precision (USD 1e6); prices stay in price units.
 """
