@@ -19,7 +19,7 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.venues.base import TradingUnavailable
 from quantdesk.venues.drift.account_view import DriftAccountView
-from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
+from quantdesk.venues.drift.config import DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.rpc_link import rpc_for
 from quantdesk.venues.solana.rpc import SolanaRpc
@@ -64,8 +64,7 @@ def view_for(http: HttpServer, user_bytes: bytes) -> tuple[DriftAccountView, Sol
     d = DriftDeployment(**{
         **default_deployment("drift").model_dump(),
         "rpc_urls": [http.url],
-        "markets": [MarketSpec(symbol="SOL-PERP", index=0), MarketSpec(symbol="BTC-PERP", index=1),
-                    MarketSpec(symbol="ETH-PERP", index=2)],
+        "watchlist": ["SOL-PERP", "BTC-PERP", "ETH-PERP"],
     })
     health = FeedHealth()
     rpc = rpc_for(d, health)
@@ -174,7 +173,7 @@ async def test_venue_watching_a_wallet_shows_book_and_positions_in_the_cache(cha
     http.accounts[str(view.chain.user_address)] = LINES[USER_LINE]["data_b64"]
     d = DriftDeployment(**{
         **view.deployment.model_dump(), "dlob_url": http.url, "dlob_ws_url": ws.url, "data_api_url": http.url,
-        "markets": [MarketSpec(symbol="SOL-PERP", index=0)], "slot_poll_s": 0,
+        "watchlist": ["SOL-PERP"], "discover_markets": False, "slot_poll_s": 0,
         "watch": pk(user_bytes, 8), "sub_account_id": struct.unpack_from("<H", user_bytes, 4346)[0],
         "account_poll_s": 0.2,
     })
@@ -217,7 +216,7 @@ async def test_velocity_with_an_idl_reads_accounts_at_its_own_addresses(chain, t
     user_bytes = raw(USER_LINE)
     d = DriftDeployment(**{
         **default_deployment("velocity").model_dump(), "rpc_urls": [http.url], "idl_path": str(idl),
-        "markets": [MarketSpec(symbol="SOL-PERP", index=0)],
+        "watchlist": ["SOL-PERP"],
     })
     health = FeedHealth()
     rpc = rpc_for(d, health)

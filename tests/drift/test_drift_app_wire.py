@@ -12,7 +12,6 @@ from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.panes.health import HealthPane
 from quantdesk.console.panes.trades import TradesPane
 from quantdesk.console.statusbar import StatusBar
-from quantdesk.venues.drift.config import MarketSpec
 from quantdesk.venues.drift.venue import DriftVenue
 from quantdesk.venues.session import Session
 
@@ -47,8 +46,8 @@ async def test_fills_with_and_without_a_taker_show_on_the_tape(servers):
 
 async def test_a_frozen_book_and_a_refused_subscription_are_on_screen(servers, timers):
     ws, http = servers
-    markets = [MarketSpec(symbol=SOL, index=0), MarketSpec(symbol="NOPE-PERP", index=9)]
-    venue = DriftVenue(local(ws, http, markets=markets, silence_s=60.0, book_stall_s=2.0), timers=timers)
+    nope = {"watchlist": [SOL, "NOPE-PERP"], "overrides": {"NOPE-PERP": {"index": 9}}}  # a market the server lacks
+    venue = DriftVenue(local(ws, http, **nope, silence_s=60.0, book_stall_s=2.0), timers=timers)
     app = QuantDeskApp(Session([venue], time.time_ns), panes=("health",), columns=1)
     async with app.run_test(size=SIZE) as pilot:
         await app.session_started.wait()

@@ -59,7 +59,7 @@ def test_show_markets_discover_lists_the_chain_markets(tmp_path, capfd):
             http.accounts[pk(raw(n), 8)] = x["data_b64"]
     http.start()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[venues.drift]\nrpc_urls = ["{http.url}"]\n')
+    cfg.write_text(f'[venues.drift]\nrpc_urls = ["{http.url}"]\nwatchlist = ["SOL-PERP", "WIF-PERP"]\n')
     try:
         code = cli.main(["show", "markets", "--venue", "drift", "--discover", "--json", "--config", str(cfg)])
         out, err = capfd.readouterr()
@@ -69,7 +69,9 @@ def test_show_markets_discover_lists_the_chain_markets(tmp_path, capfd):
     rows = json.loads(out)
     sol = next(r for r in rows if r["market"] == "SOL-PERP")
     assert sol == {"venue": "drift", "name": "drift", "market": "SOL-PERP", "kind": "perp", "index": 0,
-                   "tick_size": 0.0001, "lot_size": 0.01, "status": "Active", "tier": "B", "prediction": False}
+                   "tick_size": 0.0001, "lot_size": 0.01, "status": "Active", "tier": "B", "prediction": False,
+                   "watchlist": True}
+    assert sorted(r["market"] for r in rows if r["watchlist"]) == ["SOL-PERP", "WIF-PERP"]
     assert {r["market"] for r in rows if r["kind"] == "spot"} == {"USDC", "SOL", "wBTC", "wETH"}
     assert len(rows) == 12
 

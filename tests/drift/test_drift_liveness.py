@@ -11,7 +11,6 @@ import time
 from support.drift_servers import SOL, book_channel, local
 from support.wait import until
 from quantdesk.venues.drift.book_watch import BookWatch
-from quantdesk.venues.drift.config import MarketSpec
 from quantdesk.venues.drift.subscriptions import Subscriptions
 from quantdesk.venues.drift.venue import DriftVenue
 
@@ -44,8 +43,8 @@ async def test_heartbeats_over_a_frozen_book_mark_it_stale_resubscribe_then_repl
 
 async def test_a_refused_subscription_names_market_and_channel_and_is_retried(servers, timers):
     ws, http = servers
-    markets = [MarketSpec(symbol=SOL, index=0), MarketSpec(symbol="NOPE-PERP", index=9)]
-    venue = DriftVenue(local(ws, http, markets=markets, backoff_initial_s=1.0, backoff_max_s=4.0), timers=timers)
+    nope = {"watchlist": [SOL, "NOPE-PERP"], "overrides": {"NOPE-PERP": {"index": 9}}}  # a market the server lacks
+    venue = DriftVenue(local(ws, http, **nope, backoff_initial_s=1.0, backoff_max_s=4.0), timers=timers)
     async with Running(venue) as r:
         await until(lambda: venue.health.subscription_errors == 2, what="both NOPE-PERP subscriptions refused")
         assert "NOPE-PERP" in venue.health.last_error and "retrying" in venue.health.last_error
@@ -129,7 +128,7 @@ async def test_a_rest_cache_miss_keeps_the_book_and_takes_the_oracle(servers):
         ws.silent = True
         best = r.book().best_bid()
         http.l2_cache_miss = True
-        spec = r.venue.deployment.markets[0]
+        spec = r.venue.deployment.watched[0]
         assert await r.venue.feed.fetch_l2(spec) is False
         assert r.venue.health.rest_cache_misses == 1 and r.venue.health.malformed == 0
         assert r.book().best_bid() == best  # the book shown is kept

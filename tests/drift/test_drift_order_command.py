@@ -202,7 +202,10 @@ def test_bad_input_is_refused_before_anything_is_fetched(tmp_path, chain, capsys
     assert code == 2 and "not a live venue" in err
     code, _, err = order(capsys, "drift", SOL, "buy", "1", "--stop", "1", "--take-profit", "2", "--config", str(cfg))
     assert code == 2 and "not both" in err
-    assert chain.sent == [] and chain.requests == []
+    # Only the public market listing was read (to know DOGE-PERP is not listed):
+    # nothing of the trader's account, nothing sent.
+    assert chain.sent == []
+    assert {body["method"] for _, _, body in chain.requests} <= {"getProgramAccounts"}
 
 
 def test_without_yes_and_no_terminal_it_asks_for_yes(tmp_path, chain, capsys, monkeypatch):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from quantdesk.venues.drift.backoff import backoff_s
-from quantdesk.venues.drift.config import DriftDeployment, MarketSpec, default_deployment
+from quantdesk.venues.drift.config import DriftDeployment, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.market_data import DlobFeed
 from quantdesk.venues.drift.rest import MAX_RETRY_AFTER_S, HostsUnavailable, HttpHosts, retry_after_s
@@ -52,7 +52,7 @@ async def test_websocket_reconnects_back_off_exponentially():
         **default_deployment("drift").model_dump(),
         "dlob_ws_url": f"ws://127.0.0.1:{port}/ws",
         "dlob_url": f"http://127.0.0.1:{port}",
-        "markets": [MarketSpec(symbol="SOL-PERP", index=0)],
+        "watchlist": ["SOL-PERP"],
         "backoff_initial_s": 0.1,
         "backoff_max_s": 1.6,
         "http_timeout_s": 1.0,

@@ -119,13 +119,16 @@ class BookSource:
                     rows.append({"price": str(price), "size": "1000000000", "sources": {"dlob": "1000000000"}})
         self.slot = int(self.base["slot"])
         self.lock = threading.Lock()
+        # The markets the servers list, by name: the DLOB server knows every listed
+        # market; tests add discovered ones (``markets["JUP-PERP"] = 24``).
+        self.markets: dict[str, int] = dict(MARKET_INDEX)
 
     def next(self, market: str) -> dict:
         with self.lock:
             self.slot += 1
             book = copy.deepcopy(self.base)
             book["marketName"] = market
-            book["marketIndex"] = MARKET_INDEX[market]
+            book["marketIndex"] = self.markets[market]
             book["slot"] = self.slot
             book["ts"] = int(time.time() * 1000)
             return book
@@ -199,7 +202,7 @@ class DlobWsServer:
                 if not isinstance(msg, dict) or str(msg.get("type", "")).lower() != "subscribe":
                     continue
                 market = str(msg.get("market", "")).upper()
-                if market not in MARKET_INDEX or msg.get("marketType") not in ("perp", "spot") or \
+                if market not in self.books.markets or msg.get("marketType") not in ("perp", "spot") or \
                         str(msg.get("channel", "")).lower() not in ("orderbook", "trades"):
                     if msg.get("channel"):
                         await ws.send(json.dumps({"channel": msg["channel"], "error": "Error subscribing to channel"}))
@@ -228,7 +231,7 @@ class DlobWsServer:
                     if channel == "orderbook" and not self.heartbeats_only:
                         book = self.books.next(market)
                         book["bids"], book["asks"] = book["bids"][:WS_LEVELS], book["asks"][:WS_LEVELS]
-                        await ws.send(json.dumps({"channel": book_channel(MARKET_INDEX[market]),
+                        await ws.send(json.dumps({"channel": book_channel(self.books.markets[market]),
                                                   "data": json.dumps(book)}))
                 if time.monotonic() - last_hb >= self.heartbeat_interval:
                     last_hb = time.monotonic()
@@ -291,11 +294,11 @@ class HttpServer:
                     return
                 if url.path == "/l2":
                     market = q.get("marketName", "")
-                    if market not in MARKET_INDEX:
+                    if market not in outer.books.markets:
                         self._reply(400, {"error": "unknown market"})
                         return
                     if outer.l2_cache_miss:
-                        self._reply(200, l2_cache_miss(MARKET_INDEX[market], outer.slot))
+                        self._reply(200, l2_cache_miss(outer.books.markets[market], outer.slot))
                         return
                     book = outer.books.next(market)
                     depth = min(int(q.get("depth", "100")), 100)  # src/index.ts: depth defaults to 100, capped at 100
@@ -303,7 +306,7 @@ class HttpServer:
                     self._reply(200, book)
                 elif url.path == "/fundingRates":
                     market = q.get("marketName", "")
-                    recs = [dict(r, marketIndex=MARKET_INDEX.get(market, -1)) for r in outer.funding["fundingRates"]]
+                    recs = [dict(r, marketIndex=outer.books.markets.get(market, -1)) for r in outer.funding["fundingRates"]]
                     self._reply(200, {"fundingRates": recs})
                 else:
                     self._reply(404, {"error": "not found"})
@@ -402,7 +405,8 @@ def local(ws: DlobWsServer, http: HttpServer, name: str = "drift", **over) -> Dr
         data_api_url=http.url,
         rpc_urls=[http.url],
         ws_rpc_url=ws.url,
-        markets=[MarketSpec(symbol=SOL, index=0)],
+        watchlist=[SOL],
+        discover_markets=False,  # the tests that read the listing on chain say so
         heartbeat_s=0.1,  # the local server's heartbeat period
         silence_s=0.6,
         backoff_initial_s=0.05,

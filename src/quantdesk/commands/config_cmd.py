@@ -83,7 +83,17 @@ def validate(config: str | None) -> int:
     path = config_path(config)
     where = str(path) if path.exists() else f"defaults (no file at {path})"
     print(f"configuration OK: {where}")
+    for note in _notes(config):
+        print(f"  note: {note}")
     return 0
+
+
+def _notes(config: str | None) -> list[str]:
+    from quantdesk.config.settings import check_config
+    from quantdesk.venues import registry
+
+    settings, _problems = check_config(config)
+    return registry.config_notes(settings) if settings is not None else []
 
 
 def show_paths(config: str | None) -> int:

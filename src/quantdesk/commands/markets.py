@@ -85,12 +85,12 @@ def discovered_view(settings: Any, venue: str | None) -> list[dict[str, Any]]:
 def render_discovered(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    t = Table(title="Markets listed on chain", show_edge=False)
-    for col in ("venue", "market", "kind", "index", "tick", "lot", "status", "tier", "prediction"):
+    t = Table(title="Markets listed on chain (● on the watchlist)", show_edge=False)
+    for col in ("", "venue", "market", "kind", "index", "tick", "lot", "status", "tier", "prediction"):
         t.add_column(col, justify="right" if col in ("index", "tick", "lot") else "left")
     for r in rows:
-        t.add_row(r["venue"], r["market"], r["kind"], str(r["index"]), f"{r['tick_size']:f}", f"{r['lot_size']:f}",
-                  r["status"], r["tier"], "yes" if r["prediction"] else "")
+        t.add_row("●" if r.get("watchlist") else "", r["venue"], r["market"], r["kind"], str(r["index"]),
+                  f"{r['tick_size']:f}", f"{r['lot_size']:f}", r["status"], r["tier"], "yes" if r["prediction"] else "")
     return t
 
 

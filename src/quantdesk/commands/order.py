@@ -142,6 +142,7 @@ async def _order(args: argparse.Namespace) -> int:
     from quantdesk.trading.journal import Journal, JournalError
     from quantdesk.trading.risk import RiskEngine
     from quantdesk.trading.router import OrderRouter
+    from quantdesk.core.venue import FollowsMarkets
     from quantdesk.venues.base import TradingUnavailable, VenueError
 
     from quantdesk.venues.registry import BuildOptions
@@ -158,6 +159,10 @@ async def _order(args: argparse.Namespace) -> int:
     try:
         markets = {m.symbol: m for m in await venue.connect()}
         market = markets.get(args.market)
+        if market is None and isinstance(venue, FollowsMarkets):
+            market = await venue.follow(args.market)  # listed, though not on the watchlist
+            if market is not None:
+                markets[market.symbol] = market
         if market is None:
             raise Refused(f"{args.market} is not a market of {venue.id}; choose one of {', '.join(markets)}.", EXIT_BAD_INPUT)
         intent = _intent(args, market)

@@ -178,6 +178,8 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
         await session.start()
         playback = playback_of(session)
         cache = session.cache
+        if args.market and session.can_follow(args.market, args.venue):
+            await session.follow(args.market, args.venue)  # listed, though not on the watchlist
         venues = list(dict.fromkeys(v for v, _ in cache.markets))
         symbols = list(dict.fromkeys(s for _, s in cache.markets))
         _check_choice("venue", args.venue, venues)

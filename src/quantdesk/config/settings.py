@@ -683,6 +683,9 @@ def _field_at(loc: tuple[str, ...]) -> Any:
 def _fields_at(loc: tuple[str, ...]) -> list[str] | None:
     model: Any = settings_model()
     for part in (p for p in loc if not _is_index(p)):
+        if typing.get_origin(model) is dict:  # ``part`` is a key of a table of models
+            model = typing.get_args(model)[1]
+            continue
         model = _unwrap(model)
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None

@@ -62,6 +62,7 @@ from quantdesk.core.problems import ProblemsError
 from quantdesk.trading.desk import Desk
 
 if TYPE_CHECKING:
+    from quantdesk.core.model import Market
     from quantdesk.venues.session import Session
     from quantdesk.config.settings import Settings
     from quantdesk.console.cmdline import ScriptError
@@ -404,12 +405,26 @@ class QuantDeskApp(App[int]):
         self._close_messages_no_wait()
 
     # -- commands ----------------------------------------------------------
-    def command_context(self) -> CommandContext:
-        """The names the parser and palette accept now."""
-        cache = self.session.cache
+    def streamed_symbols(self) -> list[str]:
+        """The markets streamed now (the watchlists, and any opened since), in the
+        venues' order: what the palette lists and ``[``/``]`` step through."""
         symbols: dict[str, None] = {}
-        for m in sorted(cache.markets.values(), key=lambda m: (m.index, m.symbol)):
+        for m in sorted(self.session.cache.markets.values(), key=lambda m: (m.index, m.symbol)):
             symbols[m.symbol] = None
+        return list(symbols)
+
+    def _listed(self) -> list[Market]:
+        """Every market the venues list, streamed or not (the command line accepts any)."""
+        return [*self.session.cache.markets.values(), *self.session.listed.values()]
+
+    def command_context(self) -> CommandContext:
+        """The names the parser and palette accept now: the streamed markets
+        first, then every other listed one."""
+        cache = self.session.cache
+        listed = self._listed()
+        symbols = dict.fromkeys(self.streamed_symbols())
+        for m in sorted(listed, key=lambda m: (m.index, m.symbol)):
+            symbols.setdefault(m.symbol, None)
         local = layout_names()
         return CommandContext(
             markets=list(symbols),
@@ -421,11 +436,17 @@ class QuantDeskApp(App[int]):
             order_ids=list(cache.orders),
             alert_ids=self.team.alert_ids(),
             watchlists=self.team.watchlists(),
-            aliases=market_aliases(cache.markets.values(), self.aliases),
+            aliases=market_aliases(listed, self.aliases),
         )
 
     async def execute(self, command: Command) -> bool:
-        """Carry out one parsed command; False (with a message on screen) if it could not be."""
+        """Carry out one parsed command; False (with a message on screen) if it could not be.
+        A command naming a listed market that is not streamed starts streaming it first."""
+        market, venue = getattr(command, "market", None), getattr(command, "venue", None)
+        if isinstance(market, str) and self.session.can_follow(market, venue if isinstance(venue, str) else None):
+            added = await self.session.follow(market, venue if isinstance(venue, str) else None)
+            if added:
+                self.notify(f"Streaming {market} from {', '.join(m.venue for m in added)} now.", timeout=4)
         return await self.commands.execute(command)
 
     async def on_command_line_run(self, message: CommandLine.Run) -> None:

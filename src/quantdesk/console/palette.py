@@ -55,7 +55,8 @@ def palette_entries(app: QuantDeskApp) -> list[Entry]:
     for entry in catalogue.entries():
         out.append((f"pane: {entry.id}", f"{entry.help} · {entry.word}", partial(execute, ShowPane(entry.id))))
     ctx: CommandContext = app.command_context()
-    for m in ctx.markets:
+    # The streamed markets (the watchlists): every other listed one is a command-line word away.
+    for m in app.streamed_symbols():
         out.append((f"market: {m}", "show it in the focused pane", partial(execute, SelectMarket(m))))
     for v in ctx.venues:
         out.append((f"venue: {v}", "show it in the focused pane", partial(execute, SetVenue(v))))

@@ -2,7 +2,7 @@
 
 A venue is two things, kept apart because most venues are only the first:
 
-- ``Venue``: market data. ``connect`` lists the markets, ``run`` publishes
+- ``Venue``: market data. ``connect`` lists the markets it streams, ``run`` publishes
   normalized events on the bus until cancelled, ``request_resync`` asks for a
   fresh snapshot after a gap, ``close`` lets go; ``health`` is the feed's
   counters for the health pane, or None for a venue that keeps none.
@@ -148,6 +148,19 @@ class CandleSource(Protocol):
         """Publish the bars so far, then every update of the forming bar, until
         cancelled; reconnect by itself. ``on_state(state, message)`` says how it
         goes: ``loading``, ``live`` or ``down`` (with why, for the chart)."""
+
+
+@runtime_checkable
+class FollowsMarkets(Protocol):
+    """A venue that lists more markets than it streams from the start (Drift
+    lists every market on chain and streams the trader's watchlist): any
+    listed market can be streamed once asked for."""
+
+    def listed_markets(self) -> list[Market]:
+        """Every market the venue lists, streamed or not (after ``connect``)."""
+
+    async def follow(self, symbol: str) -> Market | None:
+        """Start streaming ``symbol``; its market, or None if the venue does not list it."""
 
 
 @runtime_checkable

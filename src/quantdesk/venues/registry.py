@@ -145,6 +145,9 @@ class VenueSpec:
     inspect_help: str = ""
     # (section, name) -> the signing.policy.InstructionDecoders of the programs the venue's transactions call
     instruction_decoders: Callable[[Any, str], list[InstructionDecoder]] | None = None
+    # (section, name) -> lines `quantdesk config validate` prints beside "configuration OK":
+    # deprecated settings that still work, and what to write instead
+    notes: Callable[[Any, str], list[str]] | None = None
     package: str = field(default="", compare=False)  # set by the registry: the module the spec came from
 
     def section_key(self, name: str) -> tuple[str, ...]:
@@ -392,6 +395,11 @@ def instruction_decoders(settings: Any = None) -> list[InstructionDecoder]:
     return out
 
 
+def config_notes(settings: Any) -> list[str]:
+    """The notes of every live venue the config turns on (deprecated settings)."""
+    return [n for spec, name, section in configured(settings) if spec.notes is not None for n in spec.notes(section, name)]
+
+
 def inspect_names() -> list[str]:
     return [n for s in specs() if s.inspect is not None for n in s.names]
 
@@ -408,6 +416,7 @@ __all__ = [
     "VenueError",
     "VenueSpec",
     "build",
+    "config_notes",
     "configured",
     "discover",
     "discover_sources",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market
-from quantdesk.core.venue import Steppable, SteppedClock
+from quantdesk.core.venue import FollowsMarkets, Steppable, SteppedClock
 from quantdesk.signing.base import Signer
 from quantdesk.venues.base import Venue
 
@@ -31,7 +31,9 @@ class Session:
         self.clock = clock
         self.cache = MarketCache(on_gap=self._on_gap)
         self.cache.attach(self.bus)
-        self.markets: list[Market] = []
+        self.markets: list[Market] = []  # the markets streamed
+        # Every market the venues list, streamed or not: (venue, symbol) -> market.
+        self.listed: dict[tuple[str, str], Market] = {}
         self._tasks: list[asyncio.Task] = []
         self.errors: list[str] = []
 
@@ -48,11 +50,39 @@ class Session:
             markets = await v.connect()
             self.markets.extend(markets)
             self.cache.add_markets(markets)
+            self.listed.update(((m.venue, m.symbol), m) for m in markets)
+            if isinstance(v, FollowsMarkets):
+                for m in v.listed_markets():
+                    self.listed.setdefault((m.venue, m.symbol), m)
         for v in self.venues.values():
             task = asyncio.create_task(v.run(self.bus), name=f"venue:{v.id}")
             task.add_done_callback(self._on_venue_done)
             self._tasks.append(task)
         await asyncio.sleep(0)
+
+    def can_follow(self, symbol: str, venue: str | None = None) -> bool:
+        """A listed market not streamed yet (on ``venue``, or any venue)."""
+        return any(
+            s == symbol and venue in (None, v) and (v, s) not in self.cache.markets for v, s in self.listed
+        )
+
+    async def follow(self, symbol: str, venue: str | None = None) -> list[Market]:
+        """Stream ``symbol`` from every venue (or ``venue``) that lists it and does
+        not stream it yet; the markets added."""
+        added: list[Market] = []
+        for (v, s) in list(self.listed):
+            if s != symbol or venue not in (None, v) or (v, s) in self.cache.markets:
+                continue
+            target = self.venues.get(v)
+            if not isinstance(target, FollowsMarkets):
+                continue
+            market = await target.follow(symbol)
+            if market is None:
+                continue
+            self.markets.append(market)
+            self.cache.add_markets([market])
+            added.append(market)
+        return added
 
     def _on_venue_done(self, task: asyncio.Task) -> None:
         if task.cancelled():

@@ -12,6 +12,7 @@ health.py         feed and RPC counters for the health pane
 idl.py            the program IDL and raw-account decoding with it
 accounts.py       normalized views of decoded accounts (``quantdesk inspect``)
 discovery.py      every listed perp and spot market from its on-chain account
+market_list.py    the watchlist and per-market overrides against that listing (no I/O)
 chain.py          driftpy's client for one authority, fed from RPC (account_store.py)
 account_view.py   read-only positions, margin and market figures from chain
 orders.py         order intents as driftpy OrderParams

@@ -66,7 +66,8 @@ class DriftAccountView:
         self.chain = DriftChain(deployment, authority, rpc, sub_account_id=sub_account_id)
         self.clock = clock
         self._sleep = sleep
-        self.by_index = {m.index: m.symbol for m in deployment.markets}
+        self.by_index = {m.index: m.symbol for m in deployment.watched}
+        self.names = {m.index: m.symbol for m in deployment.listed}  # positions in any listed market
         self.last_error = ""
 
     async def refresh(self) -> None:
@@ -132,7 +133,7 @@ class DriftAccountView:
             index = int(pos.market_index)
             if base == 0 or index not in self.chain.store.perp_markets:
                 continue
-            symbol = self.by_index.get(index) or self._market_name(index)
+            symbol = self.names.get(index) or self._market_name(index)
             quote_entry = int(pos.quote_entry_amount)
             entry_price = abs(quote_entry) * BASE_SCALE // abs(base)
             oracle = self.chain.client.get_oracle_price_data_for_perp_market(index)

@@ -47,6 +47,11 @@ class DataApiCandles:
         self.health = health
         self._sleep = sleep
 
+    def _wire(self, market: str) -> str:
+        """The data API's name of ``market`` (an override may show it under another)."""
+        spec = self.deployment.market(market)
+        return spec.wire_name if spec is not None else market
+
     def _resolution(self, timeframe: str) -> str:
         res = candle_wire.RESOLUTION.get(timeframe)
         if res is None:
@@ -67,7 +72,7 @@ class DataApiCandles:
         """The newest ``limit`` bars (default ``candles_limit``), oldest first; VenueError
         when the data API cannot be reached or answers something else."""
         n = min(limit or self.deployment.candles_limit, candle_wire.FETCH_LIMIT)
-        path = f"/market/{quote(market, safe='')}/candles/{self._resolution(timeframe)}"
+        path = f"/market/{quote(self._wire(market), safe='')}/candles/{self._resolution(timeframe)}"
         raw = await self.hosts.get(path, {"limit": n})
         try:
             records = candle_wire.decode_candles(raw)
@@ -83,7 +88,9 @@ class DataApiCandles:
         from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
         d = self.deployment
-        subscribe = msgspec.json.encode({"type": "subscribe", "symbol": market, "resolution": self._resolution(timeframe)})
+        subscribe = msgspec.json.encode(
+            {"type": "subscribe", "symbol": self._wire(market), "resolution": self._resolution(timeframe)}
+        )
         attempt = 0
         while True:
             on_state("loading", f"loading {timeframe} candles from the {self.venue} data API")
@@ -127,6 +134,7 @@ class DataApiCandles:
             self.health.error(f"candles {market} {timeframe}: the data API said {msg.error[:120]}")
             return
         res = candle_wire.RESOLUTION[timeframe]
-        records = [r for r in candle_wire.message_candles(msg) if r.symbol in (None, market) and r.resolution in (None, res)]
+        wire = self._wire(market)
+        records = [r for r in candle_wire.message_candles(msg) if r.symbol in (None, wire) and r.resolution in (None, res)]
         for bar in self._bars(records, market, timeframe):
             publish(bar)

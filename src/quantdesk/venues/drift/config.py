@@ -8,9 +8,20 @@ here. Every host is configurable: tests point them at local servers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from quantdesk.venues.drift.market_list import (
+    DEFAULT_WATCHLIST,
+    MarketList,
+    MarketOverride,
+    MarketSpec,
+    StaticMarket,
+    deprecations,
+    resolve,
+)
 
 DRIFT_PROGRAM_ID = "dRiftyHA39MWEi3m9aunc5MzRF1JYuBsbn6VPcn33UH"
 VELOCITY_PROGRAM_ID = "vELoC1audYbSYVRXn1vPaV8Axoa9oU6BYmNGZZBDZ1P"
@@ -20,21 +31,6 @@ COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
 DAY_S = 86_400.0
 _BASE58_KEY = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 _WS_SCHEME = {"https": "wss", "http": "ws"}
-
-
-class MarketSpec(BaseModel):
-    """A perp market the deployment lists: its symbol, on-chain index and steps."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    symbol: str
-    index: int = Field(ge=0, le=65_535)  # Drift market indexes are u16
-    tick_size: int = Field(default=100, gt=0, le=10**12)  # price units (1e6): Drift's order_tick_size
-    lot_size: int = Field(default=10_000_000, gt=0, le=10**18)  # base units (1e9): order_step_size
-
-    @property
-    def base(self) -> str:
-        return self.symbol.split("-")[0]
 
 
 class DriftDeployment(BaseModel):
@@ -59,7 +55,15 @@ class DriftDeployment(BaseModel):
     # The engine's Anchor IDL; None means "the one driftpy ships" for Drift and
     # "not available" for Velocity (whose IDL is not public): read-only then.
     idl_path: Path | None = None
-    markets: list[MarketSpec] = Field(min_length=1)
+    # The markets streamed from the start; every other listed market can be opened by name.
+    watchlist: list[str] = Field(default_factory=lambda: list(DEFAULT_WATCHLIST), min_length=1, max_length=200)
+    # Per listed market (keyed by its listed symbol): name, tick_size, lot_size, index.
+    overrides: dict[str, MarketOverride] = Field(default_factory=dict)
+    # Deprecated: the static list of markets from before discovery (see market_list.py).
+    markets: list[StaticMarket] = Field(default_factory=list, max_length=200)
+    # Read every listed market from chain (getProgramAccounts) when the venue starts;
+    # off, or when the chain cannot be read: the markets known offline and the overrides.
+    discover_markets: bool = True
     book_depth: int = Field(default=20, ge=1, le=100)
     # Above 20 levels (all the WebSocket pushes) the deeper levels come from REST /l2 this often.
     deep_book_poll_s: float = Field(default=5.0, gt=0, le=DAY_S)
@@ -91,6 +95,9 @@ class DriftDeployment(BaseModel):
     # programs beyond the deployment's own and ComputeBudget that its transactions may call
     allowed_programs: list[str] = Field(default_factory=list, max_length=64)
     dry_run: bool = False  # build and sign orders but never send them
+
+    _listing: tuple[MarketSpec, ...] | None = PrivateAttr(default=None)
+    _resolved: MarketList | None = PrivateAttr(default=None)
 
     @field_validator("allowed_programs")
     @classmethod
@@ -159,18 +166,37 @@ class DriftDeployment(BaseModel):
             f"market data works. Set venues.{self.id}.idl_path to enable them."
         )
 
+    # -- markets ---------------------------------------------------------------
+    @property
+    def market_list(self) -> MarketList:
+        if self._resolved is None:
+            self._resolved = resolve(self.id, self.watchlist, self.overrides, self.markets, self._listing)
+        return self._resolved
+
+    @property
+    def watched(self) -> tuple[MarketSpec, ...]:
+        """The markets streamed from the start, in watchlist order."""
+        return self.market_list.watched
+
+    @property
+    def listed(self) -> tuple[MarketSpec, ...]:
+        """Every market the deployment lists (from chain once discovered), by index."""
+        return self.market_list.listed
+
     def market(self, symbol: str) -> MarketSpec | None:
-        for m in self.markets:
-            if m.symbol == symbol:
-                return m
-        return None
+        """Any listed market by its symbol."""
+        return self.market_list.market(symbol)
 
+    def with_listing(self, listing: Sequence[MarketSpec]) -> DriftDeployment:
+        """This deployment with the markets its program lists on chain."""
+        copy = self.model_copy()
+        copy._listing = tuple(listing)
+        copy._resolved = None
+        return copy
 
-_DEFAULT_MARKETS = [
-    MarketSpec(symbol="SOL-PERP", index=0, tick_size=100, lot_size=10_000_000),
-    MarketSpec(symbol="BTC-PERP", index=1, tick_size=100_000, lot_size=100_000),
-    MarketSpec(symbol="ETH-PERP", index=2, tick_size=10_000, lot_size=1_000_000),
-]
+    def deprecations(self) -> list[str]:
+        return deprecations(self.id, self.markets, watchlist_given=tuple(self.watchlist) != DEFAULT_WATCHLIST)
+
 
 
 def default_deployment(name: str) -> DriftDeployment:
@@ -186,7 +212,6 @@ def default_deployment(name: str) -> DriftDeployment:
             data_api_url="https://data.api.drift.trade",
             rpc_urls=["https://api.mainnet-beta.solana.com"],
             ws_rpc_url="wss://api.mainnet-beta.solana.com",
-            markets=list(_DEFAULT_MARKETS),
         )
     if name == "velocity":
         return DriftDeployment(
@@ -199,7 +224,6 @@ def default_deployment(name: str) -> DriftDeployment:
             data_api_url="https://data.velocity.exchange",
             rpc_urls=["https://api.mainnet-beta.solana.com"],
             ws_rpc_url="wss://api.mainnet-beta.solana.com",
-            markets=list(_DEFAULT_MARKETS),
         )
     raise ValueError(f"unknown Drift-v2 deployment {name!r}: use 'drift' or 'velocity'")
 

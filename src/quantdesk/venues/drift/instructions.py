@@ -45,7 +45,7 @@ class DriftInstructionDecoder:
         self.program_name = deployment.id
         self.venue = deployment.id
         self._path = str(idl_path_for(deployment))  # IdlError when the deployment has no IDL
-        self._symbols = {m.index: m.symbol for m in deployment.markets}
+        self._symbols = {m.index: m.symbol for m in deployment.listed}
 
     def decode(self, data: bytes, accounts: Sequence[str] = ()) -> DecodedInstruction | None:
         from quantdesk.venues.drift.accounts import plain

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +66,11 @@ class DlobFeed:
         self.dlob = hosts([d.dlob_url], "DLOB server")
         self.data_api = hosts([d.data_api_url], "data API")
         self.rpc = rpc_for(d, health)
-        self.by_index: dict[int, MarketSpec] = {m.index: m for m in d.markets}
+        self.markets: list[MarketSpec] = []  # the markets streamed: the watchlist, then those followed on demand
+        self.by_index: dict[int, MarketSpec] = {}
+        self._by_symbol: dict[str, MarketSpec] = {}
+        self._by_wire: dict[str, MarketSpec] = {}  # by the name the DLOB server uses (an override may rename)
+        self.set_markets(d.watched)
         self.seq: dict[str, int] = {}
         self._last_key: dict[str, tuple[int, int]] = {}
         self._resync: set[str] = set()
@@ -85,6 +89,50 @@ class DlobFeed:
         self._status_published = False
         self._bus: Bus | None = None
         self._ws: Any = None
+        self._follow_tasks: set[asyncio.Task] = set()
+
+    # -- markets -----------------------------------------------------------
+    def set_markets(self, markets: Iterable[MarketSpec]) -> None:
+        """The markets to stream (before ``run``)."""
+        self.markets = []
+        self.by_index, self._by_symbol, self._by_wire = {}, {}, {}
+        for spec in markets:
+            self._add(spec)
+
+    def _add(self, spec: MarketSpec) -> bool:
+        if spec.symbol in self._by_symbol or spec.index in self.by_index:
+            return False
+        self.markets.append(spec)
+        self.by_index[spec.index] = spec
+        self._by_symbol[spec.symbol] = spec
+        self._by_wire[spec.wire_name.upper()] = spec
+        return True
+
+    def market(self, symbol: str) -> MarketSpec | None:
+        """A streamed market by its symbol."""
+        return self._by_symbol.get(symbol)
+
+    async def follow(self, spec: MarketSpec) -> bool:
+        """Stream one more market from now on: subscribed on the open connection
+        (and on every later one), its REST snapshot and funding fetched at once.
+        False if it is streamed already."""
+        if not self._add(spec):
+            return False
+        if self._ws is not None:
+            for channel in ("orderbook", "trades"):
+                await self._send_subscribe(self._ws, (channel, spec.wire_name))
+        if self._bus is None:
+            return True  # not running: ``run`` snapshots every market it streams
+        task = asyncio.create_task(self._first_look(spec), name=f"{self.venue}-follow-{spec.symbol}")
+        self._follow_tasks.add(task)
+        task.add_done_callback(self._follow_tasks.discard)
+        return True
+
+    async def _first_look(self, spec: MarketSpec) -> None:
+        try:
+            await asyncio.gather(self.fetch_l2(spec), self.poll_funding(spec))
+        except Exception as exc:  # counted where it can be; the pushes fill in the rest
+            log.warning("%s: first snapshot of %s failed: %s", self.venue, spec.symbol, exc.__class__.__name__)
 
     # -- publishing ------------------------------------------------------
     def _publish(self, event: Any) -> None:
@@ -170,7 +218,7 @@ class DlobFeed:
     async def fetch_l2(self, spec: MarketSpec) -> bool:
         try:
             raw = await self.dlob.get(
-                "/l2", {"marketName": spec.symbol, "depth": self.deployment.book_depth}
+                "/l2", {"marketName": spec.wire_name, "depth": self.deployment.book_depth}
             )
             book = wire.decode_l2(raw)
         except HostsUnavailable as exc:
@@ -200,7 +248,7 @@ class DlobFeed:
     async def fetch_deep(self, spec: MarketSpec) -> bool:
         """Refresh the levels beyond the push from REST ``/l2`` (not published by itself)."""
         try:
-            raw = await self.dlob.get("/l2", {"marketName": spec.symbol, "depth": self.deployment.book_depth})
+            raw = await self.dlob.get("/l2", {"marketName": spec.wire_name, "depth": self.deployment.book_depth})
             book = wire.decode_l2(raw)
         except HostsUnavailable:
             return False
@@ -215,14 +263,14 @@ class DlobFeed:
         return True
 
     async def _poll_deep(self) -> None:
-        for spec in self.deployment.markets:
+        for spec in list(self.markets):
             await self.fetch_deep(spec)
 
     async def snapshot_all(self) -> None:
-        await asyncio.gather(*(self.fetch_l2(m) for m in self.deployment.markets))
+        await asyncio.gather(*(self.fetch_l2(m) for m in list(self.markets)))
 
     def request_resync(self, market: str) -> None:
-        if self.deployment.market(market) is not None:
+        if self.market(market) is not None:
             self._resync.add(market)
             self._resync_event.set()
 
@@ -232,7 +280,7 @@ class DlobFeed:
             self._resync_event.clear()
             markets, self._resync = self._resync, set()
             for symbol in sorted(markets):
-                spec = self.deployment.market(symbol)
+                spec = self.market(symbol)
                 if spec is None:
                     continue
                 try:
@@ -262,7 +310,7 @@ class DlobFeed:
         return int(self.timers.now() * 1e9)
 
     def _subscriptions(self) -> list[Key]:
-        return [(channel, m.symbol) for m in self.deployment.markets for channel in ("orderbook", "trades")]
+        return [(channel, m.wire_name) for m in self.markets for channel in ("orderbook", "trades")]
 
     async def _send_subscribe(self, ws: Any, key: Key) -> None:
         channel, market = key
@@ -288,7 +336,7 @@ class DlobFeed:
 
     def _market_matches(self, channel: str, spec: MarketSpec, book: wire.L2Book) -> bool:
         """A book's own ``marketName``/``marketIndex`` agree with its channel's market."""
-        name_ok = book.marketName is None or book.marketName.upper() == spec.symbol.upper()
+        name_ok = book.marketName is None or book.marketName.upper() == spec.wire_name.upper()
         index_ok = book.marketIndex is None or book.marketIndex == spec.index
         if name_ok and index_ok:
             return True
@@ -312,7 +360,8 @@ class DlobFeed:
                 return False
             self.health.resubscribes += 1
             self._set_state("stale", f"{market} book has not advanced for {stall:g}s (heartbeats still arrive)")
-            await self._send_subscribe(ws, ("orderbook", market))
+            spec = self.market(market)
+            await self._send_subscribe(ws, ("orderbook", spec.wire_name if spec is not None else market))
         return True
 
     def on_message(self, raw: str | bytes) -> bool:
@@ -335,8 +384,9 @@ class DlobFeed:
         if channel is None:
             if env.message is not None:  # "Subscribe received for channel: C, market: M, marketType: T"
                 key = self.subs.on_ack(env.message)
-                if key is not None and key[0] == "orderbook":
-                    self.book_watch.watch(key[1], self._mono_ns())
+                spec = self._by_wire.get(key[1].upper()) if key is not None else None
+                if key is not None and key[0] == "orderbook" and spec is not None:
+                    self.book_watch.watch(spec.symbol, self._mono_ns())
             return False
         if env.data is None:
             self.health.malformed += 1
@@ -471,7 +521,7 @@ class DlobFeed:
     # -- funding and slot ------------------------------------------------------
     async def poll_funding(self, spec: MarketSpec) -> bool:
         try:
-            raw = await self.data_api.get("/fundingRates", {"marketName": spec.symbol})
+            raw = await self.data_api.get("/fundingRates", {"marketName": spec.wire_name})
             records = [r for r in wire.decode_funding_rates(raw) if r.marketIndex == spec.index]
             if not records:
                 return False
@@ -513,7 +563,7 @@ class DlobFeed:
         return slot
 
     async def _poll_all_funding(self) -> None:
-        for spec in self.deployment.markets:
+        for spec in list(self.markets):
             await self.poll_funding(spec)
 
     # -- lifecycle -----------------------------------------------------------
@@ -540,6 +590,7 @@ class DlobFeed:
         try:
             await asyncio.gather(*tasks)
         finally:
+            tasks += self._follow_tasks
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -92,8 +92,11 @@ class DriftRouterExecutor:
         self.last_signed: dict[str, Any] | None = None  # the latest signed transaction, decoded in human units
         self.signatures: dict[str, str] = {}  # order id -> transaction signature
         self._cancelled_on_chain: set[str] = set()  # chain orders cancelled since the User account was loaded
-        self._by_symbol = {m.symbol: m for m in venue.deployment.markets}
-        self._symbols = {m.index: m.symbol for m in venue.deployment.markets}
+
+    @property
+    def _symbols(self) -> dict[int, str]:
+        """Market index -> symbol of every listed market (the venue's listing grows once discovered)."""
+        return {m.index: m.symbol for m in self.venue.deployment.listed}
 
     # -- the venue's driftpy executor --------------------------------------------
     @property
@@ -106,9 +109,10 @@ class DriftRouterExecutor:
         return bool(self.executor.dry_run)
 
     def _index(self, market: str) -> int:
-        spec = self._by_symbol.get(market)
+        spec = self.venue.deployment.market(market)
         if spec is None:
-            raise VenueError(f"{market} is not a market of {self.id}; choose one of {', '.join(self._by_symbol)}")
+            watched = ", ".join(m.symbol for m in self.venue.deployment.watched)
+            raise VenueError(f"{market} is not a market of {self.id}; it lists {watched} and more (quantdesk show markets)")
         return spec.index
 
     async def refresh(self, markets: Iterable[str] = ()) -> None:
@@ -186,7 +190,7 @@ class DriftRouterExecutor:
             if ev is not None and ev.price > 0:
                 return int(ev.price)
         ex = self.venue.executor
-        spec = self._by_symbol.get(market)
+        spec = self.venue.deployment.market(market)
         if ex is not None and spec is not None and spec.index in ex.chain.store.perp_markets:
             return int(ex.client.get_oracle_price_data_for_perp_market(spec.index).price)
         return 0

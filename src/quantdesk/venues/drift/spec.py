@@ -32,7 +32,7 @@ def build(section: DriftDeployment, name: str, options: BuildOptions) -> list[Ve
 def markets(section: DriftDeployment, name: str) -> list[Market]:
     from quantdesk.venues.drift.venue import to_market
 
-    return [to_market(section.id, section.quote, m) for m in section.markets]
+    return [to_market(section.id, section.quote, m) for m in section.watched]
 
 
 async def discover(section: DriftDeployment, name: str) -> list[dict[str, Any]]:
@@ -42,6 +42,7 @@ async def discover(section: DriftDeployment, name: str) -> list[dict[str, Any]]:
     from quantdesk.venues.drift.discovery import discover as from_chain
     from quantdesk.venues.drift.health import FeedHealth
     from quantdesk.venues.drift.idl import IdlError, decoder_for
+    from quantdesk.venues.drift.market_list import from_listing
     from quantdesk.venues.drift.rpc_link import rpc_for
 
     try:
@@ -55,13 +56,20 @@ async def discover(section: DriftDeployment, name: str) -> list[dict[str, Any]]:
         raise VenueError(f"{name}: could not list its markets over RPC ({exc})") from None
     finally:
         await rpc.close()
+    watched = section.with_listing(from_listing(listed)).watched
+    on_watchlist = {m.wire_name for m in watched} | {m.symbol for m in watched}
     return [
         {"venue": section.id, "name": name, "market": m.symbol, "kind": m.kind, "index": m.index,
          "tick_size": Decimal(m.tick_size).scaleb(-6).normalize(),
          "lot_size": Decimal(m.lot_size).scaleb(-m.decimals).normalize(),
-         "status": m.status, "tier": m.tier, "prediction": m.prediction}
+         "status": m.status, "tier": m.tier, "prediction": m.prediction,
+         "watchlist": m.kind == "perp" and m.symbol in on_watchlist}
         for m in listed
     ]
+
+
+def notes(section: DriftDeployment, name: str) -> list[str]:
+    return section.deprecations()
 
 
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
@@ -83,7 +91,9 @@ class DriftOrderDesk:
         from quantdesk.venues.drift.router_executor import DriftRouterExecutor
         from quantdesk.venues.drift.venue import DriftVenue
 
-        deployment = section.model_copy(update={"dry_run": True}) if dry_run else section
+        # One order needs no listing of every market: the watchlist's are known
+        # offline; another market is looked up on chain when it is named.
+        deployment = section.model_copy(update={"dry_run": dry_run or section.dry_run, "discover_markets": False})
         self.venue = DriftVenue(deployment, signer=options.signer, signer_problem=options.signer_problem)
         reason = self.venue.trading_unavailable_reason()
         if reason:
@@ -193,6 +203,7 @@ SPEC = VenueSpec(
     inspect=inspect,
     discover=discover,
     instruction_decoders=instruction_decoders,
+    notes=notes,
     inspect_help=(
         "ACCOUNT is an account type of the engine's IDL (PerpMarket, User, SpotMarket, UserStats ...) or 'auto'; "
         "--idl gives the Anchor IDL file (needed for velocity; default: venues.<deployment>.idl_path)"

@@ -1,7 +1,9 @@
 """The Drift-v2 engine venue: ``drift`` or ``velocity`` behind one adapter.
 
 Market data comes from the deployment's public DLOB server and data API
-(``market_data.DlobFeed``). With ``watch`` set to an authority, that wallet's
+(``market_data.DlobFeed``). On connect the deployment's markets are read
+from chain (``discovery``): the watchlist is streamed from the start and any
+other listed market is streamed once asked for (``follow``). With ``watch`` set to an authority, that wallet's
 positions and margin are polled from chain (``account_view``). Trading needs
 the program IDL and a signer and is built with driftpy (``execution``); a
 deployment without them is watch-only and ``place`` says why.
@@ -10,6 +12,7 @@ deployment without them is watch-only and ``place`` says why.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,10 +21,12 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.model import Candle, Market, MarketKind, Order, OrderIntent
 from quantdesk.venues.base import TradingUnavailable, VenueError
 from quantdesk.venues.drift.candles import DataApiCandles
-from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, default_deployment
+from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, MarketSpec, default_deployment
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.market_data import DlobFeed
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
+
+log = logging.getLogger(__name__)
 
 
 def to_market(venue: str, quote: str, spec: Any) -> Market:
@@ -69,6 +74,7 @@ class DriftVenue:
         self._clock = clock
         self._sleep = sleep
         self.markets: list[Market] = []
+        self._listing_read = False
 
     @property
     def can_trade(self) -> bool:
@@ -87,8 +93,73 @@ class DriftVenue:
         return None
 
     async def connect(self) -> list[Market]:
-        self.markets = [to_market(self.id, self.deployment.quote, m) for m in self.deployment.markets]
+        """The watchlist's markets, from the listing on chain when it can be read."""
+        for note in self.deployment.deprecations():
+            log.warning(note)
+        if self.deployment.discover_markets:
+            await self._read_listing()
+        for problem in self.deployment.market_list.problems:
+            log.warning(problem)
+            self.health.last_error = problem
+        self.feed.set_markets(self.deployment.watched)
+        self.markets = [to_market(self.id, self.deployment.quote, m) for m in self.deployment.watched]
         return list(self.markets)
+
+    async def _read_listing(self) -> None:
+        """Take the listing on chain, once (a deployment without an IDL cannot read it)."""
+        if self._listing_read or not self.deployment.has_idl:
+            return
+        self._listing_read = True
+        listing = await self._discover()
+        if listing:
+            self._use(self.deployment.with_listing(listing))
+
+    async def _discover(self) -> list[MarketSpec]:
+        """Every tradable perp market the program lists; [] when the chain cannot be read."""
+        from quantdesk.venues.drift.discovery import discover
+        from quantdesk.venues.drift.idl import IdlError, decoder_for
+        from quantdesk.venues.drift.market_list import from_listing
+
+        d = self.deployment
+        try:
+            async with asyncio.timeout(d.http_timeout_s):
+                listed, problems = await discover(self.feed.rpc, d.program_id, decoder_for(d))
+        except (VenueError, IdlError, TimeoutError) as exc:
+            why = str(exc) or "no answer in time"
+            self.health.error(f"{self.id}: cannot list the markets on chain ({why}); using the watchlist's known markets")
+            return []
+        for problem in problems[:3]:  # an account that does not decode: counted, not fatal
+            log.warning("%s: market account skipped: %s", self.id, problem)
+        self.health.malformed += len(problems)
+        found = from_listing(listed)
+        if not found:
+            self.health.error(f"{self.id}: the program lists no perp market on chain; check program_id and rpc_urls")
+        return found
+
+    def _use(self, deployment: DriftDeployment) -> None:
+        self.deployment = deployment
+        self.feed.deployment = deployment
+        self.chart_candles.deployment = deployment
+
+    def listed_markets(self) -> list[Market]:
+        """Every market the deployment lists, streamed or not (the command line accepts any)."""
+        return [to_market(self.id, self.deployment.quote, m) for m in self.deployment.listed]
+
+    async def follow(self, symbol: str) -> Market | None:
+        """Stream a listed market that is not on the watchlist; None if it is not listed."""
+        spec = self.deployment.market(symbol)
+        if spec is None and not self.deployment.market_list.from_chain:
+            await self._read_listing()  # not read at start (off, or it failed then): read it now
+            spec = self.deployment.market(symbol)
+        if spec is None:
+            return None
+        await self.feed.follow(spec)
+        if self.account_view is not None:
+            self.account_view.by_index.setdefault(spec.index, spec.symbol)
+        market = to_market(self.id, self.deployment.quote, spec)
+        if market not in self.markets:
+            self.markets.append(market)
+        return market
 
     def _start_follower(self, bus: Bus) -> asyncio.Task | None:
         """Follow the trader's own orders live, if this venue trades."""
@@ -102,7 +173,7 @@ class DriftVenue:
             self.health.error(str(exc))
             return None
         d = self.deployment
-        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.markets}, self.health, clock=self._clock)
+        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.listed}, self.health, clock=self._clock)
         self.feed.fill_listener = self.follower.on_fill
         return asyncio.create_task(
             self.follower.run(bus, d.ws_rpc_url, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s,
