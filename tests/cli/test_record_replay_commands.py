@@ -144,3 +144,25 @@ def test_record_size_options():
         parse_size("1k")
     with pytest.raises(Exception, match="is not a size"):
         parse_size("lots")
+
+
+async def test_a_recording_terminal_shows_its_recording_in_the_status_bar(tmp_path):
+    from quantdesk.console.app import QuantDeskApp
+    from quantdesk.wiring.recorder import SessionRecorder
+
+    from support.app import paused_session, status_text
+
+    session = paused_session()
+    recorder = SessionRecorder(session, tmp_path / "desk.qdrec")
+    recorder.attach()
+    app = QuantDeskApp(session)
+    app.recorder = recorder
+    async with app.run_test(size=(200, 50)) as pilot:
+        await app.session_started.wait()
+        session.advance(3_000)
+        recorder.flush()
+        app.frame()
+        await pilot.pause()
+        assert "rec 0.1 MB" in status_text(app)
+    recorder.close()
+    assert Recording(tmp_path / "desk.qdrec").scan().events > 3_000
