@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 import msgspec
 
 from quantdesk.venues.feed_wire import check_namespace, key_prefix, legacy_key_prefix
-from quantdesk.sync.redis_url import client, close_quietly, is_cluster, pubsub_of, describe_error, raise_if_cancelled, redact, validate
+from quantdesk.sync.redis_url import client, close_quietly, is_cluster, is_sentinel, pubsub_of, describe_error, raise_if_cancelled, redact, validate
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -162,6 +162,7 @@ class WorkspaceSubscription:
 # A write, its revision bump and its announcement as one script: atomic on a
 # single server and on a cluster alike (both keys share the team's hash tag;
 # PUBLISH in a script reaches every node's subscribers).
+REPLICA_WAIT_MS = 500
 _SET = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); redis.call('INCR', KEYS[2]); redis.call('PUBLISH', ARGV[3], ARGV[4])"
 _DELETE = "redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); redis.call('PUBLISH', ARGV[2], ARGV[3])"
 
@@ -182,6 +183,7 @@ class Workspace:
         legacy = f"{legacy_key_prefix(team)}:ws"
         self._legacy = {f"{legacy}:{k}": f"{p}:{k}" for k in (*self._keys, "rev")}
         self._migrated = False
+        self._replicated = is_sentinel(url)  # a Sentinel service: a master with replicas to fail over to
         self.channel = f"{p}:changes"
         self.state = "connecting"
         self.last_error = ""
@@ -232,6 +234,12 @@ class Workspace:
                 await r.eval(_DELETE, 2, key, self._rev_key, name, self.channel, encoded)
             else:
                 await r.eval(_SET, 2, key, self._rev_key, name, value, self.channel, encoded)
+            if self._replicated:
+                # Replication is asynchronous: a failover right after this write
+                # would lose it unless a replica has it. Wait (briefly) until one does.
+                acked = await r.execute_command("WAIT", 1, REPLICA_WAIT_MS)
+                if not acked:
+                    log.warning("workspace %s: %s %r saved on the master, no replica has it yet", self.team, kind, name)
 
         await self._call(f"{kind} {name!r} was not saved", run)
 

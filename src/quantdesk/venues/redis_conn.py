@@ -225,6 +225,11 @@ def _validate_sentinel(url: str, shown: str) -> dict[str, Any]:
     return {"scheme": url.split("://", 1)[0], "sentinels": hosts, "service": service, "db": db}
 
 
+def is_sentinel(url: str) -> bool:
+    """Whether ``url`` names a Sentinel-managed service (a master with replicas)."""
+    return url.strip().split("://", 1)[0] in SENTINEL_SCHEMES
+
+
 def is_cluster(r: object) -> bool:
     """Whether ``r`` is a Redis Cluster client (commands that cross slots differ)."""
     import redis.asyncio
