@@ -141,3 +141,23 @@ async def test_an_authorized_keys_option_names_the_trader(tmp_path):
         assert not (tmp_path / "ssh" / "traders" / "laptop-2019").exists()
     finally:
         await close_desk(desk)
+
+
+async def test_each_traders_workspace_carries_their_own_name(tmp_path, redis_url, ns, monkeypatch):
+    from quantdesk.config.settings import load_config
+
+    monkeypatch.setenv("QUANTDESK_REDIS__URL", redis_url)
+    monkeypatch.setenv("QUANTDESK_REDIS__TEAM", ns)
+    desk = await open_desk(tmp_path, settings=load_config(None))
+    try:
+        alice = await Terminal.open(desk.port, desk.keys["alice"])
+        bob = await Terminal.open(desk.port, desk.keys["bob"])
+        desk.terminals += [alice, bob]
+        await alice.shows("DEPTH")
+        await bob.shows("DEPTH")
+        users = {ch.user: ch.console.workspace.ws.user for ch in desk.server.channels}
+        assert users == {"alice": "alice", "bob": "bob"}
+        assert all(ch.console.workspace.ws.team == ns for ch in desk.server.channels)
+        assert (tmp_path / "ssh" / "traders" / "alice" / "journal.sqlite3").exists()
+    finally:
+        await close_desk(desk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -35,7 +36,9 @@ class Desk:
     terminals: list = field(default_factory=list)
 
 
-async def open_desk(tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None) -> Desk:
+async def open_desk(
+    tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None, settings: Any = None
+) -> Desk:
     keys = {name: client_key(name) for name in ("alice", "bob")}
     authorized = write_authorized(tmp / "authorized_keys", *keys.values())
     host_key = load_or_create_host_key(tmp / "host_key")
@@ -44,7 +47,7 @@ async def open_desk(tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float 
     shared.advance(400)
     clock = FakeClock()
     options = SshOptions(
-        host_key, load_authorized_keys(authorized), ConsoleOptions(None, tmp / "ssh"),
+        host_key, load_authorized_keys(authorized), ConsoleOptions(settings, tmp / "ssh"),
         max_sessions=max_sessions, idle_timeout_s=idle_timeout_s, agent_dir=agent_dir,
     )
     server = DeskServer(shared, options, clock=clock)
