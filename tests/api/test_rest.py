@@ -3,7 +3,10 @@ notebook reads, with prices and sizes as exact decimal strings."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+
+import msgspec
 
 from quantdesk.core.model import Order, Position
 from quantdesk.core.spreads import market_spreads
@@ -77,16 +80,31 @@ async def test_spreads_match_the_core_spreads(api_rig):
     assert Decimal(sol["basis_bps"]) == core[SOL].basis_bps.quantize(Decimal("0.0001"))
 
 
-async def test_insights_list_funding_carry_across_venues(api_rig):
-    r = await api_rig.get("/v1/insights")
-    assert r.status_code == 200
-    rows = r.json()
-    sol = next(x for x in rows if x["market"] == SOL)
-    assert sol["kind"] == "funding_carry"
-    assert {sol["long_venue"], sol["short_venue"]} == {"sim-drift", "sim-jup"}
-    assert Decimal(sol["carry_annualized"]) == Decimal(sol["short_annualized"]) - Decimal(sol["long_annualized"]) >= 0
-    carries = [Decimal(x["carry_annualized"]) for x in rows]
-    assert carries == sorted(carries, reverse=True)
+async def test_insights_serve_the_report_and_its_position_figures_only_with_the_positions_scope(api_rig):
+    from quantdesk.core.insights import InsightsEngine
+    from quantdesk.core.insights.view import insights_view
+
+    cache = api_rig.session.cache
+    m = cache.markets[("sim-drift", SOL)]
+    api_rig.session.bus.publish("position.sim-drift", Position(
+        "sim-drift", SOL, base=m.to_size("40"), quote_entry=-m.to_price("6000"), entry_price=m.to_price("150"),
+        leverage_bps=90_000, liquidation_price=m.to_price("140")))
+    wide = await api_rig.get("/v1/insights", "market:read", "positions:read")
+    narrow = await api_rig.get("/v1/insights")
+    assert wide.status_code == narrow.status_code == 200
+    full, public = wide.json(), narrow.json()
+    # the same report the pane and `quantdesk show insights --json` give, as decimal strings
+    expected = json.loads(msgspec.json.encode(insights_view(cache, InsightsEngine().report(cache, full["ts"]))))
+    assert full["carry_pairs"] == expected["carry_pairs"] and full["books"] == expected["books"]
+    assert [p["market"] for p in full["positions"]] == [SOL]
+    assert any(i["kind"] == "liquidation" for i in full["insights"])
+    assert public["positions"] == [] and not any(i["kind"] == "liquidation" for i in public["insights"])
+    assert public["carry_pairs"] == full["carry_pairs"]
+    nets = [Decimal(p["net_per_day"]) for p in full["carry_pairs"]]
+    assert nets == sorted(nets, reverse=True)
+    one = (await api_rig.get("/v1/insights", params={"market": SOL})).json()
+    assert {b["market"] for b in one["books"]} == {SOL}
+    assert (await api_rig.get("/v1/insights", params={"market": "DOGE-PERP"})).status_code == 404
 
 
 async def test_positions_and_orders_need_the_positions_scope(api_rig):

@@ -23,6 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from quantdesk.core.insights import InsightsEngine
+from quantdesk.core.insights.view import insights_view
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.bus import Bus
 from quantdesk.serve.api import auth, openapi, views
@@ -76,6 +78,7 @@ class DataApi:
         self.limiter = auth.RateLimiter(options.rate_per_s, options.burst, mono_clock)
         self.hub = StreamHub(cache, options.max_pending)
         self._openapi = json.dumps(openapi.document()).encode()
+        self.insights = InsightsEngine()  # keeps figures between requests; recomputes what changed
         self.metrics = ApiMetrics(cache, bus, self.hub, lambda: int(wall_clock() * 1e9))
 
     def __repr__(self) -> str:  # never the secret
@@ -97,6 +100,7 @@ class DataApi:
             return Response(status_code=429, headers={"Retry-After": auth.retry_after(wait)})
         if scope not in grant.scopes:
             return Response(status_code=403)
+        conn.state.scopes = grant.scopes  # a view may show more to a wider grant (/v1/insights)
         return None
 
     def _market(self, request: Request) -> Any:
@@ -207,6 +211,17 @@ class DataApi:
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
 
+    def _insights(self, request: Request) -> Any:
+        """The Insights pane's report; its position figures only for a token
+        that may read positions."""
+        symbol = request.query_params.get("market")
+        if symbol is not None and not any(s == symbol for _, s in self.cache.markets):
+            return _error(404, f"no market {symbol}; listed: {', '.join(sorted({s for _, s in self.cache.markets}))}")
+        report = self.insights.report(self.cache, int(self.wall_clock() * 1e9))
+        positions = auth.POSITIONS_READ in getattr(request.state, "scopes", ())
+        view = insights_view(self.cache, report, symbol, positions=positions)
+        return Response(msgspec.json.encode(view), media_type="application/json")  # Decimals as decimal strings
+
     # -- the app ---------------------------------------------------------
     def routes(self) -> list[Any]:
         c = self.cache
@@ -219,7 +234,7 @@ class DataApi:
             self._read("/v1/trades/{venue}/{market}", r, self._trades),
             self._read("/v1/funding", r, lambda q: views.funding_view(c)),
             self._read("/v1/spreads", r, lambda q: views.spreads_view(c)),
-            self._read("/v1/insights", r, lambda q: views.carry_view(c)),
+            self._read("/v1/insights", r, self._insights),
             self._read("/v1/positions", p, lambda q: views.positions_view(c)),
             self._read("/v1/orders", p, lambda q: views.orders_view(c)),
             WebSocketRoute("/v1/stream", self._stream),

@@ -59,7 +59,12 @@ def document() -> dict[str, Any]:
             ),
             "/v1/funding": _get("funding and borrow rates", "market:read"),
             "/v1/spreads": _get("cross-venue touch, best bid/ask and basis per market", "market:read"),
-            "/v1/insights": _get("funding carry across venues per market, best first", "market:read"),
+            "/v1/insights": _get(
+                "the Insights report: ranked warnings, opportunities and signals, then carry pairs, impact, carry, "
+                "books and basis (?market= one market; position figures only with positions:read)",
+                "market:read",
+                [{"name": "market", "in": "query", "required": False, "schema": {"type": "string"}}],
+            ),
             "/v1/positions": _get("open positions of the session's accounts", "positions:read"),
             "/v1/orders": _get("resting orders of the session's accounts", "positions:read"),
             "/v1/stream": {"get": {"summary": "WebSocket stream (see the description)", "security": [{"bearer": ["market:read"]}], "responses": {"101": {"description": "switching protocols"}, **_AUTH}}},

@@ -128,42 +128,6 @@ def spreads_view(cache: MarketCache) -> list[dict[str, Any]]:
     return out
 
 
-def carry_view(cache: MarketCache) -> list[dict[str, Any]]:
-    """Funding carry per symbol listed on two or more venues: be long where
-    longs are paid least (lowest annualized funding), short where they pay most,
-    beside the basis between the two venues' mids. Best carry first."""
-    spreads = {ms.symbol: ms for ms in market_spreads(cache)}
-    by_symbol: dict[str, list[Funding]] = {}
-    for (venue, symbol) in cache.markets:
-        f = cache.funding.get((venue, symbol))
-        if f is not None:
-            by_symbol.setdefault(symbol, []).append(f)
-    out = []
-    for symbol, rows in by_symbol.items():
-        if len(rows) < 2:
-            continue
-        rows.sort(key=lambda f: (f.annualized, f.venue))
-        long_leg, short_leg = rows[0], rows[-1]
-        ms = spreads.get(symbol)
-        mids = {q.venue: q.mid for q in ms.quotes} if ms is not None else {}
-        lo, hi = mids.get(long_leg.venue), mids.get(short_leg.venue)
-        basis = None if lo is None or hi is None or lo <= 0 else (hi - lo) / lo * 10_000
-        out.append(
-            {
-                "kind": "funding_carry",
-                "market": symbol,
-                "long_venue": long_leg.venue,
-                "short_venue": short_leg.venue,
-                "carry_annualized": rate(short_leg.annualized - long_leg.annualized),
-                "long_annualized": rate(long_leg.annualized),
-                "short_annualized": rate(short_leg.annualized),
-                "basis_bps": bps(basis),
-            }
-        )
-    out.sort(key=lambda r: Decimal(str(r["carry_annualized"])), reverse=True)  # always a rate, never None
-    return out
-
-
 def position_view(m: Market | None, p: Position) -> dict[str, Any]:
     price = (lambda v: dec(m.price(v))) if m is not None else str  # noqa: E731
     size = (lambda v: dec(m.size(v))) if m is not None else str  # noqa: E731
