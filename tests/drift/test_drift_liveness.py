@@ -80,10 +80,11 @@ async def test_a_book_naming_another_market_than_its_channel_is_dropped(servers)
         ws.silent = True
         book = ws.books.next(SOL)
         book.update(marketName="ETH-PERP", ts=int(time.time() * 1000), bids=[{"price": "1", "size": "1"}])
-        books = r.venue.health.books
         await ws.send_raw(json.dumps({"channel": book_channel(0), "data": json.dumps(book)}))
         await until(lambda: r.venue.health.malformed == 1, what="dropped")
-        assert "ETH-PERP" in r.venue.health.last_error and r.venue.health.books == books
+        assert "ETH-PERP" in r.venue.health.last_error
+        # Not published: SOL's book never took the bogus level. (A push or REST
+        # refresh already under way may still publish a real book meanwhile.)
         assert r.book().best_bid()[0] != 1
 
 
