@@ -48,13 +48,13 @@ async def test_alerts_add_list_remove(desk):
         changes.append(ch)
 
     await bob.subscribe(on_change)
-    a = await alice.add_alert("SOL-PERP", "sim-drift", "above", "142.50", note="breakout")
-    b = await alice.add_alert("BTC-PERP", "sim-jup", "below", Decimal("60000"))
+    a = await alice.add_alert("SOL-PERP PRICE > 142.50 ON sim-drift", note="breakout")
+    b = await alice.add_alert("spread btc-perp sim-drift sim-jup < -5bps")
     listed = await bob.alerts()
     assert [x.id for x in listed] == [a.id, b.id]
-    assert listed[0].price == Decimal("142.50") and listed[0].note == "breakout" and listed[0].user == "alice"
-    assert listed[0].triggered(Decimal("142.5")) and not listed[0].triggered(Decimal("142.49"))
-    assert listed[1].triggered(Decimal("59999")) and not listed[1].triggered(Decimal("60001"))
+    assert listed[0].rule_text() == "SOL-PERP PRICE > 142.5 ON sim-drift"  # kept in its canonical spelling
+    assert (listed[0].market, listed[0].venue, listed[0].note, listed[0].user) == ("SOL-PERP", "sim-drift", "breakout", "alice")
+    assert listed[1].rule_text() == "SPREAD BTC-PERP sim-drift sim-jup < -5BPS" and listed[1].venue == ""
     assert await bob.remove_alert(a.id) is True
     assert await bob.remove_alert(a.id) is False
     assert [x.id for x in await alice.alerts()] == [b.id]
@@ -64,12 +64,10 @@ async def test_alerts_add_list_remove(desk):
 
 async def test_bad_alerts_and_layouts_are_refused_with_a_fix(desk):
     alice, _ = desk
-    with pytest.raises(ValueError, match="use 'above' or 'below'"):
-        await alice.add_alert("SOL-PERP", "sim-drift", "crosses", "1")
-    with pytest.raises(ValueError, match="string or Decimal"):
-        await alice.add_alert("SOL-PERP", "sim-drift", "above", 142.5)
-    with pytest.raises(ValueError, match="positive"):
-        await alice.add_alert("SOL-PERP", "sim-drift", "above", "-3")
+    with pytest.raises(ValueError, match="'CROSSES' is not something to alert on.*e.g. ALERT SOL-PERP PRICE > 180"):
+        await alice.add_alert("SOL-PERP CROSSES 1")
+    with pytest.raises(ValueError, match="price must be more than 0"):
+        await alice.add_alert("SOL-PERP PRICE > -3")
     with pytest.raises(ValueError, match="not valid TOML"):
         await alice.save_layout("broken", "panes = [")
     assert await alice.alerts() == [] and await alice.layouts() == []
@@ -133,7 +131,7 @@ async def test_a_mangled_entry_is_skipped_not_fatal(desk, redis_url, ns):
 
     alice, _ = desk
     await alice.set_watchlist("majors", ["SOL-PERP"])
-    a = await alice.add_alert("SOL-PERP", "sim-drift", "above", "150")
+    a = await alice.add_alert("SOL-PERP PRICE > 150")
     r = redis.asyncio.Redis.from_url(redis_url)
     await r.hset(f"qd:{{{ns}}}:ws:watchlists", "junk", b"{not json")
     await r.hset(f"qd:{{{ns}}}:ws:alerts", "junk", b'{"id": 3}')
@@ -159,3 +157,16 @@ async def test_a_workspace_saved_under_the_old_key_names_is_kept(redis_url, ns):
     finally:
         await r.delete(f"qd:{ns}:ws:notes")
         await r.aclose()
+
+
+async def test_an_alert_written_before_rules_had_kinds_reads_as_a_price_rule(desk, redis_url, ns):
+    import redis.asyncio
+
+    alice, _ = desk
+    old = (b'{"id":"a1","market":"SOL-PERP","venue":"sim-drift","condition":"below","price":"140.5","note":"dip",'
+           b'"user":"bob","created_ts":1,"state":"armed","triggered_ts":0,"triggered_price":null}')  # fmt: skip
+    r = redis.asyncio.Redis.from_url(redis_url)
+    await r.hset(f"qd:{{{ns}}}:ws:alerts", "a1", old)
+    await r.aclose()
+    (alert,) = await alice.alerts()
+    assert alert.rule_text() == "SOL-PERP PRICE < 140.5 ON sim-drift" and alert.note == "dip"

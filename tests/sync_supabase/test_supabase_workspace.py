@@ -37,7 +37,7 @@ async def test_team_members_share_the_workspace_and_outsiders_see_none_of_it(
         assert ana.status() == (f"supabase ok (poll {POLL:g}s)", "connected")
 
         await ana.watch_add("SOL-PERP", "main")
-        alert = await ana.add_alert("SOL-PERP", "sim-drift", "above", Decimal("150"), "breakout")
+        alert = await ana.add_alert("SOL-PERP PRICE > 150 ON sim-drift", "breakout")
         await ana.add_note("funding flips at 16:00")
         await ana.save_layout("desk", LAYOUT)
         await outsider.add_note("carl's own note")
@@ -47,12 +47,12 @@ async def test_team_members_share_the_workspace_and_outsiders_see_none_of_it(
         assert ben.watchlists == {}
         await timers.advance_until(lambda: ben.layout_texts.get("desk") == LAYOUT, POLL, "ben's poll")
         assert ben.watchlists == {"main": ["SOL-PERP"]}
-        assert ben.alerts[alert.id].note == "breakout" and ben.alerts[alert.id].price == Decimal("150")
+        assert ben.alerts[alert.id].note == "breakout" and ben.alerts[alert.id].rule_text() == "SOL-PERP PRICE > 150 ON sim-drift"
         assert [n.text for n in ben.notes] == ["funding flips at 16:00"]
 
         # A team member may change a teammate's entry (it is the team's), and it stays Ana's.
-        fired = ben.check_alerts(lambda venue, market: Decimal("151"))
-        assert [a.id for a in fired] == [alert.id]
+        fired = ben.trigger(alert.id, 1, Decimal("151"), "sim-drift")  # ben's terminal saw it fire
+        assert fired is not None and fired.triggered_by == "ben"
         await until(lambda: ben.queued == 0, what="trigger sent")
         await timers.advance_until(lambda: ana.alerts[alert.id].state == "triggered", POLL, "ana's poll")
         assert rig.rows("SELECT owner::text, updated_by::text FROM workspace_items WHERE kind = 'alert'") == [

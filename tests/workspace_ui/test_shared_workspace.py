@@ -35,7 +35,7 @@ async def test_watchlist_alert_and_note_reach_the_other_terminal(redis_url, ns, 
         await pa.press("enter")
         assert await wait_until(lambda: "capitulation" in workspace_text(bob), 5.0), workspace_text(bob)
         alert_row = next(line for line in workspace_text(bob).splitlines() if "capitulation" in line)
-        assert "BTC-PERP" in alert_row and "below" in alert_row and "armed" in alert_row and "alice" in alert_row
+        assert "BTC-PERP PRICE < 1000" in alert_row and "armed" in alert_row and "alice" in alert_row
 
         await type_command(pa, "NOTE funding flips negative on SOL at the hour")
         await pa.press("enter")
@@ -92,7 +92,7 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
         for app in (alice, bob):
             assert await wait_until(lambda app=app: "triggered" in workspace_text(app), 5.0), workspace_text(app)
             assert await wait_until(lambda app=app: len(_alert_notices(app)) == 1, 5.0)
-            assert "SOL-PERP on sim-drift crossed above" in _alert_notices(app)[0]
+            assert f"SOL-PERP PRICE > {level}: {level + Decimal('1.5')} on sim-drift - breakout" in _alert_notices(app)[0]
         (alert,) = bob.team.workspace.alerts.values()
         assert alert.state == "triggered" and alert.triggered_price == (2 * level + 3) / 2
         await asyncio.sleep(0.3)

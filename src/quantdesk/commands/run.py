@@ -102,8 +102,12 @@ def main(args: argparse.Namespace) -> int:
         return 2
     workspace, journal_sync = team  # they start with the App and stop with it
     desk = Desk(session.cache, trading.router, dead_man=trading.dead_man)
+    from quantdesk.wiring.alert_desk import alert_desk_from_settings
+
+    alerts = alert_desk_from_settings(settings, session, trading.journal)
     app = QuantDeskApp(
-        session, desk=desk, workspace=workspace, journal_sync=journal_sync, fps=settings.ui.fps, log_path=log_path
+        session, desk=desk, workspace=workspace, journal_sync=journal_sync, alerts=alerts, fps=settings.ui.fps,
+        log_path=log_path,
     )
     try:
         app.configure_console(settings, script=script or None)

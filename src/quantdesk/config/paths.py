@@ -42,6 +42,11 @@ def default_journal_path() -> Path:
     return user_data_dir() / "journal.sqlite3"
 
 
+def alert_rules_path() -> Path:
+    """``<user config dir>/alerts.toml``: the trader's own alert rules."""
+    return user_config_dir() / "alerts.toml"
+
+
 def user_dir(kind: str) -> Path:
     """Where a user's own ``kind`` files are read from and saved to."""
     if kind not in KINDS:

@@ -135,6 +135,38 @@ class ApiSettings(BaseModel):
     rate_limit_burst: int = Field(default=40, ge=1, le=1_000_000, description="requests a token may make at once above the sustained rate")
 
 
+class WebhookSettings(BaseModel):
+    """``[alerts.webhook]``: where fired alerts are posted (Slack or Discord incoming webhook)."""
+
+    model_config = _STRICT
+
+    url: SecretStr | None = Field(
+        default=None, description="https://... incoming webhook URL (Slack or Discord); unset: no webhook; never shown"
+    )
+    timeout_s: float = Field(default=5.0, gt=0, le=60, description="seconds one delivery attempt may take")
+    retries: int = Field(default=4, ge=0, le=20, description="attempts after the first when the server fails or is unreachable")
+    backoff_s: float = Field(default=1.0, gt=0, le=60, description="wait before the first retry, doubled each time (at most 60 s)")
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value():
+            return None
+        if not re.match(r"^https?://[^/\s]+/\S*$", v.get_secret_value()):
+            raise ValueError("must be an http(s):// webhook URL, as Slack or Discord gives it")
+        return v
+
+
+class AlertsSettings(BaseModel):
+    """``[alerts]``: how alert rules fire and where they are delivered."""
+
+    model_config = _STRICT
+
+    cooldown_s: int = Field(default=300, ge=0, le=7 * 86_400, description="seconds a fired rule stays quiet (a rule's COOLDOWN overrides)")
+    bell: bool = Field(default=True, description="ring the terminal bell when an alert fires (heard over SSH too)")
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+
 class JournalSettings(BaseModel):
     model_config = _STRICT
 
@@ -211,6 +243,7 @@ class _SettingsBase(BaseSettings):
         sync: SyncSettings
         api: ApiSettings
         journal: JournalSettings
+        alerts: AlertsSettings
         dead_man: DeadManSettings
         keys: dict[str, KeySpec]
         aliases: dict[str, str]
@@ -326,6 +359,7 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         "sync": (SyncSettings, Field(default_factory=SyncSettings)),
         "api": (ApiSettings, Field(default_factory=ApiSettings)),
         "journal": (JournalSettings, Field(default_factory=JournalSettings)),
+        "alerts": (AlertsSettings, Field(default_factory=AlertsSettings)),
         "dead_man": (DeadManSettings, Field(default_factory=DeadManSettings)),
         # Binding id -> key or keys; overrides the keymap for single ids.
         "keys": (dict[str, KeySpec], Field(default_factory=dict)),

@@ -3,13 +3,14 @@ keys; everything else is done by the services and collaborators it holds.
 
 The App receives its services: the ``Session`` (venues, bus, cache, clock),
 the trading ``Desk`` (orders, positions, kill switch; read-only without a
-router) and the team workspace and journal sync. It composes panes by type
+router), the team workspace and journal sync, and the alert desk. It composes panes by type
 name and once per frame asks each pane to repaint if the cache state it reads
 moved. Bus messages never reach the App: the cache absorbs them, so a fast
 feed costs the UI nothing but one look at a few counters per frame.
 
 Collaborators, each with one job: ``TradingController`` (trading keys,
 dialogs, the desk's notices), ``TeamLink`` (workspace and journal sync),
+``AlertsLink`` (alert commands, toasts and bell),
 ``LayoutSwitcher`` (the pane grid), ``ViewCommands`` (market, pane, layout,
 theme commands), ``CommandDispatcher`` (one table from command class to
 handler) and ``StartupScript``.
@@ -32,6 +33,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
+from quantdesk.console.alerts_link import AlertsLink
 from quantdesk.console.aliases import market_aliases, unknown_aliases
 from quantdesk.console.cmdhistory import CommandHistory
 from quantdesk.console.cmdline import Command, CommandContext, SetLayout, SetTheme
@@ -60,6 +62,7 @@ from quantdesk.console.view_commands import ViewCommands
 from quantdesk.core import actions
 from quantdesk.core.problems import ProblemsError
 from quantdesk.trading.desk import Desk
+from quantdesk.wiring.alert_desk import AlertDesk
 
 if TYPE_CHECKING:
     from quantdesk.core.model import Market
@@ -171,6 +174,7 @@ class QuantDeskApp(App[int]):
         desk: Desk | None = None,  # None: read-only market data
         workspace: TeamDesk | None = None,  # the team's shared workspace (Redis)
         journal_sync: OutboxSyncer | None = None,  # the journal's Postgres syncer
+        alerts: AlertDesk | None = None,  # None: alert rules for this session only
         panes: Sequence[str] = DEFAULT_PANES,
         columns: int = 2,
         fps: float = DEFAULT_FPS,
@@ -198,10 +202,11 @@ class QuantDeskApp(App[int]):
         self.team = TeamLink(self, workspace, journal_sync)
         self.replay = ReplayControls(self)
         self.recorder: SessionRecorder | None = None  # ``--record FILE``: its size shows in the status bar
+        self.alerts = AlertsLink(self, alerts if alerts is not None else AlertDesk(session.cache, session.clock))
         self.layouts = LayoutSwitcher(self, self.team)
         self.view = ViewCommands(self, self.layouts)
         self.commands = CommandDispatcher(
-            command_table(self.view, self.trading, self.team),
+            command_table(self.view, self.trading, self.team, self.alerts),
             lambda text: self.notify(text, severity="error", timeout=10),
         )
         self.script: StartupScript | None = None  # run once the venues are up
@@ -331,6 +336,7 @@ class QuantDeskApp(App[int]):
             panes[0].focus()
         self.run_worker(self._start_session(), name="session", group="session", exit_on_error=False)
         self.team.start()
+        self.alerts.start()
         self.trading.watch_hangup()
         self.set_keymap(self.keymap_model.textual_keymap())
         for p in [*self.keymap_model.problems, *self.theme_problems]:
@@ -376,6 +382,7 @@ class QuantDeskApp(App[int]):
                 await self.session.stop()
             except Exception:
                 log.exception("error while stopping the session")
+        await self.alerts.stop()
         await self.team.stop()
         await self.trading.stop()
 
@@ -434,7 +441,7 @@ class QuantDeskApp(App[int]):
             # QuantDesk's themes first, then Textual's own (they work too).
             themes=list(dict.fromkeys([*self.theme_names, *self.available_themes])),
             order_ids=list(cache.orders),
-            alert_ids=self.team.alert_ids(),
+            alert_ids=self.alerts.ids(),
             watchlists=self.team.watchlists(),
             aliases=market_aliases(listed, self.aliases),
         )

@@ -10,7 +10,9 @@
     BUY 2 @ 145                  the focused market
     CANCEL ALL [MARKET] | CANCEL <order id>
     WATCH ADD SOL-PERP [LIST] | WATCH DEL SOL-PERP [LIST]   the team's shared watchlists
-    ALERT SOL-PERP ABOVE 150 [note] | ALERT SOL-PERP BELOW 140 | ALERT DEL <id>
+    ALERT SOL-PERP PRICE > 180 [note]   an alert rule (FUNDING > 50%, SPREAD ..., FEED ... STALE 10S, PNL < -500)
+    ALERT LOCAL ... | ALERT TEAM ...     only here / shared with the team (default: the team when there is one)
+    ALERT DEL <id> | ALERTS              remove one; list them with their state
     NOTE <text>                  a note on the team's shared workspace
     LAYOUT <name> | LAYOUT SAVE <name> | THEME <name> | VENUE <venue>
     KILL | KILL OFF | HELP [topic] | QUIT
@@ -31,6 +33,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from quantdesk.console.panes import catalogue
+from quantdesk.core.alerts import Rule, RuleError, parse_rule, rule_text
+from quantdesk.core.alerts.grammar import is_placeholder
+from quantdesk.core.alerts.table import lead_words
 from quantdesk.core.problems import did_you_mean
 
 OrderKind = Literal["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"]
@@ -41,7 +46,9 @@ PANE_KEYWORD: dict[str, str] = {}
 for _w, _p in PANE_WORDS.items():
     PANE_KEYWORD.setdefault(_p, _w)
 
-COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "NOTE", "PANE")
+COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "ALERTS",
+                 "NOTE", "PANE")
+ALERT_SCOPES: dict[str, Literal["local", "team"]] = {"LOCAL": "local", "TEAM": "team"}
 DEFAULT_WATCHLIST = "main"
 ORDER_FLAGS = ("@", "MKT", "STOP", "TP", "POST", "IOC", "REDUCE")
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
@@ -193,13 +200,13 @@ class WatchDel:
 
 @dataclass(frozen=True, slots=True)
 class AddAlert:
-    market: str
-    condition: Literal["above", "below"]
-    price: Decimal
+    rule: Rule
     note: str = ""
+    scope: Literal["auto", "local", "team"] = "auto"  # auto: the team's when there is a team workspace
 
     def to_text(self) -> str:
-        text = f"ALERT {self.market} {self.condition.upper()} {_fmt(self.price)}"
+        scope = f"{self.scope.upper()} " if self.scope != "auto" else ""
+        text = f"ALERT {scope}{rule_text(self.rule)}"
         return f"{text} {self.note}" if self.note else text
 
 
@@ -212,6 +219,12 @@ class DeleteAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class ListAlerts:
+    def to_text(self) -> str:
+        return "ALERTS"
+
+
+@dataclass(frozen=True, slots=True)
 class AddNote:
     text: str
 
@@ -219,8 +232,8 @@ class AddNote:
         return f"NOTE {self.text}"
 
 
-# What the team's shared workspace carries out (the App's ``workspace_command``).
-WORKSPACE_COMMANDS = (WatchAdd, WatchDel, AddAlert, DeleteAlert, AddNote)
+# What the team's shared workspace carries out (alerts have a desk of their own).
+WORKSPACE_COMMANDS = (WatchAdd, WatchDel, AddNote)
 
 Command = (
     SelectMarket
@@ -239,6 +252,7 @@ Command = (
     | WatchDel
     | AddAlert
     | DeleteAlert
+    | ListAlerts
     | AddNote
 )
 
@@ -412,6 +426,9 @@ def _command(cur: _Cursor) -> Command:
     if market is not None:
         cur.i += 1
         return _after_market(cur, market)
+    if word == "ALERTS":  # before the pane words: it lists the alerts in any layout
+        cur.i += 1
+        return ListAlerts()
     if word in PANE_WORDS:
         cur.i += 1
         return ShowPane(PANE_WORDS[word])
@@ -645,25 +662,35 @@ def _watch(cur: _Cursor) -> Command:
 
 
 def _alert(cur: _Cursor) -> Command:
+    cur.want(["DEL"])
     if cur.accept("DEL"):
         cur.want(cur.ctx.alert_ids)
         tok = cur.peek()
         if tok is None:
-            raise cur.fail("missing alert id: ALERT DEL <id> (the workspace pane lists the ids)")
+            raise cur.fail("missing alert id: ALERT DEL <id> (ALERTS lists the ids)")
         if not _NAME.match(tok.text):
-            raise cur.fail(f"{tok.text!r} is not an alert id: the workspace pane lists the ids")
+            raise cur.fail(f"{tok.text!r} is not an alert id: ALERTS lists the ids")
         cur.i += 1
         return DeleteAlert(tok.text)
-    if cur.peek() is None:
-        cur.want(cur.ctx.markets)
-        raise cur.fail("missing market: ALERT SOL-PERP ABOVE 150 [note], ALERT SOL-PERP BELOW 140 or ALERT DEL <id>")
-    market = _known_market(cur)
-    tok = cur.accept("ABOVE", "BELOW")
-    if tok is None:
-        raise cur.fail(f"expected ABOVE or BELOW after {market}, e.g. ALERT {market} ABOVE 150")
-    price = _number(cur, "price")
-    note = _rest(cur, "note", required=False)
-    return AddAlert(market, "above" if tok.upper == "ABOVE" else "below", price, note)
+    cur.want([*cur.ctx.markets, *lead_words(), *ALERT_SCOPES])
+    scope_tok = cur.accept(*ALERT_SCOPES)
+    scope: Literal["auto", "local", "team"] = "auto" if scope_tok is None else ALERT_SCOPES[scope_tok.upper]
+    rest = cur.tokens[cur.i :]
+    if not rest:
+        cur.want([*cur.ctx.markets, *lead_words()])
+        raise cur.fail("missing rule: e.g. ALERT SOL-PERP PRICE > 180 [note], ALERT DEL <id>, or ALERTS to list them")
+    start = rest[0].start
+    text = cur.text[start : rest[-1].end]
+    try:
+        parsed = parse_rule(text, cur.ctx.markets, cur.ctx.venues, cur.ctx.aliases, note=True)
+    except RuleError as e:
+        at = start + e.start
+        cur.i = next((k for k, t in enumerate(cur.tokens) if t.end > at), len(cur.tokens))
+        cur.want(e.expected)
+        raise ParseError(e.full, at, start + e.end, cur.wanted.get(cur.i, [])) from None
+    cur.i = len(cur.tokens)
+    cur.want(parsed.next_words)
+    return AddAlert(parsed.rule, parsed.note, scope)
 
 
 def _name(cur: _Cursor, what: str, names: Sequence[str]) -> str:
@@ -718,7 +745,7 @@ def complete(text: str, ctx: CommandContext) -> list[str]:
         return []
     options = cur.wanted.get(len(done), [])
     p = partial.upper()
-    return [o for o in options if not o.startswith("<") and o.upper().startswith(p)]
+    return [o for o in options if not is_placeholder(o) and o.upper().startswith(p)]
 
 
 def expected_here(text: str, ctx: CommandContext) -> list[str]:

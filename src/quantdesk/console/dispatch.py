@@ -22,6 +22,7 @@ from quantdesk.console.cmdline import (
     DeleteAlert,
     Help,
     Kill,
+    ListAlerts,
     PlaceOrder,
     Quit,
     SaveLayout,
@@ -36,6 +37,7 @@ from quantdesk.console.cmdline import (
 from quantdesk.core.problems import ProblemsError
 
 if TYPE_CHECKING:
+    from quantdesk.console.alerts_link import AlertsLink
     from quantdesk.console.team_sync import TeamLink
     from quantdesk.console.trading import TradingController
     from quantdesk.console.view_commands import ViewCommands
@@ -52,7 +54,7 @@ class UnhandledCommand(LookupError):
     """A command class the table has no handler for: add one to ``command_table``."""
 
 
-def command_table(view: ViewCommands, trading: TradingController, team: TeamLink) -> dict[type, Handler]:
+def command_table(view: ViewCommands, trading: TradingController, team: TeamLink, alerts: AlertsLink) -> dict[type, Handler]:
     """Every command class of the grammar and who carries it out."""
     return {
         SelectMarket: view.select_market,
@@ -69,8 +71,9 @@ def command_table(view: ViewCommands, trading: TradingController, team: TeamLink
         Kill: trading.kill_command,
         WatchAdd: team.watch_add,
         WatchDel: team.watch_del,
-        AddAlert: team.add_alert,
-        DeleteAlert: team.delete_alert,
+        AddAlert: alerts.add,
+        DeleteAlert: alerts.delete,
+        ListAlerts: alerts.show,
         AddNote: team.add_note,
     }
 

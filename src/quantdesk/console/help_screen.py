@@ -27,6 +27,8 @@ COMMANDS_HELP = (
     ("LAYOUT <name> | LAYOUT SAVE <name>", "switch layout, save the current one"),
     ("THEME <name> | VENUE <venue>", "switch theme, venue of the focused pane"),
     ("KILL | KILL OFF", "kill switch on / off"),
+    ("ALERT SOL-PERP PRICE > 180 [note]", "alert rule; also FUNDING > 50%, SPREAD M V1 V2 > 20BPS, FEED V STALE 10S, PNL < -500"),
+    ("ALERT DEL <id> | ALERTS", "remove an alert; list them with their state"),
 )
 
 

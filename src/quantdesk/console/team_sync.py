@@ -3,10 +3,10 @@ the journal's syncer (PostgreSQL or Supabase's REST API).
 
 ``TeamLink`` is held by the App, which hands it a
 :class:`~quantdesk.sync.team_desk.TeamDesk` and/or a journal syncer. It
-starts them with the App, watches alerts a few times a second, and stops them
-on exit. Workspace commands (WATCH, ALERT, NOTE) arrive from the command
-dispatcher; the status bar reads ``sync_segments``. Nothing here ever shows a
-URL or DSN.
+starts them with the App and stops them on exit. Workspace commands (WATCH,
+NOTE) arrive from the command dispatcher; the team's alert rules are watched
+by the App's alert desk (``console.alerts_link``); the status bar reads
+``sync_segments``. Nothing here ever shows a URL or DSN.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from quantdesk.console.cmdline import AddAlert, AddNote, DeleteAlert, WatchAdd, WatchDel
-from quantdesk.sync.team_desk import TeamDesk, market_price, venue_for
-from quantdesk.sync.workspace import Alert
+from quantdesk.console.cmdline import AddNote, WatchAdd, WatchDel
+from quantdesk.sync.team_desk import TeamDesk
 
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALERT_CHECK_S = 0.1
 DB_STATE_EVERY_NS = 500_000_000  # the syncer's state costs a SQLite count: twice a second is enough
 SYNC_STYLE = {"ok": "connected", "behind": "stale", "down": "down"}
 NO_WORKSPACE = ("no team workspace; set [redis] url or [sync.supabase] in the config to share watchlists, "
@@ -48,9 +46,7 @@ class TeamLink:
     def start(self) -> None:
         desk = self.workspace
         if desk is not None:
-            desk.on_triggered = self._alert_fired
             self.app.run_worker(desk.start(), name="team-desk", group="team", exit_on_error=False)
-            self.app.set_interval(ALERT_CHECK_S, self._check_alerts, name="alerts")
         if self.journal_sync is not None:
             try:
                 self.journal_sync.start()
@@ -68,25 +64,6 @@ class TeamLink:
         sync, self.journal_sync = self.journal_sync, None
         if sync is not None:
             sync.stop()
-
-    # -- alerts ------------------------------------------------------------
-    def _check_alerts(self) -> None:
-        desk = self.workspace
-        if desk is None:
-            return
-        cache = self.app.session.cache
-        desk.check_alerts(lambda venue, market: market_price(cache, venue, market))
-
-    def _alert_fired(self, alert: Alert) -> None:
-        cond = "above" if alert.condition == "above" else "below"
-        now = f" at {alert.triggered_price.normalize():f}" if alert.triggered_price is not None else ""
-        note = f": {alert.note}" if alert.note else ""
-        self.app.notify(
-            f"{alert.market} on {alert.venue} crossed {cond} {alert.price.normalize():f}{now}{note} (alert {alert.id} by {alert.user})",
-            title="Alert triggered",
-            severity="warning",
-            timeout=15,
-        )
 
     # -- commands (one per workspace command class) ----------------------------
     def _desk_or_say(self, command: Command) -> TeamDesk | None:
@@ -113,28 +90,6 @@ class TeamLink:
             return False
         return self._sent(await desk.watch_del(command.market, command.watchlist))
 
-    async def add_alert(self, command: AddAlert) -> bool:
-        desk = self._desk_or_say(command)
-        if desk is None:
-            return False
-        focused = getattr(self.app.focused, "venue", None)
-        venue = venue_for(self.app.session.cache, command.market, focused if isinstance(focused, str) else None)
-        if venue is None:
-            self.app.notify(f"No venue lists {command.market}.", severity="error")
-            return False
-        alert = await desk.add_alert(command.market, venue, command.condition, command.price, command.note)
-        self.app.notify(f"Alert {alert.id} set: {alert.market} on {venue} {alert.condition} {alert.price.normalize():f}.")
-        return True
-
-    async def delete_alert(self, command: DeleteAlert) -> bool:
-        desk = self._desk_or_say(command)
-        if desk is None:
-            return False
-        if not await desk.remove_alert(command.alert_id):
-            self.app.notify(f"No alert {command.alert_id}; the workspace pane lists the ids.", severity="warning")
-            return False
-        return True
-
     async def add_note(self, command: AddNote) -> bool:
         desk = self._desk_or_say(command)
         if desk is None:
@@ -154,9 +109,6 @@ class TeamLink:
 
     def layout_names(self) -> list[str]:
         return sorted(self.workspace.layout_texts) if self.workspace is not None else []
-
-    def alert_ids(self) -> list[str]:
-        return list(self.workspace.alerts) if self.workspace is not None else []
 
     def watchlists(self) -> list[str]:
         return list(self.workspace.watchlists) if self.workspace is not None else []

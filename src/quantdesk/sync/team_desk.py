@@ -8,9 +8,9 @@ Writes change the mirror at once and go into the outbox in the journal file
 or Supabase's REST API), in order and idempotently, at once when it can and
 when the store is back when it cannot. No keystroke ever waits for the store.
 
-Alerts: :meth:`check_alerts` compares each armed alert with the market's
-price; the first terminal that sees it cross marks it triggered in the
-workspace, so every terminal shows it (and announces it once).
+Alerts: the rules live here; the alert engine (``wiring.alert_desk``)
+watches them, and the terminal that sees one fire records the firing with
+:meth:`trigger`, so every other terminal hears of it and announces it once.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from quantdesk.sync.redis_url import raise_if_cancelled
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.spreads import market_price
 from quantdesk.sync.workspace import (
-    Alert, Change, Condition, Note, Workspace, WorkspaceError, WorkspaceSubscription, _check_price,
+    Alert, Change, Note, Workspace, WorkspaceError, WorkspaceSubscription, check_rule,
 )
 from quantdesk.sync.workspace_outbox import QueuedWrite, WorkspaceOutbox
 from quantdesk.sync.workspace_store import WorkspaceStore
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 0.5
 STOP_FLUSH_S = 2.0
-PriceOf = Callable[[str, str], Decimal | None]  # (venue, market) -> price in quote units
 
 
 class _WatchEntry(msgspec.Struct, frozen=True):
@@ -58,9 +57,6 @@ class TeamDesk:
         self.layout_texts: dict[str, str] = {}  # name -> TOML: what LAYOUT <name> opens
         self.rev = 0
         self.loaded = False
-        self.on_triggered: Callable[[Alert], None] | None = None
-        self._announced: set[str] = set()
-        self._firing: set[str] = set()  # fired here: never fired twice, whatever a reload says
         self._logged = ""  # the last outage reason logged (once per distinct reason)
         self._reload = True
         self._wake = asyncio.Event()
@@ -147,26 +143,10 @@ class TeamDesk:
             self._reload = True
             self._wake.set()
             return
-        fired = [a for a in alerts.values() if a.state == "triggered"]
-        if self.loaded:
-            for a in fired:
-                self._announce(a)  # once per alert, whichever terminal saw it cross
-        else:  # alerts triggered before this terminal started are not news
-            self._announced.update(a.id for a in fired)
         self.watchlists, self.alerts, self.notes, self.layouts = watchlists, alerts, notes, layouts
         self.layout_texts = texts
         self.loaded = True
         self.rev += 1
-
-    def _announce(self, alert: Alert) -> None:
-        if alert.id in self._announced:
-            return
-        self._announced.add(alert.id)
-        if self.on_triggered is not None:
-            try:
-                self.on_triggered(alert)
-            except Exception:
-                log.exception("alert notification failed")
 
     # -- writes ----------------------------------------------------------------
     def _submit(self, key: str, op: str, payload: bytes) -> bool:
@@ -193,8 +173,13 @@ class TeamDesk:
         elif op == "alert_trigger":
             alert = self._alert_dec.decode(payload)
             stored = {a.id: a for a in await ws.alerts()}.get(alert.id)
-            if stored is not None and stored.state == "armed":  # deleted or already fired: leave it
-                await ws.put_alert(alert)
+            # Deleted meanwhile, or a later firing recorded already: leave it.
+            if stored is not None and (stored.state == "armed" or stored.triggered_ts < alert.triggered_ts):
+                await ws.put_alert(msgspec.structs.replace(
+                    stored, state="triggered", triggered_ts=alert.triggered_ts,
+                    triggered_price=alert.triggered_price, triggered_by=alert.triggered_by,
+                    triggered_venue=alert.triggered_venue,
+                ))  # fmt: skip
         elif op == "alert_del":
             await ws.remove_alert(payload.decode())
         elif op == "note_put":
@@ -237,11 +222,18 @@ class TeamDesk:
         entry = msgspec.json.encode(_WatchEntry(watchlist, symbol))
         return self._submit(f"watch:{watchlist}:{symbol}", "watch_del", entry)
 
-    async def add_alert(self, market: str, venue: str, condition: Condition, price: Decimal, note: str = "") -> Alert:
+    async def add_alert(self, rule: str, note: str = "") -> Alert:
+        """Share ``rule`` (checked: ValueError says what is wrong) with the team."""
+        parsed = check_rule(rule)
         alert = Alert(
-            secrets.token_hex(4), market, venue, condition, _check_price(price),
-            note, self.ws.user, self.clock(),
-        )  # fmt: skip
+            secrets.token_hex(4),
+            market=parsed.market,
+            venue=parsed.venues[0] if len(parsed.venues) == 1 else "",
+            note=note,
+            user=self.ws.user,
+            created_ts=self.clock(),
+            rule=rule,
+        )
         self.alerts[alert.id] = alert
         self._submit(f"alert:{alert.id}", "alert_put", msgspec.json.encode(alert))
         return alert
@@ -268,23 +260,19 @@ class TeamDesk:
         return self._submit(f"layout:{name}", "layout_put", f"{name}\n{toml_text}".encode())
 
     # -- alerts ------------------------------------------------------------------
-    def check_alerts(self, price_of: PriceOf) -> list[Alert]:
-        """Fire every armed alert whose market has crossed its price (the
-        shared write runs in the background); returns the ones fired now."""
-        fired = []
-        for alert in list(self.alerts.values()):
-            if alert.state != "armed" or alert.id in self._firing:
-                continue
-            price = price_of(alert.venue, alert.market)
-            if price is None or not alert.triggered(price):
-                continue
-            done = msgspec.structs.replace(alert, state="triggered", triggered_ts=self.clock(), triggered_price=price)
-            self.alerts[alert.id] = done
-            self._firing.add(alert.id)
-            self._announce(done)
-            fired.append(done)
-            self._submit(f"alert:{alert.id}", "alert_trigger", msgspec.json.encode(done))
-        return fired
+    def trigger(self, alert_id: str, ts: int, value: Decimal, venue: str = "") -> Alert | None:
+        """Record that this terminal saw ``alert_id`` fire at ``ts`` (the shared
+        write runs in the background); None when no such alert is known."""
+        alert = self.alerts.get(alert_id)
+        if alert is None:
+            return None
+        done = msgspec.structs.replace(
+            alert, state="triggered", triggered_ts=ts, triggered_price=value, triggered_by=self.ws.user,
+            triggered_venue=venue,
+        )
+        self.alerts[alert_id] = done
+        self._submit(f"alert-fired:{alert_id}", "alert_trigger", msgspec.json.encode(done))
+        return done
 
 
 def venue_for(cache: MarketCache, market: str, preferred: str | None = None) -> str | None:

@@ -27,11 +27,12 @@ import secrets
 import time
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
+from quantdesk.core.alerts import Rule, RuleError, parse_rule, plain, rule_text
 from quantdesk.venues.feed_wire import check_namespace, key_prefix, legacy_key_prefix
 from quantdesk.sync.redis_url import client, close_quietly, is_cluster, is_sentinel, pubsub_of, describe_error, raise_if_cancelled, redact, validate
 
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 Condition = Literal["above", "below"]
 
 
-def is_condition(value: str) -> TypeGuard[Condition]:
-    return value in ("above", "below")
-
-
 Kind = Literal["watchlist", "alert", "layout", "note", "resync"]
 Op = Literal["set", "delete", "resync"]
 MAX_NAME = 64
@@ -54,23 +51,35 @@ MAX_TEXT = 64_000
 
 
 class Alert(msgspec.Struct, frozen=True):
-    """Tell the team when ``market`` on ``venue`` trades above or below ``price``."""
+    """An alert rule the team shares (``rule``: the ALERT grammar without the
+    word ALERT). Whichever terminal sees it fire records when, the figure
+    then and who saw it, so every terminal announces it once per firing."""
 
     id: str
-    market: str
-    venue: str
-    condition: Condition
-    price: Decimal
+    market: str = ""  # the rule's market, if it watches one (for lists and filters)
+    venue: str = ""  # the rule's venue, if it names one
+    # Alerts written before rules had kinds: above / below ``price`` on ``venue``.
+    condition: Condition | None = None
+    price: Decimal | None = None
     note: str = ""
     user: str = ""
     created_ts: int = 0
-    # Set once by whichever terminal first sees the price cross; shared like the rest.
-    state: Literal["armed", "triggered"] = "armed"
-    triggered_ts: int = 0
-    triggered_price: Decimal | None = None
+    state: Literal["armed", "triggered"] = "armed"  # "triggered" once it has fired at least once
+    triggered_ts: int = 0  # the latest firing (ns)
+    triggered_price: Decimal | None = None  # the figure at the latest firing
+    rule: str = ""
+    triggered_by: str = ""  # the user whose terminal saw the latest firing
+    triggered_venue: str = ""  # where the figure was read then
 
-    def triggered(self, price: Decimal) -> bool:
-        return price >= self.price if self.condition == "above" else price <= self.price
+    def rule_text(self) -> str:
+        """The rule as text, whichever QuantDesk wrote the alert."""
+        if self.rule:
+            return self.rule
+        if self.condition is not None and self.price is not None:
+            op = ">" if self.condition == "above" else "<"
+            on = f" ON {self.venue}" if self.venue else ""
+            return f"{self.market} PRICE {op} {plain(self.price)}{on}"
+        return ""
 
 
 class Note(msgspec.Struct, frozen=True):
@@ -136,16 +145,12 @@ class WorkspaceSnapshot(msgspec.Struct):
     layouts: dict[str, str] = msgspec.field(default_factory=dict)  # name -> TOML
 
 
-def _check_price(price: Decimal | str | int) -> Decimal:
-    if isinstance(price, float | bool):
-        raise ValueError("alert price must be exact: pass it as a string or Decimal, e.g. '142.5'")
+def check_rule(text: str) -> Rule:
+    """The rule ``text`` says; ValueError naming the wrong part and an example."""
     try:
-        value = Decimal(str(price).strip())
-    except InvalidOperation:
-        raise ValueError(f"alert price {price!r} is not a number: use e.g. 142.5") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"alert price {price!r} must be a positive number")
-    return value
+        return parse_rule(text).rule
+    except RuleError as exc:
+        raise ValueError(f"alert rule {text!r} is not usable: {exc}") from None
 
 
 class WorkspaceSubscription:
@@ -265,26 +270,17 @@ class Workspace:
         await self._write("watchlist", name, self._keys["watchlists"], None)
 
     # -- alerts ------------------------------------------------------------
-    async def add_alert(
-        self,
-        market: str,
-        venue: str,
-        condition: str,
-        price: Decimal | str | int,
-        note: str = "",
-        id: str | None = None,
-    ) -> Alert:
-        if not is_condition(condition):
-            raise ValueError(f"alert condition {condition!r} is not known: use 'above' or 'below'")
+    async def add_alert(self, rule: str, note: str = "", id: str | None = None) -> Alert:
+        """Share the rule ``rule`` (``SOL-PERP PRICE > 150``) with the team."""
+        parsed = check_rule(rule)
         alert = Alert(
             id or secrets.token_hex(8),
-            _check_name("market", market),
-            _check_name("venue", venue),
-            condition,
-            _check_price(price),
-            note[:MAX_TEXT],
-            self.user,
-            self.clock(),
+            market=parsed.market,
+            venue=parsed.venues[0] if len(parsed.venues) == 1 else "",
+            note=note[:MAX_TEXT],
+            user=self.user,
+            created_ts=self.clock(),
+            rule=rule_text(parsed),
         )
         await self._write("alert", alert.id, self._keys["alerts"], msgspec.json.encode(alert))
         return alert

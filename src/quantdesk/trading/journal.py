@@ -1,7 +1,7 @@
 """The local trading journal: a SQLite database that is the source of truth.
 
 Every intent, risk decision, order update, cancel request, fill, funding
-payment, liquidation and kill switch change is committed (WAL,
+payment, liquidation, kill switch change and alert firing is committed (WAL,
 ``synchronous=FULL``) before the ``record_*`` call returns, so anything the UI
 acknowledged survives a crash or a SIGKILL. The paper account is restored from
 it on restart (open orders, positions, account collateral), and a terminal
@@ -96,6 +96,11 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS kill_switch (
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, engaged INTEGER NOT NULL,
     reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL,
+    rule_id TEXT NOT NULL, event TEXT NOT NULL, rule TEXT NOT NULL, value TEXT NOT NULL,
+    venue TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alert_events_rule ON alert_events (rule_id, seq);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, tbl TEXT NOT NULL,
     payload BLOB NOT NULL, created_at INTEGER NOT NULL);
@@ -158,6 +163,20 @@ class KillSwitchChange(msgspec.Struct, frozen=True):
     ts: int
     engaged: bool
     reason: str
+
+
+class AlertEvent(msgspec.Struct, frozen=True):
+    """An alert rule fired (``event="fired"``; ``"seen"`` when a team mate's
+    terminal fired a shared rule) or re-armed, with the figure at that moment."""
+
+    id: str
+    ts: int
+    rule_id: str
+    event: str  # fired | seen | rearmed
+    rule: str  # the rule as text
+    value: str  # the figure, exact
+    venue: str
+    message: str
 
 
 class FundingPayment(msgspec.Struct, frozen=True):
@@ -440,6 +459,47 @@ class Journal:
             )
             self._enqueue(c, "kill_switch", _fields(change))
         return change
+
+    def record_alert(self, rule_id: str, event: str, ts: int, rule: str, value: Decimal, venue: str = "",
+                     message: str = "") -> AlertEvent:
+        """Journal an alert firing or re-arming: the line a trader reads back, and
+        what a restarted terminal restores each rule's state from."""
+        rec = AlertEvent(str(uuid.uuid4()), ts, rule_id, event, rule, _exact(value), venue, message)
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO alert_events (id, ts, rule_id, event, rule, value, venue, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (rec.id, rec.ts, rec.rule_id, rec.event, rec.rule, rec.value, rec.venue, rec.message),
+            )
+            self._enqueue(c, "alert_events", _fields(rec))
+        return rec
+
+    def alert_events(self, rule_id: str | None = None, limit: int | None = None) -> list[AlertEvent]:
+        """Alert events, newest first (optionally one rule's)."""
+        sql = "SELECT id, ts, rule_id, event, rule, value, venue, message FROM alert_events"
+        params: list[Any] = []
+        if rule_id is not None:
+            sql += " WHERE rule_id = ?"
+            params.append(rule_id)
+        sql += " ORDER BY seq DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [AlertEvent(*r) for r in self._read(sql, params)]
+
+    def alert_states(self) -> dict[str, tuple[AlertEvent, AlertEvent | None]]:
+        """Per rule id: its latest event and its latest firing (None: never fired)."""
+        cols = "e.id, e.ts, e.rule_id, e.event, e.rule, e.value, e.venue, e.message"
+        latest = self._read(
+            f"SELECT {cols} FROM alert_events e JOIN (SELECT max(seq) AS seq FROM alert_events GROUP BY rule_id) m "
+            "ON e.seq = m.seq"
+        )
+        fired = self._read(
+            f"SELECT {cols} FROM alert_events e JOIN (SELECT max(seq) AS seq FROM alert_events "
+            "WHERE event IN ('fired', 'seen') GROUP BY rule_id) m ON e.seq = m.seq"
+        )
+        fired_by = {r[2]: AlertEvent(*r) for r in fired}
+        return {r[2]: (AlertEvent(*r), fired_by.get(r[2])) for r in latest}
 
     def record_funding(self, venue: str, market: str, amount: int, rate: int, ts: int,
                        payment_id: str | None = None, kind: Literal["funding", "borrow"] = "funding") -> str:

@@ -93,6 +93,8 @@ BUILT_IN: tuple[PaneEntry, ...] = (
               ("INSIGHTS", "INS")),
     PaneEntry("workspace", "TEAM WORKSPACE", f"{_P}.workspace:WorkspacePane", "the team's watchlists, alerts and notes",
               ("WORKSPACE",)),
+    PaneEntry("alerts", "ALERTS", f"{_P}.alerts:AlertsPane", "alert rules, local and shared: armed, or fired when and at what",
+              ("ALRT",)),  # ALERTS is the command that lists them in any layout
 )
 
 # The App's grid when no layout is given (the shipped ``overview`` layout adds the

@@ -25,8 +25,7 @@ DAY_NS = 86_400 * 10**9
 SAMPLE_NS = 60 * 10**9  # one reference price a minute is plenty for a day's change
 WATCH = Table([Column("Watchlist", 10, "left"), Column("Market", 10, "left"), Column("Venue", 10, "left"),
                Column("Mid", 12), Column("Chg 24h", 8)])  # fmt: skip
-ALERTS = Table([Column("Alert", 8, "left"), Column("Market", 10, "left"), Column("Venue", 10, "left"),
-                Column("If", 5, "left"), Column("Price", 11), Column("State", 9, "left"),
+ALERTS = Table([Column("Alert", 8, "left"), Column("Rule", 36, "left"), Column("State", 9, "left"),
                 Column("By", 8, "left"), Column("Note", 20, "left")])  # fmt: skip
 NO_DESK = [
     "No team workspace: set [redis] url (and team) in the config to share",
@@ -117,11 +116,11 @@ class WorkspacePane(Pane):
         lines.append(Text(""))
         lines.append(ALERTS.header(s("pane--header")))
         if not desk.alerts:
-            lines.append(Text("No alerts: ALERT SOL-PERP ABOVE 150 [note]", s("pane--dim")))
+            lines.append(Text("No alerts: ALERT SOL-PERP PRICE > 180 [note]", s("pane--dim")))
         for a in sorted(desk.alerts.values(), key=lambda a: (a.created_ts, a.id)):
             fired = a.state == "triggered"
             lines.append(ALERTS.row([
-                a.id, (a.market, s("pane--title")), a.venue, a.condition, fmt.quote_units(a.price, _places(a.price)),
+                a.id, (a.rule_text(), s("pane--title")),
                 (a.state, s("pane--warn") if fired else s("pane--gain")), a.user, a.note,
             ]))  # fmt: skip
         if desk.layouts:

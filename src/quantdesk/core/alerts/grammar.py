@@ -185,6 +185,11 @@ class RuleParser:
         return value
 
 
+def is_placeholder(word: str) -> bool:
+    """``<price>`` says what goes there; ``<`` and ``<=`` are words to type."""
+    return len(word) > 2 and word.startswith("<") and word.endswith(">")
+
+
 def _canonical(word: str, names: Sequence[str], aliases: Mapping[str, str]) -> str | None:
     u = word.upper()
     for n in names:
@@ -210,7 +215,7 @@ def parse_rule(
     p.example = kind.example
     rule = kind.parse(p, market, word)
     rule = _options(p, kind, rule)
-    nxt = [w for w in p.wanted.get(p.i, []) if not w.startswith("<")]
+    nxt = [w for w in p.wanted.get(p.i, []) if not is_placeholder(w)]
     tok = p.peek()
     if tok is None:
         return ParsedRule(rule, "", (*nxt, *(("<note>",) if note else ())))
@@ -277,7 +282,7 @@ def _replace(rule: Rule, **changes: object) -> Rule:
 
 
 def _or(options: Sequence[str]) -> str:
-    opts = [o for o in options if not o.startswith("<")]
+    opts = [o for o in options if not is_placeholder(o)]
     if len(opts) <= 1:
         return "".join(opts)
     return ", ".join(opts[:-1]) + " or " + opts[-1]

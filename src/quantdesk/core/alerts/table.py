@@ -32,15 +32,17 @@ class Unit:
     suffixes: tuple[str, ...]  # accepted after the number; the first is written back; () plain numbers
     scale: dict[str, Decimal]  # suffix -> multiplier into the unit (BPS: "%" -> 100)
     places: int  # decimals shown
+    small_places: int | None = None  # decimals shown below 1 (a sub-dollar price needs more)
 
     def write(self, value: Decimal) -> str:
         return plain(value) + (self.suffixes[0] if self.suffixes else "")
 
     def show(self, value: Decimal) -> str:
-        return f"{value:,.{self.places}f}{self.suffixes[0] if self.suffixes else ''}"
+        places = self.small_places if self.small_places is not None and 0 < abs(value) < 1 else self.places
+        return f"{value:,.{places}f}{self.suffixes[0] if self.suffixes else ''}"
 
 
-QUOTE = Unit("a number in quote units (USD)", (), {}, 2)
+QUOTE = Unit("a number in quote units (USD)", (), {}, 2, 6)
 RATIO = Unit("a ratio", (), {}, 3)
 PERCENT = Unit("a percentage", ("%",), {"%": Decimal(1)}, 2)
 BPS = Unit("basis points", ("BPS", "%"), {"BPS": Decimal(1), "%": Decimal(100)}, 1)
