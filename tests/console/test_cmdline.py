@@ -13,6 +13,7 @@ from quantdesk.console.cmdline import (
     PANE_KEYWORD,
     CancelAll,
     CancelOrder,
+    ChangeCollateral,
     CommandContext,
     Help,
     Kill,
@@ -79,6 +80,8 @@ CTX = CommandContext(
         ("help layout", Help("LAYOUT")),
         ("QUIT", Quit()),
         ("   SOL-PERP    DEPTH   ", ShowPane("depth", "SOL-PERP")),
+        ("SOL-PERP COLLATERAL ADD 50", ChangeCollateral("SOL-PERP", Decimal(50))),
+        ("collateral remove 20.5 short", ChangeCollateral(None, Decimal("-20.5"), "short")),
     ],
 )
 def test_good_commands(text, expected):
@@ -104,6 +107,9 @@ def test_good_commands(text, expected):
         ("CANCEL ALL DOGE-PERP", "DOGE-PERP", "unknown market", "SOL-PERP"),
         ("SPRD now", "now", "after a complete command", None),
         ("LAYOUT SAVE ../etc", "../etc", "not a usable layout name", None),
+        ("SOL-PERP COLLATERAL PUT 5", "PUT", "COLLATERAL needs ADD or REMOVE", "ADD"),
+        ("SOL-PERP COLLATERAL ADD -5", "-5", "not a USD amount", "<USD amount>"),
+        ("SOL-PERP COLLATERAL ADD 5 SIDEWAYS", "SIDEWAYS", "after a complete command", None),
     ],
 )
 def test_errors_point_at_the_wrong_word(text, wrong_word, message_part, expected_part):
@@ -237,6 +243,8 @@ _commands = st.one_of(
     st.sampled_from(list(CTX.themes)).map(SetTheme),
     st.sampled_from(list(CTX.venues)).map(SetVenue),
     st.booleans().map(Kill),
+    st.builds(ChangeCollateral, st.none() | _market, _dec.map(lambda d: d) | _dec.map(lambda d: -d),
+              st.sampled_from([None, "long", "short"])),
     st.just(Help()),
     st.just(Quit()),
 )

@@ -47,6 +47,14 @@ async def loaded(app, pilot, venue) -> None:
                       and app.session.cache.book("jupiter", "SOL-PERP") is not None, "the market and the wallet")  # fmt: skip
 
 
+KEY_NAMES = {" ": "space", ":": "colon", "-": "minus", ".": "full_stop"}
+
+
+def keys(text: str) -> list[str]:
+    """A command as the key names a terminal sends, ending with enter."""
+    return [KEY_NAMES.get(ch, ch) for ch in text] + ["enter"]
+
+
 def orders(app) -> str:
     return pane_text(app.pane_of_type("orders"))
 
@@ -104,5 +112,28 @@ async def test_cancelled_from_the_orders_pane_and_expired_requests_say_so(rig, t
                               "expired in Orders")  # fmt: skip
             assert "0 open orders" in orders(app)
             assert {o.status for o in trading.journal.orders() if o.venue == "jupiter"} == {"cancelled"}
+    finally:
+        trading.close()
+
+
+async def test_collateral_added_from_the_command_line_is_followed_like_an_order(rig, tmp_path):
+    app, trading, venue = tradable_app(rig, tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot, venue)
+            assert await app.execute(parse("SOL-PERP BUY 2 MKT", app.command_context()))
+            await rig.program.land()
+            await rig.keeper.execute(rig.program.request("create_increase_position_market_request"), SOL_PRICE)
+            await until_shown(app, pilot, lambda: "LONG" in pane_text(app.pane_of_type("positions")), "the long")
+            await pilot.press(*keys(":SOL-PERP COLLATERAL ADD 59"))  # typed as one burst
+            await until_shown(app, pilot, lambda: len(rig.node.http.sent) == 2, "the deposit sent")
+            await until_shown(app, pilot, lambda: "pending" in orders(app), "the deposit pending in Orders")
+            await rig.program.land()
+            await rig.keeper.execute(rig.program.request("create_increase_position_market_request"), SOL_PRICE)
+            await until_shown(app, pilot, lambda: "filled: deposit collateral $59.00" in orders(app), "deposited")
+            await pilot.press(*keys(":SOL-PERP COLLATERAL REMOVE 500"))  # more than the position holds
+            await until_shown(app, pilot, lambda: any("would take all of the position's" in m for m in
+                                                      [n.message for n in app._notifications]), "the refusal")  # fmt: skip
+            assert len(rig.node.http.sent) == 2
     finally:
         trading.close()

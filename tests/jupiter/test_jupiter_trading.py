@@ -6,6 +6,8 @@ trader's wallet cannot do is refused before anything is signed."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from anchorpy.coder.instruction import InstructionCoder
 from anchorpy_core.idl import Idl
@@ -279,3 +281,35 @@ async def test_a_request_that_never_lands_or_is_refused_by_the_node_says_so(rig,
         rig.clock.advance(55)
         await until(lambda: d.status("lost") == "cancelled", what="given up")
         assert "expired or never landed" in d.orders("lost")[-1].reason
+
+
+async def test_collateral_is_added_and_taken_out_of_the_position_through_the_risk_engine(rig, tmp_path):
+    async with Desk(rig, tmp_path, RiskLimits(max_leverage=3)) as d:
+        assert (await d.router.submit(OrderIntent("jupiter", "SOL-PERP", "buy", "market", 2 * SOL, client_id="o"))).ok
+        await rig.program.land()
+        await rig.keeper.execute(rig.program.request("create_increase_position_market_request"), SOL_PRICE)
+        await until(lambda: d.status("o") == "filled", what="the long opened")
+        await until(lambda: d.venue.feed.reports, what="the position read")
+        ack = await d.router.change_collateral("jupiter", "SOL-PERP", 59_000_000)  # the long: the market's one position
+        assert ack.ok, ack.message
+        name, params = sent_instruction(rig)
+        assert name == "create_increase_position_market_request"
+        assert params["size_usd_delta"] == 0 and params["collateral_token_delta"] == SOL // 2  # $59 of SOL
+        await rig.program.land()
+        await rig.keeper.execute(rig.program.request("create_increase_position_market_request"), SOL_PRICE)
+        await until(lambda: d.status(ack.order.order_id) == "filled", what="deposited")
+        assert d.paper.journal.risk_events()[-1].accepted
+        # equity: the wallet's $2,180 and the position's $177 of collateral (less its close fee), about $2,357;
+        # at 0.105x the $236 long needs $2,248 of it: $150 out is too much, $20 is fine
+        d.router.risk.limits = RiskLimits(max_leverage=Decimal("0.105"))
+        refused = await d.router.change_collateral("jupiter", "SOL-PERP", -150_000_000, "long")
+        assert not refused.ok and refused.decision.check == "max_leverage"
+        assert "taking out $150.00 would leave account leverage at 0.11x, over the max leverage 0.10x" in refused.message, \
+            refused.message
+        ok = await d.router.change_collateral("jupiter", "SOL-PERP", -20_000_000, "long")
+        assert ok.ok, ok.message
+        name, params = sent_instruction(rig)
+        assert name == "create_decrease_position_market_request" and params["collateral_usd_delta"] == 20_000_000
+        d.session.cache.positions.pop(("jupiter", "SOL-PERP"), None)  # as if the long were closed
+        with pytest.raises(VenueError, match="no open SOL-PERP position on jupiter"):
+            await d.router.change_collateral("jupiter", "SOL-PERP", 1_000_000)

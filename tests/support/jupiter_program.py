@@ -152,10 +152,11 @@ class ProgramDouble:
             "counter": p["counter"],
         }
         if increase and position is None and not any(k == a["position"] for k, _, _ in self._pending):
-            # the program creates the position account with the request
+            # the program creates the position account with the request, its interest snapshot at the custody's rate
+            rate = decoder().decode(self.chain.get(a["collateralCustody"])[0]).fields["funding_rate_state"]
             self._pending.append((a["position"], position_account(
                 a["owner"], a["pool"], a["custody"], a["collateralCustody"], side=side, price=0, size_usd=0,
-                collateral_usd=0, open_time=self.clock_s()), PROGRAM_ID))  # fmt: skip
+                collateral_usd=0, open_time=self.clock_s(), snapshot=rate["cumulative_interest_rate"]), PROGRAM_ID))  # fmt: skip
         self._pending.append((a["positionRequest"], request_account(fields), PROGRAM_ID))
 
     async def land(self) -> None:

@@ -332,3 +332,20 @@ def test_orders_on_stale_market_data_are_rejected_with_the_age():
     assert e.check(intent(side="sell", reduce_only=True), ctx(position_base=SOL, data_age_ns=900 * S)).check == (
         "max_data_age_s"
     )
+
+
+def test_a_collateral_withdrawal_may_not_pass_the_max_leverage_and_a_deposit_always_may():
+    # $1,000 of positions on $300 of equity at 5x max: $100 out leaves 5x exactly, $101 is over
+    c = ctx(equity=300 * USD, account_notional=1_000 * USD)
+    e = engine()
+    assert e.check_collateral("SOL-PERP", -100 * USD, c).accepted
+    over = e.check_collateral("SOL-PERP", -101 * USD, c)
+    assert not over.accepted and over.check == "max_leverage"
+    assert "taking out $101.00 would leave account leverage at 5.03x, over the max leverage 5.00x" in over.message  # 1000 / 199
+    gone = e.check_collateral("SOL-PERP", -300 * USD, c)
+    assert not gone.accepted and "leaves the account equity at $0.00" in gone.message
+    e.engage_kill_switch()
+    assert e.check_collateral("SOL-PERP", -1 * USD, c).check == "kill_switch"
+    assert e.check_collateral("SOL-PERP", 50 * USD, c).accepted  # adding collateral only lowers risk
+    stale = ctx(equity=300 * USD, data_age_ns=60 * S)
+    assert engine().check_collateral("SOL-PERP", -1 * USD, stale).check == "max_data_age_s"

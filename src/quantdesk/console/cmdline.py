@@ -9,6 +9,7 @@
     SOL-PERP BUY 2 @ 150 STOP 149   stop-limit (STOP alone: stop-market; TP: take profit)
     BUY 2 @ 145                  the focused market
     CANCEL ALL [MARKET] | CANCEL <order id>
+    SOL-PERP COLLATERAL ADD 50 [LONG|SHORT]   add (or REMOVE) USD of collateral to a position
     WATCH ADD SOL-PERP [LIST] | WATCH DEL SOL-PERP [LIST]   the team's shared watchlists
     ALERT SOL-PERP PRICE > 180 [note]   an alert rule (FUNDING > 50%, SPREAD ..., FEED ... STALE 10S, PNL < -500)
     ALERT LOCAL ... | ALERT TEAM ...     only here / shared with the team (default: the team when there is one)
@@ -46,8 +47,10 @@ PANE_KEYWORD: dict[str, str] = {}
 for _w, _p in PANE_WORDS.items():
     PANE_KEYWORD.setdefault(_p, _w)
 
-COMMAND_WORDS = ("BUY", "SELL", "CANCEL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT", "ALERTS",
-                 "NOTE", "PANE")
+COMMAND_WORDS = (
+    "BUY", "SELL", "CANCEL", "COLLATERAL", "LAYOUT", "THEME", "VENUE", "KILL", "HELP", "QUIT", "WATCH", "ALERT",
+    "ALERTS", "NOTE", "PANE",
+)
 ALERT_SCOPES: dict[str, Literal["local", "team"]] = {"LOCAL": "local", "TEAM": "team"}
 DEFAULT_WATCHLIST = "main"
 ORDER_FLAGS = ("@", "MKT", "STOP", "TP", "POST", "IOC", "REDUCE")
@@ -124,6 +127,23 @@ class CancelOrder:
 
     def to_text(self) -> str:
         return f"CANCEL {self.order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeCollateral:
+    """Add (``amount`` > 0) or remove USD of collateral on an open position of a
+    venue whose positions hold their own (Jupiter Perps)."""
+
+    market: str | None  # None: the focused market
+    amount: Decimal  # USD, signed
+    side: Literal["long", "short"] | None = None  # None: the market's one open position
+
+    def to_text(self) -> str:
+        parts = [self.market] if self.market else []
+        parts += ["COLLATERAL", "ADD" if self.amount > 0 else "REMOVE", _fmt(abs(self.amount))]
+        if self.side:
+            parts.append(self.side.upper())
+        return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +274,7 @@ Command = (
     | DeleteAlert
     | ListAlerts
     | AddNote
+    | ChangeCollateral
 )
 
 
@@ -441,6 +462,9 @@ def _command(cur: _Cursor) -> Command:
     if word == "CANCEL":
         cur.i += 1
         return _cancel(cur)
+    if word == "COLLATERAL":
+        cur.i += 1
+        return _collateral(cur, None)
     if word == "LAYOUT":
         cur.i += 1
         if cur.accept("SAVE"):
@@ -484,7 +508,7 @@ def _command(cur: _Cursor) -> Command:
 
 def _after_market(cur: _Cursor, market: str) -> Command:
     tok = cur.peek()
-    cur.want([*PANE_KEYWORD.values(), "BUY", "SELL"])  # aliases parse but are not suggested
+    cur.want([*PANE_KEYWORD.values(), "BUY", "SELL", "COLLATERAL"])  # aliases parse but are not suggested
     if tok is None:
         return SelectMarket(market)
     word = tok.upper
@@ -494,9 +518,12 @@ def _after_market(cur: _Cursor, market: str) -> Command:
     if word in ("BUY", "SELL"):
         cur.i += 1
         return _order(cur, market, "buy" if word == "BUY" else "sell")
+    if word == "COLLATERAL":
+        cur.i += 1
+        return _collateral(cur, market)
     raise cur.fail(
-        f"unexpected {tok.text!r} after {market}; expected a pane (DEPTH, FUND, SPRD ...) or BUY/SELL; "
-        + did_you_mean(word, [*PANE_WORDS, "BUY", "SELL"])
+        f"unexpected {tok.text!r} after {market}; expected a pane (DEPTH, FUND, SPRD ...), BUY/SELL or COLLATERAL; "
+        + did_you_mean(word, [*PANE_WORDS, "BUY", "SELL", "COLLATERAL"])
     )
 
 
@@ -623,6 +650,17 @@ def _cancel(cur: _Cursor) -> Command:
         raise cur.fail(f"{tok.text!r} is not an order id: expected ALL or an order id")
     cur.i += 1
     return CancelOrder(tok.text)
+
+
+def _collateral(cur: _Cursor, market: str | None) -> ChangeCollateral:
+    """COLLATERAL ADD|REMOVE <usd> [LONG|SHORT]."""
+    tok = cur.accept("ADD", "REMOVE")
+    if tok is None:
+        raise cur.fail("COLLATERAL needs ADD or REMOVE and a USD amount, e.g. SOL-PERP COLLATERAL ADD 50")
+    amount = _number(cur, "USD amount")
+    side = cur.accept("LONG", "SHORT")
+    signed = amount if tok.upper == "ADD" else -amount
+    return ChangeCollateral(market, signed, None if side is None else ("long" if side.upper == "LONG" else "short"))
 
 
 def _rest(cur: _Cursor, what: str, required: bool = True) -> str:

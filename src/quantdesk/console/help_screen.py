@@ -24,6 +24,7 @@ COMMANDS_HELP = (
     ("SOL-PERP BUY 2 @ 145.20 POST", "limit order (POST, IOC, REDUCE; STOP/TP PRICE)"),
     ("ETH-PERP SELL 1000 USD MKT", "market order sized in USD"),
     ("CANCEL ALL | CANCEL <id>", "cancel orders"),
+    ("SOL-PERP COLLATERAL ADD 50", "add (REMOVE: take out) USD of a position's collateral"),
     ("LAYOUT <name> | LAYOUT SAVE <name>", "switch layout, save the current one"),
     ("THEME <name> | VENUE <venue>", "switch theme, venue of the focused pane"),
     ("KILL | KILL OFF", "kill switch on / off"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import ModalScreen
 from textual.worker import NoActiveWorker, get_current_worker
 
-from quantdesk.console.cmdline import CancelAll, CancelOrder, Kill, PlaceOrder
+from quantdesk.console.cmdline import CancelAll, CancelOrder, ChangeCollateral, Kill, PlaceOrder
 from quantdesk.console.confirm import ConfirmScreen
 from quantdesk.console.device_prompt import DevicePromptScreen
 from quantdesk.core.model import Market, Side
@@ -159,6 +159,18 @@ class TradingController:
             post_only=command.post_only, reduce_only=command.reduce_only, ioc=command.ioc,
         )
         return self.report(await self.desk.place(inp, market, command.to_text()))
+
+    async def collateral_command(self, command: ChangeCollateral) -> bool:
+        refused = self.desk.refusal()
+        if refused is not None:
+            self.show(refused)
+            return False
+        market = self.desk.collateral_market(command.market, self.target())
+        if market is None:
+            what = command.market or "this market"
+            self.app.notify(f"No venue here keeps collateral per position on {what} (Jupiter Perps does).", severity="error")
+            return False
+        return self.report(await self.desk.change_collateral(market, command.amount, command.side))
 
     async def cancel_command(self, command: CancelOrder) -> bool:
         return self.report(await self.desk.cancel_by_id(command.order_id))

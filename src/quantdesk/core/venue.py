@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from quantdesk.core.book import OrderBook
 from quantdesk.core.bus import Bus
@@ -309,6 +309,17 @@ class ApprovesTransactions(Protocol):
     with each decoded preview before signing; False declines (``Declined``)."""
 
     approve: ApprovalHook | None
+
+
+@runtime_checkable
+class ChangesCollateral(Protocol):
+    """A trading venue whose positions hold their own collateral (Jupiter Perps):
+    ``change`` (quote at price precision, signed) is added to or taken out of the
+    open ``side`` position of ``market``. Returns the order that follows it."""
+
+    def change_collateral(
+        self, market: str, side: Literal["long", "short"], change: int, order_id: str
+    ) -> Order | Awaitable[Order]: ...
 
 
 def is_protective(order: Order) -> bool:

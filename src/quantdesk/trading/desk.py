@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from quantdesk.core.cache import MarketCache
@@ -269,6 +270,37 @@ class Desk:
         except Exception as exc:
             return Outcome.fail(Notice(f"Modify {order_id}: {exc}", severity="error", timeout=8))
         return Outcome.done(Notice(f"Order {order_id} modified: {order.status}.", "Orders"))
+
+    # -- collateral --------------------------------------------------------------------
+    def collateral_market(self, symbol: str | None, near: Market | None) -> Market | None:
+        """Where a collateral change goes: ``symbol`` (or ``near``'s) on a venue whose
+        positions hold their own collateral, ``near``'s venue first."""
+        from quantdesk.core.venue import ChangesCollateral
+
+        if self.router is None:
+            return None
+        want = symbol or (near.symbol if near is not None else None)
+        keys = sorted((k for k in self.cache.markets if k[1] == want), key=lambda k: (near is None or k[0] != near.venue, k))
+        for key in keys:
+            if isinstance(self.router.executors.get(key[0]), ChangesCollateral):
+                return self.cache.markets[key]
+        return None
+
+    async def change_collateral(self, market: Market, amount: Decimal, side: Literal["long", "short"] | None) -> Outcome:
+        """Add (``amount`` > 0, USD) or take out collateral of the open position on ``market``."""
+        refused = self.refusal(market.venue)
+        if refused is not None or self.router is None:
+            return Outcome.fail(refused or READ_ONLY_NOTICE)
+        change = int(amount.scaleb(market.price_decimals).to_integral_value())
+        what = f"{'add' if change > 0 else 'take out'} ${abs(amount):,.2f} of collateral on {market.symbol} ({market.venue})"
+        try:
+            ack = await self.router.change_collateral(market.venue, market.symbol, change, side)
+        except Exception as exc:  # a venue error must reach the trader, not a traceback
+            log.exception("collateral change failed")
+            return Outcome.fail(Notice(f"Collateral: {what} failed: {exc}", severity="error", timeout=10))
+        if not ack.ok:
+            return Outcome.fail(Notice(f"Collateral: {what}: {ack.message}", "Collateral refused", "error", 12))
+        return Outcome.done(Notice(f"Collateral: {what}: {ack.message}", "Collateral"))
 
     # -- positions -------------------------------------------------------------------
     async def close_positions(self, keys: Sequence[Key]) -> Outcome:

@@ -208,6 +208,46 @@ class RiskEngine:
         self._accepted_ts.extend(ctx.ts for _ in intents)
         return decisions
 
+    def check_collateral(self, market: str, change: int, ctx: RiskContext, client_id: str = "") -> RiskDecision:
+        """A collateral change on a position (quote at price precision, signed).
+        Adding only lowers risk and is always accepted; taking out must not
+        happen while halted, on stale data, or leave the account over the max
+        leverage."""
+        if change >= 0:
+            return RiskDecision(True, "", "accepted", client_id, ctx.ts)
+        rejection: _Rejection | None = None
+        probe = OrderIntent("", market, "sell", "market", 1)  # the checks below read only its market
+        for rule in (self._check_kill_switch, self._check_data_age):
+            rejection = rejection or rule(probe, ctx)
+        if rejection is None:
+            rejection = self._withdrawal_leverage(-change, ctx)
+        if rejection is not None:
+            check, message, limit_value, excess = rejection
+            return RiskDecision(False, check, message, client_id, ctx.ts, _exact(limit_value), _exact(excess))
+        return RiskDecision(True, "", "accepted", client_id, ctx.ts)
+
+    def _withdrawal_leverage(self, amount: int, ctx: RiskContext) -> _Rejection | None:
+        p = ctx.price_decimals
+        after = ctx.equity - amount
+        max_bps = int(self.limits.max_leverage * 10_000)
+        if after <= 0:
+            return (
+                "max_leverage",
+                f"taking out {_money(amount, p)} leaves the account equity at {_money(after, p)}; take out less",
+                self.limits.max_leverage,
+                None,
+            )
+        if ctx.account_notional * 10_000 > max_bps * after:
+            lev = ctx.account_notional * 10_000 // after
+            return (
+                "max_leverage",
+                f"taking out {_money(amount, p)} would leave account leverage at {_lev(lev)}, over the max leverage "
+                f"{_lev(max_bps)} by {_lev(lev - max_bps)}; take out less",
+                self.limits.max_leverage,
+                Decimal(lev - max_bps) / 10_000,
+            )
+        return None
+
     def _first_rejection(self, intent: OrderIntent, ctx: RiskContext, legs: int, pending: int) -> _Rejection | None:
         for rule in (
             self._check_kill_switch,

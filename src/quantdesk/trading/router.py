@@ -28,7 +28,7 @@ from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.cache import MarketCache
 from quantdesk.trading.journal import Journal
 from quantdesk.core.model import Fill, Order, OrderIntent, Side
-from quantdesk.core.venue import ApprovalHook, ApprovesTransactions, RiskContext, TradingVenue, VenueError
+from quantdesk.core.venue import ApprovalHook, ApprovesTransactions, ChangesCollateral, RiskContext, TradingVenue, VenueError
 from quantdesk.trading.risk import RiskDecision, RiskEngine
 
 log = logging.getLogger(__name__)
@@ -329,6 +329,41 @@ class OrderRouter:
     async def dead_man(self) -> int:
         """The session is ending: cancel resting orders, keep protective stops."""
         return await self.cancel_all(keep_protective=True)
+
+    async def change_collateral(self, venue: str, market: str, change: int, side: str | None = None) -> Ack:
+        """Add (``change`` > 0) or take out collateral of the open position on
+        ``market`` (``side`` long/short, or the market's one position), after the
+        risk engine's decision, journaled under ``collateral:<order id>``."""
+        ex = self._executor(venue)
+        if not isinstance(ex, ChangesCollateral):
+            raise VenueError(f"{venue} keeps collateral per account, not per position: there is none to change here")
+        if side is None:
+            pos = self.cache.positions.get((venue, market))
+            if pos is None or pos.base == 0:
+                raise VenueError(f"no open {market} position on {venue} to change the collateral of")
+            side = "long" if pos.base > 0 else "short"
+        if side not in ("long", "short"):
+            raise VenueError(f"side must be long or short, not {side!r}")
+        order_id = new_order_id()
+        intent_id = f"collateral:{order_id}"
+        now = self.clock()
+        try:
+            ctx = ex.risk_context(market, now)
+        except VenueError as exc:
+            refused = RiskDecision(False, "venue", str(exc), "", now)
+            self._journal_decision(intent_id, refused)
+            return Ack(intent_id, refused)
+        ctx = replace(ctx, data_age_ns=self.cache.market_data_age_ns(venue, market, now))
+        decision = self.risk.check_collateral(market, change, ctx)
+        self._journal_decision(intent_id, decision)
+        if not decision.accepted:
+            return Ack(intent_id, decision)
+        try:
+            order = await _call(ex.change_collateral(market, "long" if side == "long" else "short", change, order_id))
+        except VenueError as exc:
+            return Ack(intent_id, decision, error=str(exc))
+        self.journal.record_order(order)
+        return Ack(intent_id, decision, order)
 
     async def close_position(self, venue: str, market: str) -> Ack | None:
         pos = self.cache.positions.get((venue, market))
