@@ -13,7 +13,7 @@ from support.app import start
 from support.console_app import SIZE, make_app
 
 CATEGORIES = {"focus", "market", "venue", "app", "order", "orders", "risk", "layout", "theme", "pane", "positions",
-              "fills", "trades", "depth", "view", "workspace", "funding", "spreads", "health", "help"}
+              "fills", "trades", "depth", "view", "workspace", "funding", "spreads", "health", "help", "chart"}
 
 
 @pytest.fixture(autouse=True)

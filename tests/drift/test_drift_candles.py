@@ -192,3 +192,23 @@ async def test_funding_history_reaches_the_cache(servers, data_api):
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await venue.close()
+
+
+async def test_charts_showing_the_same_bars_share_one_stream_which_stops_without_them(drift_on_data_api, data_api):
+    from quantdesk.venues.candle_feed import CandleFeed
+
+    bus = Bus()
+    feed = CandleFeed({"drift": drift_on_data_api}, bus)
+    first, second = object(), object()
+    feed.watch(first, "drift", SOL, "1h")
+    feed.watch(second, "drift", SOL, "1h")
+    await data_api.wait_subscribed()
+    await until(lambda: feed.state("drift", SOL, "1h") == ("live", ""), what="live")
+    assert data_api.connects == 1, data_api.subscribes
+    assert feed.has_candles("drift") and not feed.has_candles("sim-drift")
+    feed.watch(first, "sim-drift", SOL, "1h")  # a venue whose bars the cache builds: no stream
+    assert feed.state("sim-drift", SOL, "1h") is None and feed.state("drift", SOL, "1h") is not None
+    feed.release(second)
+    assert feed.state("drift", SOL, "1h") is None  # nobody shows it: stopped
+    await until(lambda: not data_api.subscribers, what="stream closed")
+    await feed.stop()

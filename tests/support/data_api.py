@@ -138,6 +138,8 @@ class DataApiServer:
 
     # -- WebSocket ---------------------------------------------------------------
     async def _handler(self, ws: ServerConnection) -> None:
+        if ws.response is None or ws.response.status_code != 101:
+            return  # a REST request, already answered by _process_request
         self.connects += 1
         try:
             async for raw in ws:

@@ -92,10 +92,12 @@ def display_key(key: str) -> str:
     uname = reverse.get(name, name)
     ch = name
     if len(name) > 1:
-        try:
-            ch = unicodedata.lookup(uname.replace("_", " ").upper())
-        except KeyError:
-            ch = name
+        for spelled in (uname.replace("_", " "), uname.replace("_", "-")):  # "HYPHEN-MINUS" has a hyphen
+            try:
+                ch = unicodedata.lookup(spelled.upper())
+                break
+            except KeyError:
+                ch = name
         if not ch.isprintable() or ch.isspace():
             ch = name
     return f"{mods}+{ch}" if mods else ch

@@ -132,7 +132,7 @@ class LayoutGrid(Grid):
                 continue
             update = {}
             if isinstance(w, Pane):
-                for attr in ("market", "venue"):
+                for attr in ("market", "venue", "timeframe"):
                     value = getattr(w, attr, None)
                     if isinstance(value, str):
                         update[attr] = value

@@ -14,6 +14,7 @@ A layout file is TOML::
     market = "SOL-PERP"         # optional, for panes that show one market (depth, trades):
                                 #           omitted = the first market
     venue = "sim-drift"         # optional: omitted = the first venue listing the market
+    timeframe = "1h"            # optional, for a chart: 1m, 5m, 15m (default), 1h, 4h, 1d
     row = 0                     # grid cell, counted from 0
     column = 0
     row_span = 1                # optional
@@ -34,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from quantdesk.core.candles import parse_timeframe
 from quantdesk.core.problems import Problem, ProblemsError, did_you_mean
 from quantdesk.config.paths import shipped_files, user_dir, user_files
 from quantdesk.console.panes import catalogue
@@ -49,6 +51,7 @@ class PaneSpec(BaseModel):
     type: str  # a catalogue id
     market: str | None = None
     venue: str | None = None
+    timeframe: str | None = None  # a chart's bars: 1m, 5m, 15m, 1h, 4h or 1d
     row: int = Field(default=0, ge=0, lt=MAX_CELLS)
     column: int = Field(default=0, ge=0, lt=MAX_CELLS)
     row_span: int = Field(default=1, ge=1, le=MAX_CELLS)
@@ -60,6 +63,11 @@ class PaneSpec(BaseModel):
         if value not in catalogue.ids():
             raise ValueError(catalogue.unknown_message(value))
         return value
+
+    @field_validator("timeframe")
+    @classmethod
+    def _a_timeframe(cls, value: str | None) -> str | None:
+        return None if value is None else parse_timeframe(value)
 
     def cells(self) -> set[tuple[int, int]]:
         return {

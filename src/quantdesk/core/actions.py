@@ -51,6 +51,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("orders.modify", "orders", "modify the selected order's price or size", "m", scope="orders"),
     Action("positions.close", "positions", "close the selected position", "c", scope="positions"),
     Action("positions.close_all", "positions", "close all positions", "C", scope="positions"),
+    Action("chart.timeframe_up", "chart", "longer timeframe (1m 5m 15m 1h 4h 1d)", "+", scope="chart"),
+    Action("chart.timeframe_down", "chart", "shorter timeframe", "-", scope="chart"),
     Action("risk.kill_switch", "risk", "kill switch: cancel all and block new orders", "ctrl+k"),
     Action("layout.next", "layout", "next layout", "ctrl+l"),
     Action("theme.next", "theme", "next theme", "ctrl+t"),

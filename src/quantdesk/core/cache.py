@@ -155,7 +155,10 @@ class MarketCache:
         q.append(ev)
         self.trade_rev[key] = self.trade_rev.get(key, 0) + 1
         self._count_volume(key, ev)
-        self._build_candle(key, ev.ts, ev.price, ev.size)
+        market = self.markets.get(key)
+        oracle = self.oracle.get(key) if market is not None and market.kind == "pool" else None
+        # A pool fills at its oracle price (plus fees): its bars follow the oracle, trades add their volume.
+        self._build_candle(key, ev.ts, ev.price if oracle is None else oracle.price, ev.size)
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[key] = ev.ts
         self.rev["trade"] += 1

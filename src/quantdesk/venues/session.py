@@ -17,6 +17,7 @@ from quantdesk.core.model import Market
 from quantdesk.core.venue import FollowsMarkets, Steppable, SteppedClock
 from quantdesk.signing.base import Signer
 from quantdesk.venues.base import Venue
+from quantdesk.venues.candle_feed import CandleFeed
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Session:
         self.clock = clock
         self.cache = MarketCache(on_gap=self._on_gap)
         self.cache.attach(self.bus)
+        self.candle_feed = CandleFeed(self.venues, self.bus)  # the charts' streams from venues' candle services
         self.markets: list[Market] = []  # the markets streamed
         # Every market the venues list, streamed or not: (venue, symbol) -> market.
         self.listed: dict[tuple[str, str], Market] = {}
@@ -94,6 +96,7 @@ class Session:
             log.error(msg, exc_info=exc)
 
     async def stop(self) -> None:
+        await self.candle_feed.stop()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

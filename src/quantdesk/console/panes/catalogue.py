@@ -40,6 +40,7 @@ class Param:
 MARKET = Param("market", str, None, "the market shown; omitted: the first market")
 VENUE = Param("venue", str, None, "the venue; omitted: the first venue listing the market")
 TAPE_VENUE = Param("venue", str, None, "one venue's trades only; omitted: every venue")
+TIMEFRAME = Param("timeframe", str, "15m", "the bars' timeframe: 1m, 5m, 15m, 1h, 4h or 1d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,9 @@ BUILT_IN: tuple[PaneEntry, ...] = (
               ("DEPTH", "DEP"), (MARKET, VENUE), "focus.depth"),
     PaneEntry("trades", "TRADES", f"{_P}.trades:TradesPane", "the tape: recent trades of one market on every venue",
               ("TRADES", "TRD"), (MARKET, TAPE_VENUE)),
+    PaneEntry("chart", "CHART", f"{_P}.chart:ChartPane",
+              "candles of one market, 1m to 1d, with volume, mark, oracle and a position's entry and liquidation",
+              ("CHART", "GP"), (MARKET, VENUE, TIMEFRAME)),
     PaneEntry("funding", "FUNDING & BORROW", f"{_P}.funding:FundingPane", "funding and borrow rates of every market",
               ("FUND", "FUNDING"), (), "focus.funding"),
     PaneEntry("spreads", "CROSS-VENUE SPREADS", f"{_P}.spreads:SpreadsPane", "each market's prices across venues, basis, liquidity",
