@@ -176,8 +176,10 @@ def test_the_cache_builds_bars_from_trades_on_a_book_venue_and_from_the_oracle_o
     assert source == "built"
     assert (book.open, book.high, book.low, book.close, book.volume) == (px("100"), px("100"), px("99"), px("99"), sz("3"))
     (pool,), _ = cache.candles_of("p", "SOL-PERP", "1m")
+    # the pool's trade fills at its oracle (plus fees): it adds volume, the oracle sets the price
     assert (pool.open, pool.high, pool.low, pool.close, pool.volume) == (
-        px("100.10"), px("100.30"), px("100.10"), px("100.20"), sz("5"))
+        px("100.10"), px("100.30"), px("100.10"), px("100.30"), sz("5"))
+    assert pool.quote_volume == px("501.50")
     assert cache.candle_rev[("v", "SOL-PERP")] == 2 and cache.candle_rev[("p", "SOL-PERP")] == 3
 
 

@@ -154,6 +154,19 @@ async def test_the_replay_keys_pause_step_and_change_speed(recording):
         assert "REPLAY" in render_text(help_table(app.keymap_model, app.screen.offered))
 
 
+async def test_in_a_replay_plus_and_minus_set_its_speed_even_with_the_chart_focused(recording):
+    path, _ = recording
+    session = replay_session(path, paused=True)
+    app = QuantDeskApp(session, panes=["chart"])
+    async with app.run_test(size=SIZE) as pilot:
+        await app.session_started.wait()
+        chart = app.pane_of_type("chart")
+        chart.focus()
+        speed = playback(session).progress().speed
+        await pilot.press("plus")
+        assert playback(session).progress().speed == speed * 2 and chart.timeframe == "15m"
+
+
 async def test_outside_a_replay_the_replay_keys_do_nothing_and_are_not_offered():
     app = make_sim_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -129,7 +129,10 @@ def catalogue_bindings(table: Mapping[str, str]) -> list[BindingType]:
     out: list[BindingType] = []
     for binding_id, action in table.items():
         a = actions.BY_ID[binding_id]
-        out.append(Binding(normalize_key(a.key), action, a.description, key_display=a.key, show=False, id=binding_id))
+        # A mode's keys (a replay's) come before the focused pane's while the mode is on:
+        # + in a replay is faster, even with the chart focused, whose + is its timeframe otherwise.
+        out.append(Binding(normalize_key(a.key), action, a.description, key_display=a.key, show=False, id=binding_id,
+                           priority=bool(a.requires)))
     return out
 
 

@@ -250,14 +250,16 @@ def _resolve_clashes(
 
 def _report_shadowed(keys: dict[str, tuple[str, ...]], origin: dict[str, str], problems: list[Problem]) -> None:
     """An app-wide key that a pane also uses does nothing while that pane has
-    focus (the focused pane's key wins): say so, keep both."""
+    focus (the focused pane's key wins): say so, keep both. A mode's keys are
+    not shadowed: they win while the mode is on."""
     pane_keys: dict[str, list[str]] = {}
     for action_id, ks in keys.items():
         if actions.BY_ID[action_id].scope != "app":
             for k in ks:
                 pane_keys.setdefault(k, []).append(action_id)
     for action_id, ks in keys.items():
-        if actions.BY_ID[action_id].scope != "app":
+        # A mode's keys (the replay's) take precedence while it is on and leave the key to the pane otherwise.
+        if actions.BY_ID[action_id].scope != "app" or actions.BY_ID[action_id].requires:
             continue
         for k in ks:
             for other in pane_keys.get(k, []):
