@@ -292,7 +292,7 @@ def test_unknown_pane_type_names_the_known_ones():
     with pytest.raises(UnknownPane) as err:
         pane_class("depht")
     message = str(err.value)
-    assert message.startswith("unknown pane type 'depht'; choose one of: chart, depth, ")
+    assert message.startswith("unknown pane type 'depht'; choose one of: alerts, chart, depth, ")
     for name in ("funding", "positions", "spreads"):
         assert name in message
 
