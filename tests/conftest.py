@@ -18,6 +18,7 @@ pytest_plugins = [
     "support.data_api",
     "support.timers",
     "support.api_server",
+    "support.news_server",
 ]
 
 

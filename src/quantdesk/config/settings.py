@@ -122,6 +122,47 @@ class SyncSettings(BaseModel):
     supabase: SupabaseSettings | None = Field(default=None, description="Supabase through its API; unset: off")
 
 
+class NewsSourceSettings(BaseModel):
+    """One ``[[news.sources]]`` entry: an RSS/Atom feed or a JSON news API."""
+
+    model_config = _STRICT
+
+    kind: Literal["rss", "atom", "json"] = Field(description='"rss" (RSS or Atom; "atom" also works) or "json" (a CryptoPanic-style results[] API)')
+    url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", description="the feed's URL; {api_key} in it is replaced by the key")
+    name: str | None = Field(default=None, max_length=40, description="shown as the headline's source; unset: the URL's host")
+    api_key_env: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="environment variable holding the API key (never written in the config, never shown)",
+    )  # fmt: skip
+    api_key_param: str = Field(
+        default="auth_token", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+        description="query parameter the key is sent in, unless the URL has {api_key}",
+    )  # fmt: skip
+    poll_s: float = Field(default=60.0, ge=5, le=86_400, description="seconds between polls (a 429 or an error waits longer)")
+    timeout_s: float = Field(default=10.0, gt=0, le=120, description="how long one request may take, s")
+
+    @property
+    def label(self) -> str:
+        return self.name or (urlsplit(self.url).hostname or self.url)
+
+
+class NewsSettings(BaseModel):
+    """``[news]``: where headlines come from; ``[[news.sources]]`` one per feed."""
+
+    model_config = _STRICT
+
+    sources: list[NewsSourceSettings] = Field(default_factory=list, description="the feeds polled; none: no news")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> NewsSettings:
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.label in seen:
+                raise ValueError(f"two news sources are called {s.label!r}: give one a name = \"...\"")
+            seen.add(s.label)
+        return self
+
+
 class ApiSettings(BaseModel):
     """The ``[api]`` section: ``quantdesk serve api``, the read-only data API."""
 
@@ -242,6 +283,7 @@ class _SettingsBase(BaseSettings):
         db: DbSettings
         sync: SyncSettings
         api: ApiSettings
+        news: NewsSettings
         journal: JournalSettings
         alerts: AlertsSettings
         dead_man: DeadManSettings
@@ -358,6 +400,7 @@ def _build_settings_model(specs: tuple[registry.VenueSpec, ...]) -> type[_Settin
         "db": (DbSettings, Field(default_factory=DbSettings)),
         "sync": (SyncSettings, Field(default_factory=SyncSettings)),
         "api": (ApiSettings, Field(default_factory=ApiSettings)),
+        "news": (NewsSettings, Field(default_factory=NewsSettings)),
         "journal": (JournalSettings, Field(default_factory=JournalSettings)),
         "alerts": (AlertsSettings, Field(default_factory=AlertsSettings)),
         "dead_man": (DeadManSettings, Field(default_factory=DeadManSettings)),

@@ -33,6 +33,7 @@ from quantdesk.core.model import (
     Trade,
     VenueStatus,
 )
+from quantdesk.core.news.board import NewsBoard
 from quantdesk.core.rate_history import RateHistory, per_hour
 
 Key = tuple[str, str]  # (venue, market)
@@ -92,6 +93,9 @@ class MarketCache:
         self.venue_candles: dict[tuple[str, str, str], CandleSeries] = {}
         self.candle_rev: dict[Key, int] = {}
         self.funding_history: dict[Key, RateHistory] = {}  # hourly rates; bumps rev["funding"]
+        # Headlines from the news sources (not a venue's events: the news desk
+        # feeds it), beside the prices so panes and alert rules read both.
+        self.news = NewsBoard()
         self.rev: dict[str, int] = dict.fromkeys(
             ("book", "trade", "funding", "oi", "oracle", "mark", "status", "order", "fill", "position", "account"), 0
         )
