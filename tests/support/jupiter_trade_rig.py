@@ -43,10 +43,10 @@ class Clock:
 
 
 class TradeRig:
-    def __init__(self) -> None:
+    def __init__(self, signer: Any = None) -> None:
         self.node = JupiterNode()
         self.clock = Clock()
-        self.signer = MemorySigner()
+        self.signer = signer or MemorySigner()
         self.owner = str(self.signer.pubkey)
         chain = self.node.chain
         chain.set_quietly(SOL_DOVES_ORACLE, price_feed(11_800_000_000, -8, NOW_S), owner=DOVES)

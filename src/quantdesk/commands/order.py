@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("venue", metavar="VENUE", help="a live venue, e.g. drift or velocity")
+    parser.add_argument("venue", metavar="VENUE", help="a live venue, e.g. drift, velocity or jupiter")
     parser.add_argument("market", metavar="MARKET", help="market symbol, e.g. SOL-PERP")
     parser.add_argument("side", choices=("buy", "sell"), help="buy or sell")
     parser.add_argument("size", metavar="SIZE", help="size in the base asset, e.g. 0.5")

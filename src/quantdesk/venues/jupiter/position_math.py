@@ -65,14 +65,18 @@ def price_impact_fee_usd(
     buf: PriceImpactBuffer | None = None,
     now_s: int = 0,
     delta: int | None = None,
+    minute: int | None = None,
 ) -> int:
     """Linear plus additive impact fee of a trade of ``size_usd`` whose signed
     open-interest change is ``delta`` (default: ``size_usd``), capped at the
-    buffer's max fee; with no buffer, the linear part alone."""
+    buffer's max fee; with no buffer, the linear part alone. ``minute``: the
+    buffer's ``minute_imbalance`` at ``now_s`` when the caller has it already."""
     linear = linear_impact_fee_usd(size_usd, trade_impact_fee_scalar)
     if buf is None:
         return linear
-    imbalance = minute_imbalance(buf, now_s) + (size_usd if delta is None else delta)
+    if minute is None:
+        minute = minute_imbalance(buf, now_s)
+    imbalance = minute + (size_usd if delta is None else delta)
     extra = Decimal(size_usd) * additive_impact_bps(buf, imbalance) / BPS_POWER
     fee = linear + int(extra.to_integral_value(rounding=ROUND_CEILING))  # a quote never promises less than is charged
     if buf.max_fee_bps > 0:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from quantdesk.venues.jupiter.position_math import BPS_POWER, base_fee_usd, impact_delta, price_impact_fee_usd
+from quantdesk.venues.jupiter.position_math import BPS_POWER, base_fee_usd, impact_delta, minute_imbalance, price_impact_fee_usd
 from quantdesk.venues.jupiter.views import CustodyView
 
 USD = 1_000_000
@@ -60,13 +60,14 @@ def quote_ladder(
     if oracle_price <= 0:
         return []
     rungs = []
+    minute = minute_imbalance(custody.price_impact, now_s)  # the same for every rung
     for size in sorted(s for s in sizes_usd if s > 0):
         if custody.max_position_size_usd and size > custody.max_position_size_usd:
             continue
         fee = base_fee_usd(size, custody.increase_position_bps)
         scalar, buf = custody.trade_impact_fee_scalar, custody.price_impact
-        long_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("long", True, size))
-        short_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("short", True, size))
+        long_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("long", True, size), minute)
+        short_impact = price_impact_fee_usd(size, scalar, buf, now_s, impact_delta("short", True, size), minute)
         # fees spread over the size, in price units
         long_per_unit = oracle_price * (fee + long_impact) // size
         short_per_unit = oracle_price * (fee + short_impact) // size

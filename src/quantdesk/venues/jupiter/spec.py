@@ -44,6 +44,12 @@ def markets(section: JupiterConfig, name: str) -> list[Market]:
     return [to_market(section.id, m) for m in section.markets]
 
 
+def order_desk(section: JupiterConfig, name: str, cache: Any, dry_run: bool, approve: Any, options: BuildOptions) -> Any:
+    from quantdesk.venues.jupiter.order_desk import JupiterOrderDesk
+
+    return JupiterOrderDesk(section, cache, dry_run, approve, options)
+
+
 def _refresh_idl(request: InspectRequest, cache: Path) -> Inspected:
     import asyncio
 
@@ -120,6 +126,7 @@ SPEC = VenueSpec(
     markets=markets,
     summary="Jupiter Perps: the JLP pool's markets at the oracle price; position requests with a signer",
     trading=trading,
+    order_desk=order_desk,
     inspect=inspect,
     instruction_decoders=instruction_decoders,
     inspect_help="ACCOUNT is optional (detected from the data), or 'idl' to refresh the IDL from chain",
