@@ -169,3 +169,28 @@ def test_a_foreign_blockhash_is_refused_by_the_svm():
     msg = MessageV0.try_compile(owner.pubkey(), built.instructions, [], Hash.new_unique())
     result = svm.send_transaction(VersionedTransaction(msg, [owner]))
     assert "BlockhashNotFound" in str(result.err())
+
+
+def test_cancel_and_trigger_update_decode_with_the_idl_and_pass_the_svm_signature_check():
+    owner = Keypair()
+    b = rq.RequestBuilder(owner.pubkey())
+    m = _market("long")
+    request = rq.request_pda(rq.position_pda(owner.pubkey(), m), 9, "decrease", PROGRAM)
+    cancel = b.cancel(m, request, m.collateral.mint)
+    assert CODER.parse(bytes(cancel.data)).name == "close_position_request"
+    names = [a["name"] for a in IDL["closePositionRequest"]["accounts"]]
+    by_name = dict(zip(names, cancel.accounts))
+    # the keeper is absent (the program id, neither signer nor writable): the owner closes it as the fee payer
+    assert by_name["keeper"].pubkey == PROGRAM and not by_name["keeper"].is_signer and not by_name["keeper"].is_writable
+    assert by_name["positionRequest"].pubkey == request and by_name["positionRequest"].is_writable
+    assert by_name["ownerAta"].pubkey == rq.associated_token_account(owner.pubkey(), rq.NATIVE_MINT)
+    update = b.update_trigger(m, request, trigger_price=150_000_000, size_usd=0)
+    name, params = _decoded(update)
+    assert name == "update_decrease_position_request2"
+    assert (params["trigger_price"], params["size_usd_delta"]) == (150_000_000, 0)
+    svm = LiteSVM()
+    svm.airdrop(owner.pubkey(), 10**10)
+    for ix in (cancel, update):
+        tx = VersionedTransaction(MessageV0.try_compile(owner.pubkey(), [ix], [], svm.latest_blockhash()), [owner])
+        assert tx.verify_with_results() == [True]
+        assert "InvalidProgramForExecution" in str(svm.send_transaction(tx).err())  # past the signature check

@@ -191,6 +191,7 @@ class RequestFollower:
             self.last_error = f"requests could not be read: {exc}"
             return False
         self.reads += 1
+        self.last_error = ""  # read again: an earlier failure is over (a bad account below says so anew)
         now_s = self.clock() // NS
         for k, t in enumerate(items):
             request = self._decode_request(datas[2 * k])

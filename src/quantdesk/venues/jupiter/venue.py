@@ -134,7 +134,8 @@ class JupiterVenue:
             malformed=(ps.malformed if ps else 0) + f.counters.bad_accounts,
             out_of_order=0,
             stale=stale,
-            last_error=f.message if f.state != "connected" else "",
+            # the feed's trouble first; else what the request follower last could not do
+            last_error=f.message if f.state != "connected" else (self.follower.last_error if self.follower else ""),
             rpc_latency_ms=f.rpc.latency_ms,
             rpc_latency=f.rpc.latency,
             feed_lag_ms=None,
