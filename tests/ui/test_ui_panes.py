@@ -168,7 +168,9 @@ async def test_funding_lists_every_market_on_every_venue_with_borrow_labelled(se
         assert lines[0].split()[:5] == ["Market", "Venue", "Type", "Rate", "1h"]
         rows = {}
         current = ""
-        for line in lines[1:7]:
+        # each row's second line is its rate history below the zero line, under the history column
+        table_rows = [line for line in lines[1:] if line.strip() and not line.startswith(" " * 20)]
+        for line in table_rows[:6]:
             parts = line.split()
             if parts[0].endswith("-PERP"):
                 current = parts.pop(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from quantdesk.console.cmdline import Help, Quit, SaveLayout, SelectMarket, SetLayout, SetTheme, SetVenue, ShowPane
+from quantdesk.console.panes import catalogue
 
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
@@ -25,6 +26,8 @@ class ViewCommands:
 
     async def show_pane(self, command: ShowPane) -> bool:
         pane = self.app.pane_of_type(command.pane)
+        if pane is None and catalogue.get(command.pane).overlay:
+            return self._overlay(command)
         if pane is None:
             from quantdesk.console.layouts import layouts_with
 
@@ -34,6 +37,18 @@ class ViewCommands:
             return False
         pane.focus()
         return self.select(market=command.market) if command.market else True
+
+    def _overlay(self, command: ShowPane) -> bool:
+        """Open the pane over the layout, on the command's market or the focused one."""
+        from quantdesk.console.pane_screen import PaneScreen
+
+        app = self.app
+        market = command.market or getattr(app.focused, "market", None)
+        kwargs = {"market": market} if isinstance(market, str) and catalogue.get(command.pane).param("market") else {}
+        if isinstance(app.screen, PaneScreen):
+            app.pop_screen()
+        app.push_screen(PaneScreen(catalogue.pane_class(command.pane)(app.session, id=f"{command.pane}-overlay", **kwargs)))
+        return True
 
     async def set_layout(self, command: SetLayout) -> bool:
         await self.layouts.switch(command.name)

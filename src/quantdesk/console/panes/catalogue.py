@@ -52,6 +52,7 @@ class PaneEntry:
     words: tuple[str, ...] = ()  # command-line keywords; the first is the canonical spelling
     params: tuple[Param, ...] = ()
     focus_action: str | None = None  # the actions-catalogue id that focuses it (its key)
+    overlay: bool = False  # its command opens it over a layout that has none (Esc closes)
 
     @property
     def word(self) -> str:
@@ -83,6 +84,9 @@ BUILT_IN: tuple[PaneEntry, ...] = (
               ("CHART", "GP"), (MARKET, VENUE, TIMEFRAME)),
     PaneEntry("funding", "FUNDING & BORROW", f"{_P}.funding:FundingPane", "funding and borrow rates of every market",
               ("FUND", "FUNDING"), (), "focus.funding"),
+    PaneEntry("fundhist", "FUNDING HISTORY", f"{_P}.funding_history:FundingHistoryPane",
+              "one market's hourly funding and borrow history on every venue, with 24h and 7d averages",
+              ("FHIST",), (MARKET,), overlay=True),
     PaneEntry("spreads", "CROSS-VENUE SPREADS", f"{_P}.spreads:SpreadsPane", "each market's prices across venues, basis, liquidity",
               ("SPRD", "SPREADS"), (), "focus.spreads"),
     PaneEntry("positions", "POSITIONS", f"{_P}.positions:PositionsPane", "open positions, PnL and liquidation prices",

@@ -9,6 +9,7 @@ venues at a glance.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -16,6 +17,7 @@ from rich.text import Text
 from quantdesk.core.insights.carry import HoldSide, holding_cost
 from quantdesk.core.model import Funding, Market
 from quantdesk.console import format as fmt
+from quantdesk.console import sparkline
 from quantdesk.console.panes.base import Column, Pane, Table
 
 HOUR_S = 3600
@@ -49,8 +51,24 @@ CARRY_COLUMNS = [
     Column("Cheapest long", 22, "left"),
     Column("Cheapest short", 22, "left", drop=1),
 ]
+HISTORY_MIN = 16  # hours of rate history shown at least, when the pane is HISTORY_PANE_MIN wide
+HISTORY_MAX = 48
+HISTORY_PANE_MIN = 60
 FOOTNOTE = "Rates per hour, + longs pay shorts. Borrow: both sides pay the pool. Carry − = you are paid."
 FOOTNOTE_SHORT = "Per hour; + longs pay. Carry − = paid."
+
+
+def _one_line(values: list[int | None], scale: int, up: Style, down: Style, zero: Style) -> Text:
+    """A history in one line: each hour's size in eighths, its sign by colour."""
+    text = Text(no_wrap=True, end="")
+    for v in values:
+        if v is None:
+            text.append(" ")
+        elif v == 0:
+            text.append(sparkline.ZERO, zero)
+        else:
+            text.append(sparkline.EIGHTHS[max(1, -(-abs(v) * 8 // max(1, scale)))], up if v > 0 else down)
+    return text
 
 
 def hourly(rate: int, interval_s: int) -> int:
@@ -60,6 +78,11 @@ def hourly(rate: int, interval_s: int) -> int:
 
 class FundingPane(Pane):
     pane_type = "funding"
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = Pane.COMPONENT_CLASSES | {"funding--borrow-bar"}
+    DEFAULT_CSS = """
+    FundingPane > .funding--borrow-bar { color: $warn 50%; }
+    """
 
     def state_key(self, now_ns: int) -> Hashable:
         rev = self.cache.rev
@@ -79,15 +102,33 @@ class FundingPane(Pane):
         if not cache.markets:
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
-        table = Table(COLUMNS).fit(width)
-        lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
+        # Rate history beside the table: at least HISTORY_MIN hours wide, the columns that
+        # go first when narrow make room for it; a narrow pane shows none.
+        table = Table(COLUMNS).fit(width - HISTORY_MIN - 1 if width >= HISTORY_PANE_MIN else width)
+        hours = min(HISTORY_MAX, width - table.width - 1) if width >= HISTORY_PANE_MIN else 0
+        header = table.header(s("pane--header"))
+        if hours:
+            header.append(" " + f"Last {hours}h, 1/h".ljust(hours)[:hours], s("pane--header"))
+        lines = [*self.health_lines(now_ns), header]
         symbols = self.ordered_symbols()
+        rows: list[tuple[Text, list[int | None], Funding | None]] = []
         for symbol in symbols:
             venues = sorted(v for v, sym in cache.markets if sym == symbol)
             for i, venue in enumerate(venues):
                 market = cache.markets[(venue, symbol)]
                 f = cache.funding.get((venue, symbol))
-                lines.append(table.row(self._cells(market, symbol if i == 0 else "", f, now_ns)))
+                history = cache.funding_history.get((venue, symbol))
+                values: list[int | None] = history.last(hours, now_ns) if history is not None and hours else [None] * hours
+                rows.append((table.row(self._cells(market, symbol if i == 0 else "", f, now_ns)), values, f))
+        tall = hours > 0 and len(lines) + 2 * len(rows) + self._rest_height(symbols) <= height
+        # One scale for all funding rows and one for all borrow rows: the bars compare across markets.
+        scales: dict[str, int] = {}
+        for _row, values, f in rows:
+            kind = f.kind if f is not None else "funding"
+            scales[kind] = max(scales.get(kind, 0), sparkline.magnitude(values))
+        for row, values, f in rows:
+            lines.extend(self._with_history(row, values, f, table.width, tall,
+                                            scales.get(f.kind if f is not None else "funding", 0)))
         lines.append(Text(""))
         lines.extend(self._premiums(symbols, width))
         lines.append(Text(""))
@@ -105,6 +146,33 @@ class FundingPane(Pane):
             )
         )
         return lines
+
+    def _rest_height(self, symbols: list[str]) -> int:
+        """Lines below the rates table: the premiums, the carry table, the footnote and the gaps."""
+        funding_rows = sum(1 for (_v, sym), f in self.cache.funding.items() if sym in symbols and f.kind == "funding")
+        return 1 + (1 + funding_rows) + 1 + (1 + len(symbols)) + 1 + 1
+
+    def _with_history(
+        self, row: Text, values: list[int | None], f: Funding | None, at: int, tall: bool, scale: int
+    ) -> list[Text]:
+        """The rates row with its history: two lines around a zero line when the pane
+        has room, else one line of bars coloured by sign."""
+        if not values:
+            return [row]
+        s = self.style
+        borrow = f is not None and f.kind == "borrow"
+        up = s("funding--borrow-bar") if borrow else s("pane--gain")
+        down = s("pane--loss")
+        row = row.copy()
+        row.append(" " * max(1, at - row.cell_len + 1))
+        if not tall:
+            row.append_text(_one_line(values, scale, up, down, s("pane--dim")))
+            return [row]
+        top, bottom = sparkline.signed_bars(values, 2, scale, up, down, s("pane--dim"), s("").bgcolor, signed=not borrow)
+        row.append_text(top)
+        under = Text(" " * (at + 1), no_wrap=True, end="")
+        under.append_text(bottom)
+        return [row, under]
 
     def _premiums(self, symbols: list[str], width: int) -> list[Text]:
         """Mark against oracle per funding venue: the premium that drives the next rate."""
