@@ -127,3 +127,13 @@ def test_a_failing_handler_is_logged_and_the_engine_goes_on(caplog):
     d.engine.put("a1", parse_rule("SOL-PERP PRICE > 180").rule)
     _price(d, Decimal(181))
     assert not d.engine.get("a1").state.armed and "a1" in caplog.text
+
+
+def test_rules_on_one_figure_share_one_read_and_each_keeps_its_own_state():
+    d = Desk()
+    for n, level in enumerate((170, 180, 190)):
+        d.engine.put(f"a{n}", parse_rule(f"SOL-PERP PRICE > {level}").rule)
+    before = d.engine.evaluations
+    _price(d, Decimal(185))
+    assert d.engine.evaluations == before + 1
+    assert sorted(e[0] for e in d.events) == ["a0", "a1"] and d.engine.get("a2").state.armed

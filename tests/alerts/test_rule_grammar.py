@@ -24,8 +24,12 @@ def parse(text: str, note: bool = False):
         ("ALERT SOL-PERP PRICE > 180", Rule("price", ">", Decimal(180), "SOL-PERP")),
         ("ALERT SOL-PERP FUNDING > 50%", Rule("funding", ">", Decimal(50), "SOL-PERP")),
         ("ALERT SPREAD SOL-PERP drift jupiter > 20BPS", Rule("spread", ">", Decimal(20), "SOL-PERP", ("drift", "jupiter"))),
+        ("ALERT SOL-PERP IMBALANCE > 0.7", Rule("imbalance", ">", Decimal("0.7"), "SOL-PERP")),
+        ("ALERT POSITION SOL-PERP LIQ < 5%", Rule("liq", "<", Decimal(5), "SOL-PERP")),
         ("ALERT FEED drift STALE 10S", Rule("stale", ">", Decimal(10), "", ("drift",))),
         ("ALERT PNL < -500", Rule("pnl", "<", Decimal(-500))),
+        ("sol imbalance < -0.5 on drift", Rule("imbalance", "<", Decimal("-0.5"), "SOL-PERP", ("drift",))),
+        ("POSITION btc-perp LIQ <= 2.5% ON jupiter", Rule("liq", "<=", Decimal("2.5"), "BTC-PERP", ("jupiter",))),
         # the spellings a trader types without thinking
         ("alert sol price >180", Rule("price", ">", Decimal(180), "SOL-PERP")),
         ("SOL-PERP ABOVE 150", Rule("price", ">", Decimal(150), "SOL-PERP")),
@@ -70,6 +74,10 @@ def test_the_command_line_keeps_what_follows_the_rule_as_its_note():
         ("ALERT SPREAD SOL-PERP drift kraken > 20BPS", "unknown venue 'kraken'", "kraken"),
         ("ALERT SPREAD SOL-PERP drift drift > 20BPS", "two different venues", "drift"),
         ("ALERT FEED drift STALE 10", "'10' needs a unit", "10"),
+        ("ALERT SOL-PERP IMBALANCE > 1.5", "imbalance runs from -1", "1.5"),
+        ("ALERT SOL-PERP IMBALANCE > 70%", "'70%' is not an imbalance", "70%"),
+        ("ALERT POSITION SOL-PERP < 5%", "expected LIQ", "<"),
+        ("ALERT POSITION SOL-PERP LIQ < 5", "'5' needs a unit", "5"),
         ("ALERT FEED drift LATE 10S", "expected STALE", "LATE"),
         ("ALERT PNL < lots", "'lots' is not a PnL", "lots"),
         ("ALERT SOL-PERP PRICE > 180 COOLDOWN 1.5S", "whole seconds", "1.5S"),
@@ -103,7 +111,8 @@ def test_a_missing_part_points_at_the_end(text, missing):
 
 def test_each_kind_gives_its_own_example():
     examples = {}
-    for text in ("SOL-PERP FUNDING > x", "SPREAD SOL-PERP drift", "FEED drift STALE", "PNL <"):
+    for text in ("SOL-PERP FUNDING > x", "SPREAD SOL-PERP drift", "FEED drift STALE", "PNL <",
+                 "SOL-PERP IMBALANCE", "POSITION SOL-PERP"):
         with pytest.raises(RuleError) as info:
             parse(text)
         examples[text.split()[0 if not text.startswith("SOL") else 1]] = info.value.example
@@ -112,6 +121,8 @@ def test_each_kind_gives_its_own_example():
         "SPREAD": "ALERT SPREAD SOL-PERP drift jupiter > 20BPS",
         "FEED": "ALERT FEED drift STALE 10S",
         "PNL": "ALERT PNL < -500",
+        "IMBALANCE": "ALERT SOL-PERP IMBALANCE > 0.7",
+        "POSITION": "ALERT POSITION SOL-PERP LIQ < 5%",
     }
 
 
@@ -122,7 +133,8 @@ def test_without_lists_anything_shaped_right_is_taken():
 
 
 def test_what_may_come_next():
-    assert expected_after("SOL-PERP", MARKETS, VENUES)[:4] == ["PRICE", "ABOVE", "BELOW", "FUNDING"]
+    assert expected_after("SOL-PERP", MARKETS, VENUES) == ["PRICE", "ABOVE", "BELOW", "FUNDING", "IMBALANCE"]
+    assert set(expected_after("", MARKETS, VENUES)) == {"ALERT", *MARKETS, "SPREAD", "POSITION", "FEED", "PNL"}
     assert expected_after("SOL-PERP PRICE", MARKETS, VENUES)[:2] == [">", "<"]
     assert expected_after("SOL-PERP PRICE > 180", MARKETS, VENUES) == ["ON", "COOLDOWN", "HYST"]
     assert expected_after("SPREAD SOL-PERP", MARKETS, VENUES) == VENUES

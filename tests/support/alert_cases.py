@@ -82,6 +82,18 @@ def _funding(d: Desk, pct: Decimal) -> None:
     d.publish(Funding("drift", "SOL-PERP", d.clock(), hourly, hourly, 3600, d.clock() + 3600 * S))
 
 
+def _imbalance(d: Desk, v: Decimal) -> None:
+    d.seq += 1
+    bids, asks = int((1 + v) * 10**9), int((1 - v) * 10**9)  # (bids - asks) / (bids + asks) = v
+    d.publish(BookSnapshot("drift", "SOL-PERP", d.seq, d.clock(), [(99_000_000, bids)], [(101_000_000, asks)]))
+
+
+def _liq(d: Desk, pct: Decimal) -> None:
+    """A long of 1 SOL liquidated at 100, the oracle ``pct`` % above that."""
+    d.publish(Position("drift", "SOL-PERP", 10**9, -120_000_000, 120_000_000, liquidation_price=100_000_000))
+    d.publish(OraclePrice("drift", "SOL-PERP", d.clock(), int(Decimal(100_000_000) / (1 - pct / 100))))
+
+
 def _spread(d: Desk, bps: Decimal) -> None:
     d.publish(OraclePrice("jupiter", "SOL-PERP", d.clock(), 100_000_000))  # jupiter at 100
     d.book("drift", Decimal(100) * (1 + bps / 10_000))
@@ -99,6 +111,8 @@ def _pnl(d: Desk, usd: Decimal) -> None:
 CASES = {
     "price": Case("SOL-PERP PRICE > 180", _price, "179", "180.5", "179.9", "179.7"),
     "funding": Case("SOL-PERP FUNDING > 50%", _funding, "40", "55", "47", "44"),
+    "imbalance": Case("SOL-PERP IMBALANCE > 0.7", _imbalance, "0.2", "0.8", "0.65", "0.55"),
+    "liq": Case("POSITION SOL-PERP LIQ < 5%", _liq, "10", "4", "5.5", "6.5"),
     "spread": Case("SPREAD SOL-PERP drift jupiter > 20BPS", _spread, "10", "25", "16", "14"),
     "stale": Case("FEED drift STALE 10S", _stale, "1", "12", "6", "4"),
     "pnl": Case("PNL < -500", _pnl, "-100", "-520", "-460", "-440"),

@@ -100,8 +100,9 @@ def test_completion_offers_the_next_words():
     assert complete("WATCH ADD S", CTX) == ["SOL-PERP"]
     assert complete("WATCH ADD SOL-PERP ", CTX) == ["majors"]
     assert complete("ALERT ", CTX)[:2] == ["DEL", "SOL-PERP"]
-    assert {"SPREAD", "FEED", "PNL", "LOCAL", "TEAM"} <= set(complete("ALERT ", CTX))
-    assert complete("ALERT SOL-PERP ", CTX) == ["PRICE", "ABOVE", "BELOW", "FUNDING"]
+    assert {"SPREAD", "POSITION", "FEED", "PNL", "LOCAL", "TEAM"} <= set(complete("ALERT ", CTX))
+    assert complete("ALERT SOL-PERP ", CTX) == ["PRICE", "ABOVE", "BELOW", "FUNDING", "IMBALANCE"]
+    assert complete("ALERT POSITION SOL-PERP ", CTX) == ["LIQ"]
     assert complete("ALERT SOL-PERP F", CTX) == ["FUNDING"]
     assert complete("ALERT SOL-PERP PRICE ", CTX) == [">", "<", ">=", "<="]
     assert complete("ALERT SPREAD SOL-PERP ", CTX) == ["sim-drift", "sim-jup"]

@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="config_command", metavar="ACTION")
     v = sub.add_parser(
         "validate",
-        help="check config.toml, QUANTDESK_* variables, the keymap, theme and layout; list every problem",
+        help="check config.toml, QUANTDESK_* variables, the keymap, theme, layout and alerts.toml; list every problem",
         description="Check the configuration from every source and list every problem at once. "
         "Exits 1 if there is any.",
     )
@@ -67,6 +67,10 @@ def collect_problems(config: str | None) -> list:
             check_redis_url(settings.redis.url.get_secret_value())
         except RedisURLError as exc:  # the message shows the URL redacted
             problems.append(Problem("config", "redis.url", str(exc)))
+    from quantdesk.config.alert_rules import RulesFile
+    from quantdesk.config.paths import alert_rules_path
+
+    problems.extend(RulesFile(alert_rules_path()).load()[1])  # the trader's alert rules
     return problems
 
 
@@ -116,6 +120,9 @@ def show_paths(config: str | None) -> int:
         line("config", default_config_path())
     print(f"{'environment':<16} QUANTDESK_* (e.g. QUANTDESK_UI__FPS=30) override the file")
     line("keymap", user_keymap_path())
+    from quantdesk.config.paths import alert_rules_path
+
+    line("alert rules", alert_rules_path(), "(ALERT ... adds to it)")
     for kind in ("themes", "layouts"):
         line(f"user {kind}", user_dir(kind))
     for kind in ("keymaps", "themes", "layouts"):

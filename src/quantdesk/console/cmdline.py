@@ -11,7 +11,8 @@
     CANCEL ALL [MARKET] | CANCEL <order id>
     SOL-PERP COLLATERAL ADD 50 [LONG|SHORT]   add (or REMOVE) USD of collateral to a position
     WATCH ADD SOL-PERP [LIST] | WATCH DEL SOL-PERP [LIST]   the team's shared watchlists
-    ALERT SOL-PERP PRICE > 180 [note]   an alert rule (FUNDING > 50%, SPREAD ..., FEED ... STALE 10S, PNL < -500)
+    ALERT SOL-PERP PRICE > 180 [note]   an alert rule (FUNDING > 50%, IMBALANCE > 0.7, SPREAD ...,
+                                         POSITION ... LIQ < 5%, FEED ... STALE 10S, PNL < -500)
     ALERT LOCAL ... | ALERT TEAM ...     only here / shared with the team (default: the team when there is one)
     ALERT DEL <id> | ALERTS              remove one; list them with their state
     NOTE <text>                  a note on the team's shared workspace

@@ -3,13 +3,17 @@
     SOL-PERP PRICE > 180            the book's mid (a pool venue: its oracle), quote units
     SOL-PERP ABOVE 180 | BELOW 140  the same, the older spelling
     SOL-PERP FUNDING > 50%          funding or borrow rate, annualized percent
+    SOL-PERP IMBALANCE > 0.7        the book's bid share of the top 10 levels, -1 to 1
     SPREAD SOL-PERP drift jupiter > 20BPS   drift's price over jupiter's, bps of jupiter's
+    POSITION SOL-PERP LIQ < 5%      how far the price is from the position's liquidation, %
     FEED drift STALE 10S            seconds since the venue last sent anything
     PNL < -500                      unrealized plus realized PnL of every position, quote
 
 A market kind without ``ON venue`` reads the first venue that has the figure,
 order-book venues first, then by id (the same reference the Spreads pane
-uses). Each kind's default hysteresis is wide enough that noise around the
+uses); a position without ``ON venue`` is the one nearest its liquidation.
+Book imbalance and liquidation distance are the Insights' own figures
+(``quantdesk.core.insights``), so an alert and the Insights pane agree. Each kind's default hysteresis is wide enough that noise around the
 line does not re-arm it and narrow enough that a real retreat does.
 """
 
@@ -19,8 +23,9 @@ from decimal import Decimal
 
 from quantdesk.core.alerts.grammar import RuleParser
 from quantdesk.core.alerts.rule import Rule, plain
-from quantdesk.core.alerts.table import PERCENT, QUOTE, SECONDS, BPS, Reading, RuleKind, register
+from quantdesk.core.alerts.table import BPS, PERCENT, QUOTE, RATIO, SECONDS, Reading, RuleKind, register
 from quantdesk.core.cache import MarketCache
+from quantdesk.core.insights import imbalance, liquidation_distance
 from quantdesk.core.model import PRICE_DECIMALS
 from quantdesk.core.spreads import basis_bps, listing_venues, market_price
 
@@ -90,6 +95,73 @@ FUNDING = RuleKind(
     text=lambda r: f"{r.market} FUNDING {r.op} {PERCENT.write(r.threshold)}",
     on_venue=True,
     help="funding (or borrow) rate, annualized %",
+)  # fmt: skip
+
+
+# -- IMBALANCE -----------------------------------------------------------------------
+
+
+def _parse_imbalance(p: RuleParser, market: str, word: str) -> Rule:
+    op = p.op()
+    at = p.peek()
+    value = p.value(RATIO, "imbalance")
+    if not -1 <= value <= 1:
+        raise p.fail("imbalance runs from -1 (only asks) to 1 (only bids)", at)
+    return Rule("imbalance", op, value, market)
+
+
+def _observe_imbalance(cache: MarketCache, rule: Rule, now: int) -> Reading | None:
+    for venue in _venues(cache, rule):
+        book = cache.books.get((venue, rule.market))
+        figure = imbalance(book) if book is not None else None
+        if figure is not None:
+            return figure, venue
+    return None
+
+
+IMBALANCE = RuleKind(
+    "imbalance", "IMBALANCE", False, "ALERT SOL-PERP IMBALANCE > 0.7", RATIO,
+    parse=_parse_imbalance,
+    observe=_observe_imbalance,
+    topics=lambda r: (f"book.{_where(r)}.{r.market}",),
+    band=lambda r: Decimal("0.1"),
+    text=lambda r: f"{r.market} IMBALANCE {r.op} {plain(r.threshold)}",
+    on_venue=True,
+    help="the book's bid share of its top levels, -1 to 1",
+)  # fmt: skip
+
+
+# -- POSITION ... LIQ ------------------------------------------------------------------
+
+
+def _parse_liq(p: RuleParser, market: str, word: str) -> Rule:
+    market = p.market()
+    p.keyword("LIQ", f"expected LIQ after {market}: POSITION {market} LIQ < 5%")
+    op = p.op()
+    return Rule("liq", op, p.value(PERCENT, "distance to liquidation"), market)
+
+
+def _observe_liq(cache: MarketCache, rule: Rule, now: int) -> Reading | None:
+    nearest: Reading | None = None
+    for (venue, market), pos in cache.positions.items():
+        if market != rule.market or (rule.venues and venue != rule.venues[0]):
+            continue
+        oracle = cache.oracle.get((venue, market))  # what Drift and Jupiter liquidate on
+        distance = liquidation_distance(pos, oracle.price if oracle is not None else None)
+        if distance is not None and (nearest is None or distance * 100 < nearest[0]):
+            nearest = distance * 100, venue
+    return nearest
+
+
+LIQ = RuleKind(
+    "liq", "POSITION", True, "ALERT POSITION SOL-PERP LIQ < 5%", PERCENT,
+    parse=_parse_liq,
+    observe=_observe_liq,
+    topics=lambda r: (f"position.{_where(r)}", f"oracle.{_where(r)}.{r.market}", f"mark.{_where(r)}.{r.market}"),
+    band=lambda r: max(abs(r.threshold) / 5, Decimal("0.5")),
+    text=lambda r: f"POSITION {r.market} LIQ {r.op} {PERCENT.write(r.threshold)}",
+    on_venue=True,
+    help="the price's distance from the position's liquidation, %",
 )  # fmt: skip
 
 
@@ -193,6 +265,6 @@ PNL = RuleKind(
 )  # fmt: skip
 
 
-BUILT_IN = (PRICE, FUNDING, SPREAD, STALE, PNL)
+BUILT_IN = (PRICE, FUNDING, IMBALANCE, SPREAD, LIQ, STALE, PNL)
 for _k in BUILT_IN:
     register(_k)

@@ -7,11 +7,12 @@ firing, so a price sitting on the line fires once. A rule armed again whose
 condition holds while it cools down fires when the cooldown ends (the
 engine's ``tick``) if the condition still holds then.
 
-The engine listens to every bus message but reads only the rules whose
-topics the message can move (an index built per topic, so an unwatched
-market costs one dict look-up). With ``defer`` (the event loop's
-``call_soon``) a burst of messages marks rules and they are read once after
-it, not once per message. Figures that move without a message (a silent
+The engine subscribes to the bus only for the topics its rules can be moved
+by (``book.*.SOL-PERP`` ...), so a message no rule cares about never reaches
+it; a message that does marks the rules it can move (an index built per
+topic). With ``defer`` (the event loop's ``call_soon``) a burst of messages
+marks rules and they are read once after it, not once per message; rules on
+one figure share one read. Figures that move without a message (a silent
 feed) are read on ``tick``. Time comes only from the injected clock.
 """
 
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from quantdesk.core.alerts import table
 from quantdesk.core.alerts.rule import Rule
-from quantdesk.core.alerts.table import RuleKind
+from quantdesk.core.alerts.table import Reading, RuleKind
 from quantdesk.core.bus import Bus, Subscription, topic_matches
 from quantdesk.core.cache import MarketCache
 
@@ -61,6 +62,7 @@ class Watch:
     band: Decimal
     cooldown_ns: int
     state: RuleState
+    subject: tuple[object, ...] = ()  # (kind, market, venues): rules on one subject share a read
 
     def cooling_until(self) -> int | None:
         """When the cooldown of the last firing ends (None: never fired)."""
@@ -90,9 +92,10 @@ class AlertEngine:
         self.evaluations = 0
         self._watches: dict[str, Watch] = {}
         self._index: dict[str, tuple[Watch, ...]] = {}
-        self._dirty: dict[str, Watch] = {}
+        self._dirty: dict[str, tuple[Watch, ...]] = {}  # topic -> the rules it marked since the last flush
         self._scheduled = False
-        self._sub: Subscription | None = None
+        self._bus: Bus | None = None
+        self._subs: dict[str, Subscription] = {}  # pattern -> subscription
 
     # -- rules ------------------------------------------------------------------
     def put(self, rule_id: str, rule: Rule, state: RuleState | None = None) -> Watch:
@@ -104,16 +107,25 @@ class AlertEngine:
             state = old.state if old is not None and old.rule == rule else RuleState()
         cooldown = self.cooldown_ns if rule.cooldown_s is None else rule.cooldown_s * NS_PER_S
         band = kind.band(rule) if rule.band is None else rule.band
-        w = self._watches[rule_id] = Watch(rule_id, rule, kind, band, cooldown, state)
-        self._index.clear()
+        w = self._watches[rule_id] = Watch(rule_id, rule, kind, band, cooldown, state, (rule.kind, rule.market, rule.venues))
+        self._rules_changed()
         return w
 
     def remove(self, rule_id: str) -> bool:
-        self._dirty.pop(rule_id, None)
         if self._watches.pop(rule_id, None) is None:
             return False
-        self._index.clear()
+        self._rules_changed()
         return True
+
+    def _rules_changed(self) -> None:
+        self._index.clear()
+        if self._bus is None:
+            return
+        wanted = {p for w in self._watches.values() for p in w.kind.topics(w.rule)}
+        for pattern in [p for p in self._subs if p not in wanted]:
+            self._subs.pop(pattern).close()
+        for pattern in sorted(wanted - set(self._subs)):
+            self._subs[pattern] = self._bus.subscribe(pattern, self.on_event)
 
     def get(self, rule_id: str) -> Watch | None:
         return self._watches.get(rule_id)
@@ -135,13 +147,15 @@ class AlertEngine:
 
     # -- the bus ------------------------------------------------------------------
     def attach(self, bus: Bus) -> None:
-        if self._sub is None:
-            self._sub = bus.subscribe("#", self.on_event)
+        if self._bus is None:
+            self._bus = bus
+            self._rules_changed()
 
     def detach(self) -> None:
-        if self._sub is not None:
-            self._sub.close()
-            self._sub = None
+        for sub in self._subs.values():
+            sub.close()
+        self._subs.clear()
+        self._bus = None
 
     def on_event(self, topic: str, event: object) -> None:
         watches = self._index.get(topic)
@@ -153,11 +167,11 @@ class AlertEngine:
             return
         if self.defer is None:
             now = self.clock()
+            memo: dict[tuple[object, ...], Reading | None] = {}
             for w in watches:
-                self._evaluate(w, now)
+                self._evaluate(w, now, memo)
             return
-        for w in watches:
-            self._dirty[w.id] = w
+        self._dirty[topic] = watches
         if not self._scheduled:
             self._scheduled = True
             self.defer(self.flush)
@@ -167,20 +181,32 @@ class AlertEngine:
         self._scheduled = False
         dirty, self._dirty = self._dirty, {}
         now = self.clock()
-        for w in dirty.values():
-            self._evaluate(w, now)
+        memo: dict[tuple[object, ...], Reading | None] = {}
+        done: set[str] = set()
+        for watches in dirty.values():
+            for w in watches:
+                if w.id not in done and self._watches.get(w.id) is w:  # not removed or replaced meanwhile
+                    done.add(w.id)
+                    self._evaluate(w, now, memo)
 
     def tick(self) -> None:
         """Read every rule: silent feeds, and cooldowns that have ended."""
         now = self.clock()
+        memo: dict[tuple[object, ...], Reading | None] = {}
         for w in list(self._watches.values()):
-            self._evaluate(w, now)
+            self._evaluate(w, now, memo)
 
     # -- evaluation -----------------------------------------------------------------
-    def _evaluate(self, w: Watch, now: int) -> None:
-        self.evaluations += 1
+    def _evaluate(self, w: Watch, now: int, memo: dict[tuple[object, ...], Reading | None]) -> None:
+        """Read one rule's figure (once per subject in one pass: twenty levels on
+        one market read its price once) and move its state."""
         st = w.state
-        reading = w.kind.observe(self.cache, w.rule, now)
+        subject = w.subject
+        if subject in memo:
+            reading = memo[subject]
+        else:
+            self.evaluations += 1
+            reading = memo[subject] = w.kind.observe(self.cache, w.rule, now)
         if reading is None:
             st.value = None
             return

@@ -136,7 +136,7 @@ class RuleParser:
         self.want(self.venues)
         tok = self.need(what)
         if tok.text in OPS or not _NAME.match(tok.text):
-            raise self.fail(f"{tok.text!r} is not a {what}: expected a venue id such as drift", tok)
+            raise self.fail(f"{tok.text!r} is not {_a(what)}: expected a venue id such as drift", tok)
         found = _canonical(tok.text, self.venues, {}) if self.venues else tok.text.lower()
         if found is None:
             raise self.fail(f"unknown venue {tok.text!r}: expected one of {', '.join(self.venues)}", tok)
@@ -163,7 +163,7 @@ class RuleParser:
         tok = self.need(what)
         m = _NUMBER.match(tok.text)
         if m is None or len(tok.text) > _MAX_DIGITS or (m.group(2) and not unit.suffixes):
-            raise self.fail(f"{tok.text!r} is not a {what}: expected {unit.name}", tok)
+            raise self.fail(f"{tok.text!r} is not {_a(what)}: expected {unit.name}", tok)
         try:
             number = Decimal(m.group(1))
         except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
@@ -183,6 +183,10 @@ class RuleParser:
         if positive and value <= 0:
             raise self.fail(f"{what} must be more than 0", tok)
         return value
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
 def is_placeholder(word: str) -> bool:

@@ -62,7 +62,9 @@ class RuleKind:
     # Parses what follows the keyword (the market already read for market kinds;
     # the keyword itself is passed so synonyms such as ABOVE can imply the comparison).
     parse: Callable[[RuleParser, str, str], Rule]
-    observe: Callable[[MarketCache, Rule, int], Reading | None]  # (cache, rule, now ns)
+    # (cache, rule, now ns) -> the figure; it may read only the rule's subject
+    # (kind, market, venues), never its threshold: rules on one subject share a read.
+    observe: Callable[[MarketCache, Rule, int], Reading | None]
     topics: Callable[[Rule], tuple[str, ...]]  # bus patterns that may move the figure; () ticks only
     band: Callable[[Rule], Decimal]  # the default hysteresis, in the unit
     text: Callable[[Rule], str]  # canonical form without ALERT and options
