@@ -23,7 +23,13 @@ note = "breakout"
 rule = "SOL-PERP FUNDING > 50%"
 
 [[alert]]
+rule = "SOL-PERP IMBALANCE > 0.7"
+
+[[alert]]
 rule = "SPREAD SOL-PERP sim-drift sim-jup > 20BPS"
+
+[[alert]]
+rule = "POSITION SOL-PERP LIQ < 5%"
 
 [[alert]]
 rule = "FEED sim-jup STALE 10S"
@@ -37,7 +43,7 @@ note = "cut risk"
 def test_alerts_list(snap_compare, tmp_path):
     alert_rules_path().parent.mkdir(parents=True, exist_ok=True)
     alert_rules_path().write_text(RULES)
-    app = alerts_app(tmp_path, panes=("depth", "funding", "spreads", "positions"))
+    app = alerts_app(tmp_path)
 
     async def run_before(pilot) -> None:
         await app.session_started.wait()
