@@ -189,3 +189,32 @@ async def data_api():
     await server.start()
     yield server
     await server.stop()
+
+
+class ThreadedDataApi:
+    """The data API on an event loop of its own thread, for code that runs its
+    own loop (a command's ``asyncio.run``)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.server = DataApiServer()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> DataApiServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def data_api_thread():
+    with ThreadedDataApi() as server:
+        yield server

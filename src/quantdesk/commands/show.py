@@ -15,10 +15,12 @@ import asyncio
 import sys
 import time
 from decimal import Decimal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from quantdesk.core.cache import MarketCache
+    from quantdesk.core.model import Candle, Market
     from quantdesk.core.venue import Playback
     from quantdesk.venues.session import Session
 
@@ -47,6 +49,12 @@ units:
                                maker, taker: the accounts of each side (Drift: User account
                                addresses), null when the venue does not name one
   open_interest_long/short     base asset units
+  candles                      "candles" oldest first, --limit of them, bars of --tf (1m 5m 15m 1h 4h 1d);
+                               ts the bar's start; open, high, low, close prices; volume base units,
+                               quote_volume quote units; "source": "venue" (its candle service: Drift's
+                               data API), "simulated" (a simulated venue's history, run up to now in
+                               simulated time, seeded by --seed) or "built" (from the trades, or a pool's
+                               oracle prices, seen within --timeout)
   insights                     the Insights pane's report: "insights" ranked (warnings, then
                                opportunities by USD earned per notional, then signals) with
                                "figures"; carry, long_cost, short_cost, predicted: fraction of
@@ -63,14 +71,18 @@ class UsageError(ValueError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = UNITS
-    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "insights", "markets"), help="what to print")
+    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "candles", "insights", "markets"),
+                        help="what to print")
     parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
     parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
     parser.add_argument("--discover", action="store_true",
                         help="markets: every market the venue lists on chain (needs its RPC), not only the configured ones")
-    parser.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="trades to print, newest first (default 20)")
+    parser.add_argument("--limit", type=_positive_int, default=20, metavar="N",
+                        help="trades (newest first) or candles (the newest, oldest first) to print (default 20)")
+    parser.add_argument("--tf", type=_timeframe, default="1h", metavar="TF",
+                        help="candles: the timeframe, 1m 5m 15m 1h 4h or 1d (default 1h)")
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
     parser.add_argument("--source", default="auto", help=SOURCES_HELP)
     parser.add_argument("--config", metavar="PATH", help="config file (default: the user config dir's config.toml)")
@@ -89,6 +101,15 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _timeframe(text: str) -> str:
+    from quantdesk.core.candles import UnknownTimeframe, parse_timeframe
+
+    try:
+        return parse_timeframe(text)
+    except UnknownTimeframe as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive_float(text: str) -> float:
     try:
         x = float(text)
@@ -100,9 +121,10 @@ def _positive_float(text: str) -> float:
 
 
 # -- session ----------------------------------------------------------------
-def build_session(args: argparse.Namespace) -> Session:
+def build_session(args: argparse.Namespace, *, clock: Callable[[], int] | None = None, paused: bool = False) -> Session:
     """The venues ``show`` reads from: see ``quantdesk.wiring.sources``. The simulated
-    venues run fast here so a full state arrives in milliseconds."""
+    venues run fast here so a full state arrives in milliseconds (or, ``paused`` on
+    ``clock``, only when stepped: the candles' simulated history)."""
     from quantdesk.config.settings import load_config
     from quantdesk.wiring.sources import build_session as from_source
 
@@ -114,6 +136,8 @@ def build_session(args: argparse.Namespace) -> Session:
         source = replay_url(args.replay, speed=MAX_SPEED, until=args.at)  # the whole recording, at once
     elif getattr(args, "at", None):
         raise UsageError("--at needs --replay FILE: it is a moment in a recording")
+    if paused:
+        return from_source(settings, source=source, seed=args.seed, clock=clock, paused=True)
     return from_source(settings, source=source, seed=args.seed, rate=SIM_RATE)
 
 
@@ -187,10 +211,14 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
         if args.venue and args.market and (args.venue, args.market) not in cache.markets:
             listed = [s for v, s in cache.markets if v == args.venue]
             raise UsageError(f"{args.venue} does not list {args.market}; it lists: {', '.join(listed)}")
+        if args.what == "candles" and playback is None:
+            return await candles_view(session, args)
         if playback is not None:
             await replayed_state(session, playback)
         else:
             await wait_full_state(session, args.timeout)
+        if args.what == "candles":
+            return built_candles(session, *_candle_market(session, args), args.tf, args.limit)
         if args.what == "depth":
             return depth_view(cache, args.venue, args.market, args.depth)
         if args.what == "funding":
@@ -205,6 +233,92 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
         return spreads_view(cache, args.venue, args.market)
     finally:
         await session.stop()
+
+
+# -- candles -------------------------------------------------------------------
+SIM_EVENTS_PER_BAR = 200  # simulated events in each bar of a simulated history
+now_ns = time.time_ns  # where a simulated history ends (tests fix it)
+
+
+def _candle_market(session: Session, args: argparse.Namespace) -> tuple[str, str]:
+    """(venue, market): SOL-PERP (or the venue's first market) on the first venue listing it."""
+    cache = session.cache
+    listed = [s for v, s in cache.markets if args.venue in (None, v)]
+    if not listed:
+        raise UsageError("no venue lists any market")
+    symbol = args.market or (DEFAULT_MARKET if DEFAULT_MARKET in listed else listed[0])
+    venue = args.venue or next(v for v, s in sorted(cache.markets, key=lambda k: (cache.markets[k].kind != "clob", k))
+                               if s == symbol)
+    return venue, symbol
+
+
+async def candles_view(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    """The newest ``--limit`` bars of ``--tf``: from the venue's candle service when it
+    has one, a simulated venue's history run up to now, else the bars built from
+    what the venue sends within ``--timeout``."""
+    from quantdesk.core.venue import CandleSource, Steppable
+
+    venue_id, symbol = _candle_market(session, args)
+    venue = session.venues[venue_id]
+    market = session.cache.markets[(venue_id, symbol)]
+    if isinstance(venue, CandleSource):
+        bars = await venue.candles(symbol, args.tf, args.limit)
+        return candle_rows(market, args.tf, "venue", bars[-args.limit :])
+    if isinstance(venue, Steppable):
+        return await simulated_candles(args, venue_id, symbol)
+    await wait_candles(session, venue_id, symbol, args.tf, args.timeout)
+    return built_candles(session, venue_id, symbol, args.tf, args.limit)
+
+
+async def simulated_candles(args: argparse.Namespace, venue: str, symbol: str) -> dict[str, Any]:
+    """A simulated venue's last ``--limit`` bars up to now: a paused simulation of the
+    same venues and seed, stepped through each bar in simulated time."""
+    from quantdesk.core.candles import timeframe_ns
+    from quantdesk.venues.sim.clock import ManualClock
+
+    step = timeframe_ns(args.tf)
+    now = now_ns()
+    first = now - now % step - args.limit * step  # one bar more: the opening one has no trades yet
+    clock = ManualClock(first)
+    sim = build_session(args, clock=clock, paused=True)
+    try:
+        await sim.start()
+        for i in range(args.limit + 1):
+            sim.advance(SIM_EVENTS_PER_BAR)  # moves the clock on a few milliseconds an event
+            clock.advance(max(0, first + (i + 1) * step - clock()))  # to the next bar's start
+        bars, _ = sim.cache.candles_of(venue, symbol, args.tf)
+        return candle_rows(sim.cache.markets[(venue, symbol)], args.tf, "simulated", bars[-args.limit :])
+    finally:
+        await sim.stop()
+
+
+async def wait_candles(session: Session, venue: str, symbol: str, timeframe: str, timeout: float) -> None:
+    """Wait until the market has a bar built, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not session.cache.candles_of(venue, symbol, timeframe)[0] and time.monotonic() < deadline:
+        if session.errors:
+            raise RuntimeError("; ".join(session.errors))
+        await asyncio.sleep(0.01)
+
+
+def built_candles(session: Session, venue: str, symbol: str, timeframe: str, limit: int) -> dict[str, Any]:
+    bars, source = session.cache.candles_of(venue, symbol, timeframe)
+    return candle_rows(session.cache.markets[(venue, symbol)], timeframe, source, bars[-limit:])
+
+
+def candle_rows(market: Market, timeframe: str, source: str, bars: list[Candle]) -> dict[str, Any]:
+    return {
+        "venue": market.venue,
+        "market": market.symbol,
+        "timeframe": timeframe,
+        "source": source,
+        "candles": [
+            {"ts": c.ts, "open": market.price(c.open), "high": market.price(c.high), "low": market.price(c.low),
+             "close": market.price(c.close), "volume": market.size(c.volume),
+             "quote_volume": Decimal(c.quote_volume).scaleb(-market.price_decimals)}
+            for c in bars
+        ],
+    }
 
 
 # -- views (plain data, shared by the table and the JSON output) -------------
@@ -376,6 +490,8 @@ def render(what: str, view: Any, cache_markets: dict, now_ns: int | None = None)
         from quantdesk.commands.show_insights import render_insights
 
         return render_insights(view)
+    if what == "candles":
+        return _candle_table(view, cache_markets[(view["venue"], view["market"])])
     if what == "trades":
         t = Table(title="Recent trades", show_edge=False)
         for name in ("Time", "Venue", "Market", "Price", "Size", "Side", "Order", "Maker", "Taker"):
@@ -447,6 +563,35 @@ def _short_address(address: str | None) -> str:
     if not address:
         return "—"
     return address if len(address) <= 12 else f"{address[:4]}…{address[-4:]}"
+
+
+SOURCE_NOTE = {"venue": "from the venue", "simulated": "simulated history", "built": "built from trades seen"}
+
+
+def _candle_table(view: dict[str, Any], market: Market) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    note = SOURCE_NOTE.get(view["source"], view["source"])
+    t = Table(title=f"{view['venue']} {view['market']} {view['timeframe']} candles ({note})", show_edge=False)
+    t.add_column("Start (UTC)")
+    for name in ("Open", "High", "Low", "Close", "Change", "Volume", "Quote volume"):
+        t.add_column(name, justify="right")
+    pp = _places(market.price(market.tick_size))
+    sp = _places(market.size(market.lot_size))
+    prev = None
+    for c in view["candles"]:
+        base = prev if prev is not None else c["open"]
+        change = (c["close"] - base) / base * 100 if base else None
+        style = "green" if change and change > 0 else "red" if change and change < 0 else ""
+        t.add_row(time.strftime("%Y-%m-%d %H:%M", time.gmtime(c["ts"] // 1_000_000_000)),
+                  _num(c["open"], pp), _num(c["high"], pp), _num(c["low"], pp), Text(_num(c["close"], pp), style=style),
+                  Text("—" if change is None else f"{change:+.2f}%", style=style),
+                  _num(c["volume"], sp), _num(c["quote_volume"], 2))
+        prev = c["close"]
+    if not view["candles"]:
+        t.caption = f"No {view['timeframe']} bars of {view['market']} on {view['venue']} yet."
+    return t
 
 
 def _countdown(ns: int) -> str:
