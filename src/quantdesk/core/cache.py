@@ -103,8 +103,8 @@ class MarketCache:
         self.on_gap = on_gap
         self._subs: list[Subscription] = []
         self._handlers: dict[type, Callable[[Any], None]] = {
-            BookDelta: self._on_book,
-            BookSnapshot: self._on_book,
+            BookDelta: self._on_delta,
+            BookSnapshot: self._on_snapshot,
             Trade: self._on_trade,
             Funding: self._on_funding,
             OpenInterest: self._on_oi,
@@ -138,18 +138,30 @@ class MarketCache:
             self.events += 1
             handler(event)
 
-    def _on_book(self, ev: BookDelta | BookSnapshot) -> None:
+    def _on_delta(self, ev: BookDelta) -> None:
+        # The feed's most frequent event: the dispatch table already told a
+        # delta from a snapshot, so the book is not asked again.
         key = (ev.venue, ev.market)
         book = self.books.get(key)
         if book is None:
             book = self.books[key] = OrderBook(ev.venue, ev.market)
         was_ok = not book.needs_resync
-        book.apply(ev)
+        book.apply_delta(ev)
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[key] = ev.ts
         self.rev["book"] += 1
         if was_ok and book.needs_resync and self.on_gap is not None:
             self.on_gap(ev.venue, ev.market)
+
+    def _on_snapshot(self, ev: BookSnapshot) -> None:
+        key = (ev.venue, ev.market)
+        book = self.books.get(key)
+        if book is None:
+            book = self.books[key] = OrderBook(ev.venue, ev.market)
+        book.apply_snapshot(ev)  # a snapshot ends any gap
+        self.last_message_ns[ev.venue] = ev.ts
+        self.market_updated_ns[key] = ev.ts
+        self.rev["book"] += 1
 
     def _on_trade(self, ev: Trade) -> None:
         key = (ev.venue, ev.market)

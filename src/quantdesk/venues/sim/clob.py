@@ -67,6 +67,7 @@ class ClobMarket:
         self.ids = 0
         self.topic_book = f"book.{venue}.{symbol}"
         self.topic_trade = f"trade.{venue}.{symbol}"
+        self.topic_oracle = f"oracle.{venue}.{symbol}"
 
     def fair(self) -> int:
         return self.oracle + int(self.oracle * self.premium_bps / 10_000)
@@ -191,7 +192,7 @@ class SimClobVenue(SimVenue):
         m.premium_bps += 0.05 * (1.5 - m.premium_bps) + rng.gauss(0.0, 0.4)
         m.update_twaps(now)
         conf = m.oracle // 20_000
-        self.bus.publish(f"oracle.{self.id}.{m.symbol}", OraclePrice(self.id, m.symbol, now, m.oracle, conf))
+        self.bus.publish(m.topic_oracle, OraclePrice(self.id, m.symbol, now, m.oracle, conf))
         return 1
 
     def _maker_add(self, m: ClobMarket, quiet: bool = False) -> Result:

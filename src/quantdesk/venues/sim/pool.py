@@ -37,6 +37,8 @@ class PoolMarket:
         self.oi_short_usd = self.oi_long_usd * rng.randint(20, 60) // 100
         self.last_stats_ns = 0
         self.topic_book = f"book.{venue}.{self.symbol}"
+        self.topic_oracle = f"oracle.{venue}.{self.symbol}"
+        self.topic_trade = f"trade.{venue}.{self.symbol}"
 
     def borrow_rate(self) -> int:
         return MAX_HOURLY_BORROW * self.utilization_ppm // 1_000_000
@@ -51,12 +53,20 @@ class PoolMarket:
         return usd * 1_000_000 * 1_000_000_000 // self.oracle // POOL_LOT * POOL_LOT
 
     def levels(self, side: str) -> list[tuple[int, int]]:
-        out = []
-        prev = 0
-        for usd in BUCKETS_USD:
-            out.append((self.impact_price(side, usd), self.base_for_usd(usd - prev)))
-            prev = usd
-        return out
+        """Each bucket's marginal price and size: ``impact_price`` and
+        ``base_for_usd`` with the per-bucket factors worked out once (a pool
+        republishes this ladder on every oracle update)."""
+        oracle = self.oracle
+        if side == "buy":
+            return [(oracle + oracle * bps // 10_000_000_000, q // oracle // POOL_LOT * POOL_LOT) for bps, q in _LADDER]
+        return [(oracle - oracle * bps // 10_000_000_000, q // oracle // POOL_LOT * POOL_LOT) for bps, q in _LADDER]
+
+
+# Per bucket: its impact in bps at 1e6 and its own size in USD at 1e6 x 1e9.
+_LADDER = tuple(
+    (OPEN_FEE_BPS * 1_000_000 + usd * 10_000 * 1_000_000 // IMPACT_SCALAR_USD, (usd - prev) * 1_000_000 * 1_000_000_000)
+    for prev, usd in zip((0, *BUCKETS_USD), BUCKETS_USD)
+)
 
 
 class SimPoolVenue(SimVenue):
@@ -108,7 +118,7 @@ class SimPoolVenue(SimVenue):
         r = rng.random()
         if r < 0.55:  # Doves oracle update: the pool reprices
             p.oracle = self.world.price(p.spec.base, now) + rng.randint(-2, 2) * p.spec.tick_size
-            self.bus.publish(f"oracle.{self.id}.{p.symbol}", OraclePrice(self.id, p.symbol, now, p.oracle))
+            self.bus.publish(p.topic_oracle, OraclePrice(self.id, p.symbol, now, p.oracle))
             self._publish_snapshot(p.symbol)
             n = 2
         elif r < 0.85:  # a trader opens or closes against the pool
@@ -120,7 +130,7 @@ class SimPoolVenue(SimVenue):
             else:
                 p.oi_short_usd = max(0, p.oi_short_usd + (usd if opening else -usd))
             size = max(POOL_LOT, p.base_for_usd(usd))
-            self.bus.publish(f"trade.{self.id}.{p.symbol}", Trade(self.id, p.symbol, now, p.impact_price(side, usd), size, side))
+            self.bus.publish(p.topic_trade, Trade(self.id, p.symbol, now, p.impact_price(side, usd), size, side))
             n = 1
         else:  # liquidity providers come and go
             p.utilization_ppm = min(950_000, max(50_000, p.utilization_ppm + rng.randint(-4_000, 4_000)))
