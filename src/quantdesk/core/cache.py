@@ -130,6 +130,9 @@ class MarketCache:
     def add_markets(self, markets: list[Market]) -> None:
         for m in markets:
             self.markets[(m.venue, m.symbol)] = m
+            bars = self.candles.get((m.venue, m.symbol))
+            if bars is not None:  # a price seen before its market was listed
+                bars.pool = m.kind == "pool"
 
     # -- events --------------------------------------------------------
     def on_event(self, topic: str, event: object) -> None:
@@ -171,10 +174,11 @@ class MarketCache:
         q.append(ev)
         self.trade_rev[key] = self.trade_rev.get(key, 0) + 1
         self._count_volume(key, ev)
-        market = self.markets.get(key)
-        oracle = self.oracle.get(key) if market is not None and market.kind == "pool" else None
+        bars = self.candles.get(key) or self._new_candles(key)
+        oracle = self.oracle.get(key) if bars.pool else None
         # A pool fills at its oracle price (plus fees): its bars follow the oracle, trades add their volume.
-        self._build_candle(key, ev.ts, ev.price if oracle is None else oracle.price, ev.size)
+        if bars.add(ev.ts, ev.price if oracle is None else oracle.price, ev.size):
+            self.candle_rev[key] = self.candle_rev.get(key, 0) + 1
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[key] = ev.ts
         self.rev["trade"] += 1
@@ -200,13 +204,12 @@ class MarketCache:
         bucket.notional += ev.price * ev.size
         bucket.count += 1
 
-    def _build_candle(self, key: Key, ts: int, price: int, size: int) -> None:
-        bars = self.candles.get(key)
-        if bars is None:
-            market = self.markets.get(key)
-            bars = self.candles[key] = MarketCandles(market.size_decimals if market else SIZE_DECIMALS)
-        if bars.add(ts, price, size):
-            self.candle_rev[key] = self.candle_rev.get(key, 0) + 1
+    def _new_candles(self, key: Key) -> MarketCandles:
+        market = self.markets.get(key)
+        bars = self.candles[key] = MarketCandles(
+            market.size_decimals if market else SIZE_DECIMALS, pool=market is not None and market.kind == "pool"
+        )
+        return bars
 
     def _on_candle(self, ev: Candle) -> None:
         key = (ev.venue, ev.market)
@@ -240,9 +243,9 @@ class MarketCache:
     def _on_oracle(self, ev: OraclePrice) -> None:
         key = (ev.venue, ev.market)
         self.oracle[key] = ev
-        market = self.markets.get(key)
-        if market is not None and market.kind == "pool":  # a pool fills at the oracle price: it is the price
-            self._build_candle(key, ev.ts, ev.price, 0)
+        bars = self.candles.get(key) or self._new_candles(key)
+        if bars.pool and bars.add(ev.ts, ev.price, 0):  # a pool fills at the oracle price: it is the price
+            self.candle_rev[key] = self.candle_rev.get(key, 0) + 1
         self.last_message_ns[ev.venue] = ev.ts
         self.market_updated_ns[(ev.venue, ev.market)] = ev.ts
         self.rev["oracle"] += 1

@@ -161,13 +161,31 @@ class MarketCandles:
     """Every chart timeframe of one market, kept as two tiers (1m and 1h bars)
     so a trade costs two bar updates; the other timeframes are rolled up when read."""
 
-    __slots__ = ("minutes", "hours")
+    __slots__ = ("minutes", "hours", "pool")
 
-    def __init__(self, size_decimals: int = SIZE_DECIMALS) -> None:
+    def __init__(self, size_decimals: int = SIZE_DECIMALS, *, pool: bool = False) -> None:
         self.minutes = CandleBuilder(60, MINUTES_KEPT, size_decimals)
         self.hours = CandleBuilder(3_600, HOURS_KEPT, size_decimals)
+        self.pool = pool  # a pool market: its bars follow the oracle price, trades add volume
 
     def add(self, ts: int, price: int, size: int = 0) -> bool:
+        bars = self.minutes.bars
+        if bars and price > 0:
+            m = bars[-1]
+            if 0 <= ts - m.start < self.minutes.step:
+                # The hot path, a print in the forming minute: that minute lies in the
+                # forming hour, so both bars take it here without the builders' checks.
+                h = self.hours.bars[-1]
+                for bar in (m, h):
+                    if price > bar.high:
+                        bar.high = price
+                    elif price < bar.low:
+                        bar.low = price
+                    bar.close = price
+                    if size > 0:
+                        bar.volume += size
+                        bar.notional += price * size
+                return True
         changed = self.minutes.add(ts, price, size)
         return self.hours.add(ts, price, size) or changed
 
