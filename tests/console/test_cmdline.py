@@ -26,6 +26,7 @@ from quantdesk.console.cmdline import (
     SetLayout,
     SetTheme,
     SetVenue,
+    ShowNews,
     ShowPane,
     complete,
     parse,
@@ -247,6 +248,7 @@ _commands = st.one_of(
               st.sampled_from([None, "long", "short"])),
     st.just(Help()),
     st.just(Quit()),
+    st.builds(ShowNews, st.none() | st.sampled_from(["SOL", "BTC", "ETH"])),
 )
 
 

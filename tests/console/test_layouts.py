@@ -42,7 +42,7 @@ def test_bad_pane_entries_all_reported():
     msgs = _problems({"name": "x", "panes": [{"type": "depht"}, {"type": "funding", "colour": 1, "row": -1}]})
     assert (
         "desk.toml: panes[1].type: unknown pane type 'depht'; choose one of: alerts, chart, depth, fills, fundhist, funding, health, "
-        'insights, orders, positions, spreads, trades, workspace (did you mean "depth"?)'
+        'insights, news, orders, positions, spreads, trades, workspace (did you mean "depth"?)'
     ) in msgs
     assert any(m.startswith('desk.toml: panes[2].colour: unknown key (did you mean "column"?)') for m in msgs)
     assert any("panes[2].row: input should be greater than or equal to 0" in m for m in msgs)

@@ -12,7 +12,7 @@ from quantdesk.console.panes.depth import DepthPane
 from support.app import start
 from support.console_app import SIZE, make_app
 
-CATEGORIES = {"focus", "market", "venue", "app", "order", "orders", "risk", "layout", "theme", "pane", "positions",
+CATEGORIES = {"news", "focus", "market", "venue", "app", "order", "orders", "risk", "layout", "theme", "pane", "positions",
               "fills", "trades", "depth", "view", "workspace", "funding", "spreads", "health", "help", "chart"}
 
 

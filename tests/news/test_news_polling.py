@@ -43,16 +43,16 @@ def test_rss_atom_and_json_bodies_decode_to_headlines():
                                                    "Bitcoin Holds $97K Ahead of Fed Minutes"]  # fmt: skip
     assert rss.skipped == 1  # the entry without a title
     first = rss.headlines[0]
-    assert first.published_ns == 1_796_229_060 * S  # Wed, 02 Dec 2026 16:31:00 +0000
+    assert first.published_ns == 1_794_997_860 * S  # Wed, 18 Nov 2026 10:31:00 +0000
     assert first.summary.startswith("Open interest in SOL perpetual futures") and "<" not in first.summary
     assert first.currencies == ("SOL",)  # the ticker category, not "Markets"
     atom = decode_feed(fixture("decrypt_atom.xml"))
     assert atom.headlines[0].title == "Solana’s SOL Jumps 6% as Perp Open Interest Hits Record"
-    assert atom.headlines[2].published_ns == 1_796_212_800 * S  # no <published>: <updated>
+    assert atom.headlines[2].published_ns == 1_794_981_600 * S  # no <published>: <updated>
     js = decode_json(fixture("cryptopanic_posts.json"))
     assert js.skipped == 1  # "title": 42
     assert js.headlines[0].currencies == ("SOL",) and (js.headlines[0].votes_positive, js.headlines[0].votes_negative) == (7, 1)
-    assert js.headlines[0].published_ns == 1_796_228_411 * S
+    assert js.headlines[0].published_ns == 1_794_997_211 * S
 
 
 def test_bodies_that_are_not_feeds_say_so():
@@ -99,7 +99,7 @@ async def test_conditional_requests_get_304_and_keep_the_headlines(news_server):
     assert first.state == "ok" and len(first.headlines or []) == 3
     assert second.state == "unchanged" and second.headlines is None
     sent = news_server.hits("/rss")[1].headers
-    assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Wed, 02 Dec 2026 16:40:12 GMT"
+    assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Wed, 18 Nov 2026 10:40:12 GMT"
 
 
 async def test_429_waits_as_long_as_asked_and_errors_back_off_until_a_good_answer(news_server):

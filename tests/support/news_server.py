@@ -3,7 +3,8 @@
 Speaks plain HTTP/1.1 as a feed host does: ``200`` with the body, an
 ``ETag`` and ``Last-Modified`` on each route; a request carrying the
 matching ``If-None-Match`` (or ``If-Modified-Since``) gets ``304`` with no
-body. Faults per route: the next N answers are ``429`` with ``Retry-After``
+body. A route may wait for the test to open its gate, so feeds answer in
+a known order. Faults per route: the next N answers are ``429`` with ``Retry-After``
 or a given status, the body is replaced (malformed XML), or the server holds
 the request without answering until the test ends (a feed that hangs).
 Every request is recorded (path, query, headers) for the test to check.
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "news"
-LAST_MODIFIED = "Wed, 02 Dec 2026 16:40:12 GMT"
+LAST_MODIFIED = "Wed, 18 Nov 2026 10:40:12 GMT"
 
 
 def fixture(name: str) -> bytes:
@@ -36,6 +37,7 @@ class Route:
     last_modified: str | None = LAST_MODIFIED
     fail: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # the next answers, in order
     hang: bool = False
+    gate: threading.Event | None = None  # set: answer (the test orders which feed answers first)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class NewsServer:
         if route.hang:
             self.release.wait(30)
             return
+        if route.gate is not None:
+            route.gate.wait(30)
         if route.fail:
             status, headers = route.fail.pop(0)
             return self._send(h, status, headers, b'{"status":"rate limited"}' if status == 429 else b"error")

@@ -117,7 +117,7 @@ def _literal_names(node: ast.AST) -> set[str]:
 
 # Lists that share words with pane ids but name other things.
 NOT_PANE_LISTS = {
-    ("commands/show.py", frozenset({"depth", "funding", "spreads", "trades", "insights"})),  # what `quantdesk show` prints
+    ("commands/show.py", frozenset({"depth", "funding", "spreads", "trades", "insights", "news"})),  # what `quantdesk show` prints
     ("sync/postgres.py", frozenset({"fills", "orders", "positions"})),  # the tables synced to Postgres
 }
 

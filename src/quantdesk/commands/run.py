@@ -80,7 +80,9 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.console.logfile import setup_file_logging
     from quantdesk.trading.desk import Desk
 
-    log_path = setup_file_logging(fmt=args.log_format, secrets=settings.secret_values())
+    from quantdesk.wiring.news import news_keys
+
+    log_path = setup_file_logging(fmt=args.log_format, secrets=[*settings.secret_values(), *news_keys(settings)])
     if log_path is None:
         print(
             "quantdesk: cannot write the log file; errors will not be recorded. "
@@ -105,9 +107,11 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.wiring.alert_desk import alert_desk_from_settings
 
     alerts = alert_desk_from_settings(settings, session, trading.journal)
+    from quantdesk.wiring.news import news_desk
+
     app = QuantDeskApp(
         session, desk=desk, workspace=workspace, journal_sync=journal_sync, alerts=alerts, fps=settings.ui.fps,
-        log_path=log_path,
+        log_path=log_path, news=news_desk(settings, session),
     )
     try:
         app.configure_console(settings, script=script or None)

@@ -1,4 +1,6 @@
-"""``quantdesk show depth|funding|spreads|trades|insights|markets``: print market state once and exit.
+"""``quantdesk show depth|funding|spreads|trades|insights|news|markets``: print market state once and exit.
+
+``news`` polls every ``[[news.sources]]`` once (``commands/show_news.py``).
 
 ``markets`` lists every registered venue's markets offline (``commands/markets.py``).
 
@@ -60,6 +62,9 @@ units:
                                "figures"; carry, long_cost, short_cost, predicted: fraction of
                                notional a year; liquidation_distance, volatility_1d, imbalance:
                                fractions; per_day, open_cost, funding, fees: USD; *_bps: bps
+  news                         headlines newest first: published_ts, seen_ts in ns (published_ts null:
+                               not given), age_s seconds, symbols the listed assets named, votes
+                               null when the source counts none; sources: each one's poll state
 exit status: 0 printed, 1 no full state before --timeout, 2 bad arguments
 """
 
@@ -71,16 +76,17 @@ class UsageError(ValueError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = UNITS
-    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "candles", "insights", "markets"),
+    parser.add_argument("what", choices=("depth", "funding", "spreads", "trades", "candles", "insights", "news", "markets"),
                         help="what to print")
-    parser.add_argument("--market", metavar="SYMBOL", help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP)")
+    parser.add_argument("--market", metavar="SYMBOL",
+                        help="market symbol, e.g. SOL-PERP (depth: default SOL-PERP; news: an asset such as SOL, or a market)")
     parser.add_argument("--venue", metavar="ID", help="venue id, e.g. sim-drift (depth: default the first listing the market)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table (units below)")
     parser.add_argument("--depth", type=_positive_int, default=10, metavar="N", help="levels per side for depth (default 10)")
     parser.add_argument("--discover", action="store_true",
                         help="markets: every market the venue lists on chain (needs its RPC), not only the configured ones")
     parser.add_argument("--limit", type=_positive_int, default=20, metavar="N",
-                        help="trades (newest first) or candles (the newest, oldest first) to print (default 20)")
+                        help="trades or headlines (newest first) or candles (the newest, oldest first) to print (default 20)")
     parser.add_argument("--tf", type=_timeframe, default="1h", metavar="TF",
                         help="candles: the timeframe, 1m 5m 15m 1h 4h or 1d (default 1h)")
     parser.add_argument("--seed", type=int, default=7, metavar="N", help="seed of the simulated venues (default 7)")
@@ -202,6 +208,8 @@ async def collect(session: Session, args: argparse.Namespace) -> Any:
         await session.start()
         playback = playback_of(session)
         cache = session.cache
+        if args.what == "news":
+            return await _news(session, args)
         if args.market and session.can_follow(args.market, args.venue):
             await session.follow(args.market, args.venue)  # listed, though not on the watchlist
         venues = list(dict.fromkeys(v for v, _ in cache.markets))
@@ -319,6 +327,24 @@ def candle_rows(market: Market, timeframe: str, source: str, bars: list[Candle])
             for c in bars
         ],
     }
+
+
+async def _news(session: Session, args: argparse.Namespace) -> Any:
+    from quantdesk.commands.show_news import collect_news
+    from quantdesk.config.settings import load_config
+    from quantdesk.core.news import asset_of
+
+    settings = load_config(getattr(args, "config", None))
+    if not settings.news.sources:
+        raise UsageError("no news sources configured: add [[news.sources]] to the config (see config.example.toml)")
+    markets = list(session.cache.markets.values())
+    symbol = None
+    if args.market:
+        symbol = asset_of(args.market, markets)
+        if symbol is None:
+            listed = ", ".join(sorted({m.base for m in markets}))
+            raise UsageError(f"no listed asset {args.market!r}; listed: {listed}")
+    return await collect_news(settings, markets, session.clock, symbol, args.limit)
 
 
 # -- views (plain data, shared by the table and the JSON output) -------------
@@ -486,6 +512,10 @@ def render(what: str, view: Any, cache_markets: dict, now_ns: int | None = None)
                 cells += ["", "", ""]
             t.add_row(*cells)
         return t
+    if what == "news":
+        from quantdesk.commands.show_news import render_news
+
+        return render_news(view)
     if what == "insights":
         from quantdesk.commands.show_insights import render_insights
 

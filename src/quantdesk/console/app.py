@@ -10,7 +10,7 @@ feed costs the UI nothing but one look at a few counters per frame.
 
 Collaborators, each with one job: ``TradingController`` (trading keys,
 dialogs, the desk's notices), ``TeamLink`` (workspace and journal sync),
-``AlertsLink`` (alert commands, toasts and bell),
+``AlertsLink`` (alert commands, toasts and bell), ``NewsLink`` (the news pollers, NEWS),
 ``LayoutSwitcher`` (the pane grid), ``ViewCommands`` (market, pane, layout,
 theme commands), ``CommandDispatcher`` (one table from command class to
 handler) and ``StartupScript``.
@@ -46,6 +46,7 @@ from quantdesk.console.paint import paint_now
 from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
 from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
+from quantdesk.console.news_link import NewsLink
 from quantdesk.console.palette import CommandLineCommands, ConsoleCommands, DeskPalette
 from quantdesk.console.panes import catalogue
 from quantdesk.console.panes.base import CyclesMarkets, Pane
@@ -65,6 +66,7 @@ from quantdesk.trading.desk import Desk
 from quantdesk.wiring.alert_desk import AlertDesk
 
 if TYPE_CHECKING:
+    from quantdesk.news.desk import NewsDesk
     from quantdesk.core.model import Market
     from quantdesk.venues.session import Session
     from quantdesk.config.settings import Settings
@@ -178,6 +180,7 @@ class QuantDeskApp(App[int]):
         workspace: TeamDesk | None = None,  # the team's shared workspace (Redis)
         journal_sync: OutboxSyncer | None = None,  # the journal's Postgres syncer
         alerts: AlertDesk | None = None,  # None: alert rules for this session only
+        news: NewsDesk | None = None,  # the news sources' pollers; None: no news
         panes: Sequence[str] = DEFAULT_PANES,
         columns: int = 2,
         fps: float = DEFAULT_FPS,
@@ -206,10 +209,11 @@ class QuantDeskApp(App[int]):
         self.replay = ReplayControls(self)
         self.recorder: SessionRecorder | None = None  # ``--record FILE``: its size shows in the status bar
         self.alerts = AlertsLink(self, alerts if alerts is not None else AlertDesk(session.cache, session.clock))
+        self.news = NewsLink(self, news)
         self.layouts = LayoutSwitcher(self, self.team)
         self.view = ViewCommands(self, self.layouts)
         self.commands = CommandDispatcher(
-            command_table(self.view, self.trading, self.team, self.alerts),
+            command_table(self.view, self.trading, self.team, self.alerts, self.news),
             lambda text: self.notify(text, severity="error", timeout=10),
         )
         self.script: StartupScript | None = None  # run once the venues are up
@@ -367,6 +371,7 @@ class QuantDeskApp(App[int]):
                 bar.error = f"Could not start the venues ({exc}). Check the venue settings and restart{where}."
         finally:
             self.session_started.set()
+            self.news.start()  # after the venues listed their markets: headlines are tagged against them
             bad = unknown_aliases(self.session.cache.markets.values(), self.aliases)
             if bad and self._session_running:
                 self.notify(
@@ -386,6 +391,7 @@ class QuantDeskApp(App[int]):
             except Exception:
                 log.exception("error while stopping the session")
         await self.alerts.stop()
+        await self.news.stop()
         await self.team.stop()
         await self.trading.stop()
 

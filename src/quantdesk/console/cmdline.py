@@ -15,6 +15,7 @@
                                          POSITION ... LIQ < 5%, FEED ... STALE 10S, PNL < -500)
     ALERT LOCAL ... | ALERT TEAM ...     only here / shared with the team (default: the team when there is one)
     ALERT DEL <id> | ALERTS              remove one; list them with their state
+    NEWS [SOL | SOL-PERP | ALL]          the News pane, one asset's headlines or every one
     NOTE <text>                  a note on the team's shared workspace
     LAYOUT <name> | LAYOUT SAVE <name> | THEME <name> | VENUE <venue>
     KILL | KILL OFF | HELP [topic] | QUIT
@@ -240,6 +241,14 @@ class DeleteAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowNews:
+    symbol: str | None = None  # the asset (SOL) whose headlines to show; None: every one
+
+    def to_text(self) -> str:
+        return f"NEWS {self.symbol}" if self.symbol else "NEWS ALL"
+
+
+@dataclass(frozen=True, slots=True)
 class ListAlerts:
     def to_text(self) -> str:
         return "ALERTS"
@@ -274,6 +283,7 @@ Command = (
     | AddAlert
     | DeleteAlert
     | ListAlerts
+    | ShowNews
     | AddNote
     | ChangeCollateral
 )
@@ -451,6 +461,9 @@ def _command(cur: _Cursor) -> Command:
     if word == "ALERTS":  # before the pane words: it lists the alerts in any layout
         cur.i += 1
         return ListAlerts()
+    if word == "NEWS":  # before the pane words: NEWS [asset|ALL] filters the headlines
+        cur.i += 1
+        return _news(cur)
     if word in PANE_WORDS:
         cur.i += 1
         return ShowPane(PANE_WORDS[word])
@@ -548,6 +561,32 @@ def _pane(cur: _Cursor) -> Command:
         raise cur.fail(f"unknown market {nxt.text!r}; " + did_you_mean(nxt.upper, [m.upper() for m in cur.ctx.markets]))
     cur.i += 1
     return ShowPane(pane, market)
+
+
+def _news(cur: _Cursor) -> Command:
+    """NEWS [asset | market | ALL]: one asset's headlines (a market names its base asset);
+    NEWS alone shows the News pane as it is."""
+    bases = list(dict.fromkeys(cur.ctx.base_of(m) for m in cur.ctx.markets))
+    cur.want(["ALL", *bases])
+    tok = cur.peek()
+    if tok is None:
+        return ShowPane("news")
+    if tok.upper == "ALL":
+        cur.i += 1
+        return ShowNews()
+    word = tok.upper.lstrip("$")
+    market = _market(tok.text, cur.ctx) if "-" in word else None
+    if market is not None:
+        asset = cur.ctx.base_of(market)
+    elif not bases and re.fullmatch(r"[A-Z0-9]{1,16}", word):
+        asset = word  # a script checked before the venues are up
+    elif word in bases:
+        asset = word
+    else:
+        hint = did_you_mean(word, bases) if bases else ""
+        raise cur.fail(f"unknown asset {tok.text!r}: expected a listed asset such as SOL, a market, or ALL; {hint}".rstrip("; "))
+    cur.i += 1
+    return ShowNews(asset)
 
 
 def _number(cur: _Cursor, what: str) -> Decimal:

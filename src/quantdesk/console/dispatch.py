@@ -31,6 +31,7 @@ from quantdesk.console.cmdline import (
     SetLayout,
     SetTheme,
     SetVenue,
+    ShowNews,
     ShowPane,
     WatchAdd,
     WatchDel,
@@ -39,6 +40,7 @@ from quantdesk.core.problems import ProblemsError
 
 if TYPE_CHECKING:
     from quantdesk.console.alerts_link import AlertsLink
+    from quantdesk.console.news_link import NewsLink
     from quantdesk.console.team_sync import TeamLink
     from quantdesk.console.trading import TradingController
     from quantdesk.console.view_commands import ViewCommands
@@ -55,7 +57,9 @@ class UnhandledCommand(LookupError):
     """A command class the table has no handler for: add one to ``command_table``."""
 
 
-def command_table(view: ViewCommands, trading: TradingController, team: TeamLink, alerts: AlertsLink) -> dict[type, Handler]:
+def command_table(
+    view: ViewCommands, trading: TradingController, team: TeamLink, alerts: AlertsLink, news: NewsLink
+) -> dict[type, Handler]:
     """Every command class of the grammar and who carries it out."""
     return {
         SelectMarket: view.select_market,
@@ -76,6 +80,7 @@ def command_table(view: ViewCommands, trading: TradingController, team: TeamLink
         AddAlert: alerts.add,
         DeleteAlert: alerts.delete,
         ListAlerts: alerts.show,
+        ShowNews: news.show,
         AddNote: team.add_note,
     }
 

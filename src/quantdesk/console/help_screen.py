@@ -28,6 +28,7 @@ COMMANDS_HELP = (
     ("LAYOUT <name> | LAYOUT SAVE <name>", "switch layout, save the current one"),
     ("THEME <name> | VENUE <venue>", "switch theme, venue of the focused pane"),
     ("KILL | KILL OFF", "kill switch on / off"),
+    ("NEWS SOL | NEWS ALL", "one asset's headlines in the News pane, or every one"),
     ("ALERT SOL-PERP PRICE > 180 [note]", "alert rule; also FUNDING > 50%, IMBALANCE > 0.7, SPREAD M V1 V2 > 20BPS,"),
     ("", "POSITION M LIQ < 5%, FEED V STALE 10S, PNL < -500; ALERT LOCAL / TEAM ... picks where it is kept"),
     ("ALERT DEL <id> | ALERTS", "remove an alert; list them with their state"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quantdesk.console.cmdline import Help, Quit, SaveLayout, SelectMarket, SetLayout, SetTheme, SetVenue, ShowPane
+from quantdesk.console.cmdline import Help, Quit, SaveLayout, SelectMarket, SetLayout, SetTheme, SetVenue, ShowNews, ShowPane
 from quantdesk.console.panes import catalogue
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ class ViewCommands:
         return self.select(venue=command.venue)
 
     async def show_pane(self, command: ShowPane) -> bool:
+        if command.pane == "news":  # SOL-PERP NEWS: the headlines about its asset, as NEWS SOL-PERP
+            return await self.app.news.show(ShowNews(self._asset(command.market)), keep_filter=command.market is None)
         pane = self.app.pane_of_type(command.pane)
         if pane is None and catalogue.get(command.pane).overlay:
             return self._overlay(command)
@@ -49,6 +51,12 @@ class ViewCommands:
             app.pop_screen()
         app.push_screen(PaneScreen(catalogue.pane_class(command.pane)(app.session, id=f"{command.pane}-overlay", **kwargs)))
         return True
+
+    def _asset(self, market: str | None) -> str | None:
+        if market is None:
+            return None
+        listed = next((m for m in self.app.session.cache.markets.values() if m.symbol == market), None)
+        return listed.base.upper() if listed is not None else market.split("-", 1)[0].upper()
 
     async def set_layout(self, command: SetLayout) -> bool:
         await self.layouts.switch(command.name)

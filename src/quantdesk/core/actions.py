@@ -53,6 +53,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("positions.close_all", "positions", "close all positions", "C", scope="positions"),
     Action("chart.timeframe_up", "chart", "longer timeframe (1m 5m 15m 1h 4h 1d)", "+", scope="chart"),
     Action("chart.timeframe_down", "chart", "shorter timeframe", "-", scope="chart"),
+    Action("news.open", "news", "open the selected headline: summary and link", "enter", scope="news"),
+    Action("news.filter", "news", "filter by the selected headline's asset, or clear it", "f", scope="news"),
     Action("risk.kill_switch", "risk", "kill switch: cancel all and block new orders", "ctrl+k"),
     Action("layout.next", "layout", "next layout", "ctrl+l"),
     Action("theme.next", "theme", "next theme", "ctrl+t"),

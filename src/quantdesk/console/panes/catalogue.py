@@ -103,6 +103,9 @@ BUILT_IN: tuple[PaneEntry, ...] = (
               ("WORKSPACE",)),
     PaneEntry("alerts", "ALERTS", f"{_P}.alerts:AlertsPane", "alert rules, local and shared: armed, or fired when and at what",
               ("ALRT",)),  # ALERTS is the command that lists them in any layout
+    PaneEntry("news", "NEWS", f"{_P}.news:NewsPane",
+              "headlines from the news sources, newest first, tagged with the assets they name",
+              ("NEWS",)),  # NEWS [asset|ALL] filters them
 )
 
 # The App's grid when no layout is given (the shipped ``overview`` layout adds the
