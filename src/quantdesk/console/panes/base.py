@@ -137,27 +137,59 @@ class Table:
         return text
 
 
-def _cells(strip: Strip) -> list[tuple[str, Style | None]] | None:
-    out: list[tuple[str, Style | None]] = []
+def _cells(strip: Strip) -> tuple[str, list[Style | None]] | None:
+    """The line's characters and each cell's style, or None with wide characters
+    (no per-cell view)."""
+    chars: list[str] = []
+    styles: list[Style | None] = []
     for seg in strip:
-        style = seg.style
-        out.extend((ch, style) for ch in seg.text)
-    return out if len(out) == strip.cell_length else None  # wide characters: no per-cell view
+        text = seg.text
+        chars.append(text)
+        styles += [seg.style] * len(text)
+    plain = "".join(chars)
+    return (plain, styles) if len(plain) == strip.cell_length else None
+
+
+def _same_prefix(a: str | list[Style | None], b: str | list[Style | None], n: int) -> int:
+    """How many leading items two length-``n`` sequences share (bisected with
+    slice comparisons, which run in C, instead of a loop over every cell)."""
+    if a == b:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _same_suffix(a: str | list[Style | None], b: str | list[Style | None], n: int) -> int:
+    """How many trailing items two length-``n`` sequences share."""
+    if a == b:
+        return n
+    lo, hi = 0, n
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[n - mid :] == b[n - mid :]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
     """The cells [x0, x1) where two renderings of a line differ (the whole line
     when that cannot be told cell by cell)."""
     a, b = _cells(old), _cells(new)
-    if a is None or b is None or len(a) != len(b):
+    if a is None or b is None or len(a[0]) != len(b[0]):
         return 0, width
-    n = len(a)
-    x0 = 0
-    while x0 < n and a[x0] == b[x0]:
-        x0 += 1
-    x1 = n
-    while x1 > x0 and a[x1 - 1] == b[x1 - 1]:
-        x1 -= 1
+    (a_text, a_styles), (b_text, b_styles) = a, b
+    n = len(a_text)
+    # A cell is unchanged when both its character and its style are.
+    x0 = min(_same_prefix(a_text, b_text, n), _same_prefix(a_styles, b_styles, n))
+    x1 = max(x0, n - min(_same_suffix(a_text, b_text, n), _same_suffix(a_styles, b_styles, n)))
     return x0, max(x1, x0 + 1)
 
 
