@@ -19,7 +19,6 @@ handler) and ``StartupScript``.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import math
 import time
@@ -33,6 +32,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
+from quantdesk.console import collector
 from quantdesk.console.alerts_link import AlertsLink
 from quantdesk.console.aliases import market_aliases, unknown_aliases
 from quantdesk.console.cmdhistory import CommandHistory
@@ -78,7 +78,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 20.0
-GC_GEN0, GC_GEN1, GC_GEN2 = 7_000, 20, 100  # collector thresholds once the terminal is up
 
 # Colours panes use beyond Textual's own theme variables. A theme may define
 # them; these are the fallbacks when it does not.
@@ -379,8 +378,7 @@ class QuantDeskApp(App[int]):
                     title="Aliases", severity="warning", timeout=10,
                 )
             self.frame()
-            if self.tune_collector:
-                _tune_collector()
+            collector.settle(own_process=self.tune_collector)
 
     async def on_unmount(self) -> None:
         self.frame_timer.stop()
@@ -611,20 +609,6 @@ class QuantDeskApp(App[int]):
 
     async def action_kill_switch(self) -> None:
         await self.trading.toggle_kill_switch()
-
-
-def _tune_collector() -> None:
-    """Once the terminal is up: tens of thousands of long-lived widget, style
-    and market objects exist; leaving them out of full collections keeps a
-    50k msg/s feed's collections from stalling a keystroke by tens of
-    milliseconds. Not for a process that serves many consoles: a frozen
-    console's objects would outlive it."""
-    gc.freeze()
-    # The frames and the feed allocate many short-lived objects and few
-    # cycles: collect the young generation ten times less often, and the old
-    # ones rarely, so no full collection lands on a keystroke.
-    gen0, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(max(gen0, GC_GEN0), max(gen1, GC_GEN1), max(gen2, GC_GEN2))
 
 
 def _next(names: Iterable[str], current: str) -> str:
