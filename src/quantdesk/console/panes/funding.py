@@ -102,10 +102,12 @@ class FundingPane(Pane):
         if not cache.markets:
             return self.message(["Waiting for venues to list their markets…"])
         s = self.style
-        # Rate history beside the table: at least HISTORY_MIN hours wide, the columns that
-        # go first when narrow make room for it; a narrow pane shows none.
-        table = Table(COLUMNS).fit(width - HISTORY_MIN - 1 if width >= HISTORY_PANE_MIN else width)
-        hours = min(HISTORY_MAX, width - table.width - 1) if width >= HISTORY_PANE_MIN else 0
+        # Rate history beside the table, in the room the columns leave: the numbers come
+        # first (open interest included), the bars only when HISTORY_MIN hours fit
+        # (FHIST shows the whole history on demand).
+        table = Table(COLUMNS).fit(width)
+        spare = width - table.width - 1
+        hours = min(HISTORY_MAX, spare) if width >= HISTORY_PANE_MIN and spare >= HISTORY_MIN else 0
         header = table.header(s("pane--header"))
         if hours:
             header.append(" " + f"Last {hours}h, 1/h".ljust(hours)[:hours], s("pane--header"))
