@@ -134,8 +134,12 @@ def test_without_lists_anything_shaped_right_is_taken():
 
 def test_what_may_come_next():
     assert expected_after("SOL-PERP", MARKETS, VENUES) == ["PRICE", "ABOVE", "BELOW", "FUNDING", "IMBALANCE"]
-    assert set(expected_after("", MARKETS, VENUES)) == {"ALERT", *MARKETS, "SPREAD", "POSITION", "FEED", "PNL"}
+    assert set(expected_after("", MARKETS, VENUES)) == {"ALERT", *MARKETS, "SPREAD", "POSITION", "FEED", "PNL", "NEWS"}
     assert expected_after("SOL-PERP PRICE", MARKETS, VENUES)[:2] == [">", "<"]
     assert expected_after("SOL-PERP PRICE > 180", MARKETS, VENUES) == ["ON", "COOLDOWN", "HYST"]
     assert expected_after("SPREAD SOL-PERP", MARKETS, VENUES) == VENUES
     assert expected_after("SOL-PERP PRICE > oops", MARKETS, VENUES) == []
+
+
+def test_news_completes_with_the_listed_assets():
+    assert expected_after("NEWS", MARKETS, VENUES)[:1] == [MARKETS[0].split("-")[0]]

@@ -9,6 +9,7 @@ firing and re-arming. Pure: no I/O, no clock but the one injected. Delivery
 from __future__ import annotations
 
 from quantdesk.core.alerts import builtin as _builtin  # noqa: F401  # registers the shipped kinds
+from quantdesk.core.alerts import news as _news  # noqa: F401  # and ALERT NEWS <asset>
 from quantdesk.core.alerts.engine import AlertEngine, RuleState, Transition, Watch
 from quantdesk.core.alerts.grammar import ParsedRule, RuleError, duration, expected_after, parse_rule, rule_text
 from quantdesk.core.alerts.rule import Rule, plain
