@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from rich.style import Style
-from rich.text import Text
+from rich.control import strip_control_codes
+from rich.text import Span, Text
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -115,16 +116,24 @@ class Table:
         return self.row([c.header for c in self.all_columns], style)
 
     def row(self, cells: Sequence[Cell], style: Style | str | None = None) -> Text:
-        text = Text(style=style or "", no_wrap=True, end="")
+        # The line is assembled as one string and its spans, as Text.append
+        # would leave them but without a call per cell: every frame builds
+        # hundreds of these rows.
         sep = " " * self.gap
         if len(cells) == len(self.all_columns) and len(self.columns) != len(self.all_columns):
             cells = [c for c, k in zip(cells, self._keep) if k]
+        parts: list[str] = []
+        spans: list[Span] = []
+        offset = 0
         for i, (col, cell) in enumerate(zip(self.columns, cells)):
             value, cell_style = (cell, None) if isinstance(cell, str) else cell
-            if i:
+            if i and sep:
                 # The gap takes the next cell's style: fewer style runs, fewer
                 # escape codes sent to the terminal.
-                text.append(sep, cell_style or "")
+                parts.append(sep)
+                if cell_style:
+                    spans.append(Span(offset, offset + len(sep), cell_style))
+                offset += len(sep)
             if len(value) > col.width:
                 value = value[: col.width - 1] + "…" if col.align == "left" else "#" * col.width
             if col.align == "left":
@@ -133,8 +142,14 @@ class Table:
                 value = value.center(col.width)
             else:
                 value = value.rjust(col.width)
-            text.append(value, cell_style or "")
-        return text
+            if value:
+                if not value.isprintable():  # what Text.append strips: bell, backspace, form feeds, returns
+                    value = strip_control_codes(value)
+                parts.append(value)
+                if cell_style:
+                    spans.append(Span(offset, offset + len(value), cell_style))
+                offset += len(value)
+        return Text("".join(parts), style=style or "", no_wrap=True, end="", spans=spans)
 
 
 def _cells(strip: Strip) -> tuple[str, list[Style | None]] | None:
