@@ -278,16 +278,31 @@ async def candles_view(session: Session, args: argparse.Namespace) -> dict[str, 
     return built_candles(session, venue_id, symbol, args.tf, args.limit)
 
 
+class HistoryClock:
+    """The simulated time a history is run in: it moves only when told (a
+    ``SteppedClock``, so ``Session.advance`` steps it with the events)."""
+
+    manual = True
+
+    def __init__(self, start_ns: int) -> None:
+        self.now_ns = start_ns
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def advance(self, ns: int) -> None:
+        self.now_ns += ns
+
+
 async def simulated_candles(args: argparse.Namespace, venue: str, symbol: str) -> dict[str, Any]:
     """A simulated venue's last ``--limit`` bars up to now: a paused simulation of the
     same venues and seed, stepped through each bar in simulated time."""
     from quantdesk.core.candles import timeframe_ns
-    from quantdesk.venues.sim.clock import ManualClock
 
     step = timeframe_ns(args.tf)
     now = now_ns()
     first = now - now % step - args.limit * step  # one bar more: the opening one has no trades yet
-    clock = ManualClock(first)
+    clock = HistoryClock(first)
     sim = build_session(args, clock=clock, paused=True)
     try:
         await sim.start()
