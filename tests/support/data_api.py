@@ -82,7 +82,7 @@ class DataApiServer:
 
     async def start(self) -> None:
         self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request,
-                                   close_timeout=0.5)  # a client gone without a goodbye holds no stop up
+                                   open_timeout=1, close_timeout=0.5)  # a client gone without a word holds no stop up
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
