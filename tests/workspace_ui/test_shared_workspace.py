@@ -97,6 +97,15 @@ async def test_alert_fires_on_a_crossing_and_shows_triggered_in_both(redis_url, 
         assert alert.state == "triggered" and alert.triggered_price == (2 * level + 3) / 2
         await asyncio.sleep(0.3)
         assert len(_alert_notices(alice)) == 1 and len(_alert_notices(bob)) == 1  # announced once
+        assert "fired on alice's terminal" in _alert_notices(bob)[0]
+
+        # Bob's own feed crosses too: the same firing, already announced, so nothing new anywhere.
+        _push_book(bob, "sim-drift", "SOL-PERP", level + 1, level + 2)
+        await pb.pause()
+        await asyncio.sleep(0.3)
+        assert len(_alert_notices(alice)) == 1 and len(_alert_notices(bob)) == 1
+        (row,) = bob.alerts.desk.rows()
+        assert row.cooling_until > bob.session.clock()  # alice's firing holds it for its cooldown on bob's terminal
 
 
 async def test_a_saved_layout_goes_to_the_team_and_the_pane_repaints_only_on_change(redis_url, ns, tmp_path):
