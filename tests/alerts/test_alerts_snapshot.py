@@ -1,5 +1,6 @@
-"""The ALERTS list over the overview layout at 160x45: rules of several kinds,
-one fired (when and at what), the others armed with their live figures. On a
+"""The Alerts pane alone in a layout at 160x45 (so no other pane's change
+moves it): rules of every kind, one fired (when and at what), the others
+armed with their live figures. On a
 seeded, paused session with a frozen clock, so every run draws the same.
 
 After an intended change: ``pytest tests/alerts/test_alerts_snapshot.py --snapshot-update``
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from quantdesk.config.paths import alert_rules_path
+from quantdesk.config.paths import alert_rules_path, user_dir
 from quantdesk.console.panes.depth import FADE_NS
 
 from support.alerts_app import SIZE, alerts_app, move_book
@@ -43,7 +44,10 @@ note = "cut risk"
 def test_alerts_list(snap_compare, tmp_path):
     alert_rules_path().parent.mkdir(parents=True, exist_ok=True)
     alert_rules_path().write_text(RULES)
-    app = alerts_app(tmp_path)
+    layouts = user_dir("layouts")
+    layouts.mkdir(parents=True, exist_ok=True)
+    (layouts / "alerts-only.toml").write_text('name = "alerts-only"\ncolumns = 1\nrows = 1\n[[panes]]\ntype = "alerts"\n')
+    app = alerts_app(tmp_path, '[ui]\nlayout = "alerts-only"\n')
 
     async def run_before(pilot) -> None:
         await app.session_started.wait()
