@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -69,7 +70,7 @@ def latest_rows(entries: list[OutboxEntry], tables: dict[str, tuple[str, ...]]) 
     return latest
 
 
-class OutboxSyncer:
+class OutboxSyncer(ABC):
     """Moves outbox entries of ``journal`` (sink ``sink``) to a store.
 
     Use :meth:`sync` for one catch-up pass (raises on failure), or run it in the
@@ -106,10 +107,11 @@ class OutboxSyncer:
 
     # -- what a store provides -------------------------------------------------
 
+    @abstractmethod
     def push_once(self) -> int:
         """Push one batch; returns how many entries were acknowledged. Raises when
-        the store cannot take it (nothing is acknowledged)."""
-        raise NotImplementedError
+        the store cannot take it (nothing is acknowledged). Each store (PostgreSQL,
+        Supabase's REST API) implements it."""
 
     def outage(self, exc: Exception) -> Outage | None:
         """``exc`` as an outage to wait out, or None for an error that is a bug."""
