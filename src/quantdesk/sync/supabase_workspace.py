@@ -19,7 +19,6 @@ changed, a ``resync`` that makes the desk read everything again. With
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import secrets
 import time
@@ -33,7 +32,7 @@ from quantdesk.sync.supabase_journal import token_rejected
 from quantdesk.sync.supabase_session import SessionUnavailable, SupabaseAuthError, TraderSession
 from quantdesk.sync.workspace import (
     MAX_NAME, MAX_TEXT, Alert, Change, ChangeCallback, Note, WorkspaceError, WorkspaceSnapshot,
-    WorkspaceSubscription, _check_name, check_layout, check_watchlist,
+    WorkspaceSubscription, _check_name, check_layout, check_watchlist, deliver_change,
 )
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
 
@@ -325,12 +324,7 @@ class SupabaseWorkspace:
             await self.timers.sleep(self.poll_s)
 
     async def _deliver(self, callback: ChangeCallback, change: Change) -> None:
-        try:
-            result = callback(change)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("workspace %s: change callback failed", self.team)
+        await deliver_change(callback, change, self.team)
 
     async def close(self) -> None:
         for sub in self._subs:

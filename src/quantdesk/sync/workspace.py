@@ -172,6 +172,17 @@ _SET = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); redis.call('INCR', KEYS[2
 _DELETE = "redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); redis.call('PUBLISH', ARGV[2], ARGV[3])"
 
 
+async def deliver_change(callback: ChangeCallback, change: Change, team: str) -> None:
+    """Hand ``change`` to a subscriber's callback (plain or async); a failing
+    callback is logged, never allowed to stop the listener."""
+    try:
+        result = callback(change)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        log.exception("workspace %s: change callback failed", team)
+
+
 class Workspace:
     label = "redis"
 
@@ -438,12 +449,7 @@ class Workspace:
         raise TimeoutError("no reply to SUBSCRIBE")
 
     async def _deliver(self, callback: ChangeCallback, change: Change) -> None:
-        try:
-            result = callback(change)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("workspace %s: change callback failed", self.team)
+        await deliver_change(callback, change, self.team)
 
     async def close(self) -> None:
         for sub in self._subs:
