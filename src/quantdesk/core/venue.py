@@ -322,6 +322,15 @@ class ChangesCollateral(Protocol):
     ) -> Order | Awaitable[Order]: ...
 
 
+@runtime_checkable
+class SharesVenue(Protocol):
+    """A trading capability in a venue others trade in too (a served console's
+    paper account in the shared simulated venue): ``detach`` lets go of the
+    venue when its trader leaves; the venue goes on for the others."""
+
+    def detach(self) -> None: ...
+
+
 def is_protective(order: Order) -> bool:
     """A reduce-only trigger: a stop or take-profit guarding a position."""
     return order.reduce_only and order.type in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")

@@ -11,7 +11,9 @@ synchronous step on the shared event loop, so a mirror never misses a delta
 nor applies one twice.
 
 Only market data crosses: orders, fills, positions and accounts on the source
-bus are another trader's and are never forwarded.
+bus are another trader's and are never forwarded. A console trades in the
+venue behind its mirror (``shared_venue``) under its trader's name, and that
+account's events go to the console's own bus.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.model import Market, MarketKind, VenueStatus
+from quantdesk.core.venue import Venue
 from quantdesk.venues.session import Session
 
 # Topic families that are market data; anything else (order, fill, position,
@@ -126,6 +129,12 @@ class MirrorVenue:
 
     async def close(self) -> None:
         self._detach()
+
+
+def shared_venue(venue: Venue) -> Venue:
+    """The venue orders for ``venue`` go to: the shared one behind a mirror
+    (the trader's own account in it), else ``venue`` itself."""
+    return venue.venue if isinstance(venue, MirrorVenue) else venue
 
 
 def mirror_session(source: Session) -> Session:

@@ -67,6 +67,18 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
+class Trader:
+    """One of the traders a server's consoles serve (``quantdesk serve ssh``):
+    their name is their paper account in a shared simulated venue; a live venue
+    signs only with the signer they brought (their forwarded agent), never with
+    the server's own; without one it stays read-only for them."""
+
+    name: str
+    signer: Signer | None = None
+    signer_problem: str | None = None  # why they have no signer here, for the venues to show
+
+
+@dataclass(frozen=True)
 class TradingContext:
     """What a trading capability may use from the session it trades in."""
 
@@ -74,6 +86,7 @@ class TradingContext:
     bus: Bus
     clock: Callable[[], int]
     limits: RiskLimits | None = None  # the risk limits, for venues that enforce some themselves (self-trade)
+    trader: Trader | None = None  # a served console's trader; None: the terminal's own
 
 
 @dataclass(frozen=True)
@@ -136,6 +149,9 @@ class VenueSpec:
     simulated: bool = False  # stands in when no live venue is configured; `--source sim`
     defaults: Callable[[str], Mapping[str, Any]] | None = None  # documented defaults under the user's keys
     trading: Callable[[Venue, TradingContext], TradingVenue] | None = None  # raises TradingUnavailable
+    # Whether ``trading`` honours ``TradingContext.trader`` (signs with the trader's
+    # signer); a venue that does not is read-only for a served console's trader.
+    serves_traders: bool = False
     # (section, name, cache, dry_run, approve, options) -> a desk for `quantdesk order`; raises TradingUnavailable
     order_desk: Callable[[Any, str, MarketCache, bool, ApprovalHook, BuildOptions], OrderDesk] | None = None
     inspect: Callable[[InspectRequest], Inspected] | None = None  # raises VenueError
@@ -353,6 +369,9 @@ def trading_for(venue: Venue, ctx: TradingContext) -> TradingVenue | None:
 
     spec = spec_of(venue)
     if spec is None or spec.trading is None:
+        return None
+    if ctx.trader is not None and not (spec.simulated or spec.serves_traders):
+        log.info("%s is read-only for %s: its package cannot sign for a served console's trader", venue.id, ctx.trader.name)
         return None
     try:
         return spec.trading(venue, ctx)

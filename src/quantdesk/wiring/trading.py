@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from quantdesk.config.paths import default_journal_path
 from quantdesk.core.model import topic_for
-from quantdesk.core.venue import OrderHistory, TradingVenue
+from quantdesk.core.venue import OrderHistory, SharesVenue, TradingVenue
 from quantdesk.trading.journal import Journal
 from quantdesk.trading.risk import RiskEngine, RiskLimits
 from quantdesk.trading.router import JournalRecorder, OrderRouter
 from quantdesk.venues import registry
+from quantdesk.venues.mirror import shared_venue
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
@@ -43,6 +44,9 @@ class PaperTrading:
 
     def close(self) -> None:
         self.recorder.close()
+        for ex in self.router.executors.values():
+            if isinstance(ex, SharesVenue):  # a served console's account in the shared venue
+                ex.detach()
         self.journal.close()
 
 
@@ -56,39 +60,53 @@ def history(journal: Journal, venue_id: str) -> OrderHistory:
     )
 
 
-def trading_venues(session: Session, journal: Journal, limits: RiskLimits | None = None) -> dict[str, TradingVenue]:
+def trading_venues(
+    session: Session, journal: Journal, limits: RiskLimits | None = None, trader: registry.Trader | None = None
+) -> dict[str, TradingVenue]:
     """The trading capability of every venue of ``session`` that has one, each
-    restored from the journal."""
-    ctx = registry.TradingContext(cache=session.cache, bus=session.bus, clock=session.clock, limits=limits)
+    restored from the journal. A mirrored venue (a served console's) trades in
+    the shared venue behind it, as ``trader``, its events on ``session``'s bus."""
+    ctx = registry.TradingContext(
+        cache=session.cache, bus=session.bus, clock=session.clock, limits=limits, trader=trader
+    )
     out: dict[str, TradingVenue] = {}
     for venue_id, venue in session.venues.items():
-        capability = registry.trading_for(venue, ctx)
+        capability = registry.trading_for(shared_venue(venue), ctx)
         if capability is not None:
             capability.restore(history(journal, venue_id))
             out[venue_id] = capability
     return out
 
 
-def session_router(session: Session, journal: Journal, risk: RiskEngine) -> tuple[OrderRouter, JournalRecorder]:
+def session_router(
+    session: Session, journal: Journal, risk: RiskEngine, trader: registry.Trader | None = None
+) -> tuple[OrderRouter, JournalRecorder]:
     """An OrderRouter over ``session``'s tradable venues, and the recorder that
     journals what they publish."""
     recorder = JournalRecorder(journal, session.bus)  # before the restore: restored orders may fill at once
     try:
-        venues = trading_venues(session, journal, risk.limits)
+        venues = trading_venues(session, journal, risk.limits, trader)
     except BaseException:
         recorder.close()
         raise
     return OrderRouter(session.cache, risk, journal, venues, session.clock), recorder
 
 
-def open_paper_trading(session: Session, journal_path: str | Path | None = None, limits: RiskLimits | None = None) -> PaperTrading:
+def open_paper_trading(
+    session: Session, journal_path: str | Path | Journal | None = None, limits: RiskLimits | None = None,
+    trader: registry.Trader | None = None,
+) -> PaperTrading:
     """Trading on ``session``'s venues (paper on the simulated ones), restored
-    from the journal at ``journal_path`` (the default journal when None)."""
-    journal = Journal.open(journal_path if journal_path is not None else default_journal_path())
+    from the journal at ``journal_path`` (an open one, or the default journal
+    when None), as ``trader`` for a served console."""
+    if isinstance(journal_path, Journal):
+        journal = journal_path
+    else:
+        journal = Journal.open(journal_path if journal_path is not None else default_journal_path())
     try:
         risk = RiskEngine(limits)
         restore_kill_switch(risk, journal)  # before the restore: nothing new may start while halted
-        router, recorder = session_router(session, journal, risk)
+        router, recorder = session_router(session, journal, risk, trader)
         show_restored_state(session, router, journal)
     except BaseException:
         journal.close()

@@ -23,6 +23,13 @@ impact. Both share the order lifecycle in ``PaperExecution``:
 - every change is published as ``Order``, ``Fill``, ``Position``,
   ``AccountState``, ``Payment`` and ``Liquidation`` events.
 
+Each paper account trades in the venue's engine under an owner name
+(``PAPER_OWNER`` unless given): the consoles ``quantdesk serve ssh`` serves
+share one simulated venue, each trader's orders rest and match under their
+own name, so one trader's resting order fills against another's, and each
+account hears only its own fills. ``detach`` takes an account's resting
+orders off a venue that goes on without it.
+
 Everything here is synchronous and deterministic. ``PaperExecution`` is the
 simulated venues' trading capability (``core.venue.TradingVenue``): the order
 router calls ``place``/``cancel``/``modify`` straight into it.
@@ -39,7 +46,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, cast
 import msgspec
 
 from quantdesk.core.math.pnl import notional
-from quantdesk.core.bus import Bus
+from quantdesk.core.bus import Bus, Subscription
 from quantdesk.core.model import (
     TOPIC_PREFIX, AccountState, Event, Fill, Funding, OraclePrice, Order, OrderIntent, OrderType, Position, Side,
     topic_for,
@@ -50,11 +57,11 @@ from quantdesk.venues.base import OrderHistory, RiskContext, VenueError
 from quantdesk.venues.sim.matching import Match, MatchingEngine, Result
 
 if TYPE_CHECKING:
-    from quantdesk.venues.sim.clob import SimClobVenue
+    from quantdesk.venues.sim.clob import ClobMarket, SimClobVenue
     from quantdesk.venues.sim.pool import SimPoolVenue
     from quantdesk.venues.session import Session
 
-PAPER_OWNER = "paper"
+PAPER_OWNER = "paper"  # the owner of a terminal's own paper account
 TRIGGER_TYPES = {"stop_market", "stop_limit", "take_profit_market", "take_profit_limit"}
 OPEN_STATUSES = {"pending", "open", "triggered"}
 MARK_EVERY_NS = 100_000_000  # mark-to-market Position/AccountState events at most every 100 ms a market
@@ -122,6 +129,7 @@ class PaperExecution(ABC):
         self._dirty: set[str] = set()
         self._changed: set[str] = set()  # markets whose account state changed since last published
         self._last_mark: dict[str, int] = {}  # market -> ts of the last mark-to-market publication
+        self._subs: list[Subscription] = []  # the market data it follows, until detached
 
     # -- reads -----------------------------------------------------------------
 
@@ -559,6 +567,13 @@ class PaperExecution(ABC):
         """Put a restored open order back on the market."""
         self._execute(lv, ts)
 
+    def detach(self) -> None:
+        """Stop trading in the venue, which goes on without this account: its
+        open orders stay open in the journal and rest again when it is restored."""
+        for sub in self._subs:
+            sub.close()
+        self._subs.clear()
+
 
 # ---------------------------------------------------------------------- sim-drift
 
@@ -583,14 +598,18 @@ class PaperClob(PaperExecution):
         clock: Callable[[], int],
         publish: Callable[[object], None],
         self_trade: SelfTrade = "reject",
+        owner: str = PAPER_OWNER,
     ) -> None:
         super().__init__(account, clock, publish, host.oracle_price, self_trade)
         self.host = host
+        self.owner = owner  # this account's name in the engine
         self._pending_withdrawals: set[str] = set()
+        self.on_detach: Callable[[], None] | None = None  # stops the venue's match listener
 
     def on_match(self, market: str, match: Match) -> None:
-        """Every match in the venue's engine passes here; paper ones become fills."""
-        if PAPER_OWNER not in (match.maker_owner, match.taker_owner):
+        """Every match in the venue's engine passes here; this account's become fills."""
+        owner = self.owner
+        if owner != match.maker_owner and owner != match.taker_owner:
             return
         ts = self.clock()
         self._in_match += 1
@@ -600,7 +619,7 @@ class PaperClob(PaperExecution):
                 (match.taker_order_id, match.taker_owner, "taker"),
             )
             for oid, owner, liquidity in sides:
-                lv = self.orders.get(oid) if owner == PAPER_OWNER else None
+                lv = self.orders.get(oid) if owner == self.owner else None
                 if lv is not None:  # a fill in the engine is a fill, even of an order being cancelled
                     self._record_fill(lv, match.price, match.size, liquidity, ts)
             self._after_trading(market, ts)
@@ -624,7 +643,7 @@ class PaperClob(PaperExecution):
             return
         if o.status == "pending":
             self._set(lv, status="open")
-        result = engine.submit(o.order_id, PAPER_OWNER, o.side, size, price, post_only=o.post_only, ioc=o.ioc)
+        result = engine.submit(o.order_id, self.owner, o.side, size, price, post_only=o.post_only, ioc=o.ioc)
         if result.rejected:
             self._set(lv, status="rejected", reason=result.rejected)
             return
@@ -653,7 +672,7 @@ class PaperClob(PaperExecution):
             for resting in engine.queue("sell" if side == "buy" else "buy", level):
                 if left <= 0:
                     break
-                if resting.owner == PAPER_OWNER and resting.order_id in self.orders:
+                if resting.owner == self.owner and resting.order_id in self.orders:
                     hit.append(self.orders[resting.order_id])
                 left -= resting.remaining
         return hit
@@ -727,6 +746,16 @@ class PaperClob(PaperExecution):
             return
         self.host.apply(o.market, engine.amend(o.order_id, price=price, size=remaining))
 
+    def detach(self) -> None:
+        if self.on_detach is not None:  # first: fills of the orders taken off no longer concern it
+            self.on_detach()
+            self.on_detach = None
+        self._pending_withdrawals.clear()
+        for lv in self.orders.values():
+            if lv.order.status in OPEN_STATUSES:
+                self._withdraw(lv)
+        super().detach()
+
 
 def clob_host(venue: SimClobVenue) -> ClobHost:
     """Adapter over ``SimClobVenue``'s state (books, result publishing)."""
@@ -744,14 +773,24 @@ def clob_host(venue: SimClobVenue) -> ClobHost:
     return _Host()
 
 
-def attach_clob(venue: SimClobVenue, account: PaperAccount, self_trade: SelfTrade = "reject") -> PaperClob:
-    """Wire paper trading into a bound ``SimClobVenue``: paper fills come from
-    its match listeners, oracle and funding from its bus."""
-    bus = venue.bus
-    clock = venue.clock
-    paper = PaperClob(account, clob_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev), self_trade)
+def attach_clob(
+    venue: SimClobVenue, account: PaperAccount, self_trade: SelfTrade = "reject", *,
+    bus: Bus | None = None, owner: str = PAPER_OWNER,
+) -> PaperClob:
+    """Wire paper trading into a bound ``SimClobVenue`` under ``owner``: paper
+    fills come from its match listeners, oracle and funding from ``bus`` (the
+    venue's own unless given), where the account's events are published too."""
+    bus = bus or venue.bus
+    paper = PaperClob(
+        account, clob_host(venue), venue.clock, lambda ev: bus.publish(event_topic(ev), ev), self_trade, owner
+    )
     account.add_markets(venue.markets)
-    venue.match_listeners.append(lambda m, match: paper.on_match(m.symbol, match))
+
+    def listener(m: ClobMarket, match: Match) -> None:
+        paper.on_match(m.symbol, match)
+
+    venue.match_listeners.append(listener)
+    paper.on_detach = lambda: venue.match_listeners.remove(listener)
     _subscribe_market_data(paper, bus, account.venue)
     return paper
 
@@ -844,10 +883,11 @@ def pool_host(venue: SimPoolVenue) -> PoolHost:
     return _Host()
 
 
-def attach_pool(venue: SimPoolVenue, account: PaperAccount) -> PaperPool:
-    bus = venue.bus
-    clock = venue.clock
-    paper = PaperPool(account, pool_host(venue), clock, lambda ev: bus.publish(event_topic(ev), ev))
+def attach_pool(venue: SimPoolVenue, account: PaperAccount, *, bus: Bus | None = None) -> PaperPool:
+    """Paper trading against a ``SimPoolVenue``'s pools, its events on ``bus``
+    (the venue's own unless given)."""
+    bus = bus or venue.bus
+    paper = PaperPool(account, pool_host(venue), venue.clock, lambda ev: bus.publish(event_topic(ev), ev))
     account.add_markets(venue.markets)
     _subscribe_market_data(paper, bus, account.venue)
     return paper
@@ -863,19 +903,24 @@ def _subscribe_market_data(paper: PaperExecution, bus: Bus, venue_id: str) -> No
     def on_status(topic: str, ev: object) -> None:
         paper.flush()  # published between simulation steps: a safe moment to touch the book
 
-    bus.subscribe(f"oracle.{venue_id}.*", on_oracle)
-    bus.subscribe(f"funding.{venue_id}.*", on_funding)
-    bus.subscribe(f"status.{venue_id}", on_status)
+    paper._subs += [
+        bus.subscribe(f"oracle.{venue_id}.*", on_oracle),
+        bus.subscribe(f"funding.{venue_id}.*", on_funding),
+        bus.subscribe(f"status.{venue_id}", on_status),
+    ]
 
 
 def paper_for(
-    venue: object, bus: Bus, collateral: int | None = None, self_trade: SelfTrade = "reject"
+    venue: object, bus: Bus, collateral: int | None = None, self_trade: SelfTrade = "reject", *,
+    owner: str = PAPER_OWNER,
 ) -> PaperExecution | None:
     """Attach a paper account to one simulated venue: a Drift-like account on a
     CLOB venue (partial liquidation, self-trade prevention by ``self_trade``),
     a Jupiter-like one on a pool venue (whole positions liquidated; a pool
-    cannot trade with itself); None for anything else. Binds the venue to
-    ``bus`` first (idempotent), so it works before or after ``Session.start``."""
+    cannot trade with itself); None for anything else. The account's events
+    go to ``bus``. A venue on no bus yet is bound to ``bus`` first, so it works
+    before or after ``Session.start``; one already publishing elsewhere (a
+    shared session's, under a served console's ``bus``) stays where it is."""
     from quantdesk.trading.paper_account import (
         DEFAULT_COLLATERAL,
         JUPITER_MARGIN_PARAMS,
@@ -888,13 +933,15 @@ def paper_for(
 
     start = DEFAULT_COLLATERAL if collateral is None else collateral
     if isinstance(venue, SimClobVenue):
-        venue.bind(bus)
+        if not venue.bound_elsewhere(bus):
+            venue.bind(bus)
         account = PaperAccount(venue.id, start, SIM_DRIFT_FEES, partial_liquidation=True)
-        return attach_clob(venue, account, self_trade)
+        return attach_clob(venue, account, self_trade, bus=bus, owner=owner)
     if isinstance(venue, SimPoolVenue):
-        venue.bind(bus)
+        if not venue.bound_elsewhere(bus):
+            venue.bind(bus)
         account = PaperAccount(venue.id, start, SIM_JUP_FEES, params={}, default_params=JUPITER_MARGIN_PARAMS)
-        return attach_pool(venue, account)
+        return attach_pool(venue, account, bus=bus)
     return None
 
 

@@ -41,11 +41,12 @@ def markets(section: SimSettings, name: str) -> list[Market]:
 
 
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
-    from quantdesk.venues.sim.paper import SelfTrade, paper_for
+    from quantdesk.venues.sim.paper import PAPER_OWNER, SelfTrade, paper_for
 
     # RiskLimits checked the mode against the same names already
     self_trade = cast(SelfTrade, ctx.limits.self_trade if ctx.limits is not None else "reject")
-    paper = paper_for(venue, ctx.bus, self_trade=self_trade)
+    owner = ctx.trader.name if ctx.trader is not None else PAPER_OWNER
+    paper = paper_for(venue, ctx.bus, self_trade=self_trade, owner=owner)
     if paper is None:
         raise TradingUnavailable(f"{venue.id}: no paper engine for this simulated venue")
     return paper

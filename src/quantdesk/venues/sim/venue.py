@@ -50,6 +50,10 @@ class SimVenue(ABC):
             raise RuntimeError(f"the simulated venue {self.id} has no bus yet: bind it to one (bind or run) first")
         return self._bus
 
+    def bound_elsewhere(self, bus: Bus) -> bool:
+        """Whether the venue publishes on a bus other than ``bus`` already."""
+        return self._bus is not None and self._bus is not bus
+
     # -- Venue protocol ------------------------------------------------
     async def connect(self) -> list[Market]:
         if not self.markets:
