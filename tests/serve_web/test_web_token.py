@@ -3,45 +3,15 @@ tab is a console process of its own, up to the tab limit."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from quantdesk.cli import main
 from quantdesk.commands.serve_web import tab_command
-from quantdesk.serve.web.server import COOKIE, WebDesk, WebOptions, new_token
-
-
-@pytest.fixture
-async def web():
-    desk = WebDesk(WebOptions(tab_command("sim", None), new_token(), max_tabs=1))
-    port = await desk.start("127.0.0.1", 0)
-    desk.base = f"http://127.0.0.1:{port}"
-    yield desk
-    await desk.close()
-    # textual-serve does not wait for a closed tab's process: wait here until
-    # it has exited and its transport is collected, while this loop still runs.
-    async with asyncio.timeout(30):
-        while children():
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(0.05)
-    gc.collect()
-    await asyncio.sleep(0)
-
-
-def children() -> list[str]:
-    """Process ids of this test process's children (Linux /proc)."""
-    out: list[str] = []
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            out += (task / "children").read_text().split()
-        except OSError:
-            pass
-    return out
+from quantdesk.serve.web.server import COOKIE
+from support.web_desk import browser, open_tab
 
 
 async def test_without_the_token_nothing_is_served(web):
@@ -55,11 +25,6 @@ async def test_without_the_token_nothing_is_served(web):
             await http.ws_connect(web.base + "/ws")
         assert err.value.status == 403
     assert web.tabs == 0
-
-
-def browser() -> aiohttp.ClientSession:
-    """A client that keeps cookies for 127.0.0.1, as a browser does."""
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
 async def test_the_page_loads_with_the_token_and_then_the_cookie_carries_it(web):
@@ -78,17 +43,8 @@ async def test_the_page_loads_with_the_token_and_then_the_cookie_carries_it(web)
 
 async def test_a_tab_runs_its_console_and_one_past_the_limit_is_refused(web):
     async with browser() as http:
-        async with http.get(web.url()) as r:
-            assert r.status == 200
-        ws = await http.ws_connect(web.base + "/ws?width=120&height=40")
-        screen = b""
+        ws = await open_tab(http, web)
         try:
-            async with asyncio.timeout(60):  # a cold Python start on a loaded machine
-                while b"DEPTH" not in screen:
-                    msg = await ws.receive()
-                    assert msg.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), msg
-                    if msg.type == aiohttp.WSMsgType.BINARY:
-                        screen += msg.data
             assert web.tabs == 1
             with pytest.raises(aiohttp.WSServerHandshakeError) as err:
                 await http.ws_connect(web.base + "/ws")
@@ -96,9 +52,6 @@ async def test_a_tab_runs_its_console_and_one_past_the_limit_is_refused(web):
             assert web.refused_full == 1
         finally:
             await ws.close()
-        async with asyncio.timeout(30):
-            while web.tabs:
-                await asyncio.sleep(0.05)
 
 
 async def test_no_log_line_carries_a_token(web, caplog):

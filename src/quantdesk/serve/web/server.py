@@ -5,28 +5,35 @@ Every request must carry the token, in the URL (``?token=...``, as printed
 at start) or in the cookie the first page sets (HttpOnly, SameSite=Strict,
 so a page on another site cannot open a console with it). Without it the
 answer is 403 and nothing starts. Each tab's WebSocket runs its own console
-process (textual-serve's design); past ``max_tabs`` a new tab is refused with
-503 until one closes. No access log is written: URLs carry the token.
+process (textual-serve's design, ``quantdesk.serve.web.tab``); past
+``max_tabs`` a new tab is refused with 503 until one closes. A tab closes
+when its socket does, or when the browser stops answering the heartbeat
+(gone without a word: a dropped link, a sleeping laptop); its console is then
+ended and reaped, and only then is its slot given back. No access log is
+written: URLs carry the token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
+
+from quantdesk.serve.web.tab import DEFAULT_GRACE_S, TabProcess
 
 log = logging.getLogger(__name__)
 
 COOKIE = "quantdesk_token"
 DEFAULT_MAX_TABS = 8
+DEFAULT_HEARTBEAT_S = 15.0  # a silent browser is dropped after 1.5x this
 TOKEN_BYTES = 24
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,6 +49,8 @@ class WebOptions:
     token: str = field(repr=False)
     max_tabs: int = DEFAULT_MAX_TABS
     title: str = "QuantDesk"
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S
+    grace_s: float = DEFAULT_GRACE_S  # from SIGTERM to SIGKILL for a console that does not end
 
 
 class WebDesk:
@@ -49,8 +58,10 @@ class WebDesk:
 
     def __init__(self, options: WebOptions) -> None:
         self.options = options
-        self.tabs = 0
+        self.tabs = 0  # slots taken: a tab's console counts from its handshake until it is reaped
         self.refused_full = 0
+        self.consoles: set[TabProcess] = set()
+        self._tabs_changed = asyncio.Event()
         self._serve = Server(options.command, title=options.title)
         self._runner: web.AppRunner | None = None
 
@@ -79,8 +90,24 @@ class WebDesk:
         return f"{self._serve.public_url}/?token={self.options.token}"
 
     async def close(self) -> None:
+        """Stop listening and end every tab's console."""
+        await asyncio.gather(*(console.stop() for console in list(self.consoles)))
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def until(self, done: Callable[[], bool]) -> None:
+        """Return once ``done()`` holds, checked whenever a tab opens, its
+        console starts, or its slot is given back."""
+        while not done():
+            self._tabs_changed.clear()
+            await self._tabs_changed.wait()
+
+    async def until_tabs(self, n: int) -> None:
+        """Return once at most ``n`` slots are taken."""
+        await self.until(lambda: self.tabs <= n)
+
+    def _changed(self) -> None:
+        self._tabs_changed.set()
 
     # -- the token -------------------------------------------------------------
     def _allowed(self, request: web.Request) -> tuple[bool, bool]:
@@ -111,8 +138,32 @@ class WebDesk:
             return web.Response(status=503, text=f"QuantDesk is serving its limit of {self.options.max_tabs} tabs; "
                                 "close one or ask for --max-tabs to be raised.\n")
         self.tabs += 1
+        self._changed()
         try:
-            response: Any = await self._serve.handle_websocket(request)
-            return response
+            return await self._run_tab(request)
         finally:
             self.tabs -= 1
+            self._changed()
+
+    async def _run_tab(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's WebSocket handler, with a console that is sure to end."""
+        websocket = web.WebSocketResponse(heartbeat=self.options.heartbeat_s)
+        await websocket.prepare(request)
+        console = TabProcess(
+            self.options.command, grace_s=self.options.grace_s, write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str, close=websocket.close, download_manager=self._serve.download_manager,
+        )
+        self.consoles.add(console)
+        try:
+            await console.start(to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+            self._changed()
+            await self._serve._process_messages(websocket, console)
+        except Exception:
+            log.exception("web: a tab's console failed")
+        finally:
+            # the socket is gone (closed, dropped or silent past the heartbeat)
+            # or the server is stopping: either way the console ends here
+            await console.stop()
+            self.consoles.discard(console)
+            await websocket.close()
+        return websocket
