@@ -7,9 +7,11 @@ server's (``--source``: the configured venues, the simulated ones, or a
 ``quantdesk feed`` in Redis), so twenty traders cost one set of venue
 connections. Only the public keys in --authorized-keys get in; each key names
 its trader (``environment="QUANTDESK_USER=alice"`` before it, or its comment),
-which picks their workspace user, command history and remembered theme.
-A trader's signer agent may be forwarded to <agent dir>/<trader>/agent.sock
-(``ssh -R``) and nowhere else. Consoles over SSH are read-only.
+which picks their workspace user, command history, remembered theme and
+journal. Each trader trades from their console as `quantdesk run` allows, with
+their own journal, risk limits from [risk], kill switch and paper account in
+each shared simulated venue. A trader's signer agent may be forwarded to
+<agent dir>/<trader>/agent.sock (``ssh -R``) and nowhere else.
 """
 
 from __future__ import annotations

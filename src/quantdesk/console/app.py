@@ -335,7 +335,7 @@ class QuantDeskApp(App[int]):
     async def on_mount(self) -> None:
         self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
         self.trading.attach_transaction_preview()
-        self.trading.announce_halt()
+        self.trading.announce()
         self.trading.watch_journal()
         panes = self.panes
         if panes:

@@ -126,10 +126,13 @@ class TradingController:
         )
 
     # -- what the trader must know at once ---------------------------------------------
-    def announce_halt(self) -> None:
-        notice = self.desk.halt_notice(self.app.key_for("risk.kill_switch"))
-        if notice is not None:
+    def announce(self) -> None:
+        """What the desk has to say as the console opens, then a halt carried over."""
+        for notice in self.desk.opening:
             self.show(notice)
+        halted = self.desk.halt_notice(self.app.key_for("risk.kill_switch"))
+        if halted is not None:
+            self.show(halted)
 
     def watch_journal(self) -> None:
         """A fill or order the journal refused is shown, never only logged."""

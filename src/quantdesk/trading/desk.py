@@ -88,10 +88,15 @@ def _read_only(venue: str) -> Notice:
 class Desk:
     """Orders, positions, the kill switch and account state for one session."""
 
-    def __init__(self, cache: MarketCache, router: OrderRouter | None = None, *, dead_man: bool = False) -> None:
+    def __init__(
+        self, cache: MarketCache, router: OrderRouter | None = None, *, dead_man: bool = False,
+        opening: Sequence[Notice] = (),
+    ) -> None:
         self.cache = cache
         self.router = router
         self.dead_man = dead_man  # cancel resting orders when the terminal quits or hangs up
+        # What the trader is told once as the console opens (why venues are read-only for them).
+        self.opening = tuple(opening)
 
     # -- state -----------------------------------------------------------------
     @property

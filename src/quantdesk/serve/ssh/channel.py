@@ -39,6 +39,7 @@ class ConsoleChannel(asyncssh.SSHServerSession):
         self.has_pty = False
         self.command: str | None = None
         self.console: TraderConsole | None = None
+        self.trades = False  # set on admission: whether this console trades for its trader
         self.pty: Pty | None = None
         self.task: asyncio.Task[None] | None = None
         self.last_input = server.clock()
@@ -99,7 +100,7 @@ class ConsoleChannel(asyncssh.SSHServerSession):
         try:
             self.console = TraderConsole(
                 self.server.shared, self.user, self.pty, self.server.options.console,
-                term=self.term, env=env, on_overflow=self._client_not_reading,
+                term=self.term, env=env, on_overflow=self._client_not_reading, trades=self.trades,
             )
         except BaseException:
             self.pty.close()

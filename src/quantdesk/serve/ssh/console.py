@@ -2,13 +2,13 @@
 server's shared session.
 
 The trader's name (from their SSH key) picks their folder under the server's
-data directory: command history, remembered theme and the journal file that
-holds their workspace's queued writes. Colour depth follows the client's
-``TERM`` (and ``COLORTERM`` when the client sends it), not the server's
-(``serve.ssh.colour``).
-Consoles over SSH show market data and the trader's workspace; they are
-read-only (the shared session's venues sign with the server's signer, which
-is no trader's).
+data directory: command history, remembered theme and their journal, which
+holds their orders, fills and kill switch and their workspace's queued
+writes. Colour depth follows the client's ``TERM`` (and ``COLORTERM`` when
+the client sends it), not the server's (``serve.ssh.colour``).
+The trader trades from the console as ``quantdesk run`` allows, on their own
+paper accounts in the shared simulated venues (``serve.ssh.trader_desk``);
+closing the console closes their trading and no one else's.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from rich.console import Console
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.serve.ssh.colour import Recolour, colour_system
 from quantdesk.serve.ssh.pty_driver import Pty, PtyDriver, driver_for
+from quantdesk.serve.ssh.trader_desk import TraderDesk, open_trader_desk
+from quantdesk.trading.journal import Journal
 from quantdesk.venues.mirror import mirror_session
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
     from quantdesk.sync.team_desk import TeamDesk
-    from quantdesk.trading.journal import Journal
     from quantdesk.venues.session import Session
 
 log = logging.getLogger(__name__)
@@ -83,20 +84,28 @@ class TraderConsole:
         term: str = "xterm-256color",
         env: Mapping[str, str] | None = None,
         on_overflow: Any = None,
+        trades: bool = True,  # False: the trader trades in another console already
     ) -> None:
         self.user = user
         self.pty = pty
         self.session = mirror_session(shared)
-        self.journal: Journal | None = None
         self.workspace: TeamDesk | None = None
+        self.trader: TraderDesk | None = None
         settings = options.settings
         folder = trader_dir(options.data_dir, user)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if settings is not None and settings.redis.url is not None:
-            self.workspace = self._open_workspace(settings, folder)
+        self.journal: Journal | None = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox too
+        try:
+            self.trader = open_trader_desk(self.session, user, self.journal, settings, trades=trades)
+            if settings is not None and settings.redis.url is not None:
+                self.workspace = self._open_workspace(settings, self.journal)
+        except BaseException:
+            self.close()
+            raise
         fps = settings.ui.fps if settings is not None else 20.0
         self.app = QuantDeskApp(
-            self.session, workspace=self.workspace, fps=fps, log_path=options.log_path, tune_collector=False
+            self.session, desk=self.trader.desk, workspace=self.workspace, fps=fps, log_path=options.log_path,
+            tune_collector=False,
         )
         recolour = Recolour(colour_system(term, env or {}))
         self.app.driver_class = driver_for(pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
@@ -109,14 +118,12 @@ class TraderConsole:
         self.app._capture_stderr = sys.stderr  # type: ignore[assignment]  # likewise
         self.app.configure_console(settings, history_path=folder / "history", prefs_path=folder / "prefs.json")
 
-    def _open_workspace(self, settings: Settings, folder: Path) -> TeamDesk | None:
+    def _open_workspace(self, settings: Settings, journal: Journal) -> TeamDesk | None:
         """The team's Redis workspace with this trader's name on their entries."""
         from quantdesk.sync.team_desk import open_team_desk
-        from quantdesk.trading.journal import Journal
 
         assert settings.redis.url is not None
-        self.journal = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox lives here
-        return open_team_desk(settings.redis.url.get_secret_value(), settings.redis.team, self.user, str(self.journal.path))
+        return open_team_desk(settings.redis.url.get_secret_value(), settings.redis.team, self.user, str(journal.path))
 
     @property
     def driver(self) -> PtyDriver | None:
@@ -145,6 +152,9 @@ class TraderConsole:
         if self.workspace is not None:
             self.workspace.outbox.close()
             self.workspace = None
+        if self.trader is not None:
+            self.trader.close()
+            self.trader = None
         if self.journal is not None:
             self.journal.close()
             self.journal = None

@@ -103,6 +103,8 @@ class DeskServer:
             self.refused_full += 1
             return (f"QuantDesk is serving its limit of {self.options.max_sessions} sessions; "
                     "try again later or ask for --max-sessions to be raised.")
+        # One trading console a trader: a second one on the same journal shows market data only.
+        channel.trades = not any(ch.user == channel.user and ch.trades for ch in self.channels)
         self.channels.add(channel)
         return ""
 
