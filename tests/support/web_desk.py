@@ -4,6 +4,7 @@ aiohttp client that opens tabs over the real WebSocket and reads their screens."
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +13,12 @@ from quantdesk.commands.serve_web import tab_command
 from quantdesk.serve.web.server import WebDesk, WebOptions, new_token
 
 BOOT_S = 60  # a console's cold Python start on a loaded 2-core machine
+_CONTROL = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+
+def visible(screen: bytes) -> bytes:
+    """The screen's text without its control sequences (colours, cursor moves)."""
+    return _CONTROL.sub(b"", screen)
 
 
 async def start_desk(command: str | None = None, **options) -> WebDesk:
@@ -43,7 +50,7 @@ async def read_until(ws: aiohttp.ClientWebSocketResponse, *texts: bytes, pong: b
     ``autoping=False`` gets them as messages)."""
     screen = b""
     async with asyncio.timeout(BOOT_S):
-        while not all(t in screen for t in texts):
+        while not all(t in visible(screen) for t in texts):
             msg = await ws.receive()
             if msg.type == aiohttp.WSMsgType.PING:
                 if pong:

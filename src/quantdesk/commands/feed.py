@@ -17,8 +17,7 @@ from quantdesk.commands.metrics_option import add_metrics_argument, check_metric
 
 if TYPE_CHECKING:
     from quantdesk.serve.metrics_port import MetricsServer
-    from quantdesk.sync.redis_feed import FeedPublisher
-    from quantdesk.venues.session import Session
+    from quantdesk.sync.session_feed import SessionFeed
 
 ENV_URL = "QUANTDESK_REDIS_URL"
 
@@ -107,11 +106,12 @@ async def _run(args: argparse.Namespace) -> None:
 
     log = get_logger("quantdesk.feed")
     from quantdesk.sync.redis_feed import FeedPublisher
+    from quantdesk.sync.session_feed import SessionFeed
     from urllib.parse import urlsplit
 
     session = build_session(load_config(args.config), source=args.source, seed=args.seed, rate=args.rate)
     publisher = FeedPublisher(args.redis, args.namespace, maxlen=args.maxlen)
-    publisher.attach(session.bus)  # before start: the venues' opening snapshots must be seen
+    feed = SessionFeed(session, publisher)  # before start: the venues' opening snapshots must be seen
     metrics = start_metrics("quantdesk feed", args, session, feed_collectors(publisher), queue_depth=lambda: publisher.queued)
     from quantdesk.commands.record_option import open_recorder, report
 
@@ -124,18 +124,17 @@ async def _run(args: argparse.Namespace) -> None:
     if recorder is not None:
         recorder.start()
     try:
-        await _publish(args, session, publisher, metrics, log)
+        await _publish(args, feed, metrics, log)
     finally:
         report("quantdesk feed", recorder)
 
 
-async def _publish(args: argparse.Namespace, session: Session, publisher: FeedPublisher, metrics: MetricsServer | None, log: Any) -> None:
-    """Run the session and the publisher until ``--duration`` or Ctrl-C, printing the status every 5 s."""
+async def _publish(args: argparse.Namespace, feed: SessionFeed, metrics: MetricsServer | None, log: Any) -> None:
+    """Run the feed until ``--duration`` or Ctrl-C, printing the status every 5 s."""
     import asyncio
 
-    await session.start()
-    publisher.set_markets(session.markets)
-    task = asyncio.create_task(publisher.run(), name="feed-publisher")
+    publisher = feed.publisher
+    await feed.start()
     loop = asyncio.get_running_loop()
     started = loop.time()
     last_t, last_n = started, 0
@@ -155,13 +154,6 @@ async def _publish(args: argparse.Namespace, session: Session, publisher: FeedPu
                     print(f"{publisher.status_line()}; {rate:,.0f} events/s", file=sys.stderr)
             last_t, last_n = now, publisher.events
     finally:
-        await session.stop()  # the venues' final "down" status reaches the terminals
-        try:
-            await asyncio.wait_for(publisher.flush(), 2.0)
-        except Exception:  # Redis gone at shutdown: nothing more to deliver
-            pass
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await publisher.close()
+        await feed.stop()
         if metrics is not None:
             metrics.stop()

@@ -3,8 +3,15 @@
 Listens on 127.0.0.1 unless told otherwise and prints the URL to open, with
 its token; a request without the token (in the URL or the cookie the first
 page sets) gets 403. Each tab runs its own console process on the same
-config and --source (a ``quantdesk feed`` in Redis shares one feed between
-tabs); --max-tabs caps how many run at once.
+config; --max-tabs caps how many run at once, and a closed tab's console is
+ended at once.
+
+All tabs share one feed when a Redis is configured ([redis] url, or
+$QUANTDESK_REDIS_URL): the server runs --source (the configured venues, or
+the simulated ones) once and publishes it there, as `quantdesk feed` does,
+for every tab to read; a feed already publishing in the team's namespace is
+read instead. --source redis://... makes every tab read that feed. Without a
+Redis each tab runs its own feed, and the server says so at start.
 """
 
 from __future__ import annotations
@@ -46,7 +53,9 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.commands.api_settings import UsageError, refuse
     from quantdesk.commands.serve_ssh import console_settings
     from quantdesk.serve.listen import parse_listen
+    from quantdesk.serve.web.feed import plan_tab_feed
     from quantdesk.serve.web.server import WebOptions, new_token
+    from quantdesk.wiring.sources import SourceError
 
     if not 1 <= args.max_tabs <= MAX_TABS_CAP:
         return refuse(PROG, UsageError(f"--max-tabs must be between 1 and {MAX_TABS_CAP}"))
@@ -54,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
         host, port = parse_listen(args.listen)
     except ValueError as exc:
         return refuse(PROG, exc)
-    if console_settings(PROG, args.config) is None:  # every tab would fail the same way: say so once, now
+    settings = console_settings(PROG, args.config)
+    if settings is None:  # every tab would fail the same way: say so once, now
         return 2
     if args.token_file:
         try:
@@ -65,19 +75,41 @@ def main(args: argparse.Namespace) -> int:
             return refuse(PROG, UsageError("the token in --token-file is shorter than 16 characters; use a longer one"))
     else:
         token = new_token()
-    options = WebOptions(tab_command(args.source, args.config), token, max_tabs=args.max_tabs)
-    return _serve(options, host, port)
+    try:
+        feed = plan_tab_feed(settings, args.source)
+    except SourceError as exc:
+        return refuse(PROG, exc)
+    import logging
+    from urllib.parse import urlsplit
+
+    from quantdesk.wiring.logs import configure_logging
+
+    # the feed's Redis may come from $QUANTDESK_REDIS_URL, which the settings do not hold
+    configure_logging("console", secrets=[*settings.secret_values(), urlsplit(feed.url).password or ""], level=logging.WARNING)
+    options = WebOptions(tab_command(feed.tab_source, args.config), token, max_tabs=args.max_tabs)
+    return _serve(options, feed, host, port)
 
 
-def _serve(options: Any, host: str, port: int) -> int:
+def _serve(options: Any, feed: Any, host: str, port: int) -> int:
     import asyncio
     import signal
 
     from quantdesk.serve.web.server import WebDesk
+    from quantdesk.venues.base import VenueError
 
     async def run() -> int:
         desk = WebDesk(options)
+        # from the start: a stop while the feed comes up still ends it and its venues cleanly
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         try:
+            try:
+                print(f"{PROG}: {await feed.start()}", file=sys.stderr)
+            except VenueError as exc:
+                print(f"{PROG}: the tabs' shared feed cannot start: {exc}", file=sys.stderr)
+                return 2
             try:
                 await desk.start(host, port)
             except OSError as exc:
@@ -86,13 +118,10 @@ def _serve(options: Any, host: str, port: int) -> int:
             print(f"{PROG}: open {desk.url()}", file=sys.stderr)
             print(f"{PROG}: up to {options.max_tabs} tabs; the token is the key: share it as you would a password",
                   file=sys.stderr)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             await stop.wait()
             return 0
         finally:
             await desk.close()
+            await feed.stop()
 
     return asyncio.run(run())

@@ -8,7 +8,6 @@ redacted and their errors scrubbed, Supabase errors without its keys.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -271,9 +270,6 @@ def check_terminal(environ: Mapping[str, str], size: tuple[int, int]) -> list[Ch
 
 
 def redis_url_of(settings: Any, flag: str | None) -> str:
-    if flag:
-        return flag
-    if os.environ.get("QUANTDESK_REDIS_URL"):
-        return os.environ["QUANTDESK_REDIS_URL"]
-    url = getattr(getattr(settings, "redis", None), "url", None)
-    return url.get_secret_value() if url is not None else ""
+    from quantdesk.wiring.sources import configured_redis_url
+
+    return flag or configured_redis_url(settings)
