@@ -46,6 +46,17 @@ def test_traders_are_named_by_option_or_comment(tmp_path):
     assert trader_for(keys, client_key("alice")) is None  # same comment, different key
 
 
+def test_a_key_line_gives_the_traders_database_user_id(tmp_path):
+    alice, bob = client_key("alice"), client_key("bob")
+    uid = "6F1C3A52-0D4B-4E7A-9C3E-2B8D1F0A4C55"
+    line = f'environment="QUANTDESK_DB__USER_ID={uid}" ' + alice.export_public_key().decode().strip()
+    keys = load_authorized_keys(write_authorized(tmp_path / "ak", bob, lines=(line,)))
+    assert [(k.user, k.user_id) for k in keys] == [("bob", ""), ("alice", uid.lower())]
+    bad = f'environment="QUANTDESK_DB__USER_ID=alice" ' + alice.export_public_key().decode().strip()
+    with pytest.raises(KeyFileError, match=r":1: QUANTDESK_DB__USER_ID 'alice' is not a uuid: give alice's database user id"):
+        load_authorized_keys(write_authorized(tmp_path / "bad", lines=(bad,)))
+
+
 def test_every_bad_authorized_keys_line_is_reported_at_once(tmp_path):
     nameless = client_key("").export_public_key().decode().split()[:2]
     path = write_authorized(

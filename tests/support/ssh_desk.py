@@ -37,10 +37,16 @@ class Desk:
 
 
 async def open_desk(
-    tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None, settings: Any = None
+    tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None, settings: Any = None,
+    key_options: dict[str, str] | None = None,
 ) -> Desk:
+    """``key_options``: what goes before a trader's key on their authorized_keys line."""
     keys = {name: client_key(name) for name in ("alice", "bob")}
-    authorized = write_authorized(tmp / "authorized_keys", *keys.values())
+    options_of = key_options or {}
+    plain = [k for name, k in keys.items() if name not in options_of]
+    lines = tuple(f"{options_of[name]} {k.export_public_key().decode().strip()}" for name, k in keys.items()
+                  if name in options_of)
+    authorized = write_authorized(tmp / "authorized_keys", *plain, lines=lines)
     host_key = load_or_create_host_key(tmp / "host_key")
     shared = simulated_session(seed=7, paused=True)
     await shared.start()

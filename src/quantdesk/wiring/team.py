@@ -63,9 +63,18 @@ def _redis_desk(settings: Settings, journal: Journal) -> TeamDesk | None:
         raise TeamSetupError(f"[redis] cannot be used: {exc}") from None
 
 
-def _db_sync(settings: Settings, journal: Journal) -> PostgresSync | None:
+def trader_db_sync(settings: Settings, journal: Journal, user_id: str) -> PostgresSync | None:
+    """``[db]`` journal sync for one trader a server's consoles serve: their
+    journal's rows owned by their own database ``user_id``, never the server's
+    ``[db] user_id``, so row-level security keeps traders apart. None without a
+    DSN; TeamSetupError (what to fix) when it cannot be used."""
+    return _db_sync(settings, journal, user_id=user_id)
+
+
+def _db_sync(settings: Settings, journal: Journal, *, user_id: str | None = None) -> PostgresSync | None:
     """The journal's Postgres syncer for ``[db]`` of these settings (the file
-    given with --config included), or None without a DSN."""
+    given with --config included), as ``user_id`` (the configured one when
+    None), or None without a DSN."""
     from quantdesk.sync.pg_dsn import ENV_TEAM_ID, ENV_USER_ID, DSNError, find_dsn
     from quantdesk.sync.postgres import PostgresSync, SyncError
 
@@ -75,7 +84,8 @@ def _db_sync(settings: Settings, journal: Journal) -> PostgresSync | None:
         if not raw:
             return None
         dsn = find_dsn(raw)  # checks its shape, never echoing it
-        user_id = db.user_id or os.environ.get(ENV_USER_ID, "")
+        if user_id is None:
+            user_id = db.user_id or os.environ.get(ENV_USER_ID, "")
         if not user_id:
             raise SyncError(
                 "a database is configured but no user id: set [db] user_id (or QUANTDESK_DB__USER_ID) "

@@ -30,9 +30,10 @@ NO_COMMANDS = "QuantDesk serves the console only: connect without a command, e.g
 
 
 class ConsoleChannel(asyncssh.SSHServerSession):
-    def __init__(self, server: DeskServer, user: str) -> None:
+    def __init__(self, server: DeskServer, user: str, *, user_id: str = "") -> None:
         self.server = server
         self.user = user
+        self.user_id = user_id  # their database user id: whose rows their journal syncs as
         self.chan: Any = None
         self.term = ""
         self.size = (80, 24)
@@ -101,6 +102,7 @@ class ConsoleChannel(asyncssh.SSHServerSession):
             self.console = TraderConsole(
                 self.server.shared, self.user, self.pty, self.server.options.console,
                 term=self.term, env=env, on_overflow=self._client_not_reading, trades=self.trades,
+                user_id=self.user_id,
             )
         except BaseException:
             self.pty.close()

@@ -85,6 +85,7 @@ class TraderConsole:
         env: Mapping[str, str] | None = None,
         on_overflow: Any = None,
         trades: bool = True,  # False: the trader trades in another console already
+        user_id: str = "",  # their database user id, for [db] journal sync
     ) -> None:
         self.user = user
         self.pty = pty
@@ -96,7 +97,7 @@ class TraderConsole:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal: Journal | None = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox too
         try:
-            self.trader = open_trader_desk(self.session, user, self.journal, settings, trades=trades)
+            self.trader = open_trader_desk(self.session, user, self.journal, settings, trades=trades, user_id=user_id)
             if settings is not None and settings.redis.url is not None:
                 self.workspace = self._open_workspace(settings, self.journal)
         except BaseException:
@@ -104,8 +105,8 @@ class TraderConsole:
             raise
         fps = settings.ui.fps if settings is not None else 20.0
         self.app = QuantDeskApp(
-            self.session, desk=self.trader.desk, workspace=self.workspace, fps=fps, log_path=options.log_path,
-            tune_collector=False,
+            self.session, desk=self.trader.desk, workspace=self.workspace, journal_sync=self.trader.journal_sync,
+            fps=fps, log_path=options.log_path, tune_collector=False,
         )
         recolour = Recolour(colour_system(term, env or {}))
         self.app.driver_class = driver_for(pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)

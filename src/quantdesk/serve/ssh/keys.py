@@ -6,8 +6,11 @@ others can read is refused, as a keypair file is.
 
 Each authorized key names its trader: ``environment="QUANTDESK_USER=alice"``
 on the line wins, else the key's comment (``ssh-ed25519 AAAA... alice``).
-That name picks the trader's workspace user, history, preferences and
-journal file, so it must be a plain word.
+That name picks the trader's workspace user, history, preferences, journal
+file and paper accounts, so it must be a plain word. With the server's
+``[db]`` journal sync, ``environment="QUANTDESK_DB__USER_ID=<uuid>"`` on the
+line gives the trader's database user id (their Supabase user), which owns
+their journal's rows so row-level security keeps traders apart.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from typing import Any
 import asyncssh
 
 USER_OPTION = "QUANTDESK_USER"
+USER_ID_OPTION = "QUANTDESK_DB__USER_ID"  # the name the terminal's own [db] user id has in the environment
 USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KEY_TYPES = re.compile(r"^(ssh-|ecdsa-|sk-)")
 
@@ -75,6 +80,7 @@ class AuthorizedKey:
     key: Any  # asyncssh.SSHKey (public)
     user: str
     line: int
+    user_id: str = ""  # the trader's database user id (a uuid), for [db] journal sync
 
 
 def load_authorized_keys(path: Path) -> list[AuthorizedKey]:
@@ -123,7 +129,14 @@ def _parse_line(line: str, n: int) -> AuthorizedKey:
         raise KeyFileError(f'no trader name: add environment="{USER_OPTION}=NAME" before the key or a comment after it')
     if not USER_RE.match(user):
         raise KeyFileError(f"trader name {user!r} is not a plain word: use letters, digits, '.', '_' or '-' (64 at most)")
-    return AuthorizedKey(key, user, n)
+    user_id = env.get(USER_ID_OPTION, "") if isinstance(env, dict) else ""
+    if user_id:
+        try:
+            user_id = str(uuid.UUID(user_id))
+        except ValueError:
+            raise KeyFileError(f"{USER_ID_OPTION} {user_id!r} is not a uuid: give {user}'s database user id "
+                               "(their Supabase user, Authentication > Users)") from None
+    return AuthorizedKey(key, user, n, user_id)
 
 
 def _key_part(line: str) -> str | None:
@@ -135,13 +148,16 @@ def _key_part(line: str) -> str | None:
     return None
 
 
+def authorized_entry(keys: list[AuthorizedKey], key: Any) -> AuthorizedKey | None:
+    """The entry of ``key`` (a client's public key), or None."""
+    data = key.public_data
+    return next((ak for ak in keys if ak.key.public_data == data), None)
+
+
 def trader_for(keys: list[AuthorizedKey], key: Any) -> str | None:
     """The trader ``key`` (a client's public key) belongs to, or None."""
-    data = key.public_data
-    for ak in keys:
-        if ak.key.public_data == data:
-            return ak.user
-    return None
+    entry = authorized_entry(keys, key)
+    return entry.user if entry is not None else None
 
 
 def _reason(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ import asyncssh
 
 from quantdesk.serve.ssh.channel import ConsoleChannel
 from quantdesk.serve.ssh.console import ConsoleOptions
-from quantdesk.serve.ssh.keys import AuthorizedKey, HostKey, trader_for
+from quantdesk.serve.ssh.keys import AuthorizedKey, HostKey, authorized_entry
 
 if TYPE_CHECKING:
     from quantdesk.venues.session import Session
@@ -142,6 +142,7 @@ class _Connection(asyncssh.SSHServer):
     def __init__(self, server: DeskServer) -> None:
         self.server = server
         self.user: str | None = None
+        self.user_id = ""  # the trader's database user id, from their key's line
         self.peer = "?"
         self.agent_socket: Path | None = None
 
@@ -162,11 +163,11 @@ class _Connection(asyncssh.SSHServer):
         return True
 
     def validate_public_key(self, username: str, key: Any) -> bool:
-        user = trader_for(self.server.options.authorized, key)
-        if user is None:
+        entry = authorized_entry(self.server.options.authorized, key)
+        if entry is None:
             log.warning("ssh: %s offered a key not in the authorized keys (%s)", self.peer, key.get_fingerprint())
             return False
-        self.user = user
+        self.user, self.user_id = entry.user, entry.user_id
         return True
 
     def auth_completed(self) -> None:
@@ -175,7 +176,7 @@ class _Connection(asyncssh.SSHServer):
     def session_requested(self) -> ConsoleChannel | bool:
         if self.user is None:
             return False
-        return ConsoleChannel(self.server, self.user)
+        return ConsoleChannel(self.server, self.user, user_id=self.user_id)
 
     def unix_server_requested(self, listen_path: str) -> bool:
         """``ssh -R PATH:agent.sock``: only to this trader's own agent path."""
