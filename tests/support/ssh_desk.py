@@ -38,9 +38,10 @@ class Desk:
 
 async def open_desk(
     tmp: Path, *, max_sessions: int = 20, idle_timeout_s: float = 0, agent_dir: Path | None = None, settings: Any = None,
-    key_options: dict[str, str] | None = None,
+    key_options: dict[str, str] | None = None, live_venues: tuple[Any, ...] = (),
 ) -> Desk:
-    """``key_options``: what goes before a trader's key on their authorized_keys line."""
+    """``key_options``: what goes before a trader's key on their authorized_keys line;
+    ``live_venues`` join the simulated ones in the shared session."""
     keys = {name: client_key(name) for name in ("alice", "bob")}
     options_of = key_options or {}
     plain = [k for name, k in keys.items() if name not in options_of]
@@ -49,6 +50,8 @@ async def open_desk(
     authorized = write_authorized(tmp / "authorized_keys", *plain, lines=lines)
     host_key = load_or_create_host_key(tmp / "host_key")
     shared = simulated_session(seed=7, paused=True)
+    if live_venues:
+        shared = Session([*shared.venues.values(), *live_venues], shared.clock)
     await shared.start()
     shared.advance(400)
     clock = FakeClock()

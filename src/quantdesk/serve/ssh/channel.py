@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncssh
@@ -30,10 +32,13 @@ NO_COMMANDS = "QuantDesk serves the console only: connect without a command, e.g
 
 
 class ConsoleChannel(asyncssh.SSHServerSession):
-    def __init__(self, server: DeskServer, user: str, *, user_id: str = "") -> None:
+    def __init__(
+        self, server: DeskServer, user: str, *, user_id: str = "", agent: Callable[[], Path | None] = lambda: None
+    ) -> None:
         self.server = server
         self.user = user
         self.user_id = user_id  # their database user id: whose rows their journal syncs as
+        self.agent = agent  # the trader's signer agent socket, once they forwarded it
         self.chan: Any = None
         self.term = ""
         self.size = (80, 24)
@@ -95,6 +100,7 @@ class ConsoleChannel(asyncssh.SSHServerSession):
     # -- the console -------------------------------------------------------------
     def _start_console(self) -> None:
         from quantdesk.serve.ssh.console import TraderConsole
+        from quantdesk.serve.ssh.trader_desk import SignerAgent
 
         env = dict(self.chan.get_environment() or {})
         self.pty = Pty(*self.size)
@@ -102,7 +108,7 @@ class ConsoleChannel(asyncssh.SSHServerSession):
             self.console = TraderConsole(
                 self.server.shared, self.user, self.pty, self.server.options.console,
                 term=self.term, env=env, on_overflow=self._client_not_reading, trades=self.trades,
-                user_id=self.user_id,
+                user_id=self.user_id, signer_agent=SignerAgent(self.agent(), self.server.forward_line(self.user)),
             )
         except BaseException:
             self.pty.close()

@@ -25,7 +25,7 @@ from rich.console import Console
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.serve.ssh.colour import Recolour, colour_system
 from quantdesk.serve.ssh.pty_driver import Pty, PtyDriver, driver_for
-from quantdesk.serve.ssh.trader_desk import TraderDesk, open_trader_desk
+from quantdesk.serve.ssh.trader_desk import SignerAgent, TraderDesk, open_trader_desk
 from quantdesk.trading.journal import Journal
 from quantdesk.venues.mirror import mirror_session
 
@@ -86,6 +86,7 @@ class TraderConsole:
         on_overflow: Any = None,
         trades: bool = True,  # False: the trader trades in another console already
         user_id: str = "",  # their database user id, for [db] journal sync
+        signer_agent: SignerAgent | None = None,  # their forwarded signer agent, or how to forward it
     ) -> None:
         self.user = user
         self.pty = pty
@@ -97,7 +98,9 @@ class TraderConsole:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal: Journal | None = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox too
         try:
-            self.trader = open_trader_desk(self.session, user, self.journal, settings, trades=trades, user_id=user_id)
+            self.trader = open_trader_desk(
+                self.session, user, self.journal, settings, trades=trades, user_id=user_id, agent=signer_agent
+            )
             if settings is not None and settings.redis.url is not None:
                 self.workspace = self._open_workspace(settings, self.journal)
         except BaseException:

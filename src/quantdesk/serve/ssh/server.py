@@ -65,6 +65,7 @@ class DeskServer:
         self.refused_full = 0
         self._listener: Any = None
         self._idle_task: asyncio.Task[None] | None = None
+        self.address = ("127.0.0.1", 0)  # where it listens, once started
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: a free port); returns the port."""
@@ -82,7 +83,8 @@ class DeskServer:
         )
         if self.options.idle_timeout_s > 0:
             self._idle_task = asyncio.create_task(self._watch_idle(), name="ssh-idle")
-        return int(self._listener.sockets[0].getsockname()[1])
+        self.address = (host, int(self._listener.sockets[0].getsockname()[1]))
+        return self.address[1]
 
     async def close(self) -> None:
         if self._idle_task is not None:
@@ -135,6 +137,11 @@ class DeskServer:
         d = self.options.agent_dir
         return agent_socket(d, user) if d is not None else None
 
+    def forward_line(self, user: str) -> str:
+        """The ``ssh`` line that forwards ``user``'s signer agent to this server."""
+        host, port = self.address
+        return f"ssh -R {self.agent_path_for(user)}:<your signer agent's socket> -p {port} {host}"
+
 
 class _Connection(asyncssh.SSHServer):
     """One client connection: authentication and what it may ask for."""
@@ -176,7 +183,7 @@ class _Connection(asyncssh.SSHServer):
     def session_requested(self) -> ConsoleChannel | bool:
         if self.user is None:
             return False
-        return ConsoleChannel(self.server, self.user, user_id=self.user_id)
+        return ConsoleChannel(self.server, self.user, user_id=self.user_id, agent=lambda: self.agent_socket)
 
     def unix_server_requested(self, listen_path: str) -> bool:
         """``ssh -R PATH:agent.sock``: only to this trader's own agent path."""

@@ -8,6 +8,12 @@ A console opened while the same trader already trades in another shows
 market data only: two consoles on one journal would keep two diverging
 copies of one account.
 
+Live venues sign only with the trader's own signer agent, forwarded over
+their SSH connection (``ssh -R``) when the server's ``signer`` is
+``agent:...``; never with the server's own key. Without one they stay
+read-only for that trader, and the console says so once with the line to
+connect with.
+
 With the server's ``[db]`` journal sync, each trader's journal syncs as
 their own database user (``QUANTDESK_DB__USER_ID`` on their key's line), so
 row-level security keeps traders apart; a trader without one is told their
@@ -18,12 +24,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quantdesk.trading.desk import Desk, Notice
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
+    from quantdesk.signing.base import Signer
+    from quantdesk.trading.router import OrderRouter
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.trading.journal import Journal
     from quantdesk.venues.session import Session
@@ -56,26 +65,76 @@ class TraderDesk:
             self.trading = None
 
 
+@dataclass(frozen=True)
+class SignerAgent:
+    """The trader's forwarded signer agent socket (None: not forwarded), and
+    the ``ssh -R`` line that forwards it."""
+
+    socket: Path | None
+    forward_line: str
+
+
+def read_only_notice(venues: list[str], why: str) -> Notice:
+    names = ", ".join(venues)
+    return Notice(f"{names} {'is' if len(venues) == 1 else 'are'} read-only for you: {why}", "Read-only", "warning", 20)
+
+
+def trader_signer(settings: Settings | None, agent: SignerAgent | None) -> tuple[Signer | None, str]:
+    """The trader's signer (their forwarded agent), or None and why not."""
+    from quantdesk.signing.spec import SignerSpecError, parse_signer
+
+    try:
+        kind = parse_signer(settings.signer if settings is not None else None).kind
+    except SignerSpecError:
+        kind = "none"
+    if kind != "agent":
+        return None, ('the server\'s config signs with no signer agent; set signer = "agent:..." there '
+                      "for traders to sign with their own")
+    if agent is None or agent.socket is None:
+        line = agent.forward_line if agent is not None else "ssh -R <agent path>:<your signer agent's socket>"
+        return None, f"to trade here, run `quantdesk signer serve` on your machine and connect with `{line}`"
+    from quantdesk.signing.agent import AgentSigner
+
+    return AgentSigner(agent.socket), ""
+
+
+def live_read_only(session: Session, router: OrderRouter) -> list[str]:
+    """The live venues of ``session`` that trade elsewhere but not for this trader."""
+    from quantdesk.venues import registry
+    from quantdesk.venues.mirror import shared_venue
+
+    out = []
+    for vid, venue in session.venues.items():
+        spec = registry.spec_of(shared_venue(venue))
+        if spec is not None and spec.trading is not None and not spec.simulated and not router.can_trade(vid):
+            out.append(vid)
+    return out
+
+
 def unsynced_notice(why: str) -> Notice:
     return Notice(f"Your journal is not synced to the team database: {why}", "Journal sync", "warning", 15)
 
 
 def open_trader_desk(
     session: Session, user: str, journal: Journal, settings: Settings | None, *, trades: bool = True,
-    user_id: str = "",
+    user_id: str = "", agent: SignerAgent | None = None,
 ) -> TraderDesk:
     """``user``'s desk on ``session`` (their console's mirror of the shared one),
-    their journal syncing as ``user_id``. Raises ``ProblemsError`` for bad
-    ``[risk]`` limits."""
+    their journal syncing as ``user_id``, live venues signing with ``agent``.
+    Raises ``ProblemsError`` for bad ``[risk]`` limits."""
     if not trades:
         return TraderDesk(Desk(session.cache, opening=[elsewhere_notice(user)]))
     from quantdesk.venues.registry import Trader
     from quantdesk.wiring.trading import open_paper_trading
 
     limits = settings.risk.limits() if settings is not None else None
-    trading = open_paper_trading(session, journal, limits, trader=Trader(user))
+    signer, why = trader_signer(settings, agent)
+    trading = open_paper_trading(session, journal, limits, trader=Trader(user, signer, why or None))
     trading.dead_man = bool(settings.dead_man.enabled) if settings is not None else False
     opening: list[Notice] = []
+    read_only = live_read_only(session, trading.router)
+    if read_only:
+        opening.append(read_only_notice(read_only, why or "their package cannot sign for a trader served over SSH"))
     sync = None
     if settings is not None:
         try:
