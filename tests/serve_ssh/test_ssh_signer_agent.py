@@ -5,10 +5,25 @@ says so once with the line to connect with."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from driftpy.addresses import get_user_account_public_key
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
 from quantdesk.config.settings import load_config
+from quantdesk.signing.agent_server import AgentServer
+from quantdesk.venues import registry
+from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from quantdesk.venues.drift.venue import DriftVenue
+from support.drift_chain import LINES, USER_LINE, pk, raw
 from support.drift_servers import local
-from support.signer import MemorySigner
+from support.signer_agent import AgentThread, Scripted
+from support.signer import MemorySigner, keypair_on_file
 from support.ssh_client import Terminal
 from support.ssh_desk import close_desk, open_desk
 from support.wait import until
@@ -64,3 +79,58 @@ async def test_a_server_that_signs_with_no_agent_keeps_live_venues_read_only_ove
         assert not trader.desk.can_trade("drift")
     finally:
         await close_desk(desk)
+
+
+@pytest.fixture
+def trader_key(tmp_path):
+    return keypair_on_file(tmp_path)  # on the trader's machine, behind their agent
+
+
+@pytest.fixture
+def agent_dir():
+    d = Path(tempfile.mkdtemp(prefix="qd-ssh-", dir="/tmp"))  # short: Unix socket paths are limited
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+async def test_an_order_on_a_live_venue_is_signed_by_the_traders_forwarded_agent(
+    servers, tmp_path, monkeypatch, trader_key, agent_dir
+):
+    ws, http = servers
+    kp, key = trader_key
+    for n, line in enumerate(LINES):  # the markets the transaction builder reads from chain
+        if line["account"] in ("PerpMarket", "SpotMarket"):
+            http.accounts[pk(raw(n), 8)] = line["data_b64"]
+    user = get_user_account_public_key(Pubkey.from_string(DRIFT_PROGRAM_ID), kp.pubkey(), 0)
+    http.accounts[str(user)] = LINES[USER_LINE]["data_b64"]  # the trader's own Drift account
+    monkeypatch.setenv("QUANTDESK_SIGNER", "agent:/run/quantdesk/agent.sock")
+    monkeypatch.setenv("QUANTDESK_RISK__MAX_LEVERAGE", "50")  # the fixture's account already runs at ~10x
+    server_key = MemorySigner()
+    laptop = Scripted(True)  # the trader approves at their own agent
+    agent = AgentThread(AgentServer(key, approver=laptop, decoders=registry.instruction_decoders()))
+    desk = await open_desk(tmp_path, settings=load_config(None), agent_dir=agent_dir,
+                           live_venues=(DriftVenue(local(ws, http), signer=server_key),))
+    try:
+        forwarded = str(agent_dir / "alice" / "agent.sock")
+        alice = await console_up(desk, "alice", forward=(forwarded, str(agent.path)))
+        trader = console(desk, "alice").trader
+        assert trader.desk.can_trade("drift") and not trader.desk.opening
+        drift = trader.trading.router.executors["drift"]
+        await until(lambda: drift.venue.executor is not None and drift.venue.executor.chain.user_account() is not None,
+                    what="alice's Drift account loaded")
+        assert drift.venue.signer.pubkey == kp.pubkey()
+        cache = console(desk, "alice").session.cache
+        await until(lambda: cache.book("drift", "SOL-PERP") is not None and cache.book("drift", "SOL-PERP").best_bid(),
+                    what="the Drift book on alice's console")
+        market = cache.markets[("drift", "SOL-PERP")]
+        price = cache.book("drift", "SOL-PERP").best_bid()[0] - market.tick_size
+        alice.send(f":VENUE drift\r:SOL-PERP BUY 1 @ {Decimal(price).scaleb(-6).normalize():f}\r")
+        await until(lambda: http.sent != [], 20, "the signed transaction at the RPC")
+        (tx,) = [VersionedTransaction.from_bytes(b) for b in http.sent]
+        tx.verify_and_hash_message()  # raises unless every signature verifies
+        assert tx.message.account_keys[0] == kp.pubkey() != server_key.pubkey  # signed by alice's agent only
+        (shown,) = laptop.shown
+        assert "drift SOL-PERP buy 1" in shown and "place_perp_order" in shown
+    finally:
+        await close_desk(desk)
+        agent.stop()

@@ -32,6 +32,7 @@ from quantdesk.signing.policy import SYSTEM_PROGRAM_ID, TransactionPolicy
 from quantdesk.venues import registry
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from support.drift_tx import order_message
+from support.signer import keypair_on_file
 from support.signer_agent import AgentThread, Scripted, connect, recv, send
 
 POLICY = f"""
@@ -44,11 +45,7 @@ allowed_programs = ["{DRIFT_PROGRAM_ID}"]
 
 @pytest.fixture
 def keypair_signer(tmp_path):
-    kp = Keypair()
-    path = tmp_path / "id.json"
-    path.write_text(json.dumps(list(bytes(kp))))
-    path.chmod(0o600)
-    return kp, KeypairSigner.from_file(path)
+    return keypair_on_file(tmp_path)
 
 
 @pytest.fixture

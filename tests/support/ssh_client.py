@@ -47,11 +47,15 @@ class Terminal:
         env: dict[str, str] | None = None,
         command: str | None = None,
         pty: bool = True,
+        forward: tuple[str, str] | None = None,
     ) -> Terminal:
+        """``forward``: (server path, local path) of a Unix socket to forward, as ``ssh -R``."""
         conn = await asyncssh.connect(
             "127.0.0.1", port, username="trader", client_keys=[key], known_hosts=None,
             agent_path=None, password=None, kbdint_auth=False,
         )
+        if forward is not None:
+            await conn.forward_remote_path(*forward)
         t = cls(conn, columns, rows)
         t.proc = await conn.create_process(
             command, term_type=term if pty else None, term_size=(columns, rows) if pty else None,

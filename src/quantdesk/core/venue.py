@@ -331,6 +331,15 @@ class SharesVenue(Protocol):
     def detach(self) -> None: ...
 
 
+@runtime_checkable
+class LoadsAccount(Protocol):
+    """A trading venue whose account lives on chain and is read on demand:
+    ``refresh`` loads it (and the accounts of ``markets``) before the risk
+    engine can check an order against it. Raises VenueError."""
+
+    async def refresh(self, markets: Iterable[str] = ()) -> None: ...
+
+
 def is_protective(order: Order) -> bool:
     """A reduce-only trigger: a stop or take-profit guarding a position."""
     return order.reduce_only and order.type in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")

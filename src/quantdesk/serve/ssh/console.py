@@ -13,6 +13,7 @@ closing the console closes their trading and no one else's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Mapping
@@ -142,11 +143,21 @@ class TraderConsole:
 
     async def run(self) -> int:
         """Run the console until the trader quits or ``stop`` is called."""
+        loading = asyncio.create_task(self._load_live_accounts(), name=f"ssh-accounts:{self.user}")
         try:
             await self.app.run_async()
         finally:
+            loading.cancel()
+            await asyncio.gather(loading, return_exceptions=True)
             self.close()
         return self.app.return_code or 0
+
+    async def _load_live_accounts(self) -> None:
+        """The trader's accounts on the live venues, once the console is up."""
+        await self.app.session_started.wait()
+        if self.trader is not None:
+            for notice in await self.trader.load_live_accounts():
+                self.app.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout)
 
     def stop(self) -> None:
         if self.app.is_running:

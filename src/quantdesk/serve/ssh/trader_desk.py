@@ -22,6 +22,7 @@ journal stays on the server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,31 @@ class TraderDesk:
     desk: Desk
     trading: PaperTrading | None = None
     journal_sync: OutboxSyncer | None = None  # started and stopped by the console's App
+    signer: Signer | None = None  # the trader's forwarded signer agent
+
+    async def load_live_accounts(self) -> list[Notice]:
+        """Ready the live venues to trade: the trader's public key from their
+        agent, then their account on each venue; what went wrong, for the screen.
+        The agent's socket is forwarded by this very process, so it is only
+        ever asked off the event loop."""
+        if self.trading is None or self.signer is None:
+            return []
+        from quantdesk.core.venue import LoadsAccount, VenueError
+        from quantdesk.signing.base import SignerError
+
+        signer = self.signer
+        try:
+            await asyncio.to_thread(lambda: signer.pubkey)
+        except SignerError as exc:
+            return [Notice(f"Your signer agent did not answer: {exc}", "Signer agent", "error", 20)]
+        problems = []
+        for vid, ex in self.trading.router.executors.items():
+            if isinstance(ex, LoadsAccount):
+                try:
+                    await ex.refresh()
+                except (VenueError, SignerError) as exc:
+                    problems.append(Notice(f"{vid}: your account could not be loaded ({exc})", "Account", "error", 20))
+        return problems
 
     def close(self) -> None:
         """Recorder and journal closed, resting orders off the shared book (the
@@ -143,7 +169,7 @@ def open_trader_desk(
             log.warning("ssh: %s's journal is not synced: %s", user, exc)
             opening.append(unsynced_notice(str(exc)))
     desk = Desk(session.cache, trading.router, dead_man=trading.dead_man, opening=opening)
-    return TraderDesk(desk, trading, sync)
+    return TraderDesk(desk, trading, sync, signer)
 
 
 class _Unsynced(Exception):

@@ -73,6 +73,8 @@ def notes(section: DriftDeployment, name: str) -> list[str]:
 
 
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
+    if ctx.trader is not None:  # a served console's trader signs with their own signer only
+        venue = venue.for_trader(ctx.trader.signer, ctx.trader.signer_problem)
     reason = venue.trading_unavailable_reason()
     if reason:
         raise TradingUnavailable(reason)
@@ -199,6 +201,7 @@ SPEC = VenueSpec(
     summary="the Drift-v2 engine: Drift and its fork Velocity (DLOB books, data-API funding, driftpy orders)",
     defaults=defaults,
     trading=trading,
+    serves_traders=True,
     order_desk=order_desk,
     inspect=inspect,
     discover=discover,

@@ -81,16 +81,12 @@ class DriftVenue:
         return self.trading_unavailable_reason() is None
 
     def trading_unavailable_reason(self) -> str | None:
-        reason = self.deployment.read_only_reason()
-        if reason:
-            return reason
-        if self.signer_problem:
-            return self.signer_problem
-        if self.signer is None:
-            return f"{self.id}: no signer configured; watching only. Set signer = \"keypair:PATH\" (or agent:SOCKET) in the config to trade."
-        if self.executor is None and self.deployment.program_id != DRIFT_PROGRAM_ID:
-            return f"{self.id}: orders are built with driftpy, which supports only the Drift deployment"
-        return None
+        return _unavailable(self.deployment, self.signer, self.signer_problem, self.executor)
+
+    def for_trader(self, signer: Any, signer_problem: str | None = None) -> DriftTraderView:
+        """This venue as one trader ``quantdesk serve ssh`` serves trades it,
+        signing with ``signer`` (theirs), never with this venue's own."""
+        return DriftTraderView(self, signer, signer_problem)
 
     async def connect(self) -> list[Market]:
         """The watchlist's markets, from the listing on chain when it can be read."""
@@ -233,15 +229,7 @@ class DriftVenue:
         if reason:
             raise TradingUnavailable(reason)
         if self.executor is None:
-            from quantdesk.venues.drift.execution import DriftExecutor
-
-            d = self.deployment
-            self.executor = DriftExecutor(
-                d, self.signer, self.feed.rpc, sub_account_id=d.sub_account_id, compute_units=d.compute_units,
-                priority_fee_micro_lamports=d.priority_fee_micro_lamports,
-                allow_durable_nonce=d.allow_durable_nonce, allowed_programs=d.allowed_programs, dry_run=d.dry_run,
-                clock=self._clock,
-            )
+            self.executor = _new_executor(self.deployment, self.signer, self.feed.rpc, self._clock)
         return self.executor
 
     async def place(self, intent: OrderIntent, order_id: str) -> Order:
@@ -255,3 +243,65 @@ class DriftVenue:
 
     async def modify(self, order_id: str, *, price: int | None = None, size: int | None = None) -> Order:
         return await self._executor().modify(order_id, price=price, size=size)
+
+
+def _unavailable(deployment: DriftDeployment, signer: Any, signer_problem: str | None, executor: Any) -> str | None:
+    """Why a deployment cannot trade with ``signer`` (None: it can)."""
+    reason = deployment.read_only_reason()
+    if reason:
+        return reason
+    if signer_problem:
+        return signer_problem
+    if signer is None:
+        return f"{deployment.id}: no signer configured; watching only. Set signer = \"keypair:PATH\" (or agent:SOCKET) in the config to trade."
+    if executor is None and deployment.program_id != DRIFT_PROGRAM_ID:
+        return f"{deployment.id}: orders are built with driftpy, which supports only the Drift deployment"
+    return None
+
+
+def _new_executor(deployment: DriftDeployment, signer: Any, rpc: Any, clock: Callable[[], int]) -> Any:
+    from quantdesk.venues.drift.execution import DriftExecutor
+
+    d = deployment
+    return DriftExecutor(
+        d, signer, rpc, sub_account_id=d.sub_account_id, compute_units=d.compute_units,
+        priority_fee_micro_lamports=d.priority_fee_micro_lamports,
+        allow_durable_nonce=d.allow_durable_nonce, allowed_programs=d.allowed_programs, dry_run=d.dry_run,
+        clock=clock,
+    )
+
+
+class DriftTraderView:
+    """A shared ``DriftVenue`` as one served trader trades it: the venue's
+    deployment, listing and RPC, the trader's own signer, executor and User
+    account. The venue's market data serves every trader; the trader's account
+    is read from chain when their console loads it (``refresh``), not followed
+    live."""
+
+    account_view = None  # no live view of the trader's account
+    watch = None
+
+    def __init__(self, venue: DriftVenue, signer: Any, signer_problem: str | None = None) -> None:
+        self.venue = venue
+        self.id = venue.id
+        self.signer = signer
+        self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
+        self.executor: Any = None  # execution.DriftExecutor, built on first use
+
+    def __repr__(self) -> str:
+        return f"DriftTraderView({self.id!r})"
+
+    @property
+    def deployment(self) -> DriftDeployment:
+        return self.venue.deployment  # the venue's listing grows once discovered
+
+    def trading_unavailable_reason(self) -> str | None:
+        return _unavailable(self.deployment, self.signer, self.signer_problem, self.executor)
+
+    def _executor(self) -> Any:
+        reason = self.trading_unavailable_reason()
+        if reason:
+            raise TradingUnavailable(reason)
+        if self.executor is None:
+            self.executor = _new_executor(self.deployment, self.signer, self.venue.feed.rpc, self.venue._clock)
+        return self.executor
