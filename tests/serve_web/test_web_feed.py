@@ -92,3 +92,17 @@ def test_a_feed_source_without_redis_is_refused_with_what_to_do(capsys):
 
     assert main(["serve", "web", "--source", "feed"]) == 2
     assert "set [redis] url in the config or $QUANTDESK_REDIS_URL" in capsys.readouterr().err
+
+
+def test_the_server_and_its_tabs_find_the_same_redis(tmp_path, monkeypatch):
+    """$QUANTDESK_REDIS_URL before [redis] url, for the feed the server
+    publishes and for the tabs' --source feed, which inherit its environment."""
+    from quantdesk.wiring.sources import build_session
+
+    monkeypatch.setenv("QUANTDESK_REDIS_URL", "redis://:s3cret@127.0.0.1:6390/2")
+    settings = console_settings("test", team_config(tmp_path, "redis://127.0.0.1:6391/0", "desk"))
+    feed = plan_tab_feed(settings, "auto")
+    assert feed.url == "redis://:s3cret@127.0.0.1:6390/2" and feed.namespace == "desk"
+    assert "s3cret" not in repr(feed) and "s3cret" not in tab_command(feed.tab_source, None)
+    (tab_venue,) = build_session(settings, source="feed").venues.values()
+    assert tab_venue.url == feed.url and tab_venue.keys.namespace == "desk"
