@@ -106,3 +106,18 @@ def test_the_server_and_its_tabs_find_the_same_redis(tmp_path, monkeypatch):
     assert "s3cret" not in repr(feed) and "s3cret" not in tab_command(feed.tab_source, None)
     (tab_venue,) = build_session(settings, source="feed").venues.values()
     assert tab_venue.url == feed.url and tab_venue.keys.namespace == "desk"
+
+
+async def test_own_feeds_lets_each_tab_trade_on_venues_of_its_own_a_redis_being_there(tmp_path, redis_url, ns):
+    settings = console_settings("test", team_config(tmp_path, redis_url, ns))
+    feed = plan_tab_feed(settings, "sim", own_feeds=True)
+    assert feed.tab_source == "sim" and not feed.shared
+    said = await feed.start()
+    assert "each tab runs its own feed (--source sim) and trades on it" in said and "(--own-feeds)" in said
+    assert feed.running is None
+    shared = plan_tab_feed(settings, "sim")
+    said = await shared.start()
+    try:
+        assert "tabs show the market and place no orders" in said
+    finally:
+        await shared.stop()

@@ -10,8 +10,10 @@ All tabs share one feed when a Redis is configured ([redis] url, or
 $QUANTDESK_REDIS_URL): the server runs --source (the configured venues, or
 the simulated ones) once and publishes it there, as `quantdesk feed` does,
 for every tab to read; a feed already publishing in the team's namespace is
-read instead. --source redis://... makes every tab read that feed. Without a
-Redis each tab runs its own feed, and the server says so at start.
+read instead. --source redis://... makes every tab read that feed. A feed
+carries market data only: tabs on it place no orders. Without a Redis, or
+with --own-feeds, each tab runs its own feed (and trades on it), and the
+server says so at start.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8720", help="address to listen on (default 127.0.0.1:8720)")
     p.add_argument("--source", default="auto", help=SOURCES_HELP)
     add_config_argument(p)
+    p.add_argument("--own-feeds", action="store_true", help="each tab runs --source itself and can trade on it, "
+                   "even with a Redis configured (a set of venue connections per tab)")
     p.add_argument("--max-tabs", type=int, default=8, help="consoles (browser tabs) at once (default 8)")
     p.add_argument("--token-file", metavar="PATH", help="read the token from this file instead of making a new one")
     p.set_defaults(_serve=main)
@@ -76,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         token = new_token()
     try:
-        feed = plan_tab_feed(settings, args.source)
+        feed = plan_tab_feed(settings, args.source, own_feeds=args.own_feeds)
     except SourceError as exc:
         return refuse(PROG, exc)
     import logging

@@ -9,6 +9,11 @@ does, and every tab reads it (``--source feed``, so the URL and its password
 stay out of the tabs' command lines). A feed already publishing there is read
 as it is, never doubled. A named ``--source redis://...`` is read by every
 tab as given.
+
+A feed carries market data only (account events stay with the process that
+trades), so tabs on a shared feed show the market and place no orders; an
+operator who wants each tab to trade on venues of its own asks for that
+(``own_feeds``) and pays for it with a set of venue connections per tab.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class TabFeed:
     tab_source: str
     shared: bool  # every tab reads one feed
     read: str = ""  # the feed they read when the server runs none (redacted)
+    asked_own: bool = False  # each tab runs its own by request, a Redis being there
     url: str = field(default="", repr=False)  # the Redis the server publishes to
     namespace: str = "default"
     session: Session | None = field(default=None, repr=False)  # the server's own, not started yet
@@ -52,17 +58,21 @@ class TabFeed:
         shown = f"{redact(self.url)} namespace {self.namespace}"
         if self.session is None:
             if self.shared:
-                return f"every tab reads the feed at {self.read}"
-            return (f"each tab runs its own feed (--source {self.tab_source}): N tabs cost N sets of venue connections. "
-                    f"To share one, set [redis] url in the config (or ${REDIS_URL_ENV}) and the server publishes "
-                    "one for every tab, or pass --source redis://... of a running `quantdesk feed`")
+                return f"every tab reads the feed at {self.read} (market data only)"
+            own = (f"each tab runs its own feed (--source {self.tab_source}) and trades on it: N tabs cost N sets "
+                   "of venue connections")
+            if self.asked_own:
+                return f"{own} (--own-feeds)"
+            return (f"{own}. To share one, set [redis] url in the config (or ${REDIS_URL_ENV}) and "
+                    "the server publishes one for every tab, or pass --source redis://... of a running `quantdesk feed`")
         if await feed_alive(self.url, self.namespace):
             self.session = None  # never started: no venue was connected
-            return f"a QuantDesk feed already publishes at {shown}: every tab reads it"
+            return f"a QuantDesk feed already publishes at {shown}: every tab reads it (market data only)"
         self.running = SessionFeed(self.session, FeedPublisher(self.url, self.namespace))
         await self.running.start()
         venues = ", ".join(sorted({m.venue for m in self.session.markets})) or "no venue up yet"
-        return f"one feed for every tab: {venues} published to {shown}"
+        return (f"one feed for every tab: {venues} published to {shown}; tabs show the market and place no "
+                "orders (--own-feeds: each tab trades on venues of its own)")
 
     async def stop(self) -> None:
         if self.running is not None:
@@ -70,8 +80,9 @@ class TabFeed:
             self.running = None
 
 
-def plan_tab_feed(settings: Any, source: str) -> TabFeed:
-    """What the tabs read for ``--source``; SourceError with what to do."""
+def plan_tab_feed(settings: Any, source: str, *, own_feeds: bool = False) -> TabFeed:
+    """What the tabs read for ``--source`` (``own_feeds``: each tab runs it
+    itself, even with a Redis configured); SourceError with what to do."""
     source = (source or "auto").strip()
     if source.lower().startswith(f"{REPLAY_SCHEME}:"):
         raise SourceError("to play a recording back, run `quantdesk replay FILE`; serve web serves live consoles")
@@ -82,7 +93,7 @@ def plan_tab_feed(settings: Any, source: str) -> TabFeed:
     if source not in OWN_SOURCES:
         build_session(settings, source=source)  # raises the unknown-source message
     url = configured_redis_url(settings)
-    if not url:
-        return TabFeed(source, shared=False)
+    if not url or own_feeds:
+        return TabFeed(source, shared=False, asked_own=bool(url))
     return TabFeed(FEED_SOURCE, shared=True, url=settings.redis.url_for(url), namespace=settings.redis.team,
                    session=build_session(settings, source=source))
