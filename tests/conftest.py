@@ -15,6 +15,7 @@ pytest_plugins = [
     "support.supabase",
     "support.app",
     "support.drift_servers",
+    "support.jupiter_chain",
     "support.data_api",
     "support.timers",
     "support.api_server",

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from support.app import until_shown
 from support.drift_servers import local
-from support.jupiter_chain import SOL_CUSTODY, SOL_DOVES_ORACLE, JupiterNode, price_feed
+from support.jupiter_chain import SOL_CUSTODY
 
 from quantdesk.console.app import QuantDeskApp
 from quantdesk.console.panes.depth import DepthPane
@@ -28,20 +27,11 @@ def text(widget) -> str:
     return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
 
 
-@pytest.fixture
-async def node():
-    n = JupiterNode()
-    n.chain.set_quietly(SOL_DOVES_ORACLE, price_feed(11_800_000_000, -8, int(time.time())))
-    await n.start()
-    yield n
-    await n.stop()
-
-
-async def test_jupiter_borrow_beside_drift_funding_and_its_ladder_in_depth(servers, node):
+async def test_jupiter_borrow_beside_drift_funding_and_its_ladder_in_depth(servers, jupiter_node):
     ws, http = servers
     jupiter = JupiterVenue(
         JupiterConfig(
-            rpc_urls=(node.http.url,), ws_urls=(node.pubsub.url,), collateral={}, price_api_url="",
+            rpc_urls=(jupiter_node.http.url,), ws_urls=(jupiter_node.pubsub.url,), collateral={}, price_api_url="",
             markets=(JupiterMarket("SOL-PERP", "SOL", SOL_CUSTODY),), stale_after_s=3600, poll_interval_s=0.1,
             ladder_usd=(1_000, 100_000),
         )
@@ -80,8 +70,8 @@ async def test_jupiter_borrow_beside_drift_funding_and_its_ladder_in_depth(serve
 
         bar = app.query_one(StatusBar)
         await until_shown(app, pilot, lambda: "jupiter connected" in bar.render().plain, "jupiter connected")
-        node.http.down = True
-        node.pubsub.refuse = True
-        await node.pubsub.drop_all()
+        jupiter_node.http.down = True
+        jupiter_node.pubsub.refuse = True
+        await jupiter_node.pubsub.drop_all()
         await until_shown(app, pilot, lambda: "jupiter down" in bar.render().plain, "jupiter down")
         assert "drift connected" in bar.render().plain  # one venue's outage leaves the other live

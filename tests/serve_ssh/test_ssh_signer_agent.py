@@ -20,9 +20,13 @@ from quantdesk.signing.agent_server import AgentServer
 from quantdesk.venues import registry
 from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID
 from quantdesk.venues.drift.venue import DriftVenue
+from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
+from quantdesk.venues.jupiter.venue import JupiterVenue
 from support.drift_chain import LINES, USER_LINE, pk, raw
 from support.drift_servers import local
+from support.jupiter_chain import SOL_CUSTODY
 from support.signer_agent import AgentThread, Scripted
+from support.app import notes
 from support.signer import MemorySigner, keypair_on_file
 from support.ssh_client import Terminal
 from support.ssh_desk import close_desk, open_desk
@@ -41,26 +45,40 @@ def console(desk, who: str):
     return next(ch.console for ch in desk.server.channels if ch.user == who)
 
 
+def jupiter_on(node, signer) -> JupiterVenue:
+    return JupiterVenue(
+        JupiterConfig(rpc_urls=(node.http.url,), ws_urls=(node.pubsub.url,), collateral={}, price_api_url="",
+                      markets=(JupiterMarket("SOL-PERP", "SOL", SOL_CUSTODY),), stale_after_s=3600,
+                      poll_interval_s=0.1),
+        signer=signer,
+    )
+
+
 async def test_without_a_forwarded_agent_a_live_venue_is_read_only_and_the_console_says_how(
-    servers, tmp_path, monkeypatch
+    servers, jupiter_node, tmp_path, monkeypatch
 ):
     ws, http = servers
     monkeypatch.setenv("QUANTDESK_SIGNER", "agent:/run/quantdesk/agent.sock")
     server_key = MemorySigner()  # the server's own signer: no trader may sign with it
     agents = tmp_path / "agents"
     desk = await open_desk(tmp_path, settings=load_config(None), agent_dir=agents,
-                           live_venues=(DriftVenue(local(ws, http), signer=server_key),))
+                           live_venues=(DriftVenue(local(ws, http), signer=server_key), jupiter_on(jupiter_node, server_key)))
     try:
         alice = await console_up(desk, "alice")
         trader = console(desk, "alice").trader
-        (notice,) = trader.desk.opening
+        drift, jupiter = trader.desk.opening
         line = f"ssh -R {agents / 'alice' / 'agent.sock'}:<your signer agent's socket> -p {desk.port} 127.0.0.1"
-        assert notice.text == (f"drift is read-only for you: to trade here, run `quantdesk signer serve` "
-                               f"on your machine and connect with `{line}`")
+        assert drift.text == (f"drift is read-only for you: to trade here, run `quantdesk signer serve` "
+                              f"on your machine and connect with `{line}`")
+        assert jupiter.text.startswith("jupiter is read-only for you: QuantDesk cannot sign its orders for a trader "
+                                       "served over SSH yet")
         await alice.shows("drift is read-only for you")
-        assert not trader.desk.can_trade("drift") and trader.desk.can_trade("sim-drift")
+        await alice.shows("jupiter is read-only for you")
+        assert not trader.desk.can_trade("drift") and not trader.desk.can_trade("jupiter")
+        assert trader.desk.can_trade("sim-drift")
         alice.send(":VENUE drift\r:SOL-PERP BUY 1 MKT\r")
-        await alice.shows("drift has no trading connection here")
+        shown = console(desk, "alice").app  # three toasts do not fit: the third is read from the App's list
+        await until(lambda: any("drift has no trading connection here" in n for n in notes(shown)), what="the refusal")
         assert http.sent == []
     finally:
         await close_desk(desk)

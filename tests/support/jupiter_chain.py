@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import base58
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from support.jupiter_fixtures import POOL, SOL_CUSTODY, lines
@@ -372,3 +373,15 @@ __all__ = [
     "JLP_SUPPLY", "JupiterNode", "Chain", "patch_u64", "price_feed", "pyth_price_update", "token_mint",
     "POOL", "PYTH_RECEIVER", "SOL_CUSTODY", "SOL_DOVES_ORACLE", "SOL_MINT", "SOL_PYTH_ORACLE",
 ]
+
+
+@pytest.fixture
+async def jupiter_node():
+    """A started node whose SOL oracle reads 118 now."""
+    import time
+
+    n = JupiterNode()
+    n.chain.set_quietly(SOL_DOVES_ORACLE, price_feed(11_800_000_000, -8, int(time.time())))
+    await n.start()
+    yield n
+    await n.stop()

@@ -124,17 +124,24 @@ def trader_signer(settings: Settings | None, agent: SignerAgent | None) -> tuple
     return AgentSigner(agent.socket), ""
 
 
-def live_read_only(session: Session, router: OrderRouter) -> list[str]:
-    """The live venues of ``session`` that trade elsewhere but not for this trader."""
+def live_read_only(session: Session, router: OrderRouter) -> tuple[list[str], list[str]]:
+    """The live venues of ``session`` that can trade but not for this trader:
+    (those that would with the trader's signer, those that cannot sign for a
+    served trader at all)."""
     from quantdesk.venues import registry
     from quantdesk.venues.mirror import shared_venue
 
-    out = []
+    signs: list[str] = []
+    never: list[str] = []
     for vid, venue in session.venues.items():
         spec = registry.spec_of(shared_venue(venue))
         if spec is not None and spec.trading is not None and not spec.simulated and not router.can_trade(vid):
-            out.append(vid)
-    return out
+            (signs if spec.serves_traders else never).append(vid)
+    return signs, never
+
+
+NOT_SERVED = ("QuantDesk cannot sign its orders for a trader served over SSH yet; "
+              "trade it with `quantdesk run` on your own machine")
 
 
 def unsynced_notice(why: str) -> Notice:
@@ -158,9 +165,11 @@ def open_trader_desk(
     trading = open_paper_trading(session, journal, limits, trader=Trader(user, signer, why or None))
     trading.dead_man = bool(settings.dead_man.enabled) if settings is not None else False
     opening: list[Notice] = []
-    read_only = live_read_only(session, trading.router)
-    if read_only:
-        opening.append(read_only_notice(read_only, why or "their package cannot sign for a trader served over SSH"))
+    signs, never = live_read_only(session, trading.router)
+    if signs:
+        opening.append(read_only_notice(signs, why or "it could not trade with your signer; the server's log says why"))
+    if never:
+        opening.append(read_only_notice(never, NOT_SERVED))
     sync = None
     if settings is not None:
         try:
