@@ -6,14 +6,14 @@ page sets) gets 403. Each tab runs its own console process on the same
 config; --max-tabs caps how many run at once, and a closed tab's console is
 ended at once.
 
-All tabs share one feed when a Redis is configured ([redis] url, or
-$QUANTDESK_REDIS_URL): the server runs --source (the configured venues, or
-the simulated ones) once and publishes it there, as `quantdesk feed` does,
-for every tab to read; a feed already publishing in the team's namespace is
-read instead. --source redis://... makes every tab read that feed. A feed
-carries market data only: tabs on it place no orders. Without a Redis, or
-with --own-feeds, each tab runs its own feed (and trades on it), and the
-server says so at start.
+By default each tab runs --source itself, exactly as `quantdesk run` does,
+and trades on it (paper on the simulated venues): a set of venue connections
+per tab. --shared-feed has the server run --source once instead and publish
+it to the configured Redis ([redis] url, or $QUANTDESK_REDIS_URL), as
+`quantdesk feed` does, for every tab to read (a feed already publishing in
+the team's namespace is read instead). A feed carries market data only:
+tabs on it are watch-only and place no orders, and so are tabs given a feed
+with --source feed or redis://...
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8720", help="address to listen on (default 127.0.0.1:8720)")
     p.add_argument("--source", default="auto", help=SOURCES_HELP)
     add_config_argument(p)
-    p.add_argument("--own-feeds", action="store_true", help="each tab runs --source itself and can trade on it, "
-                   "even with a Redis configured (a set of venue connections per tab)")
+    p.add_argument("--shared-feed", action="store_true", help="one feed for every tab, published to the configured "
+                   "Redis; tabs are then watch-only (no orders, not even paper)")
     p.add_argument("--max-tabs", type=int, default=8, help="consoles (browser tabs) at once (default 8)")
     p.add_argument("--token-file", metavar="PATH", help="read the token from this file instead of making a new one")
     p.set_defaults(_serve=main)
@@ -80,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         token = new_token()
     try:
-        feed = plan_tab_feed(settings, args.source, own_feeds=args.own_feeds)
+        feed = plan_tab_feed(settings, args.source, shared_feed=args.shared_feed)
     except SourceError as exc:
         return refuse(PROG, exc)
     import logging
