@@ -131,3 +131,28 @@ async def test_a_second_console_of_a_trader_shows_market_data_only(desk):
     second.send(":SOL-PERP BUY 1 MKT\r")
     await second.shows("Nothing was sent")
     assert position(desk, "alice") == 0
+
+
+async def test_with_the_dead_mans_switch_a_dropped_link_cancels_only_that_traders_orders(tmp_path, monkeypatch):
+    from quantdesk.config.settings import load_config
+    from support.ssh_desk import close_desk, open_desk
+
+    monkeypatch.setenv("QUANTDESK_DEAD_MAN__ENABLED", "true")
+    desk = await open_desk(tmp_path, settings=load_config(None))
+    try:
+        alice = await trader(desk, "alice")
+        bob = await trader(desk, "bob")
+        price = await rest_a_sell(desk, alice)
+        _, bid = improved_ask(desk, "bid")
+        bob.send(f":SOL-PERP BUY 1 @ {bid} POST\r")
+        engine = desk.shared.venues["sim-drift"].books["SOL-PERP"].engine
+        await until(lambda: any(o.owner == "bob" for o in engine.orders.values()), what="bob's order resting")
+        alice.conn.abort()
+        await until(lambda: [ch.user for ch in desk.server.channels] == ["bob"], what="alice's console to end")
+        with journal_of(desk, "alice") as a:
+            (order,) = a.orders()
+        assert (order.price, order.status) == (price, "cancelled")  # not merely off the book: cancelled
+        assert [o.owner for o in engine.orders.values() if o.owner in ("alice", "bob")] == ["bob"]
+        assert console(desk, "bob").trader.trading.router.executors["sim-drift"].open_orders()
+    finally:
+        await close_desk(desk)

@@ -11,7 +11,10 @@ which picks their workspace user, command history, remembered theme and
 journal. Each trader trades from their console as `quantdesk run` allows, with
 their own journal, risk limits from [risk], kill switch and paper account in
 each shared simulated venue. A trader's signer agent may be forwarded to
-<agent dir>/<trader>/agent.sock (``ssh -R``) and nowhere else.
+<agent dir>/<trader>/agent.sock (``ssh -R``) and nowhere else; with
+signer = "agent:..." in the config their live orders sign through it, never
+with the server's key. With [db], each trader's journal syncs as the user id
+QUANTDESK_DB__USER_ID on their key's line gives.
 """
 
 from __future__ import annotations

@@ -184,7 +184,9 @@ class QuantDeskApp(App[int]):
         columns: int = 2,
         fps: float = DEFAULT_FPS,
         log_path: Path | None = None,
-        tune_collector: bool = True,  # False when other consoles share the process (serve ssh)
+        # False when other consoles share the process (serve ssh): the collector's
+        # thresholds are the process's, and SIGHUP is no single console's hangup
+        own_process: bool = True,
     ) -> None:
         super().__init__()
         if fps <= 0:
@@ -195,7 +197,7 @@ class QuantDeskApp(App[int]):
         self.columns = max(1, columns)
         self.fps = fps
         self.log_path = log_path
-        self.tune_collector = tune_collector
+        self.own_process = own_process
         self.frames = 0
         # Told how long each frame's repaint took (seconds): /metrics' frame render time.
         self.on_frame_time: Callable[[float], None] | None = None
@@ -378,7 +380,7 @@ class QuantDeskApp(App[int]):
                     title="Aliases", severity="warning", timeout=10,
                 )
             self.frame()
-            collector.settle(own_process=self.tune_collector)
+            collector.settle(own_process=self.own_process)
 
     async def on_unmount(self) -> None:
         self.frame_timer.stop()

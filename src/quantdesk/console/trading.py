@@ -236,8 +236,9 @@ class TradingController:
     # -- dead-man's switch ----------------------------------------------------------------
     def watch_hangup(self) -> None:
         """With the dead-man's switch on, a lost terminal (SIGHUP) quits cleanly
-        so the resting orders are cancelled first."""
-        if not (self.desk.dead_man and self.desk.trading_enabled):
+        so the resting orders are cancelled first. A console sharing its process
+        (serve ssh) is ended by its own link instead, then cancels the same way."""
+        if not (self.desk.dead_man and self.desk.trading_enabled and self.app.own_process):
             return
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_hangup)

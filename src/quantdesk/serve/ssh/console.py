@@ -7,7 +7,8 @@ holds their orders, fills and kill switch and their workspace's queued
 writes. Colour depth follows the client's ``TERM`` (and ``COLORTERM`` when
 the client sends it), not the server's (``serve.ssh.colour``).
 The trader trades from the console as ``quantdesk run`` allows, on their own
-paper accounts in the shared simulated venues (``serve.ssh.trader_desk``);
+paper accounts in the shared simulated venues and, with their signer agent
+forwarded, on the live venues that can sign for them (``serve.ssh.trader_desk``);
 closing the console closes their trading and no one else's.
 """
 
@@ -110,7 +111,7 @@ class TraderConsole:
         fps = settings.ui.fps if settings is not None else 20.0
         self.app = QuantDeskApp(
             self.session, desk=self.trader.desk, workspace=self.workspace, journal_sync=self.trader.journal_sync,
-            fps=fps, log_path=options.log_path, tune_collector=False,
+            fps=fps, log_path=options.log_path, own_process=False,
         )
         recolour = Recolour(colour_system(term, env or {}))
         self.app.driver_class = driver_for(pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
