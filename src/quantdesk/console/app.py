@@ -56,6 +56,7 @@ from quantdesk.console.prefs import load_prefs, save_pref
 from quantdesk.console.replay_controls import REPLAY_ACTIONS, ReplayControls
 from quantdesk.console.startup_script import StartupScript
 from quantdesk.console.statusbar import StatusBar
+from quantdesk.console.ticked import TickedWidgets
 from quantdesk.console.team_sync import TeamLink
 from quantdesk.console.themes import DEFAULT_THEME, load_themes
 from quantdesk.console.trading import TRADING_ACTIONS, TradingController
@@ -199,6 +200,7 @@ class QuantDeskApp(App[int]):
         self.log_path = log_path
         self.own_process = own_process
         self.frames = 0
+        self._ticked = TickedWidgets(self, Pane, StatusBar)
         # Told how long each frame's repaint took (seconds): /metrics' frame render time.
         self.on_frame_time: Callable[[float], None] | None = None
         self.session_started = asyncio.Event()
@@ -400,11 +402,8 @@ class QuantDeskApp(App[int]):
         now = self.session.clock()
         self.frames += 1
         started = time.perf_counter()
-        # query, not query_one: during shutdown the widgets may already be gone.
-        for pane in self.query(Pane):
-            pane.tick(now)
-        for bar in self.query(StatusBar):
-            bar.tick(now)
+        for widget in self._ticked.current():  # the panes, then the status bar
+            widget.tick(now)
         self.replay.tick()
         if self.on_frame_time is not None:
             self.on_frame_time(time.perf_counter() - started)

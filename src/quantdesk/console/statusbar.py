@@ -10,7 +10,8 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.widget import Widget
+
+from quantdesk.console.ticked import Ticked
 
 from quantdesk.console import format as fmt
 from quantdesk.console.account_status import account_key, account_segment
@@ -31,7 +32,7 @@ STATE_STYLE = {
 }
 
 
-class StatusBar(Widget):
+class StatusBar(Ticked):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status--brand",
         "status--ok",
@@ -77,14 +78,24 @@ class StatusBar(Widget):
         self._mark: tuple[int, int] | None = None
         self._key: Hashable = None
         self._text = Text()
+        self._own_key: tuple[str, ...] | None = None
+        self._own: list[str] = []
 
     def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
         """(venue, state, data age in seconds) for every venue of the session."""
         # the session's own venues first, then any a feed relays (``--source redis://``)
         # (a replay is not a venue to watch: the App shows its progress as a segment)
-        own = [v for v, venue in getattr(self.session, "venues", {}).items() if not isinstance(venue, Playback)]
-        venues = list(dict.fromkeys([*own, *self.cache.venues()]))
+        venues = list(dict.fromkeys([*self._own_venues(), *self.cache.venues()]))
         return [(v, *venue_state(self.cache, v, now_ns)) for v in venues]
+
+    def _own_venues(self) -> list[str]:
+        # Checked once per set of venues: a protocol isinstance costs more than the rest of a tick.
+        venues = getattr(self.session, "venues", {})
+        key = tuple(venues)
+        if key != self._own_key:
+            self._own = [v for v, venue in venues.items() if not isinstance(venue, Playback)]
+            self._own_key = key
+        return self._own
 
     def _update_rate(self, now_ns: int) -> None:
         events = self.cache.events

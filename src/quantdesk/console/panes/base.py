@@ -23,10 +23,11 @@ from rich.control import strip_control_codes
 from rich.text import Span, Text
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
 
 from quantdesk.console import format as fmt
 from quantdesk.console.panes import catalogue
+from quantdesk.console.panes.line_render import LineRenderer
+from quantdesk.console.ticked import Ticked
 from quantdesk.console.freshness import NOT_LIVE, venue_state
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
 
 def _same_text(a: Text, b: Text) -> bool:
     """Whether two lines render alike: the same characters, spans and styles."""
-    return (
+    return a is b or (
         a.plain == b.plain
         and a.style == b.style
         and a.spans == b.spans
@@ -218,7 +219,7 @@ def _same_text(a: Text, b: Text) -> bool:
     )
 
 
-class Pane(Widget, can_focus=True):
+class Pane(Ticked, can_focus=True):
     """Base of the dashboard panes. Subclasses set ``pane_type`` (their id in
     the catalogue, which gives the title) and implement ``state_key`` and ``build``."""
 
@@ -291,6 +292,7 @@ class Pane(Widget, can_focus=True):
         self._texts: list[Text] = []  # the lines the strips were rendered from
         self._last_error = ""
         self._styles: dict[str, Style] = {}
+        self._line_renderer: LineRenderer | None = None
 
     @property
     def pane_title(self) -> str:
@@ -321,6 +323,7 @@ class Pane(Widget, can_focus=True):
         self._strips = []
         self._texts = []
         self._styles.clear()
+        self._line_renderer = None
         self.refresh()
 
     def tick(self, now_ns: int) -> bool:
@@ -354,9 +357,8 @@ class Pane(Widget, can_focus=True):
         ]
 
     def _show(self, texts: list[Text], width: int, height: int) -> None:
-        console = self.app.console
-        base = self.style("")
-        blank = Strip.blank(width, base)
+        render = self._lines()
+        blank = Strip.blank(width, render.base)
         strips: list[Strip] = []
         old_texts, old = self._texts, self._strips
         same_size = len(old) == height
@@ -367,8 +369,7 @@ class Pane(Widget, can_focus=True):
             if same_size and y < len(old_texts) and _same_text(text, old_texts[y]):
                 strips.append(old[y])
                 continue
-            segments = list(text.render(console, end=""))
-            strips.append(Strip(segments).apply_style(base).crop_extend(0, width, base).simplify())
+            strips.append(render.strip(text, width))
         strips.extend([blank] * (height - len(strips)))
         self._texts = texts
         self._strips = strips
@@ -378,10 +379,21 @@ class Pane(Widget, can_focus=True):
         # Repaint only the changed span of changed lines: a busy book moves a
         # few numbers per row. (Textual then writes each dirty line from the
         # pane's left edge to the span's end; cells right of it are not sent.)
+        # One refresh for them all: each call costs Textual a dirty-check.
+        changed = []
         for y in range(height):
-            if strips[y] != old[y]:
+            if strips[y] is not old[y] and strips[y] != old[y]:
                 x0, x1 = changed_span(old[y], strips[y], width)
-                self.refresh(Region(x0, y, x1 - x0, 1))
+                changed.append(Region(x0, y, x1 - x0, 1))
+        if changed:
+            self.refresh(*changed)
+
+    def _lines(self) -> LineRenderer:
+        """The line renderer for the pane's current style (made again after
+        ``invalidate``, which a theme change or resize calls)."""
+        if self._line_renderer is None:
+            self._line_renderer = LineRenderer(self.app.console, self.style(""))
+        return self._line_renderer
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):

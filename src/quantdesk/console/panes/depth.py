@@ -39,9 +39,15 @@ class DepthPane(Pane):
         self._dec = 0
         self._widths = (0, 0)  # price and size column widths, grow-only
         self._scale = 0  # level size a full bar stands for
+        self._rows: dict[tuple, Text] = {}  # the last ladder's rows by what they show
+        self._rows_shape: tuple | None = None  # ...and the columns, bar and styles they were drawn for
 
     def on_mount(self) -> None:
-        self._ensure_selection()  # the title names the market from the first paint
+        self._ensure_selection()
+
+    def invalidate(self) -> None:
+        self._rows_shape = None  # the rows hold the styles of before: a theme change redraws them all
+        super().invalidate()  # the title names the market from the first paint
 
     # -- selection ---------------------------------------------------------
     def _ensure_selection(self) -> None:
@@ -226,16 +232,27 @@ class DepthPane(Pane):
         stale = book.needs_resync
         ask_notional = cumulative_notional(asks, market)
         bid_notional = cumulative_notional(bids, market)
-        rows = [
-            self._row(table, market, "ask", lv, total, bar_w, now_ns, stale)
-            for lv, total in zip(reversed(asks), reversed(ask_notional))
-        ]
+        # A level's row is remade only when its figures or its flash moved: a
+        # delta near the touch changes the totals of every row below it, but
+        # the levels beyond the book's busy end read as before.
+        shape = (market.venue, market.symbol, tuple(c.width for c in table.columns), bar_w, self._scale, self._dec, stale)
+        memo = self._rows if shape == self._rows_shape else {}
+        self._rows, self._rows_shape = {}, shape
+
+        def row(side: str, lv: DepthLevel, total: int) -> Text:
+            flash = None if stale else self._flash(side, lv.price, now_ns)
+            k = (side, lv.price, lv.size, lv.cumulative, total, flash)
+            text = memo.get(k)
+            if text is None:
+                text = self._row(table, market, side, lv, total, bar_w, flash, stale)
+            self._rows[k] = text
+            return text
+
+        rows = [row("ask", lv, total) for lv, total in zip(reversed(asks), reversed(ask_notional))]
         rows = [Text("", end="")] * (n - len(asks)) + rows
         lines.extend(rows)
         lines.append(self._mid_line(market, book, width))
-        lines.extend(
-            self._row(table, market, "bid", lv, total, bar_w, now_ns, stale) for lv, total in zip(bids, bid_notional)
-        )
+        lines.extend(row("bid", lv, total) for lv, total in zip(bids, bid_notional))
         if not bids and not asks:
             lines.append(Text("The book is empty.", s("pane--dim")))
         lines.extend([Text("", end="")] * (n - len(bids)))
@@ -252,25 +269,27 @@ class DepthPane(Pane):
         lv: DepthLevel,
         notional: int,  # the cumulative notional from the touch to this level, quote units
         bar_w: int,
-        now_ns: int,
+        flash: str | None,  # the flash component class, while the level's size is fresh
         stale: bool,
     ) -> Text:
         s = self.style
         side_style = s("pane--stale") if stale else s(f"pane--{side}")
-        changed = self._changed.get((side, lv.price))
-        flash = None
-        if changed is not None and not stale:
-            age = now_ns - changed
-            flash = s("pane--flash") if age < FLASH_NS else s("pane--flash-fade") if age < FADE_NS else None
         return table.row(
             [
                 (fmt.price(lv.price, market, decimals=self._dec), side_style),
-                (fmt.size(lv.size, market), flash),
+                (fmt.size(lv.size, market), s(flash) if flash else None),
                 (fmt.size(lv.cumulative, market), s("pane--dim")),
                 (fmt.compact(notional, market.price_decimals), s("pane--dim")),
                 (fmt.bar(lv.size / self._scale if self._scale else 0.0, bar_w), s(f"pane--{side}-bar")),
             ]
         )
+
+    def _flash(self, side: str, price: int, now_ns: int) -> str | None:
+        changed = self._changed.get((side, price))
+        if changed is None:
+            return None
+        age = now_ns - changed
+        return "pane--flash" if age < FLASH_NS else "pane--flash-fade" if age < FADE_NS else None
 
     def _mid_line(self, market: Market, book: OrderBook, width: int) -> Text:
         s = self.style

@@ -1,0 +1,53 @@
+"""The widgets the App's frame timer ticks, found once per change of screen
+or of what is mounted rather than by a DOM query every frame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import ScreenStackError
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+
+class Ticked(Widget):
+    """A widget the frame timer ticks. Mounts and unmounts of such widgets
+    are counted, so the App knows when to look for them again."""
+
+    mounts: ClassVar[int] = 0
+
+    def tick(self, now_ns: int) -> bool:
+        """Called once a frame; True when the widget repainted."""
+        raise NotImplementedError
+
+    @on(events.Mount)
+    def _count_mount(self) -> None:
+        Ticked.mounts += 1
+
+    @on(events.Unmount)
+    def _count_unmount(self) -> None:
+        Ticked.mounts += 1
+
+
+class TickedWidgets:
+    """The current screen's ticked widgets of some types, each type in turn, in DOM order."""
+
+    def __init__(self, app: App, *types: type[Ticked]) -> None:
+        self.app = app
+        self.types = types
+        self._key: tuple[Screen, int] | None = None
+        self._widgets: list[Ticked] = []
+
+    def current(self) -> list[Ticked]:
+        try:
+            key = (self.app.screen, Ticked.mounts)
+        except ScreenStackError:  # shutting down: no screen, nothing to tick
+            return []
+        if key != self._key:
+            self._widgets = [w for t in self.types for w in self.app.query(t)]
+            self._key = key
+        return self._widgets
