@@ -46,3 +46,27 @@ async def test_a_rebuilt_pane_renders_only_the_lines_that_changed(session):
         changed = sum(1 for a, b in zip(before, after) if a != b)
         assert changed > 0, "the feed moved something on the ladder"
         assert kept >= len(after) - changed - 1  # every unchanged line kept its rendered strip
+
+
+async def test_rows_reused_from_the_last_build_read_as_a_fresh_build(session):
+    """Depth and spreads reuse the rows whose inputs did not move: after every
+    feed step each pane shows exactly what it would drawn from nothing."""
+    from quantdesk.console.panes.base import Pane, _same_text
+
+    app = QuantDeskApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await start(app, pilot)
+        panes = list(app.query(Pane))
+        assert {p.pane_type for p in panes} >= {"depth", "spreads"}
+        for step in range(120):
+            session.advance(1 + step % 7)
+            session.clock.advance(37_000_000)  # flashes start, fade and end along the way
+            now = session.clock()
+            for pane in panes:
+                width, height = pane.size
+                reused = pane.build(now, width, height)
+                pane.pieces.reset()
+                fresh = pane.build(now, width, height)
+                assert len(reused) == len(fresh)
+                for y, (a, b) in enumerate(zip(reused, fresh)):
+                    assert _same_text(a, b), f"{pane.pane_type} line {y}: {a.plain!r} != {b.plain!r}"

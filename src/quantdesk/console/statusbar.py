@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 
 from quantdesk.console.ticked import Ticked
@@ -80,6 +81,7 @@ class StatusBar(Ticked):
         self._text = Text()
         self._own_key: tuple[str, ...] | None = None
         self._own: list[str] = []
+        self._styles: dict[str, Style] = {}
 
     def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
         """(venue, state, data age in seconds) for every venue of the session."""
@@ -87,6 +89,20 @@ class StatusBar(Ticked):
         # (a replay is not a venue to watch: the App shows its progress as a segment)
         venues = list(dict.fromkeys([*self._own_venues(), *self.cache.venues()]))
         return [(v, *venue_state(self.cache, v, now_ns)) for v in venues]
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    def _restyle(self) -> None:
+        self._styles.clear()
+        self._key = None  # redrawn at the next frame in the new theme
+
+    def _style(self, component: str) -> Style:
+        # Kept: Textual recomputes a component's style on every call.
+        style = self._styles.get(component)
+        if style is None:
+            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
+        return style
 
     def _own_venues(self) -> list[str]:
         # Checked once per set of venues: a protocol isinstance costs more than the rest of a tick.
@@ -133,7 +149,7 @@ class StatusBar(Ticked):
         return True
 
     def _build(self, now_ns: int, states: list, errors: tuple) -> Text:
-        s = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
+        s = self._style
         t = Text(no_wrap=True, overflow="ellipsis", end="")
         t.append(" QUANTDESK ", s("status--brand"))
         for venue, state, age in states:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from rich.style import Style
 from rich.control import strip_control_codes
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from quantdesk.core.cache import MarketCache
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class PaneSession(Protocol):
@@ -219,6 +220,41 @@ def _same_text(a: Text, b: Text) -> bool:
     )
 
 
+class BuildMemo:
+    """What a pane's last build made, by what each piece was made from: a row
+    or section whose inputs did not move is reused rather than formatted again
+    (and, being the same line, not rendered again either).
+
+    ``start(shape)`` opens a build; a different shape (columns, widths, scale:
+    whatever every piece depends on) drops everything kept. Only the pieces a
+    build asked for are kept for the next, so the memo never outgrows a screen.
+    """
+
+    def __init__(self) -> None:
+        self._shape: Hashable = object()
+        self._last: dict[Hashable, object] = {}
+        self._now: dict[Hashable, object] = {}
+
+    def start(self, shape: Hashable) -> None:
+        self._last = self._now if shape == self._shape else {}
+        self._now = {}
+        self._shape = shape
+
+    def reset(self) -> None:
+        """Forget everything: the next build remakes every piece (a theme change)."""
+        self._shape = object()
+        self._now = {}
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        value = self._last.get(key)
+        if value is None:
+            value = self._now.get(key)
+        if value is None:
+            value = make()
+        self._now[key] = value
+        return value  # type: ignore[return-value]  # each key's piece is what its ``make`` returned
+
+
 class Pane(Ticked, can_focus=True):
     """Base of the dashboard panes. Subclasses set ``pane_type`` (their id in
     the catalogue, which gives the title) and implement ``state_key`` and ``build``."""
@@ -293,6 +329,7 @@ class Pane(Ticked, can_focus=True):
         self._last_error = ""
         self._styles: dict[str, Style] = {}
         self._line_renderer: LineRenderer | None = None
+        self.pieces = BuildMemo()  # rows or sections a build may reuse from the last
 
     @property
     def pane_title(self) -> str:
@@ -324,6 +361,7 @@ class Pane(Ticked, can_focus=True):
         self._texts = []
         self._styles.clear()
         self._line_renderer = None
+        self.pieces.reset()  # they hold the styles of before
         self.refresh()
 
     def tick(self, now_ns: int) -> bool:

@@ -39,15 +39,9 @@ class DepthPane(Pane):
         self._dec = 0
         self._widths = (0, 0)  # price and size column widths, grow-only
         self._scale = 0  # level size a full bar stands for
-        self._rows: dict[tuple, Text] = {}  # the last ladder's rows by what they show
-        self._rows_shape: tuple | None = None  # ...and the columns, bar and styles they were drawn for
 
     def on_mount(self) -> None:
-        self._ensure_selection()
-
-    def invalidate(self) -> None:
-        self._rows_shape = None  # the rows hold the styles of before: a theme change redraws them all
-        super().invalidate()  # the title names the market from the first paint
+        self._ensure_selection()  # the title names the market from the first paint
 
     # -- selection ---------------------------------------------------------
     def _ensure_selection(self) -> None:
@@ -235,18 +229,14 @@ class DepthPane(Pane):
         # A level's row is remade only when its figures or its flash moved: a
         # delta near the touch changes the totals of every row below it, but
         # the levels beyond the book's busy end read as before.
-        shape = (market.venue, market.symbol, tuple(c.width for c in table.columns), bar_w, self._scale, self._dec, stale)
-        memo = self._rows if shape == self._rows_shape else {}
-        self._rows, self._rows_shape = {}, shape
+        self.pieces.start((market.venue, market.symbol, tuple(c.width for c in table.columns), bar_w, self._scale, self._dec, stale))
 
         def row(side: str, lv: DepthLevel, total: int) -> Text:
             flash = None if stale else self._flash(side, lv.price, now_ns)
-            k = (side, lv.price, lv.size, lv.cumulative, total, flash)
-            text = memo.get(k)
-            if text is None:
-                text = self._row(table, market, side, lv, total, bar_w, flash, stale)
-            self._rows[k] = text
-            return text
+            return self.pieces.get(
+                (side, lv.price, lv.size, lv.cumulative, total, flash),
+                lambda: self._row(table, market, side, lv, total, bar_w, flash, stale),
+            )
 
         rows = [row("ask", lv, total) for lv, total in zip(reversed(asks), reversed(ask_notional))]
         rows = [Text("", end="")] * (n - len(asks)) + rows

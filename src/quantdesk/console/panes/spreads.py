@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 
 from quantdesk.core.insights.book import depth_within
+from quantdesk.core.model import Market
 from quantdesk.core.spreads import MarketSpread, VenueQuote, market_spread
 from quantdesk.console import format as fmt
 from quantdesk.console.panes.base import Column, Pane, Table
@@ -50,16 +51,37 @@ class SpreadsPane(Pane):
         s = self.style
         table = Table(COLUMNS).fit(width)
         lines = [*self.health_lines(now_ns), table.header(s("pane--header"))]
+        # A venue's row is remade only when what it shows moved: its touch,
+        # basis, oracle or book. Most frames move one venue of one market.
+        self.pieces.start((width, len(cache.markets)))
         for symbol in self.ordered_symbols():
-            ms = market_spread(cache, symbol)
-            if not ms.quotes:
-                continue
-            ref = next((q for q in ms.quotes if q.venue == ms.reference), ms.quotes[0])
-            places = fmt.price_decimals(ref.market, ref.bid or ref.ask)
-            for i, q in enumerate(ms.quotes):
-                lines.append(table.row(self._cells(ms, q, symbol if i == 0 else "", places)))
-            lines.append(self._best_line(ms, places, table, width))
+            lines.extend(self._market_lines(symbol, table, width))
         return lines
+
+    def _market_lines(self, symbol: str, table: Table, width: int) -> list[Text]:
+        ms = market_spread(self.cache, symbol)
+        if not ms.quotes:
+            return []
+        ref = next((q for q in ms.quotes if q.venue == ms.reference), ms.quotes[0])
+        places = fmt.price_decimals(ref.market, ref.bid or ref.ask)
+        lines = [
+            self.pieces.get(
+                (q, symbol if i == 0 else "", places, ms.reference, ms.basis.get(q.venue), *self._inputs(q.market)),
+                lambda: table.row(self._cells(ms, q, symbol if i == 0 else "", places)),
+            )
+            for i, q in enumerate(ms.quotes)
+        ]
+        best = (symbol, ms.best_bid, ms.best_ask, ms.crossed, places)
+        lines.append(self.pieces.get(best, lambda: self._best_line(ms, places, table, width)))
+        return lines
+
+    def _inputs(self, m: Market) -> tuple[Hashable, Hashable]:
+        """What a venue's row reads besides its quote: its oracle and its book (for the liquidity)."""
+        book, oracle = self.cache.books.get((m.venue, m.symbol)), self.cache.oracle.get((m.venue, m.symbol))
+        return (
+            None if oracle is None else oracle.price,
+            None if book is None else (id(book), book.seq, book.ts, book.needs_resync),
+        )
 
     def _cells(self, ms: MarketSpread, q: VenueQuote, shown: str, places: int) -> list:
         s = self.style
