@@ -138,6 +138,11 @@ async def test_an_order_on_a_live_venue_is_signed_by_the_traders_forwarded_agent
                     what="alice's Drift account loaded")
         assert drift.venue.signer.pubkey == kp.pubkey()
         cache = console(desk, "alice").session.cache
+        await until(lambda: "drift" in cache.accounts, what="alice's Drift margin on her console")
+        assert any(venue == "drift" for venue, _ in cache.positions)  # her positions, read from chain
+        await alice.shows("drift $")  # her Drift equity heads the positions pane
+        await console_up(desk, "bob")  # no agent forwarded: none of alice's account reaches him
+        assert "drift" not in console(desk, "bob").session.cache.accounts
         await until(lambda: cache.book("drift", "SOL-PERP") is not None and cache.book("drift", "SOL-PERP").best_bid(),
                     what="the Drift book on alice's console")
         market = cache.markets[("drift", "SOL-PERP")]

@@ -340,6 +340,15 @@ class LoadsAccount(Protocol):
     async def refresh(self, markets: Iterable[str] = ()) -> None: ...
 
 
+@runtime_checkable
+class FollowsAccount(Protocol):
+    """A trading venue that can follow its trader's account (positions, margin)
+    onto the session's bus itself, for a console whose venue follows none of
+    its own (a served trader's); runs until cancelled."""
+
+    async def follow_account(self) -> None: ...
+
+
 def is_protective(order: Order) -> bool:
     """A reduce-only trigger: a stop or take-profit guarding a position."""
     return order.reduce_only and order.type in ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")

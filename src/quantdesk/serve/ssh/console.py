@@ -154,11 +154,13 @@ class TraderConsole:
         return self.app.return_code or 0
 
     async def _load_live_accounts(self) -> None:
-        """The trader's accounts on the live venues, once the console is up."""
+        """The trader's accounts on the live venues once the console is up,
+        then followed until it closes."""
         await self.app.session_started.wait()
         if self.trader is not None:
             for notice in await self.trader.load_live_accounts():
                 self.app.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout)
+            await self.trader.follow_live_accounts()
 
     def stop(self) -> None:
         if self.app.is_running:

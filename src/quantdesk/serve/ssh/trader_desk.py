@@ -58,6 +58,7 @@ class TraderDesk:
     trading: PaperTrading | None = None
     journal_sync: OutboxSyncer | None = None  # started and stopped by the console's App
     signer: Signer | None = None  # the trader's forwarded signer agent
+    agent_answered: bool = False  # it gave its public key: their accounts can be read
 
     async def load_live_accounts(self) -> list[Notice]:
         """Ready the live venues to trade: the trader's public key from their
@@ -74,6 +75,7 @@ class TraderDesk:
             await asyncio.to_thread(lambda: signer.pubkey)
         except SignerError as exc:
             return [Notice(f"Your signer agent did not answer: {exc}", "Signer agent", "error", 20)]
+        self.agent_answered = True
         problems = []
         for vid, ex in self.trading.router.executors.items():
             if isinstance(ex, LoadsAccount):
@@ -82,6 +84,16 @@ class TraderDesk:
                 except (VenueError, SignerError) as exc:
                     problems.append(Notice(f"{vid}: your account could not be loaded ({exc})", "Account", "error", 20))
         return problems
+
+    async def follow_live_accounts(self) -> None:
+        """The trader's positions and margin on the live venues, onto their
+        console's bus, until cancelled."""
+        if self.trading is None or not self.agent_answered:
+            return
+        from quantdesk.core.venue import FollowsAccount
+
+        follows = [ex.follow_account() for ex in self.trading.router.executors.values() if isinstance(ex, FollowsAccount)]
+        await asyncio.gather(*follows)
 
     def close(self) -> None:
         """Recorder and journal closed, resting orders off the shared book (the

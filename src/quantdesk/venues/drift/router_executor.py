@@ -120,6 +120,13 @@ class DriftRouterExecutor:
         await self.executor.chain.load({self._index(m) for m in markets}, refresh=True)
         self._cancelled_on_chain.clear()
 
+    async def follow_account(self) -> None:
+        """Follow the trader's account on the session's bus where the venue
+        leaves that to its trading view (a served trader's); at once otherwise."""
+        follow = getattr(self.venue, "follow_account", None)
+        if follow is not None and self.bus is not None:
+            await follow(self.bus)
+
     # -- reads ---------------------------------------------------------------------
     def _tracked(self) -> list[tuple[int, Order]]:
         ex = self.venue.executor

@@ -274,12 +274,10 @@ def _new_executor(deployment: DriftDeployment, signer: Any, rpc: Any, clock: Cal
 class DriftTraderView:
     """A shared ``DriftVenue`` as one served trader trades it: the venue's
     deployment, listing and RPC, the trader's own signer, executor and User
-    account. The venue's market data serves every trader; the trader's account
-    is read from chain when their console loads it (``refresh``), not followed
-    live."""
-
-    account_view = None  # no live view of the trader's account
-    watch = None
+    account. The venue's market data serves every trader; the trader's
+    positions and margin are polled from chain onto their own console's bus
+    (``follow_account``). Their fills are not followed: orders show as sent,
+    positions as the next poll finds them."""
 
     def __init__(self, venue: DriftVenue, signer: Any, signer_problem: str | None = None) -> None:
         self.venue = venue
@@ -287,6 +285,23 @@ class DriftTraderView:
         self.signer = signer
         self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
         self.executor: Any = None  # execution.DriftExecutor, built on first use
+        self.account_view: Any = None  # account_view.DriftAccountView while followed
+        self.watch: str | None = None  # the trader's wallet, once followed
+
+    async def follow_account(self, bus: Bus) -> None:
+        """Poll the trader's account onto ``bus`` until cancelled. The signer's
+        key is asked off the event loop: a forwarded agent may be served by it."""
+        from quantdesk.venues.drift.account_view import DriftAccountView
+
+        signer = self.signer
+        pubkey = str(await asyncio.to_thread(lambda: signer.pubkey))
+        d = self.deployment
+        self.account_view = DriftAccountView(
+            d, self.venue.feed.rpc, pubkey, sub_account_id=d.sub_account_id, market_events=frozenset(),
+            clock=self.venue._clock, sleep=self.venue._sleep,
+        )
+        self.watch = pubkey
+        await self.account_view.run(bus, d.account_poll_s)
 
     def __repr__(self) -> str:
         return f"DriftTraderView({self.id!r})"
