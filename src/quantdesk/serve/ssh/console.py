@@ -105,24 +105,32 @@ class TraderConsole:
             )
             if settings is not None and settings.redis.url is not None:
                 self.workspace = self._open_workspace(settings, self.journal)
-        except BaseException:
+            self.app = self._app(self.trader, options, folder, term, env or {}, on_overflow)
+        except BaseException:  # nothing of the trader's may stay open, nor hold on to the shared venues
             self.close()
             raise
+
+    def _app(
+        self, trader: TraderDesk, options: ConsoleOptions, folder: Path, term: str, env: Mapping[str, str],
+        on_overflow: Any,
+    ) -> QuantDeskApp:
+        settings = options.settings
         fps = settings.ui.fps if settings is not None else 20.0
-        self.app = QuantDeskApp(
-            self.session, desk=self.trader.desk, workspace=self.workspace, journal_sync=self.trader.journal_sync,
+        app = QuantDeskApp(
+            self.session, desk=trader.desk, workspace=self.workspace, journal_sync=trader.journal_sync,
             fps=fps, log_path=options.log_path, own_process=False,
         )
-        recolour = Recolour(colour_system(term, env or {}))
-        self.app.driver_class = driver_for(pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
-        self.app.console = _truecolor_console()
+        recolour = Recolour(colour_system(term, env))
+        app.driver_class = driver_for(self.pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
+        app.console = _truecolor_console()
         # Textual points sys.stdout and sys.stderr at the running App and puts
         # back what it found when that App ends; with many Apps ending in any
         # order, the process's streams would end up pointing at a closed one.
         # Each console "captures" into the real streams instead.
-        self.app._capture_stdout = sys.stdout  # type: ignore[assignment]  # a text stream is what Textual writes to
-        self.app._capture_stderr = sys.stderr  # type: ignore[assignment]  # likewise
-        self.app.configure_console(settings, history_path=folder / "history", prefs_path=folder / "prefs.json")
+        app._capture_stdout = sys.stdout  # type: ignore[assignment]  # a text stream is what Textual writes to
+        app._capture_stderr = sys.stderr  # type: ignore[assignment]  # likewise
+        app.configure_console(settings, history_path=folder / "history", prefs_path=folder / "prefs.json")
+        return app
 
     def _open_workspace(self, settings: Settings, journal: Journal) -> TeamDesk | None:
         """The team's Redis workspace with this trader's name on their entries."""

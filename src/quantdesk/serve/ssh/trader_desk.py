@@ -33,9 +33,9 @@ from quantdesk.trading.desk import Desk, Notice
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
     from quantdesk.signing.base import Signer
-    from quantdesk.trading.router import OrderRouter
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.trading.journal import Journal
+    from quantdesk.trading.router import OrderRouter
     from quantdesk.venues.session import Session
     from quantdesk.wiring.trading import PaperTrading
 
@@ -176,19 +176,23 @@ def open_trader_desk(
     signer, why = trader_signer(settings, agent)
     trading = open_paper_trading(session, journal, limits, trader=Trader(user, signer, why or None))
     trading.dead_man = bool(settings.dead_man.enabled) if settings is not None else False
-    opening: list[Notice] = []
-    signs, never = live_read_only(session, trading.router)
-    if signs:
-        opening.append(read_only_notice(signs, why or "it could not trade with your signer; the server's log says why"))
-    if never:
-        opening.append(read_only_notice(never, NOT_SERVED))
-    sync = None
-    if settings is not None:
-        try:
-            sync = _journal_sync(settings, journal, user, user_id)
-        except _Unsynced as exc:
-            log.warning("ssh: %s's journal is not synced: %s", user, exc)
-            opening.append(unsynced_notice(str(exc)))
+    try:
+        opening: list[Notice] = []
+        signs, never = live_read_only(session, trading.router)
+        if signs:
+            opening.append(read_only_notice(signs, why or "it could not trade with your signer; the server's log says why"))
+        if never:
+            opening.append(read_only_notice(never, NOT_SERVED))
+        sync = None
+        if settings is not None:
+            try:
+                sync = _journal_sync(settings, journal, user, user_id)
+            except _Unsynced as exc:
+                log.warning("ssh: %s's journal is not synced: %s", user, exc)
+                opening.append(unsynced_notice(str(exc)))
+    except BaseException:
+        trading.close()  # its paper accounts let go of the shared venues
+        raise
     desk = Desk(session.cache, trading.router, dead_man=trading.dead_man, opening=opening)
     return TraderDesk(desk, trading, sync, signer)
 
