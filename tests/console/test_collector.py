@@ -20,14 +20,37 @@ def thresholds() -> Iterator[None]:
         collector._before = before
 
 
-def test_start_up_slows_the_collector_and_a_shared_process_gets_its_pace_back(thresholds: None) -> None:
+def test_start_up_slows_the_collector_once(thresholds: None) -> None:
     gc.set_threshold(700, 10, 10)
     collector._before = None
     collector.start_up()
     assert gc.get_threshold() == (collector.GC_GEN0, collector.GC_GEN1, collector.GC_GEN2)
+    gc.set_threshold(900, 10, 10)
     collector.start_up()  # a second console in the process changes nothing
-    collector.settle(own_process=False)
-    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_threshold() == (900, 10, 10)
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle, as widgets and their parents make
+
+
+def test_a_settled_heap_is_left_out_of_collections_until_a_console_gives_its_cycles_back(thresholds: None) -> None:
+    import weakref
+
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        collector.settle()
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: full collections do not walk the settled heap
+        collector.reclaim()
+        assert gone() is None  # the ended console's cycles are collected
+        assert gc.get_freeze_count() > 0  # and the rest is frozen again
+    finally:
+        gc.unfreeze()
 
 
 def test_start_up_never_makes_a_slower_collector_faster(thresholds: None) -> None:

@@ -93,6 +93,7 @@ def main(args: argparse.Namespace) -> int:
         host_key, authorized, ConsoleOptions(settings, user_data_dir() / "ssh"),
         max_sessions=args.max_sessions, idle_timeout_s=args.idle_timeout * 60,
         agent_dir=Path(args.agent_dir or user_data_dir() / "ssh-agents").expanduser(),
+        fps=settings.ui.fps,
     )
     say = sys.stderr.write
     say(f"{PROG}: host key {host_key.path}{' (new)' if host_key.created else ''}  {host_key.fingerprint}\n")

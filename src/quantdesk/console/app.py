@@ -31,6 +31,7 @@ from textual.app import App, ComposeResult
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
+from textual.timer import Timer
 
 from quantdesk.console import collector
 from quantdesk.console.alerts_link import AlertsLink
@@ -185,8 +186,8 @@ class QuantDeskApp(App[int]):
         columns: int = 2,
         fps: float = DEFAULT_FPS,
         log_path: Path | None = None,
-        # False when other consoles share the process (serve ssh): the collector's
-        # thresholds are the process's, and SIGHUP is no single console's hangup
+        # False when other consoles share the process (serve ssh): SIGHUP is no
+        # single console's hangup
         own_process: bool = True,
     ) -> None:
         super().__init__()
@@ -197,6 +198,8 @@ class QuantDeskApp(App[int]):
         self.pane_types = list(panes)
         self.columns = max(1, columns)
         self.fps = fps
+        self.frame_rate = fps  # what the frame timer runs at now: fps, or less when consoles share a core
+        self.frame_timer: Timer | None = None
         self.log_path = log_path
         self.own_process = own_process
         self.frames = 0
@@ -337,7 +340,7 @@ class QuantDeskApp(App[int]):
 
     # -- lifecycle ---------------------------------------------------------
     async def on_mount(self) -> None:
-        self.frame_timer = self.set_interval(1 / self.fps, self.frame, name="frame")
+        self.frame_timer = self.set_interval(1 / self.frame_rate, self.frame, name="frame")
         self.trading.attach_transaction_preview()
         self.trading.announce()
         self.trading.watch_journal()
@@ -382,10 +385,11 @@ class QuantDeskApp(App[int]):
                     title="Aliases", severity="warning", timeout=10,
                 )
             self.frame()
-            collector.settle(own_process=self.own_process)
+            collector.settle()
 
     async def on_unmount(self) -> None:
-        self.frame_timer.stop()
+        if self.frame_timer is not None:
+            self.frame_timer.stop()
         if self._session_running:
             self._session_running = False
             try:
@@ -396,6 +400,28 @@ class QuantDeskApp(App[int]):
         await self.news.stop()
         await self.team.stop()
         await self.trading.stop()
+
+    def set_frame_rate(self, fps: float, phase: float = 0.0) -> None:
+        """Repaint the feed's changes ``fps`` times a second (at most the
+        configured fps); keys still paint as they are handled. ``phase`` (0
+        to 1) delays the first frame by that part of an interval, so consoles
+        sharing a core take their frames in turn rather than all at once."""
+        fps = min(self.fps, fps)
+        if fps == self.frame_rate:
+            return
+        self.frame_rate = fps
+        if self.frame_timer is not None:
+            # From the App's own loop: a timer runs in the context of the App that made it.
+            self.call_later(self._restart_frame_timer, phase % 1.0 / fps)
+
+    def _restart_frame_timer(self, delay: float) -> None:
+        if self.frame_timer is None:
+            return
+        self.frame_timer.stop()
+        if delay > 0:
+            self.frame_timer = self.set_timer(delay, lambda: self._restart_frame_timer(0.0), name="frame")
+        else:
+            self.frame_timer = self.set_interval(1 / self.frame_rate, self.frame, name="frame")
 
     def frame(self) -> None:
         """One frame: every pane repaints only if what it shows changed."""

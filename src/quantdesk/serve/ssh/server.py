@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from quantdesk.console import collector
 from quantdesk.serve.ssh.channel import ConsoleChannel
 from quantdesk.serve.ssh.console import ConsoleOptions
 from quantdesk.serve.ssh.keys import AuthorizedKey, HostKey, authorized_entry
+from quantdesk.serve.ssh.pacing import FrameBudget, Pacer
 
 if TYPE_CHECKING:
+    from quantdesk.console.app import QuantDeskApp
     from quantdesk.venues.session import Session
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ DEFAULT_MAX_SESSIONS = 20
 DEFAULT_IDLE_TIMEOUT_S = 8 * 3600.0
 LOGIN_TIMEOUT_S = 30.0
 KEEPALIVE_S = 30.0
+RECLAIM_AFTER_S = 2.0  # after a console ends, once its tasks and buffers have let go of it
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class SshOptions:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S  # 0: never
     agent_dir: Path | None = None  # where traders' signer agents are forwarded: <dir>/<trader>/agent.sock
+    fps: float = 20.0  # each console's frame rate while the core has room for all of them
 
 
 def agent_socket(agent_dir: Path, user: str) -> Path:
@@ -66,6 +71,9 @@ class DeskServer:
         self._listener: Any = None
         self._idle_task: asyncio.Task[None] | None = None
         self.address = ("127.0.0.1", 0)  # where it listens, once started
+        self._reclaim: asyncio.TimerHandle | None = None
+        # The consoles share this process's core: their repaint rate follows its load.
+        self.pacer = Pacer(FrameBudget(options.fps), self._paced)
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: a free port); returns the port."""
@@ -83,10 +91,15 @@ class DeskServer:
         )
         if self.options.idle_timeout_s > 0:
             self._idle_task = asyncio.create_task(self._watch_idle(), name="ssh-idle")
+        self.pacer.start()
         self.address = (host, int(self._listener.sockets[0].getsockname()[1]))
         return self.address[1]
 
     async def close(self) -> None:
+        await self.pacer.stop()
+        if self._reclaim is not None:
+            self._reclaim.cancel()
+            self._reclaim = None
         if self._idle_task is not None:
             self._idle_task.cancel()
             await asyncio.gather(self._idle_task, return_exceptions=True)
@@ -112,6 +125,19 @@ class DeskServer:
 
     def release(self, channel: ConsoleChannel) -> None:
         self.channels.discard(channel)
+        if self._reclaim is None:  # one collection for consoles ending together
+            self._reclaim = asyncio.get_running_loop().call_later(RECLAIM_AFTER_S, self._collect)
+
+    def _collect(self) -> None:
+        """Give back what ended consoles left: the settled heap is frozen (see
+        ``console.collector``), so their widgets' cycles wait for this."""
+        self._reclaim = None
+        started = time.perf_counter()
+        collector.reclaim()
+        log.info("collected what ended consoles left in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def _paced(self) -> list[QuantDeskApp]:
+        return [ch.console.app for ch in self.channels if ch.console is not None]
 
     def close_idle(self) -> int:
         """Close every console idle past the limit; how many were closed."""
