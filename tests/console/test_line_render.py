@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -83,3 +84,37 @@ def test_a_line_without_spans_keeps_its_own_style() -> None:
     strip = LineRenderer(CONSOLE, BASE).strip(Text("sim-drift is stale", warn), 20)
     assert [seg.style for seg in strip][0] == BASE + warn
     assert strip.text == "sim-drift is stale  "
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.sampled_from([None, *STYLES[:3]])), min_size=1, max_size=5))
+def test_a_table_row_is_the_text_rich_would_build(cells: list) -> None:
+    from quantdesk.console.panes.base import Column, Table
+
+    table = Table([Column(f"c{i}", 8, align) for i, align in zip(range(len(cells)), ["left", "right", "center"] * 3)])
+    row = table.row(cells, "bold")
+    rebuilt = Text(row.plain, style=row.style, spans=list(row.spans), no_wrap=True, end="")
+    assert row.plain == rebuilt.plain and len(row) == len(rebuilt) == table.width
+    assert row.spans == rebuilt.spans and row.style == rebuilt.style
+    assert row.plain.isprintable()  # no control code reaches the screen or shifts the columns after it
+
+
+def cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    return [(ch, seg.style) for seg in strip for ch in seg.text]
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines(), lines(), st.integers(1, 50))
+def test_the_repainted_span_is_exactly_the_cells_that_changed(a: Text, b: Text, width: int) -> None:
+    from quantdesk.console.panes.base import changed_span
+
+    render = LineRenderer(CONSOLE, BASE)
+    old, new = render.strip(a, width), render.strip(b, width)
+    x0, x1 = changed_span(old, new, width)
+    assert 0 <= x0 < x1 <= width
+    if any(cell_len(seg.text) != len(seg.text) for seg in (*old, *new)):
+        assert (x0, x1) == (0, width)  # wide characters: the whole line
+        return
+    diff = [x for x, (p, q) in enumerate(zip(cells(old), cells(new))) if p != q]
+    if diff:
+        assert (x0, x1) == (diff[0], diff[-1] + 1)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from rich.cells import cell_len
 from rich.style import Style
-from rich.control import strip_control_codes
 from rich.text import Span, Text
 from textual.geometry import Region
 from textual.strip import Strip
@@ -136,6 +136,10 @@ class Table:
                 if cell_style:
                     spans.append(Span(offset, offset + len(sep), cell_style))
                 offset += len(sep)
+            if not value.isprintable():
+                # Control codes (venue data may hold any) would move the cursor
+                # or take no cell and shift the columns after them.
+                value = "".join(c for c in value if c.isprintable())
             if len(value) > col.width:
                 value = value[: col.width - 1] + "…" if col.align == "left" else "#" * col.width
             if col.align == "left":
@@ -145,69 +149,54 @@ class Table:
             else:
                 value = value.rjust(col.width)
             if value:
-                if not value.isprintable():  # what Text.append strips: bell, backspace, form feeds, returns
-                    value = strip_control_codes(value)
                 parts.append(value)
                 if cell_style:
                     spans.append(Span(offset, offset + len(value), cell_style))
                 offset += len(value)
-        return Text("".join(parts), style=style or "", no_wrap=True, end="", spans=spans)
+        return _clean_text("".join(parts), style or "", spans)
 
 
-def _cells(strip: Strip) -> tuple[str, list[Style | None]] | None:
-    """The line's characters and each cell's style, or None with wide characters
-    (no per-cell view)."""
-    chars: list[str] = []
-    styles: list[Style | None] = []
-    for seg in strip:
-        text = seg.text
-        chars.append(text)
-        styles += [seg.style] * len(text)
-    plain = "".join(chars)
-    return (plain, styles) if len(plain) == strip.cell_length else None
+def _clean_text(plain: str, style: Style | str, spans: list[Span]) -> Text:
+    """A line whose characters are already free of control codes (``row``
+    strips each cell): rich's constructor would scan the whole line again,
+    a third of a row's cost. (``tests/console/test_line_render.py`` checks the
+    result against the constructor's.)"""
+    text = Text(style=style, no_wrap=True, end="", spans=spans)
+    text._text = [plain]
+    text._length = len(plain)
+    return text
 
 
-def _same_prefix(a: str | list[Style | None], b: str | list[Style | None], n: int) -> int:
-    """How many leading items two length-``n`` sequences share (bisected with
-    slice comparisons, which run in C, instead of a loop over every cell)."""
-    if a == b:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo] and a[:hi] != b[:hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def _same_suffix(a: str | list[Style | None], b: str | list[Style | None], n: int) -> int:
-    """How many trailing items two length-``n`` sequences share."""
-    if a == b:
-        return n
-    lo, hi = 0, n
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[n - mid :] == b[n - mid :]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
 
 
 def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
     """The cells [x0, x1) where two renderings of a line differ (the whole line
-    when that cannot be told cell by cell)."""
-    a, b = _cells(old), _cells(new)
-    if a is None or b is None or len(a[0]) != len(b[0]):
+    when that cannot be told cell by cell). Both strips are maximal runs of
+    one style (as ``LineRenderer`` makes them), so equal runs are skipped whole."""
+    a, b = list(old), list(new)
+    if old.cell_length != new.cell_length or any(cell_len(seg.text) != len(seg.text) for seg in (*a, *b)):
         return 0, width
-    (a_text, a_styles), (b_text, b_styles) = a, b
-    n = len(a_text)
-    # A cell is unchanged when both its character and its style are.
-    x0 = min(_same_prefix(a_text, b_text, n), _same_prefix(a_styles, b_styles, n))
-    x1 = max(x0, n - min(_same_suffix(a_text, b_text, n), _same_suffix(a_styles, b_styles, n)))
-    return x0, max(x1, x0 + 1)
+    n = min(len(a), len(b))
+    i, x0 = 0, 0
+    while i < n and a[i] == b[i]:
+        x0 += len(a[i].text)
+        i += 1
+    if i < n and a[i].style == b[i].style:
+        x0 += _common_prefix(a[i].text, b[i].text)
+    j, tail = 0, 0
+    while j < n - i and a[-1 - j] == b[-1 - j]:
+        tail += len(a[-1 - j].text)
+        j += 1
+    if j < n - i and a[-1 - j].style == b[-1 - j].style:
+        tail += _common_prefix(a[-1 - j].text[::-1], b[-1 - j].text[::-1])
+    x1 = max(x0 + 1, old.cell_length - tail)
+    return min(x0, width - 1), min(x1, width)
 
 
 def _same_text(a: Text, b: Text) -> bool:

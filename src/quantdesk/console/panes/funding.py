@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from quantdesk.core.insights.carry import HoldSide, holding_cost
-from quantdesk.core.model import Funding, Market
+from quantdesk.core.model import Funding, MarkPrice, Market, OraclePrice
 from quantdesk.console import format as fmt
 from quantdesk.console import sparkline
 from quantdesk.console.panes.base import Column, Pane, Table
@@ -113,24 +113,37 @@ class FundingPane(Pane):
             header.append(" " + f"Last {hours}h, 1/h".ljust(hours)[:hours], s("pane--header"))
         lines = [*self.health_lines(now_ns), header]
         symbols = self.ordered_symbols()
-        rows: list[tuple[Text, list[int | None], Funding | None]] = []
+        # Rows are remade only when what they show moved (a rate, the open
+        # interest, an oracle, the countdown's second): the premiums below
+        # move with every mark, the rates far less often.
+        self.pieces.start((width, height, len(cache.markets)))
+        second = now_ns // 1_000_000_000
+        rows: list[tuple[Hashable, Text, list[int | None], Funding | None]] = []
         for symbol in symbols:
             venues = sorted(v for v, sym in cache.markets if sym == symbol)
             for i, venue in enumerate(venues):
-                market = cache.markets[(venue, symbol)]
-                f = cache.funding.get((venue, symbol))
-                history = cache.funding_history.get((venue, symbol))
+                key = (venue, symbol)
+                market = cache.markets[key]
+                f = cache.funding.get(key)
+                history = cache.funding_history.get(key)
                 values: list[int | None] = history.last(hours, now_ns) if history is not None and hours else [None] * hours
-                rows.append((table.row(self._cells(market, symbol if i == 0 else "", f, now_ns)), values, f))
+                shown = symbol if i == 0 else ""
+                oracle = cache.oracle.get(key)
+                inputs = ("rate", key, shown, f, cache.open_interest.get(key), None if oracle is None else oracle.price, second)
+                row = self.pieces.get(inputs, lambda: table.row(self._cells(market, shown, f, now_ns)))
+                rows.append((inputs, row, values, f))
         tall = hours > 0 and len(lines) + 2 * len(rows) + self._rest_height(symbols) <= height
         # One scale for all funding rows and one for all borrow rows: the bars compare across markets.
         scales: dict[str, int] = {}
-        for _row, values, f in rows:
+        for _inputs, _row, values, f in rows:
             kind = f.kind if f is not None else "funding"
             scales[kind] = max(scales.get(kind, 0), sparkline.magnitude(values))
-        for row, values, f in rows:
-            lines.extend(self._with_history(row, values, f, table.width, tall,
-                                            scales.get(f.kind if f is not None else "funding", 0)))
+        for made_from, row, values, f in rows:
+            scale = scales.get(f.kind if f is not None else "funding", 0)
+            lines.extend(self.pieces.get(
+                ("history", made_from, tuple(values), tall, scale),
+                lambda: self._with_history(row, values, f, table.width, tall, scale),
+            ))
         lines.append(Text(""))
         lines.extend(self._premiums(symbols, width))
         lines.append(Text(""))
@@ -190,22 +203,25 @@ class FundingPane(Pane):
                 mark, oracle = cache.mark.get(key), cache.oracle.get(key)
                 if market is None or mark is None or oracle is None:
                     continue
-                decimals = fmt.price_decimals(market, oracle.price)
-                premium = fmt.ratio_bps(mark.price - oracle.price, oracle.price)
-                conf = fmt.ratio_bps(oracle.confidence, oracle.price) if oracle.confidence else None
-                lines.append(
-                    table.row(
-                        [
-                            (symbol if i == 0 else "", s("pane--title")),
-                            (venue, s("pane--dim")),
-                            fmt.price(mark.price, market, decimals=decimals),
-                            (fmt.price(oracle.price, market, decimals=decimals), s("pane--dim")),
-                            (fmt.bps(premium, sign=True), self._rate_style(int(premium or 0), False)),
-                            (fmt.bps(conf), s("pane--dim")),
-                        ]
-                    )
-                )
+                inputs = ("premium", key, i == 0, mark.price, oracle.price, oracle.confidence)
+                lines.append(self.pieces.get(inputs, lambda: self._premium_row(table, market, i == 0, mark, oracle)))
         return lines
+
+    def _premium_row(self, table: Table, market: Market, first: bool, mark: MarkPrice, oracle: OraclePrice) -> Text:
+        s = self.style
+        decimals = fmt.price_decimals(market, oracle.price)
+        premium = fmt.ratio_bps(mark.price - oracle.price, oracle.price)
+        conf = fmt.ratio_bps(oracle.confidence, oracle.price) if oracle.confidence else None
+        return table.row(
+            [
+                (market.symbol if first else "", s("pane--title")),
+                (market.venue, s("pane--dim")),
+                fmt.price(mark.price, market, decimals=decimals),
+                (fmt.price(oracle.price, market, decimals=decimals), s("pane--dim")),
+                (fmt.bps(premium, sign=True), self._rate_style(int(premium or 0), False)),
+                (fmt.bps(conf), s("pane--dim")),
+            ]
+        )
 
     def _cheapest(self, symbol: str) -> list[tuple[str, Style | None]]:
         rates = [f for (v, sym), f in self.cache.funding.items() if sym == symbol]
