@@ -18,7 +18,6 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Span, Text
 from textual.geometry import Region
@@ -180,8 +179,9 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
     when that cannot be told cell by cell). Both strips are maximal runs of
     one style (as ``LineRenderer`` makes them), so equal runs are skipped whole."""
     a, b = list(old), list(new)
-    if old.cell_length != new.cell_length or any(cell_len(seg.text) != len(seg.text) for seg in (*a, *b)):
-        return 0, width
+    cells = old.cell_length
+    if new.cell_length != cells or sum(len(seg.text) for seg in a) != cells or sum(len(seg.text) for seg in b) != cells:
+        return 0, width  # wide characters: a character is not a cell
     n = min(len(a), len(b))
     i, x0 = 0, 0
     while i < n and a[i] == b[i]:
@@ -195,7 +195,7 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
         j += 1
     if j < n - i and a[-1 - j].style == b[-1 - j].style:
         tail += _common_prefix(a[-1 - j].text[::-1], b[-1 - j].text[::-1])
-    x1 = max(x0 + 1, old.cell_length - tail)
+    x1 = max(x0 + 1, cells - tail)
     return min(x0, width - 1), min(x1, width)
 
 

@@ -47,38 +47,37 @@ class LineRenderer:
         own = text.style
         head: StyleKey = (own,) if own else ()
         spans = [s for s in text.spans if s.end > s.start and s.start < n and s.style]
+        pieces: list[tuple[int, int, StyleKey]] = []
+        if not spans:
+            pieces.append((0, n, head))
+        elif all(a.end <= b.start for a, b in zip(spans, spans[1:])):
+            at = 0  # what Table.row makes: side by side, left to right
+            for span in spans:
+                if span.start > at:
+                    pieces.append((at, span.start, head))
+                end = min(span.end, n)
+                pieces.append((span.start, end, (*head, span.style)))
+                at = end
+            if at < n:
+                pieces.append((at, n, head))
+        else:
+            # Overlapping spans: each stretch takes every span over it, in the
+            # order they were added (later ones win, as in rich).
+            cuts = sorted({0, n, *(s.start for s in spans), *(min(s.end, n) for s in spans)})
+            for start, end in zip(cuts, cuts[1:]):
+                pieces.append((start, end, (*head, *(s.style for s in spans if s.start <= start and s.end >= end))))
         out: list[tuple[int, int, Style]] = []
-
-        def add(start: int, end: int, key: StyleKey) -> None:
+        known = self._combined.get
+        for start, end, key in pieces:  # contiguous, left to right
             if end <= start:
-                return
-            style = self._style(key)
-            if out and out[-1][1] == start and out[-1][2] == style:
+                continue
+            style = known(key)
+            if style is None:
+                style = self._style(key)
+            if out and out[-1][2] == style:
                 out[-1] = (out[-1][0], end, style)
             else:
                 out.append((start, end, style))
-
-        if not spans:
-            add(0, n, head)
-            return out
-        ordered = all(a.end <= b.start for a, b in zip(spans, spans[1:]))
-        if ordered:  # what Table.row makes: side by side, left to right
-            at = 0
-            for span in spans:
-                if span.start > at:
-                    add(at, span.start, head)
-                end = min(span.end, n)
-                add(span.start, end, (*head, span.style))
-                at = end
-            if at < n:
-                add(at, n, head)
-            return out
-        # Overlapping spans: each stretch takes every span over it, in the
-        # order they were added (later ones win, as in rich).
-        cuts = sorted({0, n, *(s.start for s in spans), *(min(s.end, n) for s in spans)})
-        for start, end in zip(cuts, cuts[1:]):
-            over = tuple(s.style for s in spans if s.start <= start and s.end >= end)
-            add(start, end, (*head, *over))
         return out
 
     def strip(self, text: Text, width: int) -> Strip:
