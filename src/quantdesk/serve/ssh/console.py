@@ -154,7 +154,10 @@ class TraderConsole:
         """Run the console until the trader quits or ``stop`` is called."""
         loading = asyncio.create_task(self._load_live_accounts(), name=f"ssh-accounts:{self.user}")
         try:
-            await self.app.run_async()
+            # In a task of its own: Textual leaves context variables naming the App
+            # and its screens in the task it runs in, and whatever the caller
+            # schedules after (the server's collection) would carry them on.
+            await asyncio.create_task(self.app.run_async(), name=f"ssh-app:{self.user}")
         finally:
             loading.cancel()
             await asyncio.gather(loading, return_exceptions=True)

@@ -64,6 +64,16 @@ class Pty:
                 pass
 
 
+class KeyParser(XTermParser):
+    """Textual's key parser without its process-wide cache of parsed sequences.
+
+    That cache is keyed on the parser, so it would keep every ended console's
+    parser, the last key it read and, through that key, the console's App for
+    as long as the server runs."""
+
+    _parse_extended_key = XTermParser._parse_extended_key.__wrapped__  # type: ignore[assignment]
+
+
 class PtyDriver(Driver):
     """Display and input for one App on the slave side of a ``Pty``.
 
@@ -80,7 +90,7 @@ class PtyDriver(Driver):
         self._pending = bytearray()
         self._writing = False
         self._reading = False
-        self._parser = XTermParser(debug)
+        self._parser = KeyParser(debug)
         self._decode = getincrementaldecoder("utf-8")(errors="replace").decode
         self._tick: asyncio.TimerHandle | None = None
         self._attrs: list[Any] | None = None

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
-from quantdesk.console import collector
 from quantdesk.serve.ssh.channel import ConsoleChannel
 from quantdesk.serve.ssh.console import ConsoleOptions
 from quantdesk.serve.ssh.keys import AuthorizedKey, HostKey, authorized_entry
 from quantdesk.serve.ssh.pacing import FrameBudget, Pacer
+from quantdesk.serve.ssh.reclaim import Reclaimer
 
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
@@ -40,7 +40,6 @@ DEFAULT_MAX_SESSIONS = 20
 DEFAULT_IDLE_TIMEOUT_S = 8 * 3600.0
 LOGIN_TIMEOUT_S = 30.0
 KEEPALIVE_S = 30.0
-RECLAIM_AFTER_S = 2.0  # after a console ends, once its tasks and buffers have let go of it
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class DeskServer:
         self._listener: Any = None
         self._idle_task: asyncio.Task[None] | None = None
         self.address = ("127.0.0.1", 0)  # where it listens, once started
-        self._reclaim: asyncio.TimerHandle | None = None
+        self.reclaimer = Reclaimer()  # gives back what ended consoles leave
         # The consoles share this process's core: their repaint rate follows its load.
         self.pacer = Pacer(FrameBudget(options.fps), self._paced)
 
@@ -97,9 +96,6 @@ class DeskServer:
 
     async def close(self) -> None:
         await self.pacer.stop()
-        if self._reclaim is not None:
-            self._reclaim.cancel()
-            self._reclaim = None
         if self._idle_task is not None:
             self._idle_task.cancel()
             await asyncio.gather(self._idle_task, return_exceptions=True)
@@ -110,6 +106,7 @@ class DeskServer:
             ch.end("the server is shutting down")
         tasks = [ch.task for ch in list(self.channels) if ch.task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.reclaimer.close()  # the process goes with the server
 
     # -- limits ------------------------------------------------------------------
     def admit(self, channel: ConsoleChannel) -> str:
@@ -124,17 +121,9 @@ class DeskServer:
         return ""
 
     def release(self, channel: ConsoleChannel) -> None:
+        if channel in self.channels and channel.console is not None:
+            self.reclaimer.ended(channel.user, channel.console.app)
         self.channels.discard(channel)
-        if self._reclaim is None:  # one collection for consoles ending together
-            self._reclaim = asyncio.get_running_loop().call_later(RECLAIM_AFTER_S, self._collect)
-
-    def _collect(self) -> None:
-        """Give back what ended consoles left: the settled heap is frozen (see
-        ``console.collector``), so their widgets' cycles wait for this."""
-        self._reclaim = None
-        started = time.perf_counter()
-        collector.reclaim()
-        log.info("collected what ended consoles left in %.0f ms", (time.perf_counter() - started) * 1000)
 
     def _paced(self) -> list[QuantDeskApp]:
         return [ch.console.app for ch in self.channels if ch.console is not None]
