@@ -71,7 +71,7 @@ class KeyParser(XTermParser):
     parser, the last key it read and, through that key, the console's App for
     as long as the server runs."""
 
-    _parse_extended_key = XTermParser._parse_extended_key.__wrapped__  # type: ignore[assignment]
+    _parse_extended_key = XTermParser._parse_extended_key.__wrapped__  # type: ignore[assignment]  # a plain method in place of the cached one
 
 
 class PtyDriver(Driver):
