@@ -59,3 +59,9 @@ def test_start_up_never_makes_a_slower_collector_faster(thresholds: None) -> Non
     collector.start_up()
     assert gc.get_threshold() == (50_000, collector.GC_GEN1, 500)
 
+
+
+def test_a_process_serving_many_consoles_collects_its_young_objects_in_small_steps(thresholds: None) -> None:
+    collector.serve_many()
+    gen0, gen1, _gen2 = gc.get_threshold()
+    assert gen0 == collector.GC_GEN0 and gen1 == collector.SHARED_GEN1

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from quantdesk.console import collector
 from quantdesk.serve.ssh.channel import ConsoleChannel
 from quantdesk.serve.ssh.console import ConsoleOptions
 from quantdesk.serve.ssh.keys import AuthorizedKey, HostKey, authorized_entry
@@ -91,6 +92,7 @@ class DeskServer:
         if self.options.idle_timeout_s > 0:
             self._idle_task = asyncio.create_task(self._watch_idle(), name="ssh-idle")
         self.pacer.start()
+        collector.serve_many()
         self.address = (host, int(self._listener.sockets[0].getsockname()[1]))
         return self.address[1]
 
