@@ -75,7 +75,8 @@ class DlobFeed:
         self._last_key: dict[str, tuple[int, int]] = {}
         self._resync: set[str] = set()
         self._fills_seen = RecentKeys()  # kept across reconnects: a replayed fill prints once
-        self.fill_listener: Callable[[wire.TradeRecord], None] | None = None  # the trader's own-order follower
+        # Own-order followers hear every fill record: the venue's own and one per trader served over SSH.
+        self._fill_listeners: list[Callable[[wire.TradeRecord], None]] = []
         self.subs = Subscriptions(d.backoff_initial_s, d.backoff_max_s)
         self.book_watch = BookWatch(d.book_stall_s)
         self._unknown_channels: set[str] = set()  # pushes for markets not configured, logged once each
@@ -301,9 +302,22 @@ class DlobFeed:
             return False
         self._publish(trade)
         self.health.trades += 1
-        if self.fill_listener is not None:
-            self.fill_listener(rec)
+        for listener in tuple(self._fill_listeners):  # one may be removed as another runs
+            listener(rec)
         return True
+
+    def add_fill_listener(self, listener: Callable[[wire.TradeRecord], None]) -> None:
+        """Hear every fill record published from now on (once per record)."""
+        self._fill_listeners.append(listener)
+
+    def remove_fill_listener(self, listener: Callable[[wire.TradeRecord], None]) -> None:
+        """Stop ``listener`` hearing fills; nothing if it was not listening."""
+        if listener in self._fill_listeners:
+            self._fill_listeners.remove(listener)
+
+    @property
+    def fill_listeners(self) -> tuple[Callable[[wire.TradeRecord], None], ...]:
+        return tuple(self._fill_listeners)
 
     # -- WebSocket -----------------------------------------------------------
     def _mono_ns(self) -> int:

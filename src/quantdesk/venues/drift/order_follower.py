@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quantdesk.core.bus import Bus
 from quantdesk.core.model import topic_for
@@ -21,6 +21,10 @@ from quantdesk.venues.drift import wire
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.idl import AccountDecodeError
 from quantdesk.venues.drift.order_state import OrderStates, chain_orders
+
+if TYPE_CHECKING:
+    from quantdesk.venues.drift.config import DriftDeployment
+    from quantdesk.venues.drift.market_data import DlobFeed
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +121,15 @@ class OrderFollower:
         finally:
             for task in list(self._tasks):
                 task.cancel()
+
+    async def follow(self, bus: Bus, feed: DlobFeed, deployment: DriftDeployment,
+                     sleep: Callable[[float], Awaitable[Any]] | None = None) -> None:
+        """Follow the orders onto ``bus`` until cancelled, hearing ``feed``'s fill
+        records meanwhile and not after (a gone console's bus is let go of)."""
+        d = deployment
+        feed.add_fill_listener(self.on_fill)
+        try:
+            await self.run(bus, d.ws_rpc_url, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s,
+                           sleep=sleep)
+        finally:
+            feed.remove_fill_listener(self.on_fill)

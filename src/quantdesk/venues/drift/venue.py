@@ -170,12 +170,7 @@ class DriftVenue:
             return None
         d = self.deployment
         self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.listed}, self.health, clock=self._clock)
-        self.feed.fill_listener = self.follower.on_fill
-        return asyncio.create_task(
-            self.follower.run(bus, d.ws_rpc_url, backoff_initial_s=d.backoff_initial_s, backoff_max_s=d.backoff_max_s,
-                              sleep=self._sleep),
-            name=f"{self.id}-orders",
-        )
+        return asyncio.create_task(self.follower.follow(bus, self.feed, d, self._sleep), name=f"{self.id}-orders")
 
     def order_sent(self, order_ids: list[str]) -> None:
         """Orders just sent in one transaction (entry first): followed from now on."""
@@ -274,10 +269,11 @@ def _new_executor(deployment: DriftDeployment, signer: Any, rpc: Any, clock: Cal
 class DriftTraderView:
     """A shared ``DriftVenue`` as one served trader trades it: the venue's
     deployment, listing and RPC, the trader's own signer, executor and User
-    account. The venue's market data serves every trader; the trader's
-    positions and margin are polled from chain onto their own console's bus
-    (``follow_account``). Their fills are not followed: orders show as sent,
-    positions as the next poll finds them."""
+    account. The venue's market data serves every trader. While their console
+    follows the account (``follow_account``) their positions and margin are
+    polled from chain and their orders followed live (their User account over
+    websocket, their fills from the venue's shared fill records), onto their
+    own console's bus only."""
 
     def __init__(self, venue: DriftVenue, signer: Any, signer_problem: str | None = None) -> None:
         self.venue = venue
@@ -286,11 +282,13 @@ class DriftTraderView:
         self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
         self.executor: Any = None  # execution.DriftExecutor, built on first use
         self.account_view: Any = None  # account_view.DriftAccountView while followed
+        self.follower: Any = None  # order_follower.OrderFollower while followed
         self.watch: str | None = None  # the trader's wallet, once followed
 
     async def follow_account(self, bus: Bus) -> None:
-        """Poll the trader's account onto ``bus`` until cancelled. The signer's
-        key is asked off the event loop: a forwarded agent may be served by it."""
+        """Poll the trader's account and follow their orders onto ``bus`` until
+        cancelled. The signer's key is asked off the event loop: a forwarded
+        agent may be served by it."""
         from quantdesk.venues.drift.account_view import DriftAccountView
 
         signer = self.signer
@@ -301,7 +299,32 @@ class DriftTraderView:
             clock=self.venue._clock, sleep=self.venue._sleep,
         )
         self.watch = pubkey
-        await self.account_view.run(bus, d.account_poll_s)
+        async with asyncio.TaskGroup() as both:  # one failing stops the other: nothing outlives the console
+            both.create_task(self.account_view.run(bus, d.account_poll_s), name=f"{self.id}-account:{pubkey}")
+            both.create_task(self._follow_orders(bus), name=f"{self.id}-orders:{pubkey}")
+
+    async def _follow_orders(self, bus: Bus) -> None:
+        """The trader's orders and fills, live, until cancelled; their account's
+        websocket problems are theirs, not the shared venue's."""
+        from quantdesk.venues.drift.order_follower import OrderFollower
+
+        try:
+            ex = self._executor()
+        except VenueError as exc:
+            log.warning("%s: a served trader's orders are not followed: %s", self.id, exc)
+            return
+        venue, d = self.venue, self.deployment
+        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.listed}, FeedHealth(),
+                                      clock=venue._clock)
+        try:
+            await self.follower.follow(bus, venue.feed, d, venue._sleep)
+        finally:
+            self.follower = None
+
+    def order_sent(self, order_ids: list[str]) -> None:
+        """Orders just sent in one transaction (entry first): followed from now on."""
+        if self.follower is not None:
+            self.follower.sent(order_ids)
 
     def __repr__(self) -> str:
         return f"DriftTraderView({self.id!r})"
