@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from rich.style import Style
@@ -87,6 +88,9 @@ class Table:
         """The same table without the columns that do not fit ``width``, dropped
         in their ``drop`` order (highest first; ``drop=0`` columns always stay).
         Rows are still given every cell; a dropped column's cell is skipped."""
+        return _fitted(tuple(self.all_columns), self.gap, width)
+
+    def _fit(self, width: int) -> Table:
         keep = [True] * len(self.all_columns)
         order = sorted((c.drop, i) for i, c in enumerate(self.all_columns) if c.drop)
         table = Table(self.all_columns, self.gap, keep=keep)
@@ -164,6 +168,13 @@ def _clean_text(plain: str, style: Style | str, spans: list[Span]) -> Text:
     text._text = [plain]
     text._length = len(plain)
     return text
+
+
+@lru_cache(maxsize=256)
+def _fitted(columns: tuple[Column, ...], gap: int, width: int) -> Table:
+    """Fitting is the same for the same columns and width: every build of every
+    pane asks again. (Tables are not changed once made, so one serves all.)"""
+    return Table(columns, gap)._fit(width)
 
 
 def _common_prefix(a: str, b: str) -> int:
