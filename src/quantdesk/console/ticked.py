@@ -3,7 +3,7 @@ or of what is mounted rather than by a DOM query every frame."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from textual import events, on
 from textual.app import ScreenStackError
@@ -14,15 +14,19 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 
-class Ticked(Widget):
-    """A widget the frame timer ticks. Mounts and unmounts of such widgets
-    are counted, so the App knows when to look for them again."""
-
-    mounts: ClassVar[int] = 0
-
+@runtime_checkable
+class FrameTicked(Protocol):
     def tick(self, now_ns: int) -> bool:
         """Called once a frame; True when the widget repainted."""
-        raise NotImplementedError
+        ...
+
+
+class Ticked(Widget):
+    """Base of the widgets the frame timer ticks (each defines ``tick``, see
+    ``FrameTicked``). Their mounts and unmounts are counted, so the App knows
+    when to look for them again."""
+
+    mounts: ClassVar[int] = 0
 
     @on(events.Mount)
     def _count_mount(self) -> None:
@@ -40,14 +44,14 @@ class TickedWidgets:
         self.app = app
         self.types = types
         self._key: tuple[Screen, int] | None = None
-        self._widgets: list[Ticked] = []
+        self._widgets: list[FrameTicked] = []
 
-    def current(self) -> list[Ticked]:
+    def current(self) -> list[FrameTicked]:
         try:
             key = (self.app.screen, Ticked.mounts)
         except ScreenStackError:  # shutting down: no screen, nothing to tick
             return []
         if key != self._key:
-            self._widgets = [w for t in self.types for w in self.app.query(t)]
+            self._widgets = [w for t in self.types for w in self.app.query(t) if isinstance(w, FrameTicked)]
             self._key = key
         return self._widgets
