@@ -42,7 +42,44 @@ def to_market(venue: str, quote: str, spec: Any) -> Market:
     )
 
 
-class DriftVenue:
+class _SignsOrders:
+    """What the shared venue and a served trader's view of it trade with
+    alike: a signer, the executor built for it on first use, and the order
+    follower the orders just sent are handed to."""
+
+    id: str
+    deployment: DriftDeployment
+    feed: DlobFeed
+    signer: Any
+    signer_problem: str | None
+    executor: Any  # execution.DriftExecutor, built on first use when None
+    follower: Any  # order_follower.OrderFollower while orders are followed
+    _clock: Callable[[], int]
+
+    def trading_unavailable_reason(self) -> str | None:
+        return _unavailable(self.deployment, self.signer, self.signer_problem, self.executor)
+
+    def _executor(self) -> Any:
+        reason = self.trading_unavailable_reason()
+        if reason:
+            raise TradingUnavailable(reason)
+        if self.executor is None:
+            self.executor = _new_executor(self.deployment, self.signer, self.feed.rpc, self._clock)
+        return self.executor
+
+    def _order_follower(self, ex: Any, health: FeedHealth) -> Any:
+        from quantdesk.venues.drift.order_follower import OrderFollower
+
+        return OrderFollower(self.id, ex, {m.index: m.symbol for m in self.deployment.listed}, health,
+                             clock=self._clock)
+
+    def order_sent(self, order_ids: list[str]) -> None:
+        """Orders just sent in one transaction (entry first): followed from now on."""
+        if self.follower is not None:
+            self.follower.sent(order_ids)
+
+
+class DriftVenue(_SignsOrders):
     kind: MarketKind = "clob"
 
     def __init__(
@@ -79,9 +116,6 @@ class DriftVenue:
     @property
     def can_trade(self) -> bool:
         return self.trading_unavailable_reason() is None
-
-    def trading_unavailable_reason(self) -> str | None:
-        return _unavailable(self.deployment, self.signer, self.signer_problem, self.executor)
 
     def for_trader(self, signer: Any, signer_problem: str | None = None) -> DriftTraderView:
         """This venue as one trader ``quantdesk serve ssh`` serves trades it,
@@ -161,21 +195,15 @@ class DriftVenue:
         """Follow the trader's own orders live, if this venue trades."""
         if not self.can_trade:
             return None
-        from quantdesk.venues.drift.order_follower import OrderFollower
-
         try:
             ex = self._executor()
         except VenueError as exc:
             self.health.error(str(exc))
             return None
-        d = self.deployment
-        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.listed}, self.health, clock=self._clock)
-        return asyncio.create_task(self.follower.follow(bus, self.feed, d, self._sleep), name=f"{self.id}-orders")
-
-    def order_sent(self, order_ids: list[str]) -> None:
-        """Orders just sent in one transaction (entry first): followed from now on."""
-        if self.follower is not None:
-            self.follower.sent(order_ids)
+        self.follower = self._order_follower(ex, self.health)
+        return asyncio.create_task(
+            self.follower.follow(bus, self.feed, self.deployment, self._sleep), name=f"{self.id}-orders"
+        )
 
     async def run(self, bus: Bus) -> None:
         tasks = [asyncio.create_task(self.feed.run(bus), name=f"{self.id}-feed")]
@@ -219,14 +247,6 @@ class DriftVenue:
         await self.feed.close()
 
     # -- trading ---------------------------------------------------------------
-    def _executor(self) -> Any:
-        reason = self.trading_unavailable_reason()
-        if reason:
-            raise TradingUnavailable(reason)
-        if self.executor is None:
-            self.executor = _new_executor(self.deployment, self.signer, self.feed.rpc, self._clock)
-        return self.executor
-
     async def place(self, intent: OrderIntent, order_id: str) -> Order:
         return await self._executor().place(intent, order_id)
 
@@ -266,7 +286,7 @@ def _new_executor(deployment: DriftDeployment, signer: Any, rpc: Any, clock: Cal
     )
 
 
-class DriftTraderView:
+class DriftTraderView(_SignsOrders):
     """A shared ``DriftVenue`` as one served trader trades it: the venue's
     deployment, listing and RPC, the trader's own signer, executor and User
     account. The venue's market data serves every trader. While their console
@@ -306,40 +326,29 @@ class DriftTraderView:
     async def _follow_orders(self, bus: Bus) -> None:
         """The trader's orders and fills, live, until cancelled; their account's
         websocket problems are theirs, not the shared venue's."""
-        from quantdesk.venues.drift.order_follower import OrderFollower
-
         try:
             ex = self._executor()
         except VenueError as exc:
             log.warning("%s: a served trader's orders are not followed: %s", self.id, exc)
             return
-        venue, d = self.venue, self.deployment
-        self.follower = OrderFollower(self.id, ex, {m.index: m.symbol for m in d.listed}, FeedHealth(),
-                                      clock=venue._clock)
+        self.follower = self._order_follower(ex, FeedHealth())
         try:
-            await self.follower.follow(bus, venue.feed, d, venue._sleep)
+            await self.follower.follow(bus, self.feed, self.deployment, self.venue._sleep)
         finally:
             self.follower = None
-
-    def order_sent(self, order_ids: list[str]) -> None:
-        """Orders just sent in one transaction (entry first): followed from now on."""
-        if self.follower is not None:
-            self.follower.sent(order_ids)
 
     def __repr__(self) -> str:
         return f"DriftTraderView({self.id!r})"
 
+    # Read from the shared venue each time: its listing grows once discovered.
     @property
-    def deployment(self) -> DriftDeployment:
-        return self.venue.deployment  # the venue's listing grows once discovered
+    def deployment(self) -> DriftDeployment:  # type: ignore[override]  # the venue's, read-only here
+        return self.venue.deployment
 
-    def trading_unavailable_reason(self) -> str | None:
-        return _unavailable(self.deployment, self.signer, self.signer_problem, self.executor)
+    @property
+    def feed(self) -> DlobFeed:  # type: ignore[override]  # the venue's, read-only here
+        return self.venue.feed
 
-    def _executor(self) -> Any:
-        reason = self.trading_unavailable_reason()
-        if reason:
-            raise TradingUnavailable(reason)
-        if self.executor is None:
-            self.executor = _new_executor(self.deployment, self.signer, self.venue.feed.rpc, self.venue._clock)
-        return self.executor
+    @property
+    def _clock(self) -> Callable[[], int]:  # type: ignore[override]  # the venue's, read-only here
+        return self.venue._clock
