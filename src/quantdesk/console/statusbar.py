@@ -81,7 +81,6 @@ class StatusBar(Ticked):
         self._text = Text()
         self._own_key: tuple[str, ...] | None = None
         self._own: list[str] = []
-        self._styles: dict[str, Style] = {}
 
     def venue_states(self, now_ns: int) -> list[tuple[str, str, float | None]]:
         """(venue, state, data age in seconds) for every venue of the session."""
@@ -94,15 +93,11 @@ class StatusBar(Ticked):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
     def _restyle(self) -> None:
-        self._styles.clear()
+        self.forget_styles()
         self._key = None  # redrawn at the next frame in the new theme
 
     def _style(self, component: str) -> Style:
-        # Kept: Textual recomputes a component's style on every call.
-        style = self._styles.get(component)
-        if style is None:
-            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
-        return style
+        return self.component_style(component, partial=True)
 
     def _own_venues(self) -> list[str]:
         # Checked once per set of venues: a protocol isinstance costs more than the rest of a tick.

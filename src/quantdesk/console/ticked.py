@@ -3,7 +3,9 @@ or of what is mounted rather than by a DOM query every frame."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from rich.style import Style
 
 from textual import events, on
 from textual.app import ScreenStackError
@@ -27,6 +29,25 @@ class Ticked(Widget):
     when to look for them again."""
 
     mounts: ClassVar[int] = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._styles: dict[tuple[str, bool], Style] = {}
+
+    def component_style(self, component: str, *, partial: bool = False) -> Style:
+        """The rich style of a component class ("" for the widget's own),
+        kept until ``forget_styles``: Textual recomputes it on every call and
+        drops its own cache on every refresh, and a frame asks for dozens."""
+        key = (component, partial)
+        style = self._styles.get(key)
+        if style is None:
+            style = self.rich_style if not component else self.get_component_rich_style(component, partial=partial)
+            self._styles[key] = style
+        return style
+
+    def forget_styles(self) -> None:
+        """After a theme or CSS change: styles are looked up again."""
+        self._styles.clear()
 
     @on(events.Mount)
     def _count_mount(self) -> None:

@@ -327,7 +327,6 @@ class Pane(Ticked, can_focus=True):
         self._strips: list[Strip] = []
         self._texts: list[Text] = []  # the lines the strips were rendered from
         self._last_error = ""
-        self._styles: dict[str, Style] = {}
         self._line_renderer: LineRenderer | None = None
         self.pieces = BuildMemo()  # rows or sections a build may reuse from the last
 
@@ -359,7 +358,7 @@ class Pane(Ticked, can_focus=True):
         self._key = object()
         self._strips = []
         self._texts = []
-        self._styles.clear()
+        self.forget_styles()
         self._line_renderer = None
         self.pieces.reset()  # they hold the styles of before
         self.refresh()
@@ -472,13 +471,8 @@ class Pane(Ticked, can_focus=True):
         """The rich style of a component class ("" for the pane's own).
 
         Full (not partial) styles: Textual blends translucent theme colours
-        ("$bid 35%") over the pane's background only in the full style. Kept
-        here because Textual drops its own style cache on every refresh."""
-        style = self._styles.get(component)
-        if style is None:
-            style = self.rich_style if not component else self.get_component_rich_style(component)
-            self._styles[component] = style
-        return style
+        ("$bid 35%") over the pane's background only in the full style."""
+        return self.component_style(component)
 
     def message(self, lines: Sequence[str], component: str = "pane--dim") -> list[Text]:
         style = self.style(component)
