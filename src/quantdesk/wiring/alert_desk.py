@@ -28,6 +28,8 @@ from quantdesk.core.alerts.engine import DEFAULT_COOLDOWN_S, Defer
 from quantdesk.core.problems import Problem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from quantdesk.config.settings import Settings
     from quantdesk.core.bus import Bus
     from quantdesk.core.cache import MarketCache
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 Scope = Literal["local", "team"]
 FIRED_TITLE = "Alert triggered"
+READ_ONLY = ("this console only watches your alerts: they are added and removed in your other console "
+             "(quit it and connect again to edit them here)")
 
 
 class AlertError(Exception):
@@ -91,10 +95,12 @@ class AlertDesk:
         webhook: WebhookSender | None = None,
         cooldown_s: float = DEFAULT_COOLDOWN_S,
         bell: bool = True,
+        writer: bool = True,  # False: another console of this trader writes their rules and journals firings
     ) -> None:
         self.cache = cache
         self.rules = rules
         self.journal = journal
+        self.writer = writer
         self.webhook = webhook
         self.bell = bell
         self.engine = AlertEngine(cache, clock, self._on_transition, cooldown_s=cooldown_s)
@@ -161,6 +167,8 @@ class AlertDesk:
         rid = rule_id(rule)
         if rid in self._entries:
             raise AlertError(f"this rule is already set as alert {rid}")
+        if not self.writer:
+            raise AlertError(READ_ONLY)
         if self.rules is None:
             self._put(rid, rule, _Entry("local", note, "", "this session"))
             return rid
@@ -176,6 +184,8 @@ class AlertDesk:
         e = self._entries.get(alert_id)
         if e is None:
             return None
+        if e.scope == "local" and not self.writer:
+            raise AlertError(READ_ONLY)
         if e.scope == "team" and self.team is not None:
             await self.team.remove_alert(alert_id)
         elif self.rules is not None and e.source != "this session":
@@ -350,7 +360,7 @@ class AlertDesk:
                 log.exception("announcing alert %s failed", firing.rule_id)
 
     def _journal(self, alert_id: str, event: str, ts: int, rule: Rule, value: Decimal, venue: str, message: str) -> None:
-        if self.journal is None:
+        if self.journal is None or not self.writer:  # the writing console journals it, once
             return
         from quantdesk.trading.journal import JournalError
 
@@ -379,5 +389,21 @@ def alert_desk_from_settings(settings: Settings, session: Session, journal: Jour
     )  # fmt: skip
 
 
-__all__ = ["AlertDesk", "AlertError", "AlertFiring", "AlertRow", "FIRED_TITLE", "Scope", "alert_desk_from_settings"]
+def trader_alert_desk(
+    settings: Settings | None, session: Session, journal: Journal, rules: Path, *, writer: bool
+) -> AlertDesk:
+    """The alerts of one trader a server serves: their rules in ``rules`` (their
+    own folder), their rule states in their journal; ``writer`` False for a
+    second console of theirs, which watches the same rules but leaves the file
+    and the journal to the first. The server's ``[alerts.webhook]`` is not
+    theirs, so their firings are not posted to it."""
+    cfg = settings.alerts if settings is not None else None
+    return AlertDesk(
+        session.cache, session.clock, rules=RulesFile(rules), journal=journal, writer=writer,
+        cooldown_s=cfg.cooldown_s if cfg is not None else DEFAULT_COOLDOWN_S, bell=cfg.bell if cfg is not None else True,
+    )  # fmt: skip
+
+
+__all__ = ["AlertDesk", "AlertError", "AlertFiring", "AlertRow", "FIRED_TITLE", "Scope", "alert_desk_from_settings",
+           "trader_alert_desk"]
 

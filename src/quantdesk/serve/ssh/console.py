@@ -2,9 +2,10 @@
 server's shared session.
 
 The trader's name (from their SSH key) picks their folder under the server's
-data directory: command history, remembered theme and their journal, which
-holds their orders, fills and kill switch and their workspace's queued
-writes. Colour depth follows the client's ``TERM`` (and ``COLORTERM`` when
+data directory: command history, remembered theme, their alert rules
+(``alerts.toml``, written by their trading console only) and their journal,
+which holds their orders, fills, kill switch, alert states and their
+workspace's queued writes. Colour depth follows the client's ``TERM`` (and ``COLORTERM`` when
 the client sends it), not the server's (``serve.ssh.colour``).
 The trader trades from the console as ``quantdesk run`` allows, on their own
 paper accounts in the shared simulated venues and, with their signer agent
@@ -30,6 +31,7 @@ from quantdesk.serve.ssh.pty_driver import Pty, PtyDriver, driver_for
 from quantdesk.serve.ssh.trader_desk import SignerAgent, TraderDesk, open_trader_desk
 from quantdesk.trading.journal import Journal
 from quantdesk.venues.mirror import mirror_session
+from quantdesk.wiring.alert_desk import trader_alert_desk
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from quantdesk.venues.session import Session
 
 log = logging.getLogger(__name__)
+
+ALERTS_FILE = "alerts.toml"  # in the trader's folder, as the config directory's is for `quantdesk run`
 
 
 @dataclass(frozen=True)
@@ -105,20 +109,23 @@ class TraderConsole:
             )
             if settings is not None and settings.redis.url is not None:
                 self.workspace = self._open_workspace(settings, self.journal)
-            self.app = self._app(self.trader, options, folder, term, env or {}, on_overflow)
+            self.app = self._app(self.trader, options, folder, term, env or {}, on_overflow, trades)
         except BaseException:  # nothing of the trader's may stay open, nor hold on to the shared venues
             self.close()
             raise
 
     def _app(
         self, trader: TraderDesk, options: ConsoleOptions, folder: Path, term: str, env: Mapping[str, str],
-        on_overflow: Any,
+        on_overflow: Any, trades: bool,
     ) -> QuantDeskApp:
         settings = options.settings
         fps = settings.ui.fps if settings is not None else 20.0
+        assert self.journal is not None
+        # The trading console writes the trader's rules file; a second one only watches it.
+        alerts = trader_alert_desk(settings, self.session, self.journal, folder / ALERTS_FILE, writer=trades)
         app = QuantDeskApp(
             self.session, desk=trader.desk, workspace=self.workspace, journal_sync=trader.journal_sync,
-            fps=fps, log_path=options.log_path, own_process=False,
+            alerts=alerts, fps=fps, log_path=options.log_path, own_process=False,
         )
         recolour = Recolour(colour_system(term, env))
         app.driver_class = driver_for(self.pty, on_overflow=on_overflow, recolour=recolour if recolour.needed else None)
