@@ -124,3 +124,85 @@ def test_cancelled_and_filled_orders_are_left_alone(decoder):
     st.sent("drift:x", 14)
     assert st.on_user(tracked, *account(decoder, {}, 15), NOW) == []
     assert tracked["drift:x"][1] is done
+
+
+# -- a fill record and the account update describe the same fill ----------------
+
+def own(fill_id: int, drift_order_id: int = 14, *, base: float = 0.5,
+        cumulative: float | None = None) -> wire.TradeRecord:
+    """Our taker fill of Drift order ``drift_order_id``; ``cumulative``: the
+    order's filled amount the record states (None: the record leaves it out)."""
+    rec = fill_record(fill_id, base=base, quote=base * 176) | {"taker": USER, "takerOrderId": drift_order_id}
+    rec.pop("takerOrderCumulativeBaseAssetAmountFilled")
+    if cumulative is not None:
+        rec["takerOrderCumulativeBaseAssetAmountFilled"] = cumulative
+    return wire.decode_trades(json.dumps(rec))[0]
+
+
+def opened(decoder, size: int = 1_000_000_000):
+    """An order of ``size`` sent as Drift order 14 and seen open on chain."""
+    st, tracked = states(), {"drift:a": (7, pending(size=size))}
+    st.sent("drift:a", 14)
+    st.on_user(tracked, *account(decoder, {5: dict(order_id=14, user_order_id=7, size=size)}, 15), NOW)
+    assert tracked["drift:a"][1].status == "open"
+    return st, tracked
+
+
+def test_a_fill_record_that_completes_the_order_marks_it_filled_before_the_account_clears_it(decoder):
+    st, tracked = opened(decoder)
+    fills, changed = st.on_fill(tracked, own(1, base=1.0))
+    assert [f.size for f in fills] == [1_000_000_000]
+    assert [(o.status, o.filled) for o in changed] == [("filled", 1_000_000_000)]
+    # the account update for the same fill: the slot cleared, nothing more to say
+    assert st.on_user(tracked, *account(decoder, {5: {}}, 15), NOW) == []
+    assert tracked["drift:a"][1].status == "filled"
+
+
+def test_a_partial_fill_record_shows_at_once_and_the_account_does_not_count_it_again(decoder):
+    st, tracked = opened(decoder)
+    _, [part] = st.on_fill(tracked, own(1, base=0.4))
+    assert (part.status, part.filled) == ("open", 400_000_000)
+    slot = dict(order_id=14, user_order_id=7, size=1_000_000_000, filled=400_000_000)
+    assert st.on_user(tracked, *account(decoder, {5: slot}, 15), NOW) == [], "the same 0.4, not 0.8"
+    _, [done] = st.on_fill(tracked, own(2, base=0.6))
+    assert (done.status, done.filled) == ("filled", 1_000_000_000)
+
+
+def test_the_account_first_then_its_fill_record_counts_the_fill_once(decoder):
+    st, tracked = opened(decoder)
+    slot = dict(order_id=14, user_order_id=7, size=1_000_000_000, filled=400_000_000)
+    [part] = st.on_user(tracked, *account(decoder, {5: slot}, 15), NOW)
+    assert part.filled == 400_000_000
+    fills, changed = st.on_fill(tracked, own(1, base=0.4))
+    assert len(fills) == 1 and changed == [] and tracked["drift:a"][1].filled == 400_000_000
+
+
+def test_a_fill_record_delivered_twice_is_one_fill(decoder):
+    st, tracked = opened(decoder)
+    assert st.on_fill(tracked, own(1, base=0.5))[1][0].filled == 500_000_000
+    assert st.on_fill(tracked, own(1, base=0.5)) == ([], [])
+    assert tracked["drift:a"][1].status == "open" and tracked["drift:a"][1].filled == 500_000_000
+
+
+def test_the_records_own_cumulative_amount_completes_the_order_when_an_earlier_record_was_missed(decoder):
+    st, tracked = opened(decoder)
+    _, [done] = st.on_fill(tracked, own(2, base=0.6, cumulative=1.0))  # the 0.4 before it never arrived
+    assert (done.status, done.filled) == ("filled", 1_000_000_000)
+
+
+def test_a_market_order_filled_before_the_account_shows_it_is_filled_by_its_fill_record(decoder):
+    st, tracked = states(), {"drift:m": (9, pending("drift:m", size=500_000_000))}
+    st.sent("drift:m", 14)
+    fills, [done] = st.on_fill(tracked, own(3, base=0.5))
+    assert fills[0].order_id == "drift:m" and (done.status, done.filled) == ("filled", 500_000_000)
+    assert st.on_user(tracked, *account(decoder, {}, 15), NOW) == []  # landed and gone: the same fill
+
+
+def test_a_partial_fill_of_an_order_the_account_no_longer_lists_says_how_much_filled(decoder):
+    st, tracked = opened(decoder)
+    [gone] = st.on_user(tracked, *account(decoder, {5: {}}, 15), NOW)
+    assert (gone.status, gone.filled) == ("cancelled", 0)
+    _, [late] = st.on_fill(tracked, own(4, base=0.3))
+    assert (late.status, late.filled, late.reason) == (
+        "cancelled", 300_000_000, "cancelled on chain; 300000000 of 1000000000 filled")
+    assert st.on_user(tracked, *account(decoder, {5: {}}, 15), NOW) == []

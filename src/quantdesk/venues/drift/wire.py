@@ -106,6 +106,9 @@ class TradeRecord(msgspec.Struct):
     makerOrderId: int | None = None
     takerFee: Decimal | None = None  # quote, human units
     makerFee: Decimal | None = None  # negative: a rebate
+    # Each order's filled base amount after this fill, human units (absent in older records)
+    takerOrderCumulativeBaseAssetAmountFilled: Decimal | None = None
+    makerOrderCumulativeBaseAssetAmountFilled: Decimal | None = None
     filler: str | None = None
     txSig: str | None = None
     action: str = "fill"
@@ -300,6 +303,20 @@ def to_trade(rec: TradeRecord, venue: str, market: str) -> Trade:
         maker=rec.maker or "",
         taker=rec.taker or "",
     )
+
+
+def order_filled(rec: TradeRecord, role: Literal["taker", "maker"]) -> int | None:
+    """The taker's or maker's order's filled base amount (1e9) after this fill,
+    as the record says; None when it says nothing usable."""
+    value = (rec.takerOrderCumulativeBaseAssetAmountFilled if role == "taker"
+             else rec.makerOrderCumulativeBaseAssetAmountFilled)
+    if value is None or not value.is_finite() or value < 0:
+        return None
+    try:
+        filled = _round(value * BASE_SCALE)
+    except ArithmeticError:
+        return None
+    return filled if filled <= MAX_AMOUNT else None
 
 
 def hourly_rate_ppb(rec: FundingRateRecord, period_s: int = 3600) -> int:
