@@ -97,7 +97,7 @@ async def test_team_alerts_are_shared_and_local_ones_stay_private(tmp_path, redi
     desk = await open_desk(tmp_path, settings=load_config(None))
     try:
         alice = await connect(desk, "alice")
-        bob = await connect(desk, "bob")
+        await connect(desk, "bob")
         alice.send(f":ALERT LOCAL {RULE}\r")
         await alice.shows(f"Alert {RID} set")
         alice.send(":ALERT TEAM SOL-PERP PRICE > 3000 team level\r")

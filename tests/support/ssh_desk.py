@@ -14,7 +14,8 @@ from quantdesk.serve.ssh.console import ConsoleOptions
 from quantdesk.serve.ssh.keys import load_authorized_keys, load_or_create_host_key
 from quantdesk.serve.ssh.server import DeskServer, SshOptions
 from quantdesk.venues.session import Session, simulated_session
-from support.ssh_client import client_key, write_authorized
+from support.ssh_client import Terminal, client_key, write_authorized
+from support.wait import until
 
 
 class FakeClock:
@@ -69,3 +70,13 @@ async def close_desk(desk: Desk) -> None:
         await t.close()
     await desk.server.close()
     await desk.shared.stop()
+
+
+async def console_up(desk: Desk, who: str) -> Terminal:
+    """``who`` connected, their console drawn and its session started."""
+    t = await Terminal.open(desk.port, desk.keys[who])
+    desk.terminals.append(t)
+    await t.shows("POSITIONS")
+    await until(lambda: any(ch.user == who and ch.console and ch.console.app.session_started.is_set()
+                            for ch in desk.server.channels), what=f"{who}'s console")
+    return t

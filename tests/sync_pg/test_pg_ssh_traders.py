@@ -10,8 +10,7 @@ import uuid
 import psycopg
 
 from quantdesk.config.settings import load_config
-from support.ssh_client import Terminal
-from support.ssh_desk import close_desk, open_desk
+from support.ssh_desk import close_desk, console_up, open_desk
 from support.wait import until
 
 ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
@@ -24,15 +23,6 @@ def fills_by_owner(dsn: str) -> dict[str, list[str]]:
     for owner, side in rows:
         out.setdefault(owner, []).append(side)
     return out
-
-
-async def console_up(desk, who: str) -> Terminal:
-    t = await Terminal.open(desk.port, desk.keys[who])
-    desk.terminals.append(t)
-    await t.shows("POSITIONS")
-    await until(lambda: any(ch.user == who and ch.console and ch.console.app.session_started.is_set()
-                            for ch in desk.server.channels), what=f"{who}'s console")
-    return t
 
 
 async def test_each_traders_fills_land_under_their_own_user_id(migrated_dsn, tmp_path, monkeypatch):

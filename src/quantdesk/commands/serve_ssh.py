@@ -13,8 +13,9 @@ their own journal, risk limits from [risk], kill switch and paper account in
 each shared simulated venue. A trader's signer agent may be forwarded to
 <agent dir>/<trader>/agent.sock (``ssh -R``) and nowhere else; with
 signer = "agent:..." in the config their live orders sign through it, never
-with the server's key. With [db], each trader's journal syncs as the user id
-QUANTDESK_DB__USER_ID on their key's line gives.
+with the server's key. With [db] or [sync.supabase], each trader's journal
+syncs as the user id QUANTDESK_DB__USER_ID on their key's line gives (through
+Supabase on tokens signed with [sync.supabase] jwt_secret).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
     from quantdesk.serve.ssh.server import SshOptions
     from quantdesk.wiring.logs import configure_logging
 
-    configure_logging(args.log_format, level=logging.INFO)
+    configure_logging(args.log_format, secrets=settings.secret_values(), level=logging.INFO)
     logging.getLogger("asyncssh").setLevel(logging.WARNING)  # one line per packet type otherwise
     options = SshOptions(
         host_key, authorized, ConsoleOptions(settings, user_data_dir() / "ssh"),
@@ -98,7 +99,23 @@ def main(args: argparse.Namespace) -> int:
     say = sys.stderr.write
     say(f"{PROG}: host key {host_key.path}{' (new)' if host_key.created else ''}  {host_key.fingerprint}\n")
     say(f"{PROG}: traders {', '.join(sorted({k.user for k in authorized}))} (from {keys_path})\n")
+    sync = journal_sync_line(settings)
+    if sync:
+        say(f"{PROG}: {sync}\n")
     return _serve(session, options, host, port, say)
+
+
+def journal_sync_line(settings: Any) -> str:
+    """How served traders' journals sync, for the start-up lines ("": not at all)."""
+    sb = settings.sync.supabase
+    if sb is not None:
+        if sb.jwt_secret is None:
+            return ("journal sync off: [sync.supabase] needs jwt_secret (the project's JWT secret) "
+                    "to sync each trader as themselves")
+        return f"journals sync to {sb.url} as each trader's Supabase user (QUANTDESK_DB__USER_ID on their key's line)"
+    if settings.db.dsn is not None and settings.db.dsn.get_secret_value():
+        return "journals sync to [db] as each trader's database user (QUANTDESK_DB__USER_ID on their key's line)"
+    return ""
 
 
 def _serve(session: Any, options: Any, host: str, port: int, say: Any) -> int:

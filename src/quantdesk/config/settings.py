@@ -100,6 +100,10 @@ class SupabaseSettings(BaseModel):
     poll_s: float = Field(default=5.0, ge=0.5, le=3600, description="how often teammates' workspace changes are read, s")
     realtime: bool = Field(default=False, description="receive teammates' workspace changes by Supabase Realtime, polling as a fallback")
     timeout_s: float = Field(default=10.0, gt=0, le=120, description="how long one request may take before the sync counts as down, s")
+    jwt_secret: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="serve ssh only: the project's JWT secret, to sign each served trader's session; never printed",
+    )
 
     @field_validator("team_id")
     @classmethod

@@ -78,7 +78,7 @@ class SupabaseJournalSync(OutboxSyncer):
                 return Outage(f"Supabase at {self.project.url} did not answer: {self.project.describe_error(exc)}")
             if token_rejected(exc):
                 return Outage(f"Supabase refused the session ({self.project.describe_error(exc)}); "
-                              "run `quantdesk login supabase`", needs_login=True)
+                              f"{self.session.fix}", needs_login=True)
             # Kept, not dropped: the entries wait until the project takes them
             # (a missing migration, a policy that refuses them).
             return Outage(f"Supabase refused the journal rows: {self.project.describe_error(exc)}")

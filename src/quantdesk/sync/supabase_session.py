@@ -154,6 +154,11 @@ class TraderSession:
         """Where the token came from, for messages."""
         return ENV_TOKEN if not self.refreshable else "quantdesk login supabase"
 
+    @property
+    def fix(self) -> str:
+        """What the trader does when the project refuses this session."""
+        return "run `quantdesk login supabase`"
+
     def needs_refresh(self) -> bool:
         return self._clock() >= self._stored.expires_at - REFRESH_MARGIN_S
 

@@ -3,7 +3,9 @@
 ``[redis] url`` (and ``team``) opens the shared workspace; its queued writes
 live in the journal file. ``[db] dsn`` starts the journal's Postgres syncer.
 ``[sync.supabase]`` syncs the journal through the project's REST API as the
-signed-in trader instead, and, without ``[redis] url``, the workspace too.
+signed-in trader instead, and, without ``[redis] url``, the workspace too;
+a server's served traders sync as themselves (``trader_db_sync``,
+``trader_supabase_sync``).
 The user name on shared entries is the OS user (the trader's email on
 Supabase). Errors say what to fix and never contain a password, key or token.
 """
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from quantdesk.config.settings import Settings, SupabaseSettings
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.postgres import PostgresSync
+    from quantdesk.sync.supabase_journal import SupabaseJournalSync
     from quantdesk.sync.supabase_session import TraderSession
     from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.trading.journal import Journal
@@ -94,6 +97,33 @@ def _db_sync(settings: Settings, journal: Journal, *, user_id: str | None = None
         return PostgresSync(journal, dsn, user_id, team_id=db.team_id or os.environ.get(ENV_TEAM_ID) or None)
     except (SyncError, DSNError) as exc:
         raise TeamSetupError(f"[db] cannot be used: {exc}") from None
+
+
+NO_JWT_SECRET = ("[sync.supabase] has no jwt_secret: the server signs each served trader's Supabase session with "
+                 "the project's JWT secret (Project Settings > API); set jwt_secret in the server's config "
+                 "(or QUANTDESK_SYNC__SUPABASE__JWT_SECRET)")
+
+
+def trader_supabase_sync(sb: SupabaseSettings, journal: Journal, user_id: str) -> SupabaseJournalSync:
+    """``[sync.supabase]`` journal sync for one trader a server's consoles serve:
+    as their own Supabase user ``user_id``, on a token the server signs with the
+    project's JWT secret (``sync.supabase_minted``), never the server's own
+    login, so row-level security keeps traders apart. TeamSetupError (what to
+    fix) when it cannot be used."""
+    from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
+    from quantdesk.sync.supabase_journal import SupabaseJournalSync
+    from quantdesk.sync.supabase_minted import MintedSession
+    from quantdesk.sync.supabase_session import SupabaseAuthError
+
+    secret = sb.jwt_secret.get_secret_value() if sb.jwt_secret is not None else ""
+    if not secret:
+        raise TeamSetupError(NO_JWT_SECRET)
+    try:
+        project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s)
+        session = MintedSession(project, user_id, secret)
+    except (SupabaseSetupError, SupabaseAuthError) as exc:
+        raise TeamSetupError(f"[sync.supabase] cannot be used: {exc}") from None
+    return SupabaseJournalSync(journal, session, team_id=sb.team_id)
 
 
 def supabase_session(sb: SupabaseSettings) -> TraderSession:

@@ -91,7 +91,7 @@ class TraderConsole:
         env: Mapping[str, str] | None = None,
         on_overflow: Any = None,
         trades: bool = True,  # False: the trader trades in another console already
-        user_id: str = "",  # their database user id, for [db] journal sync
+        user_id: str = "",  # their database user id, for [db] and [sync.supabase] journal sync
         signer_agent: SignerAgent | None = None,  # their forwarded signer agent, or how to forward it
     ) -> None:
         self.user = user

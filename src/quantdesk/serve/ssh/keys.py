@@ -8,9 +8,10 @@ Each authorized key names its trader: ``environment="QUANTDESK_USER=alice"``
 on the line wins, else the key's comment (``ssh-ed25519 AAAA... alice``).
 That name picks the trader's workspace user, history, preferences, journal
 file and paper accounts, so it must be a plain word. With the server's
-``[db]`` journal sync, ``environment="QUANTDESK_DB__USER_ID=<uuid>"`` on the
-line gives the trader's database user id (their Supabase user), which owns
-their journal's rows so row-level security keeps traders apart.
+``[db]`` or ``[sync.supabase]`` journal sync,
+``environment="QUANTDESK_DB__USER_ID=<uuid>"`` on the line gives the trader's
+database user id (their Supabase user), which owns their journal's rows so
+row-level security keeps traders apart.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class AuthorizedKey:
     key: Any  # asyncssh.SSHKey (public)
     user: str
     line: int
-    user_id: str = ""  # the trader's database user id (a uuid), for [db] journal sync
+    user_id: str = ""  # the trader's database user id (a uuid), for [db] and [sync.supabase] journal sync
 
 
 def load_authorized_keys(path: Path) -> list[AuthorizedKey]:

@@ -97,7 +97,12 @@ class TraderDesk:
 
     def close(self) -> None:
         """Recorder and journal closed, resting orders off the shared book (the
-        dead-man's cancel, if configured, ran as the console stopped)."""
+        dead-man's cancel, if configured, ran as the console stopped), the
+        journal syncer's connections to its store let go."""
+        from quantdesk.sync.supabase_journal import SupabaseJournalSync
+
+        if isinstance(self.journal_sync, SupabaseJournalSync):  # its HTTP client was made for this trader
+            self.journal_sync.project.close()
         if self.trading is not None:
             self.trading.close()
             self.trading = None
@@ -202,16 +207,21 @@ class _Unsynced(Exception):
 
 
 def _journal_sync(settings: Settings, journal: Journal, user: str, user_id: str) -> OutboxSyncer | None:
+    """The trader's journal syncer as their own user: ``[sync.supabase]`` when
+    set (as on a local terminal, it wins over ``[db]``), else ``[db]``."""
     from quantdesk.serve.ssh.keys import USER_ID_OPTION
-    from quantdesk.wiring.team import TeamSetupError, trader_db_sync
+    from quantdesk.wiring.team import TeamSetupError, trader_db_sync, trader_supabase_sync
 
-    if settings.db.dsn is None or not settings.db.dsn.get_secret_value():
+    sb = settings.sync.supabase
+    if sb is None and (settings.db.dsn is None or not settings.db.dsn.get_secret_value()):
         return None
     if not user_id:
         raise _Unsynced(f'the server\'s authorized_keys line for your key ({user}) needs '
                         f'environment="{USER_ID_OPTION}=<your Supabase user id>" before the key; '
                         "ask whoever runs the server to add it")
     try:
+        if sb is not None:
+            return trader_supabase_sync(sb, journal, user_id)
         return trader_db_sync(settings, journal, user_id)
     except TeamSetupError as exc:
         raise _Unsynced(str(exc)) from None
