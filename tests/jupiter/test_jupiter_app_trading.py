@@ -43,7 +43,7 @@ def tradable_app(rig: TradeRig, tmp_path):
 
 async def loaded(app, pilot, venue) -> None:
     feed = venue.feed
-    await until_shown(app, pilot, lambda: feed.positions_loaded and feed.wallet is not None and feed.pool is not None
+    await until_shown(app, pilot, lambda: feed.account.loaded and feed.account.wallet is not None and feed.pool is not None
                       and app.session.cache.book("jupiter", "SOL-PERP") is not None, "the market and the wallet")  # fmt: skip
 
 

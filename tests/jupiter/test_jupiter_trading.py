@@ -53,7 +53,7 @@ class Desk:
     async def __aenter__(self) -> Desk:
         await self.session.start()
         feed = self.venue.feed
-        await until(lambda: feed.positions_loaded and feed.wallet is not None and feed.pool is not None
+        await until(lambda: feed.account.loaded and feed.account.wallet is not None and feed.pool is not None
                     and ("jupiter", "SOL-PERP") in self.session.cache.oracle, what="wallet and market loaded")  # fmt: skip
         return self
 
@@ -106,6 +106,30 @@ async def test_a_market_buy_is_signed_sent_and_followed_to_the_keepers_execution
                     what="the position shown")  # fmt: skip
         assert [f.order_id for f in d.paper.journal.fills(venue="jupiter")] == ["o1"]
         assert d.paper.journal.order("jupiter", "o1").status == "filled"
+
+
+async def test_a_read_the_websocket_overtook_does_not_cancel_the_request_it_saw_land(rig, tmp_path, monkeypatch):
+    async with Desk(rig, tmp_path) as d:
+        assert (await d.router.submit(OrderIntent("jupiter", "SOL-PERP", "buy", "market", SOL, client_id="o1"))).ok
+        request = rig.program.request("create_increase_position_market_request")
+        rpc, follower = d.venue.feed.rpc, d.venue.follower
+        read = rpc.get_multiple_accounts
+        overtaken: list[str] = []
+
+        async def answered_late(keys, *args, **kw):
+            got = await read(keys, *args, **kw)  # read before the transaction landed
+            if keys and keys[0] == request and not overtaken:
+                overtaken.append(request)
+                await rig.program.land()  # and the websocket says so while the answer is on its way
+                await until(lambda: d.status("o1") == "open", what="the request seen landing")
+            return got
+
+        monkeypatch.setattr(rpc, "get_multiple_accounts", answered_late)
+        await until(lambda: overtaken, what="a read overtaken by the websocket")
+        await follower.poll_once()  # one read at a time: the overtaken one has done what it would
+        assert d.status("o1") == "open" and "o1" in d.session.cache.orders
+        await rig.keeper.execute(request, SOL_PRICE)
+        await until(lambda: d.status("o1") == "filled", what="executed")
 
 
 async def test_a_request_no_keeper_executes_expires_after_the_pools_window(rig, tmp_path):
@@ -289,7 +313,7 @@ async def test_collateral_is_added_and_taken_out_of_the_position_through_the_ris
         await rig.program.land()
         await rig.keeper.execute(rig.program.request("create_increase_position_market_request"), SOL_PRICE)
         await until(lambda: d.status("o") == "filled", what="the long opened")
-        await until(lambda: d.venue.feed.reports, what="the position read")
+        await until(lambda: d.venue.feed.account.reports, what="the position read")
         ack = await d.router.change_collateral("jupiter", "SOL-PERP", 59_000_000)  # the long: the market's one position
         assert ack.ok, ack.message
         name, params = sent_instruction(rig)

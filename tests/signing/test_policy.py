@@ -171,10 +171,20 @@ def test_a_jupiter_position_request_decodes_to_what_it_trades(decoders):
     stop = builder.trigger(long, kind="stop_loss", trigger_price=120_000_000, counter=8)
     (order,) = policy.decode(txn.compose(signer.pubkey, stop.instructions, Hash.default()), decoders).orders
     assert order.line() == "jupiter SOL-PERP close the whole position @ 120 trigger reduce-only"
-    # a long paid in SOL wraps it first: the System and Token programs are named, and refused until allowed
+    # a long paid in SOL wraps the signer's own SOL first: named, and allowed (the lamports stay theirs)
     wrapped = builder.open(long, size_usd=10**8, collateral_tokens=10**9, price_slippage=160_000_000, counter=9)
     view = policy.decode(txn.compose(signer.pubkey, wrapped.instructions, Hash.default()), decoders)
-    assert "System" in {ix.program for ix in view.instructions}
-    reasons = policy.refusals(view, TransactionPolicy.of({PROGRAM_ID}), str(signer.pubkey))
-    assert reasons and all("not on the allowlist" in r for r in reasons)
+    assert [(ix.program, ix.name) for ix in view.instructions[:3]] == [
+        ("AssociatedToken", "create_idempotent"), ("System", "transfer"), ("Token", "sync_native")]
+    assert policy.refusals(view, TransactionPolicy.of({PROGRAM_ID}), str(signer.pubkey)) == []
     assert view.orders[0].line() == "jupiter SOL-PERP buy 100 USD market (worst price 160)"
+    # the same steps into another wallet's wrapped SOL move the signer's SOL away: refused until allowed
+    other = rq.RequestBuilder(Pubkey.new_unique())
+    theirs = [other.open(long, size_usd=10**8, collateral_tokens=10**9, price_slippage=160_000_000, counter=10)
+              .instructions[k] for k in (0, 2)]
+    away = transfer(TransferParams(from_pubkey=signer.pubkey, to_pubkey=theirs[1].accounts[0].pubkey, lamports=10**9))
+    view = policy.decode(txn.compose(signer.pubkey, [away, *theirs], Hash.default()), decoders)
+    reasons = policy.refusals(view, TransactionPolicy.of({PROGRAM_ID}), str(signer.pubkey))
+    assert [r.split(" (")[0] for r in reasons] == [
+        f"instruction {n} calls program {p}" for n, p in
+        ((1, policy.SYSTEM_PROGRAM_ID), (2, policy.ASSOCIATED_TOKEN_PROGRAM_ID), (3, policy.TOKEN_PROGRAM_ID))]

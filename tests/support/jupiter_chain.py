@@ -292,6 +292,11 @@ class SolanaPubsub:
     def active(self) -> int:
         return len(self._subs)
 
+    @property
+    def connections(self) -> int:
+        """Websockets open to this node now."""
+        return len(self._conns)
+
     async def _handler(self, ws: ServerConnection) -> None:
         self._conns.add(ws)
         try:

@@ -43,13 +43,13 @@ class Clock:
 
 
 class TradeRig:
-    def __init__(self, signer: Any = None) -> None:
+    def __init__(self, signer: Any = None, now_s: int = NOW_S) -> None:
         self.node = JupiterNode()
-        self.clock = Clock()
+        self.clock = Clock(now_s)
         self.signer = signer or MemorySigner()
         self.owner = str(self.signer.pubkey)
         chain = self.node.chain
-        chain.set_quietly(SOL_DOVES_ORACLE, price_feed(11_800_000_000, -8, NOW_S), owner=DOVES)
+        chain.set_quietly(SOL_DOVES_ORACLE, price_feed(11_800_000_000, -8, now_s), owner=DOVES)
         chain.set_quietly(USDC_CUSTODY, stable_custody(data(SOL_CUSTODY)))
         chain.set_quietly(associated_token_account(self.owner, USDC_MINT),
                           token_account(USDC_MINT, self.owner, WALLET_USDC), owner=TOKEN_PROGRAM)  # fmt: skip

@@ -8,7 +8,10 @@ each instruction with its program, its name and arguments where a venue
 supplied a decoder for the program (from its IDL), and its accounts.
 ``refusals`` lists what the policy forbids:
 
-- an instruction calling a program that is not on the allowlist;
+- an instruction calling a program that is not on the allowlist, but for
+  wrapping the signer's own SOL (creating their wrapped-SOL token account,
+  moving their lamports into it, syncing its balance: what a venue that
+  takes SOL collateral asks, and the lamports stay the signer's);
 - a durable nonce (an ``AdvanceNonceAccount`` first instruction, which keeps a
   signed transaction valid indefinitely), unless explicitly allowed;
 - a fee payer that is not the signer.
@@ -31,6 +34,9 @@ from quantdesk.signing.base import SignerError
 
 SYSTEM_PROGRAM_ID = "11111111111111111111111111111111"
 COMPUTE_BUDGET_PROGRAM_ID = "ComputeBudget111111111111111111111111111111"
+TOKEN_PROGRAM_ID = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+ASSOCIATED_TOKEN_PROGRAM_ID = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"
+NATIVE_MINT = "So11111111111111111111111111111111111111112"  # wrapped SOL
 ADVANCE_NONCE_ACCOUNT = (4).to_bytes(4, "little")  # SystemInstruction::AdvanceNonceAccount
 DEFAULT_UNITS_PER_INSTRUCTION = 200_000  # the runtime's limit when none is set
 MAX_COMPUTE_UNITS = 1_400_000
@@ -41,6 +47,15 @@ _SYSTEM_NAMES = {
     4: "advance_nonce_account", 5: "withdraw_nonce_account", 6: "initialize_nonce_account",
     7: "authorize_nonce_account", 8: "allocate", 9: "allocate_with_seed", 10: "assign_with_seed",
     11: "transfer_with_seed", 12: "upgrade_nonce_account",
+}
+
+
+_SYNC_NATIVE = b"\x11"
+# The token programs' instructions named in previews (by their first data byte), when no venue decodes them.
+_TOKEN_NAMES: dict[str, tuple[str, dict[bytes, str]]] = {
+    TOKEN_PROGRAM_ID: ("Token", {_SYNC_NATIVE: "sync_native", b"\x03": "transfer", b"\x09": "close_account",
+                                 b"\x0c": "transfer_checked"}),
+    ASSOCIATED_TOKEN_PROGRAM_ID: ("AssociatedToken", {b"": "create", b"\x01": "create_idempotent"}),
 }
 
 
@@ -282,6 +297,9 @@ def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> Transac
         elif program == SYSTEM_PROGRAM_ID:
             pname = "System"
             name, args = _system(data)
+        elif program in _TOKEN_NAMES and program not in by_program:
+            pname, names = _TOKEN_NAMES[program]
+            name = names.get(data[:1], "unknown")
         elif program in by_program:
             decoder = by_program[program]
             pname = decoder.program_name
@@ -328,12 +346,34 @@ def refusals(view: TransactionView, policy: TransactionPolicy, signer: str) -> l
     for n, ix in enumerate(view.instructions):
         if view.durable_nonce and n == 0:
             continue  # the nonce advance itself is judged above
-        if ix.program_id not in policy.allowed_programs:
+        if ix.program_id not in policy.allowed_programs and not wraps_own_sol(ix, signer):
             out.append(
                 f"instruction {n + 1} calls program {ix.program_id} ({ix.program}), which is not on the allowlist; "
                 "add it to the allowed programs in the config if you trust it"
             )
     return out
+
+
+def wrapped_sol_account(owner: str) -> str:
+    """``owner``'s associated token account of wrapped SOL."""
+    from solders.pubkey import Pubkey
+
+    seeds = [bytes(Pubkey.from_string(k)) for k in (owner, TOKEN_PROGRAM_ID, NATIVE_MINT)]
+    return str(Pubkey.find_program_address(seeds, Pubkey.from_string(ASSOCIATED_TOKEN_PROGRAM_ID))[0])
+
+
+def wraps_own_sol(ix: InstructionView, signer: str) -> bool:
+    """Whether ``ix`` only wraps ``signer``'s own SOL: their wrapped-SOL account
+    created (they pay its rent), their lamports moved into it, its balance synced."""
+    if ix.program_id not in (SYSTEM_PROGRAM_ID, ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID):
+        return False
+    keys = [a.pubkey for a in ix.accounts]
+    wsol = wrapped_sol_account(signer)
+    if ix.program_id == SYSTEM_PROGRAM_ID:
+        return ix.name == "transfer" and keys == [signer, wsol]
+    if ix.program_id == ASSOCIATED_TOKEN_PROGRAM_ID:
+        return ix.data in (b"", b"\x01") and keys == [signer, wsol, signer, NATIVE_MINT, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID]
+    return ix.data == _SYNC_NATIVE and keys == [wsol]
 
 
 def check(view: TransactionView, policy: TransactionPolicy, signer: str) -> None:

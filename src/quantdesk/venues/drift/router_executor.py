@@ -30,6 +30,7 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.model import AccountState, Order, OrderIntent, OrderType, Position, Side, topic_for
 from quantdesk.venues.base import ApprovalHook, Declined, OrderHistory, RiskContext, VenueError, is_protective
 from quantdesk.venues.drift import preview as pv
+from quantdesk.venues.trader_view import TraderView
 
 OPEN_STATUSES = ("pending", "open", "triggered")
 TRIGGER_TYPES = ("stop_market", "stop_limit", "take_profit_market", "take_profit_limit")
@@ -123,9 +124,8 @@ class DriftRouterExecutor:
     async def follow_account(self) -> None:
         """Follow the trader's account on the session's bus where the venue
         leaves that to its trading view (a served trader's); at once otherwise."""
-        follow = getattr(self.venue, "follow_account", None)
-        if follow is not None and self.bus is not None:
-            await follow(self.bus)
+        if isinstance(self.venue, TraderView) and self.bus is not None:
+            await self.venue.follow_account(self.bus)
 
     # -- reads ---------------------------------------------------------------------
     def _tracked(self) -> list[tuple[int, Order]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from quantdesk.core.bus import Bus
@@ -25,6 +25,7 @@ from quantdesk.venues.drift.config import DRIFT_PROGRAM_ID, DriftDeployment, Mar
 from quantdesk.venues.drift.health import FeedHealth
 from quantdesk.venues.drift.market_data import DlobFeed
 from quantdesk.venues.timers import LOOP_TIMERS, Timers
+from quantdesk.venues.trader_view import TraderView
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ def _new_executor(deployment: DriftDeployment, signer: Any, rpc: Any, clock: Cal
     )
 
 
-class DriftTraderView(_SignsOrders):
+class DriftTraderView(TraderView, _SignsOrders):  # type: ignore[override]  # the venue's feed and clock, read-only here
     """A shared ``DriftVenue`` as one served trader trades it: the venue's
     deployment, listing and RPC, the trader's own signer, executor and User
     account. The venue's market data serves every trader. While their console
@@ -296,32 +297,21 @@ class DriftTraderView(_SignsOrders):
     own console's bus only."""
 
     def __init__(self, venue: DriftVenue, signer: Any, signer_problem: str | None = None) -> None:
-        self.venue = venue
-        self.id = venue.id
-        self.signer = signer
-        self.signer_problem = f"{self.id}: {signer_problem}" if signer_problem else None
+        super().__init__(venue, signer, signer_problem)
         self.executor: Any = None  # execution.DriftExecutor, built on first use
         self.account_view: Any = None  # account_view.DriftAccountView while followed
         self.follower: Any = None  # order_follower.OrderFollower while followed
-        self.watch: str | None = None  # the trader's wallet, once followed
 
-    async def follow_account(self, bus: Bus) -> None:
-        """Poll the trader's account and follow their orders onto ``bus`` until
-        cancelled. The signer's key is asked off the event loop: a forwarded
-        agent may be served by it."""
+    def _following(self, bus: Bus, pubkey: str) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        """The trader's account polled, their orders followed."""
         from quantdesk.venues.drift.account_view import DriftAccountView
 
-        signer = self.signer
-        pubkey = str(await asyncio.to_thread(lambda: signer.pubkey))
         d = self.deployment
         self.account_view = DriftAccountView(
             d, self.venue.feed.rpc, pubkey, sub_account_id=d.sub_account_id, market_events=frozenset(),
             clock=self.venue._clock, sleep=self.venue._sleep,
         )
-        self.watch = pubkey
-        async with asyncio.TaskGroup() as both:  # one failing stops the other: nothing outlives the console
-            both.create_task(self.account_view.run(bus, d.account_poll_s), name=f"{self.id}-account:{pubkey}")
-            both.create_task(self._follow_orders(bus), name=f"{self.id}-orders:{pubkey}")
+        return [("account", self.account_view.run(bus, d.account_poll_s)), ("orders", self._follow_orders(bus))]
 
     async def _follow_orders(self, bus: Bus) -> None:
         """The trader's orders and fills, live, until cancelled; their account's
@@ -337,18 +327,8 @@ class DriftTraderView(_SignsOrders):
         finally:
             self.follower = None
 
-    def __repr__(self) -> str:
-        return f"DriftTraderView({self.id!r})"
-
-    # Read from the shared venue each time: its listing grows once discovered.
+    # Read from the shared venue each time, as its feed and clock are (``TraderView``): its listing grows once discovered.
     @property
     def deployment(self) -> DriftDeployment:  # type: ignore[override]  # the venue's, read-only here
         return self.venue.deployment
 
-    @property
-    def feed(self) -> DlobFeed:  # type: ignore[override]  # the venue's, read-only here
-        return self.venue.feed
-
-    @property
-    def _clock(self) -> Callable[[], int]:  # type: ignore[override]  # the venue's, read-only here
-        return self.venue._clock

@@ -1,4 +1,5 @@
-"""The trader's Jupiter account as QuantDesk sees it, from what the feed has read.
+"""A trader's Jupiter account as QuantDesk sees it: their wallet's account
+(``wallet_account.WalletAccount``) over what the feed has read of the markets.
 
 Jupiter positions are isolated (each holds its own collateral), and what a
 new position posts comes out of the wallet. So the account's equity is the
@@ -10,27 +11,30 @@ requirement is each position's size over its custody's maximum leverage.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quantdesk.core.model import AccountState
 from quantdesk.venues.jupiter.request_plan import MarketState
 from quantdesk.venues.jupiter.views import CustodyView, PositionView
 from quantdesk.venues.jupiter.wallet import NATIVE_MINT
 
+if TYPE_CHECKING:
+    from quantdesk.venues.jupiter.wallet_account import WalletAccount
+
 USD = 1_000_000
 BPS = 10_000
 
 
-def market_state(feed: Any, symbol: str) -> MarketState | None:
+def market_state(feed: Any, account: WalletAccount, symbol: str) -> MarketState | None:
     """``symbol`` with its custody, oracle, short collateral custody and the
-    wallet's open positions on it; None until the custody and oracle are read."""
+    ``account``'s open positions on it; None until the custody and oracle are read."""
     cfg = feed.cfg
     st = feed.markets.get(symbol)
     stable = feed.collateral.get(cfg.short_collateral)
     if st is None or st.custody is None or st.oracle is None or stable is None or st.oracle.price <= 0:
         return None
     long = short = None
-    for r in feed.reports:
+    for r in account.reports:
         p: PositionView = r.position
         if p.custody != st.custody.pubkey:
             continue
@@ -57,9 +61,9 @@ def token_price(feed: Any, mint: str) -> int:
     return 0
 
 
-def wallet_value_usd(feed: Any) -> int:
+def wallet_value_usd(feed: Any, account: WalletAccount) -> int:
     """What the wallet could post, USD 1e6: native SOL and the custodies' tokens at their prices."""
-    w = feed.wallet
+    w = account.wallet
     if w is None:
         return 0
     decimals = {c.mint: c.decimals for c in _custodies(feed)}
@@ -70,17 +74,17 @@ def wallet_value_usd(feed: Any) -> int:
     return value
 
 
-def equity_usd(feed: Any) -> int:
-    positions = sum(r.position.collateral_usd + r.pnl_after_fees_usd for r in feed.reports)
-    return wallet_value_usd(feed) + positions
+def equity_usd(feed: Any, account: WalletAccount) -> int:
+    positions = sum(r.position.collateral_usd + r.pnl_after_fees_usd for r in account.reports)
+    return wallet_value_usd(feed, account) + positions
 
 
-def account_state(feed: Any, now: int) -> AccountState:
-    free = wallet_value_usd(feed)
-    collateral = free + sum(r.position.collateral_usd for r in feed.reports)
-    equity = equity_usd(feed)
+def account_state(feed: Any, account: WalletAccount, now: int) -> AccountState:
+    free = wallet_value_usd(feed, account)
+    collateral = free + sum(r.position.collateral_usd for r in account.reports)
+    equity = equity_usd(feed, account)
     notional = margin = 0
-    for r in feed.reports:
+    for r in account.reports:
         notional += r.position.size_usd  # at entry; the PnL above carries the move
         custody = next((c for c in _custodies(feed) if c.pubkey == r.position.custody), None)
         if custody is not None and custody.max_leverage_bps:

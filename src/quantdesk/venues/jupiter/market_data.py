@@ -31,7 +31,6 @@ from quantdesk.core.model import (
     MarkPrice,
     OpenInterest,
     OraclePrice,
-    Position,
     VenueStatus,
     topic_for,
 )
@@ -39,13 +38,13 @@ from quantdesk.venues.jupiter import borrow
 from quantdesk.venues.jupiter.accounts import AccountDecodeError, AccountDecoder, decoder
 from quantdesk.venues.jupiter.config import JupiterConfig, JupiterMarket
 from quantdesk.venues.jupiter.oracle import ConfidenceReading, OracleReading, decode_price_feed, decode_pyth_price_update
-from quantdesk.venues.jupiter.positions import PositionReport, fetch_positions, report, to_event
-from quantdesk.venues.jupiter.wallet import NATIVE_MINT, WalletBalances, fetch_wallet
+from quantdesk.venues.jupiter.wallet import NATIVE_MINT
+from quantdesk.venues.jupiter.wallet_account import WalletAccount
 from quantdesk.venues.solana.pubsub import AccountPubsub, backoff_s
 from quantdesk.venues.jupiter.quotes import ladder_levels, quote_ladder
 from quantdesk.venues.solana.rpc import RpcError, RpcUnavailable, SolanaRpc
 from quantdesk.venues.solana.values import safe_host
-from quantdesk.venues.jupiter.views import CustodyView, PoolView, PositionView
+from quantdesk.venues.jupiter.views import CustodyView, PoolView
 
 NS = 1_000_000_000
 USD = 1_000_000
@@ -108,11 +107,6 @@ class FeedCounters:
     problems: dict[str, str] = field(default_factory=dict)  # account -> why it is not shown
 
 
-def to_event_flat(venue: str, market: str, ts: int) -> Position:
-    """A closed position: the Positions pane drops the row."""
-    return Position(venue=venue, market=market, base=0, quote_entry=0, entry_price=0, ts=ts)
-
-
 class JupiterFeed:
     def __init__(
         self,
@@ -151,11 +145,8 @@ class JupiterFeed:
         self._ws_message = ""
         self._resync_due = False
         self.lp_supply: tuple[int, int] | None = None  # (JLP supply, decimals)
-        self.positions: dict[str, PositionReport] = {}  # the watched wallet's, by market
-        self.reports: list[PositionReport] = []  # every open position of the watched wallet (a long and a short apart)
-        self.positions_loaded = False  # read at least once
-        self.read_wallet = False  # trading: read the wallet's collateral too, and publish its AccountState
-        self.wallet: WalletBalances | None = None
+        # The watched wallet's account (its problems are the feed's); a served trader reads their own.
+        self.account = WalletAccount(cfg.watch, problems=self.counters.problems) if cfg.watch else None
         self.price_api_problem = ""  # shown, but the on-chain oracle alone keeps the venue live
         self._http: Any = None  # httpx client of the price API, made on first use
 
@@ -428,7 +419,7 @@ class JupiterFeed:
                 # the API sends a JSON number; read it through its text so no binary float reaches state
                 self.markets[sym].api_price = int(Decimal(repr(price)).scaleb(6).to_integral_value())
 
-    def _custody(self, pubkey: str) -> CustodyView | None:
+    def custody_of(self, pubkey: str) -> CustodyView | None:
         for st in self.markets.values():
             if st.custody is not None and st.custody.pubkey == pubkey:
                 return st.custody
@@ -436,41 +427,8 @@ class JupiterFeed:
 
     async def poll_positions(self) -> None:
         """The watched wallet's open positions, one ``Position`` event per market (flat when closed)."""
-        if not self.cfg.watch:
-            return
-        found = await fetch_positions(self.rpc, self.decoder, self.cfg.program_id, self.cfg.watch)
-        now = self.clock()
-        seen: dict[str, PositionReport] = {}
-        for p in found:
-            sym = next((s for s, st in self.markets.items() if st.market.custody == p.custody), None)
-            custody, collateral = self._custody(p.custody), self._custody(p.collateral_custody)
-            st = self.markets.get(sym or "")
-            if sym is None or st is None or st.oracle is None or custody is None or collateral is None:
-                self.counters.problems[p.pubkey] = (
-                    f"position {p.pubkey}: its custody or collateral custody is not followed; add it to the config"
-                )
-                continue
-            self.counters.problems.pop(p.pubkey, None)
-            seen[sym] = report(p, custody, collateral, st.oracle.price, now // NS)
-            self._publish(to_event(seen[sym], self.cfg.id, sym, now, st.market.size_decimals))
-        for sym in set(self.positions) - set(seen):
-            self._publish(to_event_flat(self.cfg.id, sym, now))
-        self.positions = seen
-        self.reports = [r for p in found for r in [self._report(p, now)] if r is not None]
-        if self.read_wallet:
-            self.wallet = await fetch_wallet(self.rpc, self.cfg.watch, self.collateral_mints())
-            from quantdesk.venues.jupiter.account_state import account_state
-
-            self._publish(account_state(self, now))
-        self.positions_loaded = True
-
-    def _report(self, p: PositionView, now: int) -> PositionReport | None:
-        sym = next((s for s, st in self.markets.items() if st.market.custody == p.custody), None)
-        custody, collateral = self._custody(p.custody), self._custody(p.collateral_custody)
-        st = self.markets.get(sym or "")
-        if st is None or st.oracle is None or custody is None or collateral is None:
-            return None
-        return report(p, custody, collateral, st.oracle.price, now // NS)
+        if self.account is not None:
+            await self.account.poll(self, self._publish)
 
     def collateral_mints(self) -> list[str]:
         """Every token the wallet may post: the traded custodies' (SOL is native) and the stables'."""
@@ -481,16 +439,10 @@ class JupiterFeed:
         return next((s for s, st in self.markets.items() if st.market.custody == custody), None)
 
     async def _positions_loop(self) -> None:
+        assert self.account is not None
         while True:
-            try:
-                await self.poll_positions()
-            except RpcError as exc:
+            if isinstance(await self.account.poll_noted(self, self._publish), RpcError):
                 self.counters.rpc_errors += 1
-                self.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
-            except AccountDecodeError as exc:
-                self.counters.problems["positions"] = f"positions of {self.cfg.watch}: {exc}"
-            else:
-                self.counters.problems.pop("positions", None)
             await self._sleep(self.cfg.positions_poll_s)
 
     async def _price_api_loop(self) -> None:
@@ -503,7 +455,7 @@ class JupiterFeed:
         self.set_state("connecting", f"reading the JLP pool from {safe_host(self.cfg.rpc_urls[0])}")
         await self._start()
         tasks = [asyncio.create_task(self._poll_loop(), name=f"{self.cfg.id}-poll")]
-        if self.cfg.watch:
+        if self.account is not None:
             tasks.append(asyncio.create_task(self._positions_loop(), name=f"{self.cfg.id}-positions"))
         if self.cfg.price_api_url:
             tasks.append(asyncio.create_task(self._price_api_loop(), name=f"{self.cfg.id}-price-api"))

@@ -185,6 +185,7 @@ class RequestFollower:
         keys: list[str] = []
         for t in items:
             keys += [t.followed.request, t.followed.position]
+        seen_before = [t.seen for t in items]
         try:
             _slot, datas = await self.rpc.get_multiple_accounts(keys)
         except RpcError as exc:
@@ -195,6 +196,8 @@ class RequestFollower:
         now_s = self.clock() // NS
         for k, t in enumerate(items):
             request = self._decode_request(datas[2 * k])
+            if request is None and t.seen and not seen_before[k]:
+                continue  # the websocket saw it land while this read was under way: the read is older
             if request is not None and not t.seen:
                 self._seen(t)
             await self._settle(t, request, self._decode_position(datas[2 * k + 1]), now_s)

@@ -38,11 +38,12 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM
 
+from quantdesk.signing import policy
 from quantdesk.venues.jupiter.accounts import bundled_idl_path, snake
 
-TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
-ASSOCIATED_TOKEN_PROGRAM = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
-NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
+TOKEN_PROGRAM = Pubkey.from_string(policy.TOKEN_PROGRAM_ID)
+ASSOCIATED_TOKEN_PROGRAM = Pubkey.from_string(policy.ASSOCIATED_TOKEN_PROGRAM_ID)
+NATIVE_MINT = Pubkey.from_string(policy.NATIVE_MINT)
 
 Side = Literal["long", "short"]
 SIDE_SEED = {"long": 1, "short": 2}

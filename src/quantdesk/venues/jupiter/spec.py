@@ -30,12 +30,15 @@ def build(section: JupiterConfig, name: str, options: BuildOptions) -> list[Venu
 
 
 def trading(venue: Any, ctx: TradingContext) -> TradingVenue:
+    if ctx.trader is not None:  # a served console's trader signs with their own signer only
+        venue = venue.for_trader(ctx.trader.signer, ctx.trader.signer_problem, ctx.bus)
     reason = venue.trading_unavailable_reason()
     if reason:
         raise TradingUnavailable(reason)
     from quantdesk.venues.jupiter.trading import JupiterTrading
 
-    return JupiterTrading(venue, bus=ctx.bus, clock=ctx.clock)
+    # Request deadlines are kept by the feed's clock: the request follower judges expiry by it.
+    return JupiterTrading(venue, bus=ctx.bus, clock=venue.feed.clock)
 
 
 def markets(section: JupiterConfig, name: str) -> list[Market]:
@@ -126,6 +129,7 @@ SPEC = VenueSpec(
     markets=markets,
     summary="Jupiter Perps: the JLP pool's markets at the oracle price; position requests with a signer",
     trading=trading,
+    serves_traders=True,
     order_desk=order_desk,
     inspect=inspect,
     instruction_decoders=instruction_decoders,

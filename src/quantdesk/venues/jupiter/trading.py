@@ -10,13 +10,16 @@ Cancelling closes a request (``closePositionRequest``); modifying moves a
 take-profit's or stop-loss's trigger (``updateDecreasePositionRequest2``).
 Collateral is added or taken out with ``change_collateral``.
 
-The risk engine's view (``risk_context``) is the signer's own wallet as the
-feed reads it: positions netted per market, equity from the wallet and the
-positions (``account_state``).
+The risk engine's view (``risk_context``) is the signer's own wallet
+(``wallet_account``) over the feed's markets: positions netted per market,
+equity from the wallet and the positions (``account_state``). A trader served
+over SSH trades through their view of the venue (``trader_view``): their
+wallet, their signer, their requests.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import time
@@ -37,6 +40,8 @@ from quantdesk.venues.jupiter.preview import EXPIRY_MARGIN_S, Followed, RequestP
 from quantdesk.venues.jupiter.requests import CustodyRef, Market, RequestBuilder, RequestError
 from quantdesk.venues.jupiter.views import CustodyView, PositionSide
 from quantdesk.venues.jupiter.wallet import NATIVE_MINT
+from quantdesk.venues.jupiter.wallet_account import WalletAccount
+from quantdesk.venues.trader_view import TraderView
 
 NS = 1_000_000_000
 CANCELS_PER_TX = 8
@@ -58,7 +63,7 @@ def _tokens(amount: int, decimals: int) -> str:
 class JupiterTrading:
     def __init__(
         self,
-        venue: Any,  # venue.JupiterVenue, trading (a signer, its follower)
+        venue: Any,  # venue.SignsRequests: the venue trading, or a served trader's view of it
         *,
         bus: Bus | None = None,
         clock: Callable[[], int] = time.time_ns,
@@ -68,14 +73,13 @@ class JupiterTrading:
         self.id = venue.id
         self.cfg = venue.cfg
         self.feed = venue.feed
-        self.follower = venue.follower
-        if bus is not None and self.follower.bus is None:
+        self.bus = bus
+        if bus is not None and self.follower is not None and self.follower.bus is None:
             self.follower.bus = bus
         self.clock = clock
         self.approve = approve
         self.signer = venue.signer
         self.executor = JupiterExecutor(self.cfg, self.signer, self.feed.rpc)
-        self.builder = RequestBuilder(self.signer.pubkey)
         self.terms = rp.Terms(self.cfg.leverage, self.cfg.slippage_bps)
         self.last_preview: RequestPreview | None = None
         self.signatures: dict[str, str] = {}  # order id -> transaction signature
@@ -85,23 +89,57 @@ class JupiterTrading:
     def dry_run(self) -> bool:
         return self.executor.dry_run
 
+    # A served trader's account and follower are made once their signer gives its key.
+    @property
+    def wallet_account(self) -> WalletAccount | None:
+        account: WalletAccount | None = self.venue.account
+        return account
+
+    @property
+    def follower(self) -> Any:  # request_follower.RequestFollower, None until the account is known
+        return self.venue.follower
+
+    @functools.cached_property
+    def builder(self) -> RequestBuilder:
+        """Requests built for the signer's wallet; its key is asked once, when the first one is built."""
+        return RequestBuilder(self.signer.pubkey)
+
+    async def refresh(self, markets: Iterable[str] = ()) -> None:
+        """Read the wallet's positions and balances now (VenueError if they cannot be)."""
+        await self.venue.load_account()
+
+    async def follow_account(self) -> None:
+        """Follow a served trader's account and requests onto the session's bus;
+        at once for the venue's own (it follows them as it runs)."""
+        if isinstance(self.venue, TraderView) and self.bus is not None:
+            await self.venue.follow_account(self.bus)
+
     # -- what is known ---------------------------------------------------------------------------
     def _state(self, market: str) -> rp.MarketState:
         if market not in self.feed.markets:
             raise VenueError(f"{market} is not a market of {self.id}; choose one of {', '.join(self.feed.markets)}")
-        m = market_state(self.feed, market)
+        m = market_state(self.feed, self._account(), market)
         if m is None:
             raise VenueError(f"{self.id}: {market}'s custody and oracle are not loaded yet; wait for market data and try again")
         return m
 
+    def _account(self) -> WalletAccount:
+        account = self.wallet_account
+        if account is None:
+            raise VenueError(f"{self.id}: your wallet is not known yet (your signer has not given its key); try again in a moment")
+        return account
+
     def _loaded(self) -> None:
-        if not self.feed.positions_loaded or self.feed.wallet is None:
-            why = self.feed.counters.problems.get("positions", "")
+        account = self._account()
+        if not account.loaded or account.wallet is None:
+            why = account.problems.get("positions", "")
             if why:
                 raise VenueError(f"{self.id}: the wallet could not be read ({why})")
             raise VenueError(f"{self.id}: the wallet's positions are not loaded yet; wait for them to load and try again")
 
     def open_orders(self, market: str | None = None) -> list[Order]:
+        if self.follower is None:
+            return []
         return [o for o in self.follower.open_orders() if market is None or o.market == market]
 
     def risk_context(self, market: str, ts: int, best_bid: int | None = None, best_ask: int | None = None) -> RiskContext:
@@ -109,14 +147,15 @@ class JupiterTrading:
         self._loaded()
         base = (m.base(m.long) if m.long else 0) - (m.base(m.short) if m.short else 0)
         notional = 0
-        for r in self.feed.reports:
+        account = self._account()
+        for r in account.reports:
             sym = self.feed.symbol_of(r.position.custody)
-            other = market_state(self.feed, sym) if sym else None
+            other = market_state(self.feed, account, sym) if sym else None
             if other is not None:
                 notional += other.base(r.position) * other.oracle_price // 10**other.size_decimals
         return RiskContext(
             ts=ts, oracle_price=m.oracle_price, best_bid=best_bid, best_ask=best_ask, position_base=base,
-            open_orders=len(self.follower.tracked), equity=equity_usd(self.feed), account_notional=notional,
+            open_orders=len(self.follower.tracked), equity=equity_usd(self.feed, account), account_notional=notional,
             size_decimals=m.size_decimals, price_decimals=6,
         )
 
@@ -150,7 +189,7 @@ class JupiterTrading:
         if not plan.collateral_tokens:
             return
         custody = plan.collateral(m)
-        w = self.feed.wallet
+        w = self._account().wallet
         have = w.spendable(custody.mint) if w is not None else 0
         if plan.collateral_tokens > have:
             token = "SOL" if custody.mint == NATIVE_MINT else (m.stable_symbol if custody.is_stable else m.symbol.split("-")[0])
@@ -249,7 +288,7 @@ class JupiterTrading:
         return await self._preview("place", ixs, orders, followed, notes)
 
     def _find(self, order_id: str) -> Followed:
-        f = self.follower.find(order_id)
+        f = self.follower.find(order_id) if self.follower is not None else None
         if f is None:
             raise VenueError(f"{self.id}: no open request {order_id}; it may have been executed or closed already")
         return f
