@@ -12,6 +12,10 @@ supplied a decoder for the program (from its IDL), and its accounts.
   wrapping the signer's own SOL (creating their wrapped-SOL token account,
   moving their lamports into it, syncing its balance: what a venue that
   takes SOL collateral asks, and the lamports stay the signer's);
+- wrapping more SOL that way than the transaction's allowed instructions
+  spend from the signer's wrapped-SOL account (as their decoders declare:
+  a venue's order pays its collateral from it), so a transaction cannot
+  wrap SOL that no order it carries needs;
 - a durable nonce (an ``AdvanceNonceAccount`` first instruction, which keeps a
   signed transaction valid indefinitely), unless explicitly allowed;
 - a fee payer that is not the signer.
@@ -111,6 +115,7 @@ class DecodedInstruction:
     args: Mapping[str, Any] = field(default_factory=dict)
     account_names: tuple[str, ...] = ()  # the IDL's names for the instruction's accounts, in order
     orders: tuple[OrderSummary, ...] = ()
+    spends: Mapping[str, int] = field(default_factory=dict)  # token account -> base units the instruction takes from it
 
 
 @runtime_checkable
@@ -146,6 +151,7 @@ class InstructionView:
     accounts: tuple[AccountRef, ...]
     data: bytes
     orders: tuple[OrderSummary, ...] = ()
+    spends: Mapping[str, int] = field(default_factory=dict)  # as the venue's decoder declares (DecodedInstruction)
 
 
 @dataclass(frozen=True)
@@ -287,6 +293,7 @@ def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> Transac
         accounts = [account(i) for i in bytes(ix.accounts)]
         args: Mapping[str, Any] = {}
         orders: tuple[OrderSummary, ...] = ()
+        spends: Mapping[str, int] = {}
         if program == COMPUTE_BUDGET_PROGRAM_ID:
             pname = "ComputeBudget"
             name, args = _compute_budget(data)
@@ -310,14 +317,14 @@ def decode(message: Any, decoders: Iterable[InstructionDecoder] = ()) -> Transac
             if found is None:
                 name = "undecodable"
             else:
-                name, args, orders = found.name, found.args, found.orders
+                name, args, orders, spends = found.name, found.args, found.orders, found.spends
                 accounts = [
                     AccountRef(a.pubkey, a.signer, a.writable, found.account_names[k] if k < len(found.account_names) else "")
                     for k, a in enumerate(accounts)
                 ]
         else:
             pname, name = "unknown", "unknown"
-        views.append(InstructionView(program, pname, name, args, tuple(accounts), data, orders))
+        views.append(InstructionView(program, pname, name, args, tuple(accounts), data, orders, spends))
     return TransactionView(
         fee_payer=static[0],
         recent_blockhash=str(msg.recent_blockhash),
@@ -343,14 +350,26 @@ def refusals(view: TransactionView, policy: TransactionPolicy, signer: str) -> l
             "the transaction uses a durable nonce (it would stay valid indefinitely); "
             "allow durable nonces explicitly in the config to sign it"
         )
+    wsol = wrapped_sol_account(signer)
+    wrapped = spent = 0  # lamports wrapped without an allowlist entry; what allowed instructions pay from the wSOL account
     for n, ix in enumerate(view.instructions):
         if view.durable_nonce and n == 0:
             continue  # the nonce advance itself is judged above
-        if ix.program_id not in policy.allowed_programs and not wraps_own_sol(ix, signer):
+        if ix.program_id in policy.allowed_programs:
+            spent += ix.spends.get(wsol, 0)
+        elif wraps_own_sol(ix, signer):
+            wrapped += ix.args.get("lamports", 0)
+        else:
             out.append(
                 f"instruction {n + 1} calls program {ix.program_id} ({ix.program}), which is not on the allowlist; "
                 "add it to the allowed programs in the config if you trust it"
             )
+    if wrapped > spent:
+        out.append(
+            f"the transaction wraps {_plain(Decimal(wrapped).scaleb(-9))} SOL into the signer's wrapped-SOL account "
+            f"{wsol}, more than its orders pay from it ({_plain(Decimal(spent).scaleb(-9))} SOL); "
+            "only the SOL an order pays is wrapped without an allowlist entry"
+        )
     return out
 
 
@@ -369,8 +388,8 @@ def wraps_own_sol(ix: InstructionView, signer: str) -> bool:
         return False
     keys = [a.pubkey for a in ix.accounts]
     wsol = wrapped_sol_account(signer)
-    if ix.program_id == SYSTEM_PROGRAM_ID:
-        return ix.name == "transfer" and keys == [signer, wsol]
+    if ix.program_id == SYSTEM_PROGRAM_ID:  # exactly a transfer's 12 bytes: the amount shown is the amount moved
+        return ix.name == "transfer" and len(ix.data) == 12 and keys == [signer, wsol]
     if ix.program_id == ASSOCIATED_TOKEN_PROGRAM_ID:
         return ix.data in (b"", b"\x01") and keys == [signer, wsol, signer, NATIVE_MINT, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID]
     return ix.data == _SYNC_NATIVE and keys == [wsol]

@@ -5,7 +5,8 @@ it names each instruction of the Perps program and its arguments and IDL
 accounts, and says what a position request trades: the market (from the
 custody account), the side, the size in USD and the worst price accepted.
 Jupiter sizes positions in USD (6 decimals), so the order summary carries a
-quote size rather than a base size.
+quote size rather than a base size. An increase request also declares the
+collateral it takes from its funding account (``DecodedInstruction.spends``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def _usd(value: Any) -> Decimal | None:
     return Decimal(int(value)).scaleb(-USD_DECIMALS) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _spends(name: str, p: dict[str, Any], accounts: dict[str, str]) -> dict[str, int]:
+    """An increase request takes its collateral from the funding account (the
+    policy lets the signer wrap only as much SOL as that)."""
+    funding, tokens = accounts.get("funding_account"), p.get("collateral_token_delta")
+    if name != _INCREASE or not funding or not isinstance(tokens, int) or isinstance(tokens, bool):
+        return {}
+    return {funding: tokens}
+
+
 class JupiterInstructionDecoder:
     def __init__(self, section: JupiterConfig, idl_path: Path | str | None = None) -> None:
         self.program_id = section.program_id
@@ -74,8 +84,9 @@ class JupiterInstructionDecoder:
         args = _plain(named.data)
         names = account_names.get(name, ())
         by_name = dict(zip(names, accounts))
-        orders = self._orders(name, args.get("params") or {}, by_name)
-        return DecodedInstruction(name, args, names, tuple(orders))
+        params = args.get("params") or {}
+        orders = self._orders(name, params, by_name)
+        return DecodedInstruction(name, args, names, tuple(orders), _spends(name, params, by_name))
 
     def _orders(self, name: str, p: dict[str, Any], accounts: dict[str, str]) -> list[OrderSummary]:
         custody = accounts.get("custody", "")
