@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -97,24 +96,3 @@ def test_a_table_row_is_the_text_rich_would_build(cells: list) -> None:
     assert row.plain == rebuilt.plain and len(row) == len(rebuilt) == table.width
     assert row.spans == rebuilt.spans and row.style == rebuilt.style
     assert row.plain.isprintable()  # no control code reaches the screen or shifts the columns after it
-
-
-def cells(strip: Strip) -> list[tuple[str, Style | None]]:
-    return [(ch, seg.style) for seg in strip for ch in seg.text]
-
-
-@settings(max_examples=400, deadline=None)
-@given(lines(), lines(), st.integers(1, 50))
-def test_the_repainted_span_is_exactly_the_cells_that_changed(a: Text, b: Text, width: int) -> None:
-    from quantdesk.console.panes.base import changed_span
-
-    render = LineRenderer(CONSOLE, BASE)
-    old, new = render.strip(a, width), render.strip(b, width)
-    x0, x1 = changed_span(old, new, width)
-    assert 0 <= x0 < x1 <= width
-    if any(cell_len(seg.text) != len(seg.text) for seg in (*old, *new)):
-        assert (x0, x1) == (0, width)  # wide characters: the whole line
-        return
-    diff = [x for x, (p, q) in enumerate(zip(cells(old), cells(new))) if p != q]
-    if diff:
-        assert (x0, x1) == (diff[0], diff[-1] + 1)

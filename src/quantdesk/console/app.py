@@ -30,7 +30,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.containers import Grid
+
+from textual.screen import Screen
 from textual.timer import Timer
 
 from quantdesk.console import collector
@@ -45,6 +46,8 @@ from quantdesk.console.help_screen import HelpScreen
 from quantdesk.console.key_buffer import KeyBuffer
 from quantdesk.console.paint import paint_now
 from quantdesk.console.keymap import Keymap, display_key, load_keymap, normalize_key
+from quantdesk.console.kept_paint import DeskScreen
+from quantdesk.console.layout_grid import PaneGrid
 from quantdesk.console.layout_switcher import LayoutSwitcher
 from quantdesk.console.layouts import Layout, layout_names, load_layout
 from quantdesk.console.news_link import NewsLink
@@ -301,8 +304,11 @@ class QuantDeskApp(App[int]):
         return self.script.error if self.script is not None else None
 
     # -- composition -------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return DeskScreen(id="_default")
+
     def compose(self) -> ComposeResult:
-        grid = Grid(id="panes")
+        grid = PaneGrid(id="panes")
         grid.styles.grid_size_columns = min(self.columns, len(self.pane_types)) or 1
         grid.styles.grid_size_rows = max(1, math.ceil(len(self.pane_types) / self.columns))
         with grid:

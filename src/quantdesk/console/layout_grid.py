@@ -16,6 +16,7 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Static
 
+from quantdesk.console.kept_paint import KeptPaint
 from quantdesk.console.layouts import Layout, PaneSpec
 from quantdesk.console.panes import catalogue
 from quantdesk.console.panes.base import Pane, PaneSession
@@ -81,7 +82,11 @@ def row_weights(heights: list[int], rows: int) -> list[float]:
     return [min(float(h), cap) for h in heights]
 
 
-class LayoutGrid(Grid):
+class PaneGrid(Grid, KeptPaint):
+    """The grid the panes sit in; its own (hidden) background is painted once."""
+
+
+class LayoutGrid(PaneGrid):
     """The panes of one layout."""
 
     DEFAULT_CSS = """

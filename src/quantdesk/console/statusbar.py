@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
+from quantdesk.console.kept_paint import KeptPaint
+from quantdesk.console.panes.line_render import LineRenderer
 from quantdesk.console.ticked import Ticked
 
 from quantdesk.console import format as fmt
@@ -33,7 +36,8 @@ STATE_STYLE = {
 }
 
 
-class StatusBar(Ticked):
+class StatusBar(Ticked, KeptPaint):
+    line_api = True
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status--brand",
         "status--ok",
@@ -79,6 +83,8 @@ class StatusBar(Ticked):
         self._mark: tuple[int, int] | None = None
         self._key: Hashable = None
         self._text = Text()
+        self._strip: Strip | None = None  # the line as painted, made again when the text or width moves
+        self._renderer: LineRenderer | None = None
         self._own_key: tuple[str, ...] | None = None
         self._own: list[str] = []
 
@@ -94,10 +100,11 @@ class StatusBar(Ticked):
 
     def _restyle(self) -> None:
         self.forget_styles()
+        self._renderer = None
         self._key = None  # redrawn at the next frame in the new theme
 
     def _style(self, component: str) -> Style:
-        return self.component_style(component, partial=True)
+        return self.component_style(component)
 
     def _own_venues(self) -> list[str]:
         # Checked once per set of venues: a protocol isinstance costs more than the rest of a tick.
@@ -140,6 +147,7 @@ class StatusBar(Ticked):
         if text == self._text:
             return False
         self._text = text
+        self._strip = None
         self.refresh()
         return True
 
@@ -192,4 +200,22 @@ class StatusBar(Ticked):
         return self.kill_switch is not None and self.kill_switch()
 
     def render(self) -> Text:
+        """The bar's text, as ``render_line`` paints it."""
         return self._text
+
+    def render_line(self, y: int) -> Strip:
+        # The line API: one strip made when the text changes, not a trip through
+        # Textual's content pipeline at every frame that touches the bar.
+        width = self.size.width
+        if self._renderer is None:
+            self._renderer = LineRenderer(self.app.console, self.component_style(""))
+        if y != 0:
+            return Strip.blank(width, self._renderer.base)
+        strip = self._strip
+        if strip is None or strip.cell_length != width:
+            text = self._text
+            if text.cell_len > width:
+                text = text.copy()
+                text.truncate(width, overflow="ellipsis")
+            strip = self._strip = self._renderer.strip(text, width)
+        return strip

@@ -32,17 +32,18 @@ class Ticked(Widget):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._styles: dict[tuple[str, bool], Style] = {}
+        self._styles: dict[str, Style] = {}
 
-    def component_style(self, component: str, *, partial: bool = False) -> Style:
+    def component_style(self, component: str) -> Style:
         """The rich style of a component class ("" for the widget's own),
         kept until ``forget_styles``: Textual recomputes it on every call and
-        drops its own cache on every refresh, and a frame asks for dozens."""
-        key = (component, partial)
-        style = self._styles.get(key)
+        drops its own cache on every refresh, and a frame asks for dozens.
+        Full styles: Textual blends translucent theme colours over the
+        widget's background only in the full style."""
+        style = self._styles.get(component)
         if style is None:
-            style = self.rich_style if not component else self.get_component_rich_style(component, partial=partial)
-            self._styles[key] = style
+            style = self.rich_style if not component else self.get_component_rich_style(component)
+            self._styles[component] = style
         return style
 
     def forget_styles(self) -> None:

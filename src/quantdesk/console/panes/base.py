@@ -26,6 +26,7 @@ from textual.strip import Strip
 
 from quantdesk.console import format as fmt
 from quantdesk.console.panes import catalogue
+from quantdesk.console.kept_paint import KeptPaint
 from quantdesk.console.panes.line_render import LineRenderer
 from quantdesk.console.ticked import Ticked
 from quantdesk.console.freshness import NOT_LIVE, venue_state
@@ -83,6 +84,7 @@ class Table:
         self.gap = gap
         self._keep = list(keep) if keep is not None else [True] * len(self.all_columns)
         self.columns = [c for c, k in zip(self.all_columns, self._keep) if k]
+        self._headers: dict[Style | str | None, Text] = {}
 
     def fit(self, width: int) -> Table:
         """The same table without the columns that do not fit ``width``, dropped
@@ -118,7 +120,12 @@ class Table:
         return sum(c.width for c in self.columns) + self.gap * (len(self.columns) - 1)
 
     def header(self, style: Style | str | None = None) -> Text:
-        return self.row([c.header for c in self.all_columns], style)
+        """The header row; the same object for the same style (every build asks
+        for it), so callers that add to it take a copy."""
+        header = self._headers.get(style)
+        if header is None:
+            header = self._headers[style] = self.row([c.header for c in self.all_columns], style)
+        return header
 
     def row(self, cells: Sequence[Cell], style: Style | str | None = None) -> Text:
         # The line is assembled as one string and its spans, as Text.append
@@ -177,39 +184,6 @@ def _fitted(columns: tuple[Column, ...], gap: int, width: int) -> Table:
     return Table(columns, gap)._fit(width)
 
 
-def _common_prefix(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
-def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int]:
-    """The cells [x0, x1) where two renderings of a line differ (the whole line
-    when that cannot be told cell by cell). Both strips are maximal runs of
-    one style (as ``LineRenderer`` makes them), so equal runs are skipped whole."""
-    a, b = list(old), list(new)
-    cells = old.cell_length
-    if new.cell_length != cells or sum(len(seg.text) for seg in a) != cells or sum(len(seg.text) for seg in b) != cells:
-        return 0, width  # wide characters: a character is not a cell
-    n = min(len(a), len(b))
-    i, x0 = 0, 0
-    while i < n and a[i] == b[i]:
-        x0 += len(a[i].text)
-        i += 1
-    if i < n and a[i].style == b[i].style:
-        x0 += _common_prefix(a[i].text, b[i].text)
-    j, tail = 0, 0
-    while j < n - i and a[-1 - j] == b[-1 - j]:
-        tail += len(a[-1 - j].text)
-        j += 1
-    if j < n - i and a[-1 - j].style == b[-1 - j].style:
-        tail += _common_prefix(a[-1 - j].text[::-1], b[-1 - j].text[::-1])
-    x1 = max(x0 + 1, cells - tail)
-    return min(x0, width - 1), min(x1, width)
-
-
 def _same_text(a: Text, b: Text) -> bool:
     """Whether two lines render alike: the same characters, spans and styles."""
     return a is b or (
@@ -255,9 +229,11 @@ class BuildMemo:
         return value  # type: ignore[return-value]  # each key's piece is what its ``make`` returned
 
 
-class Pane(Ticked, can_focus=True):
+class Pane(Ticked, KeptPaint, can_focus=True):
     """Base of the dashboard panes. Subclasses set ``pane_type`` (their id in
     the catalogue, which gives the title) and implement ``state_key`` and ``build``."""
+
+    line_api = True  # render_line is the pane's lines: a changed one is composed alone
 
     pane_type: ClassVar[str] = ""
 
@@ -413,15 +389,15 @@ class Pane(Ticked, can_focus=True):
         if len(old) != height:
             self.refresh()
             return
-        # Repaint only the changed span of changed lines: a busy book moves a
-        # few numbers per row. (Textual then writes each dirty line from the
-        # pane's left edge to the span's end; cells right of it are not sent.)
+        # Repaint the changed lines whole, borders included: Textual then sends
+        # each as the strip it has, where a part of a line costs it a cut strip
+        # per line and frame (more CPU than the cells it saves on the wire).
         # One refresh for them all: each call costs Textual a dirty-check.
-        changed = []
-        for y in range(height):
-            if strips[y] is not old[y] and strips[y] != old[y]:
-                x0, x1 = changed_span(old[y], strips[y], width)
-                changed.append(Region(x0, y, x1 - x0, 1))
+        left = -self.styles.gutter.left
+        outer = self.outer_size.width
+        changed = [
+            Region(left, y, outer, 1) for y in range(height) if strips[y] is not old[y] and strips[y] != old[y]
+        ]
         if changed:
             self.refresh(*changed)
 

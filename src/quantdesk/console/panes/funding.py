@@ -110,6 +110,7 @@ class FundingPane(Pane):
         hours = min(HISTORY_MAX, spare) if width >= HISTORY_PANE_MIN and spare >= HISTORY_MIN else 0
         header = table.header(s("pane--header"))
         if hours:
+            header = header.copy()
             header.append(" " + f"Last {hours}h, 1/h".ljust(hours)[:hours], s("pane--header"))
         lines = [*self.health_lines(now_ns), header]
         symbols = self.ordered_symbols()
@@ -150,7 +151,11 @@ class FundingPane(Pane):
         carry = Table(CARRY_COLUMNS).fit(width)
         lines.append(carry.header(s("pane--header")))
         for symbol in symbols:
-            lines.append(carry.row([(symbol, s("pane--title")), *self._cheapest(symbol)]))
+            rates = tuple(f for (_v, sym), f in cache.funding.items() if sym == symbol)
+            lines.append(self.pieces.get(
+                ("carry", symbol, rates),
+                lambda: carry.row([(symbol, s("pane--title")), *self._cheapest(rates)]),
+            ))
         lines.append(Text(""))
         lines.append(
             Text(
@@ -223,8 +228,7 @@ class FundingPane(Pane):
             ]
         )
 
-    def _cheapest(self, symbol: str) -> list[tuple[str, Style | None]]:
-        rates = [f for (v, sym), f in self.cache.funding.items() if sym == symbol]
+    def _cheapest(self, rates: tuple[Funding, ...]) -> list[tuple[str, Style | None]]:
         out: list[tuple[str, Style | None]] = []
         for side in HOLD_SIDES:
             if not rates:

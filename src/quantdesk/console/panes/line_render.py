@@ -30,6 +30,7 @@ class LineRenderer:
         self.console = console
         self.base = base
         self._combined: dict[StyleKey, Style] = {}
+        self._interned: dict[Style, Style] = {base: base}
 
     def _style(self, key: StyleKey) -> Style:
         style = self._combined.get(key)
@@ -37,6 +38,8 @@ class LineRenderer:
             get = self.console.get_style
             parts = [s if isinstance(s, Style) else get(s, default=Style.null()) for s in key]
             style = self.base + Style.combine(parts) if parts else self.base
+            # One object per distinct style, so runs merge on identity.
+            style = self._interned.setdefault(style, style)
             self._combined[key] = style
         return style
 
@@ -74,7 +77,7 @@ class LineRenderer:
             style = known(key)
             if style is None:
                 style = self._style(key)
-            if out and out[-1][2] == style:
+            if out and out[-1][2] is style:
                 out[-1] = (out[-1][0], end, style)
             else:
                 out.append((start, end, style))
@@ -84,7 +87,7 @@ class LineRenderer:
         """``text`` as exactly ``width`` cells: cut, or padded in the base style."""
         plain = text.plain
         runs = self.runs(text)
-        if cell_len(plain) != len(plain):  # wide characters: cut by cells, not characters
+        if not (plain.isascii() and plain.isprintable()) and cell_len(plain) != len(plain):  # wide characters: cut by cells
             segments = [Segment(plain[a:b], style) for a, b, style in runs]
             return Strip(segments).crop_extend(0, width, self.base).simplify()
         segments = []
@@ -94,7 +97,7 @@ class LineRenderer:
             segments.append(Segment(plain[a : min(b, width)], style))
         short = width - len(plain)
         if short > 0:
-            if segments and segments[-1].style == self.base:
+            if segments and segments[-1].style is self.base:
                 last = segments.pop()
                 segments.append(Segment(last.text + " " * short, self.base))
             else:
