@@ -34,7 +34,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 
-from quantdesk.console import collector
+from quantdesk.console import collector, toasts
 from quantdesk.console.alerts_link import AlertsLink
 from quantdesk.console.aliases import market_aliases, unknown_aliases
 from quantdesk.console.cmdhistory import CommandHistory
@@ -154,17 +154,7 @@ class QuantDeskApp(App[int]):
         grid-gutter: 0;
         grid-rows: 5fr 2fr;  /* the depth ladder (top left) gets the extra rows */
     }
-    /* Notifications stack at the top right: every shipped layout keeps positions
-       and orders at the bottom, and the command line and its errors are there too. */
-    ToastRack {
-        dock: top;
-        align: right top;
-        margin-bottom: 0;
-        margin-top: 1;
-        max-height: 35%;  /* the risk panes start below the top row of every shipped layout */
-        overflow: hidden;
-    }
-    """
+    """ + toasts.CSS  # notifications stack at the top right, above the risk panes and the command line
     TITLE = "QuantDesk"
     # QuantDesk's commands only: Textual's system commands (its themes, quit,
     # keys panel, screenshot) are not offered beside them.
@@ -219,6 +209,7 @@ class QuantDeskApp(App[int]):
         self.recorder: SessionRecorder | None = None  # ``--record FILE``: its size shows in the status bar
         self.alerts = AlertsLink(self, alerts if alerts is not None else AlertDesk(session.cache, session.clock))
         self.news = NewsLink(self, news)
+        self.toasts = toasts.ToastStack(self)
         self.layouts = LayoutSwitcher(self, self.team)
         self.view = ViewCommands(self, self.layouts)
         self.commands = CommandDispatcher(
@@ -437,8 +428,13 @@ class QuantDeskApp(App[int]):
         for widget in self._ticked.current():  # the panes, then the status bar
             widget.tick(now)
         self.replay.tick()
+        self.toasts.tick()
         if self.on_frame_time is not None:
             self.on_frame_time(time.perf_counter() - started)
+
+    def _refresh_notifications(self) -> None:
+        # Textual hands the screen's toast rack every notification; the stack hands it those that fit.
+        self.toasts.refresh()
 
     def _fatal_error(self) -> None:
         # Textual would print a traceback on exit; a trader gets one sentence and
