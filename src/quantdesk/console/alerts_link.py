@@ -17,13 +17,12 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from quantdesk.console.cmdline import AddAlert, DeleteAlert, ListAlerts
-from quantdesk.console.panes.alerts import AlertsPane
-from quantdesk.core.alerts import rule_text
 from quantdesk.core.problems import Problem
-from quantdesk.wiring.alert_desk import FIRED_TITLE, AlertDesk, AlertError, AlertFiring
 
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
+    from quantdesk.console.panes.alerts import AlertsPane
+    from quantdesk.wiring.alert_desk import AlertDesk, AlertFiring
 
 TICK_S = 0.25
 
@@ -55,13 +54,30 @@ class AlertsScreen(ModalScreen[None]):
 
 
 class AlertsLink:
-    def __init__(self, app: QuantDeskApp, desk: AlertDesk) -> None:
+    def __init__(self, app: QuantDeskApp, desk: AlertDesk | None = None) -> None:
         self.app = app
-        self.desk = desk
+        # None: alert rules for this session only. That desk is made at its first
+        # use, so a console without rules loads no engine or rule kinds to start.
+        self._desk = desk
+        self._started = False
+
+    @property
+    def desk(self) -> AlertDesk:
+        if self._desk is None:
+            from quantdesk.wiring.alert_desk import AlertDesk
+
+            self._desk = AlertDesk(self.app.session.cache, self.app.session.clock)
+            if self._started:
+                self._start(self._desk)
+        return self._desk
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
-        desk = self.desk
+        self._started = True
+        if self._desk is not None or self.app.team.workspace is not None:  # the team's rules are watched at once
+            self._start(self.desk)
+
+    def _start(self, desk: AlertDesk) -> None:
         desk.on_fire = self._fired
         desk.on_problems = self._problems
         desk.team = self.app.team.workspace
@@ -69,13 +85,18 @@ class AlertsLink:
         self.app.set_interval(TICK_S, desk.tick, name="alerts")
 
     async def stop(self) -> None:
-        await self.desk.stop()
+        self._started = False
+        if self._desk is not None:
+            await self._desk.stop()
 
     def ids(self) -> list[str]:
-        return self.desk.ids()
+        return self._desk.ids() if self._desk is not None else []
 
     # -- commands ------------------------------------------------------------------
     async def add(self, command: AddAlert) -> bool:
+        from quantdesk.core.alerts import rule_text
+        from quantdesk.wiring.alert_desk import AlertError
+
         team = self.app.team.workspace is not None
         scope = command.scope if command.scope != "auto" else ("team" if team else "local")
         try:
@@ -94,6 +115,8 @@ class AlertsLink:
         return True
 
     async def delete(self, command: DeleteAlert) -> bool:
+        from quantdesk.wiring.alert_desk import AlertError
+
         try:
             scope = await self.desk.remove(command.alert_id)
         except AlertError as exc:
@@ -110,11 +133,15 @@ class AlertsLink:
         if pane is not None:
             pane.focus()
         elif not isinstance(self.app.screen, AlertsScreen):
+            from quantdesk.console.panes.alerts import AlertsPane
+
             self.app.push_screen(AlertsScreen(AlertsPane(self.app.session, id="alerts-list")))
         return True
 
     # -- what the desk reports ---------------------------------------------------------
     def _fired(self, firing: AlertFiring) -> None:
+        from quantdesk.wiring.alert_desk import FIRED_TITLE
+
         self.app.notify(firing.message, title=FIRED_TITLE, severity="warning", timeout=15)
         if self.desk.bell:
             self.app.bell()

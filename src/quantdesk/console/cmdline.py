@@ -33,13 +33,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from quantdesk.console.panes import catalogue
-from quantdesk.core.alerts import Rule, RuleError, parse_rule, rule_text
-from quantdesk.core.alerts.grammar import is_placeholder
-from quantdesk.core.alerts.table import lead_words
 from quantdesk.core.problems import did_you_mean
+
+if TYPE_CHECKING:
+    from quantdesk.core.alerts import Rule
 
 OrderKind = Literal["market", "limit", "stop_market", "stop_limit", "take_profit_market", "take_profit_limit"]
 
@@ -227,6 +227,8 @@ class AddAlert:
     scope: Literal["auto", "local", "team"] = "auto"  # auto: the team's when there is a team workspace
 
     def to_text(self) -> str:
+        from quantdesk.core.alerts import rule_text  # loaded with the rule itself, not at start-up
+
         scope = f"{self.scope.upper()} " if self.scope != "auto" else ""
         text = f"ALERT {scope}{rule_text(self.rule)}"
         return f"{text} {self.note}" if self.note else text
@@ -740,6 +742,10 @@ def _watch(cur: _Cursor) -> Command:
 
 
 def _alert(cur: _Cursor) -> Command:
+    # The rule grammar and its kinds load with the first ALERT typed, not at start-up.
+    from quantdesk.core.alerts import RuleError, parse_rule
+    from quantdesk.core.alerts.table import lead_words
+
     cur.want(["DEL"])
     if cur.accept("DEL"):
         cur.want(cur.ctx.alert_ids)
@@ -823,6 +829,8 @@ def complete(text: str, ctx: CommandContext) -> list[str]:
         return []
     options = cur.wanted.get(len(done), [])
     p = partial.upper()
+    from quantdesk.core.alerts.grammar import is_placeholder  # with the first completion, not at start-up
+
     return [o for o in options if not is_placeholder(o) and o.upper().startswith(p)]
 
 

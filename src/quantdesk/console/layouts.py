@@ -45,8 +45,10 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 MAX_CELLS = 12
 
 
+# Both models are built at the first layout read (defer_build): the App's own
+# grid needs neither, so a start without a layout file skips their validators.
 class PaneSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: str  # a catalogue id
     market: str | None = None
@@ -78,7 +80,7 @@ class PaneSpec(BaseModel):
 
 
 class Layout(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""

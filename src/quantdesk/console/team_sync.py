@@ -16,9 +16,9 @@ import time
 from typing import TYPE_CHECKING
 
 from quantdesk.console.cmdline import AddNote, WatchAdd, WatchDel
-from quantdesk.sync.team_desk import TeamDesk
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the workspace client (Redis, Supabase) loads only with a configured workspace
+    from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.console.app import QuantDeskApp
     from quantdesk.console.cmdline import Command
     from quantdesk.sync.outbox_sync import OutboxSyncer

@@ -26,10 +26,10 @@ from quantdesk.console.device_prompt import DevicePromptScreen
 from quantdesk.core.model import Market, Side
 from quantdesk.signing.base import ConfirmsOnDevice
 from quantdesk.trading.desk import Desk, Notice, Outcome
-from quantdesk.trading.ticket import TicketInput, TicketPlan
 
 if TYPE_CHECKING:
     from quantdesk.console.app import QuantDeskApp
+    from quantdesk.trading.ticket import TicketPlan
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,9 @@ class TradingController:
 
     def watch_journal(self) -> None:
         """A fill or order the journal refused is shown, never only logged."""
-        from quantdesk.trading.router import JOURNAL_PROBLEM_TOPIC
-
         if self.desk.trading_enabled:
+            from quantdesk.trading.router import JOURNAL_PROBLEM_TOPIC  # the router (and its journal) only where orders go
+
             self.app.session.bus.subscribe(JOURNAL_PROBLEM_TOPIC, lambda _topic, problem: self.show(Desk.journal_problem(problem)))
 
     # -- command line / palette --------------------------------------------------------
@@ -155,6 +155,8 @@ class TradingController:
                 severity="error",
             )
             return False
+        from quantdesk.trading.ticket import TicketInput  # with the first order: not at start-up
+
         inp = TicketInput(
             side=command.side, type=command.type, size=_plain(command.size),
             size_in_quote=command.size_unit == "usd",

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order, OrderIntent, Position
-from quantdesk.trading.ticket import FillPreviewer, TicketError, TicketInput, TicketPlan, build_plan
 
-if TYPE_CHECKING:  # the console imports the desk at start-up; the router's journal need not come with it
+if TYPE_CHECKING:  # the console imports the desk at start-up; the router's journal and the ticket need not come with it
     from quantdesk.trading.router import OrderRouter
+    from quantdesk.trading.ticket import FillPreviewer, TicketInput, TicketPlan
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,8 @@ class Desk:
         refused = self.refusal(market.venue)
         if refused is not None:
             return Outcome.fail(refused)
+        from quantdesk.trading.ticket import TicketError, build_plan  # with the first order: not at start-up
+
         book = self.cache.book(market.venue, market.symbol)
         oracle = self.cache.oracle.get((market.venue, market.symbol))
         try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import distributions
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -36,9 +36,11 @@ from quantdesk.core.bus import Bus
 from quantdesk.core.cache import MarketCache
 from quantdesk.core.model import Market, Order
 from quantdesk.core.venue import ApprovalHook, TradingVenue, Venue, VenueError
-from quantdesk.signing.policy import InstructionDecoder
 from quantdesk.signing.base import Signer
-from quantdesk.trading.risk import RiskLimits
+
+if TYPE_CHECKING:  # types only: a console on the simulated venues never loads the policy or risk checks
+    from quantdesk.signing.policy import InstructionDecoder
+    from quantdesk.trading.risk import RiskLimits
 
 log = logging.getLogger(__name__)
 

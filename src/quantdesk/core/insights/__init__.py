@@ -18,11 +18,12 @@ Nothing here does I/O or imports anything above the core.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from quantdesk.core.insights.basis import MarketBasis, VenueBasis, basis_table, market_basis
-from quantdesk.core.insights.board import Insight, InsightsReport, Thresholds
 from quantdesk.core.insights.book import BandDepth, depth_within, imbalance
 from quantdesk.core.insights.carry import Carry, CarryPair, carries, carry, carry_pairs, holding_cost
-from quantdesk.core.insights.engine import InsightsEngine
 from quantdesk.core.insights.impact import (
     ImpactQuote,
     cached_ladder,
@@ -42,6 +43,24 @@ from quantdesk.core.insights.position import (
     realized_volatility,
     vwap_samples,
 )
+
+if TYPE_CHECKING:
+    from quantdesk.core.insights.board import Insight, InsightsReport, Thresholds
+    from quantdesk.core.insights.engine import InsightsEngine
+
+# The ranked report and its engine load at their first use: the panes and alert
+# kinds a console starts with read single figures only.
+_LATER = {"Insight": "board", "InsightsReport": "board", "Thresholds": "board", "InsightsEngine": "engine"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BandDepth",

@@ -37,7 +37,8 @@ class DriftDeployment(BaseModel):
     """One deployment of the Drift-v2 engine. Unknown keys are errors, not silently ignored;
     every number is bounded (a day at most for periods, no infinities)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # Built at its first validation: a console on the simulated venues never validates one.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, defer_build=True)
 
     id: str  # venue id on the bus: "drift" or "velocity"
     program_id: str

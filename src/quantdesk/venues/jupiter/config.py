@@ -46,7 +46,8 @@ DEFAULT_COLLATERAL = {
 
 
 class JupiterConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built at its first validation: a console on the simulated venues never validates one.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(default="jupiter", description="the venue id on the bus and in panes")
     rpc_urls: tuple[str, ...] = Field(
