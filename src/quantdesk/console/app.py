@@ -425,10 +425,15 @@ class QuantDeskApp(App[int]):
         now = self.session.clock()
         self.frames += 1
         started = time.perf_counter()
+        changed = False
         for widget in self._ticked.current():  # the panes, then the status bar
-            widget.tick(now)
+            changed = widget.tick(now) or changed
         self.replay.tick()
         self.toasts.tick()
+        if changed:
+            # Painted in this turn, as a key is: Textual's own path takes a
+            # message per widget and a second timer wakeup for every frame.
+            paint_now(self.screen)
         if self.on_frame_time is not None:
             self.on_frame_time(time.perf_counter() - started)
 

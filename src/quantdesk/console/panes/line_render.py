@@ -28,9 +28,17 @@ class LineRenderer:
 
     def __init__(self, console: Console, base: Style) -> None:
         self.console = console
-        self.base = base
+        self._interned: dict[Style, Style] = {}
+        self.base = self._own(base)
         self._combined: dict[StyleKey, Style] = {}
-        self._interned: dict[Style, Style] = {base: base}
+
+    def _own(self, style: Style) -> Style:
+        own = self._interned.get(style)
+        if own is None:
+            own = style.copy()
+            own._ansi = None  # drawn afresh for this renderer's console
+            self._interned[own] = own
+        return own
 
     def _style(self, key: StyleKey) -> Style:
         style = self._combined.get(key)
@@ -38,8 +46,10 @@ class LineRenderer:
             get = self.console.get_style
             parts = [s if isinstance(s, Style) else get(s, default=Style.null()) for s in key]
             style = self.base + Style.combine(parts) if parts else self.base
-            # One object per distinct style, so runs merge on identity.
-            style = self._interned.setdefault(style, style)
+            # One object per distinct style, so runs merge on identity; and this
+            # renderer's own: rich shares equal styles process-wide and each
+            # keeps the escape codes of the first console it was drawn for.
+            style = self._own(style)
             self._combined[key] = style
         return style
 
