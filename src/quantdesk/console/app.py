@@ -68,9 +68,9 @@ from quantdesk.console.view_commands import ViewCommands
 from quantdesk.core import actions
 from quantdesk.core.problems import ProblemsError
 from quantdesk.trading.desk import Desk
-from quantdesk.wiring.alert_desk import AlertDesk
 
 if TYPE_CHECKING:
+    from quantdesk.wiring.alert_desk import AlertDesk
     from quantdesk.news.desk import NewsDesk
     from quantdesk.core.model import Market
     from quantdesk.venues.session import Session
@@ -207,7 +207,7 @@ class QuantDeskApp(App[int]):
         self.team = TeamLink(self, workspace, journal_sync)
         self.replay = ReplayControls(self)
         self.recorder: SessionRecorder | None = None  # ``--record FILE``: its size shows in the status bar
-        self.alerts = AlertsLink(self, alerts if alerts is not None else AlertDesk(session.cache, session.clock))
+        self.alerts = AlertsLink(self, alerts)  # None: this session's own rules, on a desk made at first use
         self.news = NewsLink(self, news)
         self.toasts = toasts.ToastStack(self)
         self.layouts = LayoutSwitcher(self, self.team)
