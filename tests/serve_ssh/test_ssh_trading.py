@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from quantdesk.trading.journal import Journal
 from support.ssh_client import Terminal
+from support.ssh_desk import second_console
 from support.wait import until
 
 SOL = 10**9
@@ -125,9 +126,7 @@ async def test_a_closed_console_takes_its_resting_orders_off_and_leaves_the_othe
 
 async def test_a_second_console_of_a_trader_shows_market_data_only(desk):
     await trader(desk, "alice")
-    second = await Terminal.open(desk.port, desk.keys["alice"])
-    desk.terminals.append(second)
-    await second.shows("already trades in another console")
+    second = await second_console(desk, "alice")
     second.send(":SOL-PERP BUY 1 MKT\r")
     await second.shows("Nothing was sent")
     assert position(desk, "alice") == 0

@@ -80,3 +80,11 @@ async def console_up(desk: Desk, who: str) -> Terminal:
     await until(lambda: any(ch.user == who and ch.console and ch.console.app.session_started.is_set()
                             for ch in desk.server.channels), what=f"{who}'s console")
     return t
+
+
+async def second_console(desk: Desk, who: str) -> Terminal:
+    """Another console of ``who``, who trades in a console already: it says it shows market data only."""
+    t = await Terminal.open(desk.port, desk.keys[who])
+    desk.terminals.append(t)
+    await t.shows("already trades in another console")
+    return t

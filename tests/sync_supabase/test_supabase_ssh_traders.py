@@ -90,7 +90,7 @@ async def test_a_trader_without_a_user_id_is_told_and_syncs_nothing(supabase_pro
     desk = await open_desk(tmp_path, settings=settings, key_options={"alice": ""})
     try:
         alice = await console_up(desk, "alice")
-        await alice.shows("not synced to the team database")
+        await alice.shows("Not synced to the team database (your journal and team")
         await alice.shows("QUANTDESK_DB__USER_ID=<your")
         alice.send(":SOL-PERP BUY 1 MKT\r")
         await until(lambda: console_of(desk, "alice").trader.trading.journal.fills(), what="alice's fill in her journal")

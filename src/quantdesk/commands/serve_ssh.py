@@ -15,7 +15,8 @@ each shared simulated venue. A trader's signer agent may be forwarded to
 signer = "agent:..." in the config their live orders sign through it, never
 with the server's key. With [db] or [sync.supabase], each trader's journal
 syncs as the user id QUANTDESK_DB__USER_ID on their key's line gives (through
-Supabase on tokens signed with [sync.supabase] jwt_secret).
+Supabase on tokens signed with [sync.supabase] jwt_secret; without a [redis]
+url their team workspace is on Supabase too, as that same user).
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def journal_sync_line(settings: Any) -> str:
         if sb.jwt_secret is None:
             return ("journal sync off: [sync.supabase] needs jwt_secret (the project's JWT secret) "
                     "to sync each trader as themselves")
-        return f"journals sync to {sb.url} as each trader's Supabase user (QUANTDESK_DB__USER_ID on their key's line)"
+        what = "journals sync" if settings.redis.url is not None else "journals and the team workspace sync"
+        return f"{what} to {sb.url} as each trader's Supabase user (QUANTDESK_DB__USER_ID on their key's line)"
     if settings.db.dsn is not None and settings.db.dsn.get_secret_value():
         return "journals sync to [db] as each trader's database user (QUANTDESK_DB__USER_ID on their key's line)"
     return ""

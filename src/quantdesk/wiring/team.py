@@ -4,8 +4,8 @@
 live in the journal file. ``[db] dsn`` starts the journal's Postgres syncer.
 ``[sync.supabase]`` syncs the journal through the project's REST API as the
 signed-in trader instead, and, without ``[redis] url``, the workspace too;
-a server's served traders sync as themselves (``trader_db_sync``,
-``trader_supabase_sync``).
+a server's served traders sync as themselves (``trader_db_sync``;
+``trader_supabase_session`` for their Supabase journal and workspace).
 The user name on shared entries is the OS user (the trader's email on
 Supabase). Errors say what to fix and never contain a password, key or token.
 """
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.postgres import PostgresSync
     from quantdesk.sync.supabase_journal import SupabaseJournalSync
+    from quantdesk.sync.supabase_minted import MintedSession
     from quantdesk.sync.supabase_session import TraderSession
     from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.trading.journal import Journal
@@ -104,14 +105,13 @@ NO_JWT_SECRET = ("[sync.supabase] has no jwt_secret: the server signs each serve
                  "(or QUANTDESK_SYNC__SUPABASE__JWT_SECRET)")
 
 
-def trader_supabase_sync(sb: SupabaseSettings, journal: Journal, user_id: str) -> SupabaseJournalSync:
-    """``[sync.supabase]`` journal sync for one trader a server's consoles serve:
-    as their own Supabase user ``user_id``, on a token the server signs with the
-    project's JWT secret (``sync.supabase_minted``), never the server's own
-    login, so row-level security keeps traders apart. TeamSetupError (what to
-    fix) when it cannot be used."""
+def trader_supabase_session(sb: SupabaseSettings, user_id: str) -> MintedSession:
+    """The Supabase session of one trader a server's consoles serve: their own
+    user ``user_id``, on tokens the server signs with the project's JWT secret
+    (``sync.supabase_minted``), never the server's own login, so row-level
+    security keeps traders apart. Their journal sync and team workspace both
+    use it. TeamSetupError (what to fix) when it cannot be made."""
     from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
-    from quantdesk.sync.supabase_journal import SupabaseJournalSync
     from quantdesk.sync.supabase_minted import MintedSession
     from quantdesk.sync.supabase_session import SupabaseAuthError
 
@@ -120,10 +120,26 @@ def trader_supabase_sync(sb: SupabaseSettings, journal: Journal, user_id: str) -
         raise TeamSetupError(NO_JWT_SECRET)
     try:
         project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s)
-        session = MintedSession(project, user_id, secret)
+        return MintedSession(project, user_id, secret)
     except (SupabaseSetupError, SupabaseAuthError) as exc:
         raise TeamSetupError(f"[sync.supabase] cannot be used: {exc}") from None
+
+
+def supabase_journal_sync(sb: SupabaseSettings, journal: Journal, session: TraderSession) -> SupabaseJournalSync:
+    """``[sync.supabase]`` journal sync as ``session``'s user."""
+    from quantdesk.sync.supabase_journal import SupabaseJournalSync
+
     return SupabaseJournalSync(journal, session, team_id=sb.team_id)
+
+
+def supabase_workspace(sb: SupabaseSettings, session: TraderSession, user: str, journal: Journal) -> TeamDesk:
+    """The team workspace of ``[sync.supabase]`` as ``session``'s user, ``user``
+    on its entries, its queued writes in ``journal``'s file."""
+    from quantdesk.sync.supabase_workspace import SupabaseWorkspace
+    from quantdesk.sync.team_desk import desk_on
+
+    store = SupabaseWorkspace(session, user, team_id=sb.team_id, poll_s=sb.poll_s, realtime=sb.realtime)
+    return desk_on(store, str(journal.path))
 
 
 def supabase_session(sb: SupabaseSettings) -> TraderSession:
@@ -139,16 +155,9 @@ def supabase_session(sb: SupabaseSettings) -> TraderSession:
 
 
 def _supabase_team(settings: Settings, sb: SupabaseSettings, journal: Journal) -> tuple[TeamDesk | None, OutboxSyncer]:
-    from quantdesk.sync.supabase_journal import SupabaseJournalSync
-
     session = supabase_session(sb)
     # With [redis] url, Redis keeps the workspace (and its instant changes); Supabase the journal.
     desk = _redis_desk(settings, journal)
     if desk is None:
-        from quantdesk.sync.supabase_workspace import SupabaseWorkspace
-        from quantdesk.sync.team_desk import desk_on
-
-        store = SupabaseWorkspace(session, session.email or desk_user(), team_id=sb.team_id, poll_s=sb.poll_s,
-                                  realtime=sb.realtime)
-        desk = desk_on(store, str(journal.path))
-    return desk, SupabaseJournalSync(journal, session, team_id=sb.team_id)
+        desk = supabase_workspace(sb, session, session.email or desk_user(), journal)
+    return desk, supabase_journal_sync(sb, journal, session)

@@ -7,6 +7,10 @@ data directory: command history, remembered theme, their alert rules
 which holds their orders, fills, kill switch, alert states and their
 workspace's queued writes. Colour depth follows the client's ``TERM`` (and ``COLORTERM`` when
 the client sends it), not the server's (``serve.ssh.colour``).
+The team workspace is the server's ``[redis]`` one, or without a ``[redis]
+url`` its ``[sync.supabase]`` one, reached as the trader's own Supabase user
+on the session their journal sync shares (``serve.ssh.trader_supabase``), so
+row-level security applies to them; either way their name is on their entries.
 The trader trades from the console as ``quantdesk run`` allows, on their own
 paper accounts in the shared simulated venues and, with their signer agent
 forwarded, on the live venues that can sign for them (``serve.ssh.trader_desk``);
@@ -29,6 +33,7 @@ from quantdesk.console.app import QuantDeskApp
 from quantdesk.serve.ssh.colour import Recolour, colour_system
 from quantdesk.serve.ssh.pty_driver import Pty, PtyDriver, driver_for
 from quantdesk.serve.ssh.trader_desk import SignerAgent, TraderDesk, open_trader_desk
+from quantdesk.serve.ssh.trader_supabase import TraderSupabase, trader_supabase
 from quantdesk.trading.journal import Journal
 from quantdesk.venues.mirror import mirror_session
 from quantdesk.wiring.alert_desk import trader_alert_desk
@@ -99,16 +104,29 @@ class TraderConsole:
         self.session = mirror_session(shared)
         self.workspace: TeamDesk | None = None
         self.trader: TraderDesk | None = None
+        self.supabase: TraderSupabase | None = None
         settings = options.settings
         folder = trader_dir(options.data_dir, user)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal: Journal | None = Journal.open(folder / "journal.sqlite3")  # the workspace's outbox too
         try:
+            redis_workspace = settings is not None and settings.redis.url is not None
+            self.supabase = trader_supabase(settings, user, user_id)
+            opening = []
+            if self.supabase is not None:
+                notice = self.supabase.notice(journal=trades, workspace=not redis_workspace)
+                if notice is not None:
+                    log.warning("ssh: %s: %s", user, notice.text)
+                    opening.append(notice)
             self.trader = open_trader_desk(
-                self.session, user, self.journal, settings, trades=trades, user_id=user_id, agent=signer_agent
+                self.session, user, self.journal, settings, trades=trades, user_id=user_id, agent=signer_agent,
+                supabase=self.supabase.session if self.supabase is not None else None, opening=opening,
             )
-            if settings is not None and settings.redis.url is not None:
+            if redis_workspace:
+                assert settings is not None
                 self.workspace = self._open_workspace(settings, self.journal)
+            elif self.supabase is not None and self.supabase.session is not None:
+                self.workspace = self._supabase_workspace(settings, self.supabase, self.journal)
             self.app = self._app(self.trader, options, folder, term, env or {}, on_overflow, trades)
         except BaseException:  # nothing of the trader's may stay open, nor hold on to the shared venues
             self.close()
@@ -145,6 +163,13 @@ class TraderConsole:
 
         assert settings.redis.url is not None
         return open_team_desk(settings.redis.url.get_secret_value(), settings.redis.team, self.user, str(journal.path))
+
+    def _supabase_workspace(self, settings: Settings | None, supabase: TraderSupabase, journal: Journal) -> TeamDesk:
+        """The team's Supabase workspace as this trader's own user, their name on their entries."""
+        from quantdesk.wiring.team import supabase_workspace
+
+        assert settings is not None and settings.sync.supabase is not None and supabase.session is not None
+        return supabase_workspace(settings.sync.supabase, supabase.session, self.user, journal)
 
     @property
     def driver(self) -> PtyDriver | None:
@@ -191,6 +216,9 @@ class TraderConsole:
         if self.trader is not None:
             self.trader.close()
             self.trader = None
+        if self.supabase is not None:
+            self.supabase.close()
+            self.supabase = None
         if self.journal is not None:
             self.journal.close()
             self.journal = None

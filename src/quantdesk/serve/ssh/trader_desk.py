@@ -17,13 +17,16 @@ connect with.
 With the server's ``[db]`` journal sync, each trader's journal syncs as
 their own database user (``QUANTDESK_DB__USER_ID`` on their key's line), so
 row-level security keeps traders apart; a trader without one is told their
-journal stays on the server.
+journal stays on the server. With ``[sync.supabase]`` it syncs on the
+trader's Supabase session (``serve.ssh.trader_supabase``), which their
+console makes and explains the absence of.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from quantdesk.config.settings import Settings
     from quantdesk.signing.base import Signer
     from quantdesk.sync.outbox_sync import OutboxSyncer
+    from quantdesk.sync.supabase_session import TraderSession
     from quantdesk.trading.journal import Journal
     from quantdesk.trading.router import OrderRouter
     from quantdesk.venues.session import Session
@@ -97,12 +101,8 @@ class TraderDesk:
 
     def close(self) -> None:
         """Recorder and journal closed, resting orders off the shared book (the
-        dead-man's cancel, if configured, ran as the console stopped), the
-        journal syncer's connections to its store let go."""
-        from quantdesk.sync.supabase_journal import SupabaseJournalSync
-
-        if isinstance(self.journal_sync, SupabaseJournalSync):  # its HTTP client was made for this trader
-            self.journal_sync.project.close()
+        dead-man's cancel, if configured, ran as the console stopped; a
+        Supabase session's client is the console's to close)."""
         if self.trading is not None:
             self.trading.close()
             self.trading = None
@@ -167,13 +167,16 @@ def unsynced_notice(why: str) -> Notice:
 
 def open_trader_desk(
     session: Session, user: str, journal: Journal, settings: Settings | None, *, trades: bool = True,
-    user_id: str = "", agent: SignerAgent | None = None,
+    user_id: str = "", agent: SignerAgent | None = None, supabase: TraderSession | None = None,
+    opening: Sequence[Notice] = (),
 ) -> TraderDesk:
     """``user``'s desk on ``session`` (their console's mirror of the shared one),
-    their journal syncing as ``user_id``, live venues signing with ``agent``.
+    their journal syncing as ``user_id`` (through Supabase on ``supabase``, their
+    session there, with ``[sync.supabase]``), live venues signing with ``agent``;
+    ``opening``: the console's own notices, shown first.
     Raises ``ProblemsError`` for bad ``[risk]`` limits."""
     if not trades:
-        return TraderDesk(Desk(session.cache, opening=[elsewhere_notice(user)]))
+        return TraderDesk(Desk(session.cache, opening=[*opening, elsewhere_notice(user)]))
     from quantdesk.venues.registry import Trader
     from quantdesk.wiring.trading import open_paper_trading
 
@@ -182,23 +185,23 @@ def open_trader_desk(
     trading = open_paper_trading(session, journal, limits, trader=Trader(user, signer, why or None))
     trading.dead_man = bool(settings.dead_man.enabled) if settings is not None else False
     try:
-        opening: list[Notice] = []
+        notices = list(opening)
         signs, never = live_read_only(session, trading.router)
         if signs:
-            opening.append(read_only_notice(signs, why or "it could not trade with your signer; the server's log says why"))
+            notices.append(read_only_notice(signs, why or "it could not trade with your signer; the server's log says why"))
         if never:
-            opening.append(read_only_notice(never, NOT_SERVED))
+            notices.append(read_only_notice(never, NOT_SERVED))
         sync = None
         if settings is not None:
             try:
-                sync = _journal_sync(settings, journal, user, user_id)
+                sync = _journal_sync(settings, journal, user, user_id, supabase)
             except _Unsynced as exc:
                 log.warning("ssh: %s's journal is not synced: %s", user, exc)
-                opening.append(unsynced_notice(str(exc)))
+                notices.append(unsynced_notice(str(exc)))
     except BaseException:
         trading.close()  # its paper accounts let go of the shared venues
         raise
-    desk = Desk(session.cache, trading.router, dead_man=trading.dead_man, opening=opening)
+    desk = Desk(session.cache, trading.router, dead_man=trading.dead_man, opening=notices)
     return TraderDesk(desk, trading, sync, signer)
 
 
@@ -206,22 +209,23 @@ class _Unsynced(Exception):
     """Why a trader's journal cannot sync; the message says what to fix."""
 
 
-def _journal_sync(settings: Settings, journal: Journal, user: str, user_id: str) -> OutboxSyncer | None:
+def _journal_sync(
+    settings: Settings, journal: Journal, user: str, user_id: str, supabase: TraderSession | None
+) -> OutboxSyncer | None:
     """The trader's journal syncer as their own user: ``[sync.supabase]`` when
-    set (as on a local terminal, it wins over ``[db]``), else ``[db]``."""
-    from quantdesk.serve.ssh.keys import USER_ID_OPTION
-    from quantdesk.wiring.team import TeamSetupError, trader_db_sync, trader_supabase_sync
+    set (as on a local terminal, it wins over ``[db]``; without a ``supabase``
+    session the console has told them why), else ``[db]``."""
+    from quantdesk.serve.ssh.trader_supabase import missing_user_id
+    from quantdesk.wiring.team import TeamSetupError, supabase_journal_sync, trader_db_sync
 
     sb = settings.sync.supabase
-    if sb is None and (settings.db.dsn is None or not settings.db.dsn.get_secret_value()):
+    if sb is not None:
+        return supabase_journal_sync(sb, journal, supabase) if supabase is not None else None
+    if settings.db.dsn is None or not settings.db.dsn.get_secret_value():
         return None
     if not user_id:
-        raise _Unsynced(f'the server\'s authorized_keys line for your key ({user}) needs '
-                        f'environment="{USER_ID_OPTION}=<your Supabase user id>" before the key; '
-                        "ask whoever runs the server to add it")
+        raise _Unsynced(missing_user_id(user))
     try:
-        if sb is not None:
-            return trader_supabase_sync(sb, journal, user_id)
         return trader_db_sync(settings, journal, user_id)
     except TeamSetupError as exc:
         raise _Unsynced(str(exc)) from None
