@@ -30,7 +30,6 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual import events
 from textual.binding import Binding, BindingType
-
 from textual.screen import Screen
 from textual.timer import Timer
 

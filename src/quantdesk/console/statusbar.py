@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
 from quantdesk.console.kept_paint import KeptPaint
-from quantdesk.console.panes.line_render import LineRenderer
 from quantdesk.console.ticked import Ticked
 
 from quantdesk.console import format as fmt
@@ -84,7 +82,6 @@ class StatusBar(Ticked, KeptPaint):
         self._key: Hashable = None
         self._text = Text()
         self._strip: Strip | None = None  # the line as painted, made again when the text or width moves
-        self._renderer: LineRenderer | None = None
         self._own_key: tuple[str, ...] | None = None
         self._own: list[str] = []
 
@@ -100,11 +97,7 @@ class StatusBar(Ticked, KeptPaint):
 
     def _restyle(self) -> None:
         self.forget_styles()
-        self._renderer = None
         self._key = None  # redrawn at the next frame in the new theme
-
-    def _style(self, component: str) -> Style:
-        return self.component_style(component)
 
     def _own_venues(self) -> list[str]:
         # Checked once per set of venues: a protocol isinstance costs more than the rest of a tick.
@@ -152,7 +145,7 @@ class StatusBar(Ticked, KeptPaint):
         return True
 
     def _build(self, now_ns: int, states: list, errors: tuple) -> Text:
-        s = self._style
+        s = self.component_style
         t = Text(no_wrap=True, overflow="ellipsis", end="")
         t.append(" QUANTDESK ", s("status--brand"))
         for venue, state, age in states:
@@ -207,15 +200,14 @@ class StatusBar(Ticked, KeptPaint):
         # The line API: one strip made when the text changes, not a trip through
         # Textual's content pipeline at every frame that touches the bar.
         width = self.size.width
-        if self._renderer is None:
-            self._renderer = LineRenderer(self.app.console, self.component_style(""))
+        renderer = self.line_renderer()
         if y != 0:
-            return Strip.blank(width, self._renderer.base)
+            return Strip.blank(width, renderer.base)
         strip = self._strip
         if strip is None or strip.cell_length != width:
             text = self._text
             if text.cell_len > width:
                 text = text.copy()
                 text.truncate(width, overflow="ellipsis")
-            strip = self._strip = self._renderer.strip(text, width)
+            strip = self._strip = renderer.strip(text, width)
         return strip

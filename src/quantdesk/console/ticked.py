@@ -11,6 +11,8 @@ from textual import events, on
 from textual.app import ScreenStackError
 from textual.widget import Widget
 
+from quantdesk.console.panes.line_render import LineRenderer
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
@@ -33,6 +35,7 @@ class Ticked(Widget):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._styles: dict[str, Style] = {}
+        self._line_renderer: LineRenderer | None = None
 
     def component_style(self, component: str) -> Style:
         """The rich style of a component class ("" for the widget's own),
@@ -46,9 +49,16 @@ class Ticked(Widget):
             self._styles[component] = style
         return style
 
+    def line_renderer(self) -> LineRenderer:
+        """What turns the widget's lines into strips, over its own style."""
+        if self._line_renderer is None:
+            self._line_renderer = LineRenderer(self.app.console, self.component_style(""))
+        return self._line_renderer
+
     def forget_styles(self) -> None:
-        """After a theme or CSS change: styles are looked up again."""
+        """After a theme or CSS change: styles (and the renderer made with them) are looked up again."""
         self._styles.clear()
+        self._line_renderer = None
 
     @on(events.Mount)
     def _count_mount(self) -> None:

@@ -25,10 +25,13 @@ from textual.notifications import Notification, Notifications
 from textual.widgets._toast import ToastRack
 
 from quantdesk.console.panes.base import Pane
+from quantdesk.console.ticked import Ticked
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.geometry import Region
+    from textual.screen import Screen
+    from textual.widget import Widget
 
 WIDTH = 60  # a toast's width, or the screen's when narrower
 GAP = 1  # blank rows above each toast: toasts stacked touching read as one
@@ -117,6 +120,19 @@ class ToastStack:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self._last: tuple[object, ...] | None = None
+        self._limit_key: tuple[object, ...] | None = None
+        self._limit_widgets: list[Widget] = []
+
+    def _limits(self, screen: Screen[Any]) -> list[Widget]:
+        """The risk panes and the bottom bars (hidden ones have empty regions):
+        looked up again only when the screen, its panes or its children change,
+        not at every frame a toast is up."""
+        key = (screen, Ticked.mounts, len(screen.children))
+        if key != self._limit_key:
+            widgets: list[Widget] = [p for p in screen.query(Pane) if p.pane_type in RISK_PANES]
+            widgets += screen.query("StatusBar, CommandLine")
+            self._limit_widgets, self._limit_key = widgets, key
+        return self._limit_widgets
 
     def tick(self) -> None:
         """Once a frame: fit again if a toast expired or the room moved."""
@@ -133,9 +149,7 @@ class ToastStack:
         if not screen.size.area:
             return  # not laid out yet: fitted on the first frame
         width = toast_width(screen.size.width)
-        limits = [p.region for p in screen.query(Pane) if p.pane_type in RISK_PANES]
-        limits += [w.region for w in screen.query("StatusBar, CommandLine")]  # the bottom bars: hidden ones are empty
-        space = room(limits, screen.region, width)
+        space = room([w.region for w in self._limits(screen)], screen.region, width)
         notes = list(app._notifications)
         key = (id(screen), space, width, *(n.identity for n in notes))
         if key == self._last and not force:

@@ -27,7 +27,6 @@ from textual.strip import Strip
 from quantdesk.console import format as fmt
 from quantdesk.console.panes import catalogue
 from quantdesk.console.kept_paint import KeptPaint
-from quantdesk.console.panes.line_render import LineRenderer
 from quantdesk.console.ticked import Ticked
 from quantdesk.console.freshness import NOT_LIVE, venue_state
 
@@ -303,7 +302,6 @@ class Pane(Ticked, KeptPaint, can_focus=True):
         self._strips: list[Strip] = []
         self._texts: list[Text] = []  # the lines the strips were rendered from
         self._last_error = ""
-        self._line_renderer: LineRenderer | None = None
         self.pieces = BuildMemo()  # rows or sections a build may reuse from the last
 
     @property
@@ -335,7 +333,6 @@ class Pane(Ticked, KeptPaint, can_focus=True):
         self._strips = []
         self._texts = []
         self.forget_styles()
-        self._line_renderer = None
         self.pieces.reset()  # they hold the styles of before
         self.refresh()
 
@@ -370,7 +367,7 @@ class Pane(Ticked, KeptPaint, can_focus=True):
         ]
 
     def _show(self, texts: list[Text], width: int, height: int) -> None:
-        render = self._lines()
+        render = self.line_renderer()
         blank = Strip.blank(width, render.base)
         strips: list[Strip] = []
         old_texts, old = self._texts, self._strips
@@ -400,13 +397,6 @@ class Pane(Ticked, KeptPaint, can_focus=True):
         ]
         if changed:
             self.refresh(*changed)
-
-    def _lines(self) -> LineRenderer:
-        """The line renderer for the pane's current style (made again after
-        ``invalidate``, which a theme change or resize calls)."""
-        if self._line_renderer is None:
-            self._line_renderer = LineRenderer(self.app.console, self.style(""))
-        return self._line_renderer
 
     def render_line(self, y: int) -> Strip:
         if 0 <= y < len(self._strips):
@@ -444,10 +434,7 @@ class Pane(Ticked, KeptPaint, can_focus=True):
 
     # -- drawing aids ------------------------------------------------------
     def style(self, component: str) -> Style:
-        """The rich style of a component class ("" for the pane's own).
-
-        Full (not partial) styles: Textual blends translucent theme colours
-        ("$bid 35%") over the pane's background only in the full style."""
+        """The rich style of a component class ("" for the pane's own): ``component_style``."""
         return self.component_style(component)
 
     def message(self, lines: Sequence[str], component: str = "pane--dim") -> list[Text]:
