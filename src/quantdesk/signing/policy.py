@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from quantdesk.signing.base import SignerError
@@ -373,8 +374,10 @@ def refusals(view: TransactionView, policy: TransactionPolicy, signer: str) -> l
     return out
 
 
+@lru_cache(maxsize=64)
 def wrapped_sol_account(owner: str) -> str:
-    """``owner``'s associated token account of wrapped SOL."""
+    """``owner``'s associated token account of wrapped SOL (derived once per owner:
+    every instruction of every transaction checks against it)."""
     from solders.pubkey import Pubkey
 
     seeds = [bytes(Pubkey.from_string(k)) for k in (owner, TOKEN_PROGRAM_ID, NATIVE_MINT)]

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from quantdesk.signing.policy import NATIVE_MINT
 from quantdesk.venues.solana.rpc import SolanaRpc
 
 TOKEN_ACCOUNT_SIZE = 165
 _AMOUNT = slice(64, 72)
-NATIVE_MINT = "So11111111111111111111111111111111111111112"
 # Kept back from native SOL when sizing collateral: rent of the request, its token
 # account, a first position account and the wrapped-SOL account, and the fee.
 SOL_RESERVE_LAMPORTS = 20_000_000

@@ -50,6 +50,7 @@ class WalletAccount:
         found = await fetch_positions(feed.rpc, feed.decoder, cfg.program_id, self.owner)
         now = feed.clock()
         seen: dict[str, PositionReport] = {}
+        reports: list[PositionReport] = []
         for p in found:
             sym = feed.symbol_of(p.custody)
             r = _report(feed, p, now)
@@ -60,11 +61,12 @@ class WalletAccount:
                 continue
             self.problems.pop(p.pubkey, None)
             seen[sym] = r
+            reports.append(r)
             publish(to_event(r, cfg.id, sym, now, feed.markets[sym].market.size_decimals))
         for sym in set(self.positions) - set(seen):
             publish(to_event_flat(cfg.id, sym, now))
         self.positions = seen
-        self.reports = [r for p in found for r in [_report(feed, p, now)] if r is not None]
+        self.reports = reports
         if self.read_wallet:
             self.wallet = await fetch_wallet(feed.rpc, self.owner, feed.collateral_mints())
             from quantdesk.venues.jupiter.account_state import account_state
