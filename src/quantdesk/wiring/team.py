@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from quantdesk.config.settings import Settings, SupabaseSettings
+    from quantdesk.sync.supabase_api import SupabaseProject
     from quantdesk.sync.outbox_sync import OutboxSyncer
     from quantdesk.sync.postgres import PostgresSync
     from quantdesk.sync.supabase_journal import SupabaseJournalSync
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from quantdesk.sync.supabase_session import TraderSession
     from quantdesk.sync.team_desk import TeamDesk
     from quantdesk.trading.journal import Journal
+
+
+S = TypeVar("S")
 
 
 class TeamSetupError(Exception):
@@ -111,18 +116,12 @@ def trader_supabase_session(sb: SupabaseSettings, user_id: str) -> MintedSession
     (``sync.supabase_minted``), never the server's own login, so row-level
     security keeps traders apart. Their journal sync and team workspace both
     use it. TeamSetupError (what to fix) when it cannot be made."""
-    from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
     from quantdesk.sync.supabase_minted import MintedSession
-    from quantdesk.sync.supabase_session import SupabaseAuthError
 
     secret = sb.jwt_secret.get_secret_value() if sb.jwt_secret is not None else ""
     if not secret:
         raise TeamSetupError(NO_JWT_SECRET)
-    try:
-        project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s)
-        return MintedSession(project, user_id, secret)
-    except (SupabaseSetupError, SupabaseAuthError) as exc:
-        raise TeamSetupError(f"[sync.supabase] cannot be used: {exc}") from None
+    return _on_project(sb, lambda project: MintedSession(project, user_id, secret))
 
 
 def supabase_journal_sync(sb: SupabaseSettings, journal: Journal, session: TraderSession) -> SupabaseJournalSync:
@@ -144,12 +143,19 @@ def supabase_workspace(sb: SupabaseSettings, session: TraderSession, user: str, 
 
 def supabase_session(sb: SupabaseSettings) -> TraderSession:
     """The signed-in trader on the configured project (TeamSetupError: what to do)."""
+    from quantdesk.sync.supabase_session import trader_session
+
+    return _on_project(sb, trader_session)
+
+
+def _on_project(sb: SupabaseSettings, session: Callable[[SupabaseProject], S]) -> S:
+    """``session`` made on the configured project; its setup or sign-in errors
+    as a TeamSetupError saying what to fix."""
     from quantdesk.sync.supabase_api import SupabaseProject, SupabaseSetupError
-    from quantdesk.sync.supabase_session import SupabaseAuthError, trader_session
+    from quantdesk.sync.supabase_session import SupabaseAuthError
 
     try:
-        project = SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s)
-        return trader_session(project)
+        return session(SupabaseProject(sb.url, sb.anon_key.get_secret_value(), timeout=sb.timeout_s))
     except (SupabaseSetupError, SupabaseAuthError) as exc:
         raise TeamSetupError(f"[sync.supabase] cannot be used: {exc}") from None
 
