@@ -10,6 +10,7 @@ hourly from the mark-oracle TWAP premium, as on Drift:
 from __future__ import annotations
 
 import random
+from math import log
 from collections.abc import Callable
 from typing import Any
 
@@ -135,21 +136,20 @@ class SimClobVenue(SimVenue):
         return self._publish_result(self.books[market], res, self.clock())
 
     def _publish_result(self, m: ClobMarket, res: Result, now: int) -> int:
-        n = 0
-        for match in res.matches:
-            self.bus.publish(m.topic_trade, Trade(self.id, m.symbol, now, match.price, match.size, match.taker_side))
-            n += 1
-        if res.bid_changes or res.ask_changes:
+        emit, matches = self.emit, res.matches
+        n = len(matches)
+        for match in matches:
+            emit(m.topic_trade, Trade(self.id, m.symbol, now, match.price, match.size, match.taker_side))
+        bids, asks = res.bid_changes, res.ask_changes
+        if bids or asks:
             m.seq += 1
-            self.bus.publish(
-                m.topic_book,
-                BookDelta(self.id, m.symbol, m.seq, now, list(res.bid_changes.items()), list(res.ask_changes.items())),
-            )
+            emit(m.topic_book, BookDelta(self.id, m.symbol, m.seq, now, list(bids.items()), list(asks.items())))
             n += 1
         # after the delta, so a listener's own book changes follow it in sequence
-        for match in res.matches:
-            for listener in self.match_listeners:
-                listener(m, match)
+        if matches and self.match_listeners:
+            for match in matches:
+                for listener in self.match_listeners:
+                    listener(m, match)
         return n
 
     def _publish_stats(self, m: ClobMarket, now: int) -> int:
@@ -192,14 +192,15 @@ class SimClobVenue(SimVenue):
         m.premium_bps += 0.05 * (1.5 - m.premium_bps) + rng.gauss(0.0, 0.4)
         m.update_twaps(now)
         conf = m.oracle // 20_000
-        self.bus.publish(m.topic_oracle, OraclePrice(self.id, m.symbol, now, m.oracle, conf))
+        self.emit(m.topic_oracle, OraclePrice(self.id, m.symbol, now, m.oracle, conf))
         return 1
 
     def _maker_add(self, m: ClobMarket, quiet: bool = False) -> Result:
         rng = self.rng
         fair = m.fair()
-        k = 1 + min(int(rng.expovariate(0.12)), LEVELS_KEPT)
-        lots = max(1, int(rng.expovariate(1.0 / m.maker_lots)))
+        # random.expovariate's own formula, without its call: the same draws, the same numbers
+        k = 1 + min(int(-log(1.0 - rng.random()) / 0.12), LEVELS_KEPT)
+        lots = max(1, int(-log(1.0 - rng.random()) / (1.0 / m.maker_lots)))
         size = lots * m.spec.lot_size
         if rng.random() < 0.5:
             side, price = BUY, (fair // m.spacing - k + 1) * m.spacing
@@ -241,7 +242,7 @@ class SimClobVenue(SimVenue):
             side = SELL if rng.random() < 0.8 else BUY
         else:
             side = BUY if rng.random() < 0.5 else SELL
-        lots = max(1, int(rng.expovariate(1.0 / m.taker_lots)))
+        lots = max(1, int(-log(1.0 - rng.random()) / (1.0 / m.taker_lots)))
         size = lots * m.spec.lot_size
         touch = ask if side == BUY else bid
         if touch is None:

@@ -108,11 +108,14 @@ class MatchingEngine:
         self.orders: dict[str, RestingOrder] = {}
 
     # -- reads ---------------------------------------------------------
+    # Read the price lists directly: the simulation asks for the touch on most steps.
     def best_bid(self) -> int | None:
-        return self.bids.best()
+        prices = self.bids.prices
+        return prices[-1] if prices else None
 
     def best_ask(self) -> int | None:
-        return self.asks.best()
+        prices = self.asks.prices
+        return prices[0] if prices else None
 
     def levels(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         return self.bids.levels(), self.asks.levels()

@@ -52,14 +52,18 @@ class PoolMarket:
     def base_for_usd(self, usd: int) -> int:
         return usd * 1_000_000 * 1_000_000_000 // self.oracle // POOL_LOT * POOL_LOT
 
-    def levels(self, side: str) -> list[tuple[int, int]]:
-        """Each bucket's marginal price and size: ``impact_price`` and
-        ``base_for_usd`` with the per-bucket factors worked out once (a pool
-        republishes this ladder on every oracle update)."""
+    def ladder(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The bid and ask ladders: each bucket's marginal price (``impact_price``)
+        and size (``base_for_usd``), with the per-bucket factors worked out once
+        and each size shared by both sides (a pool republishes this ladder on
+        every oracle update)."""
         oracle = self.oracle
-        if side == "buy":
-            return [(oracle + oracle * bps // 10_000_000_000, q // oracle // POOL_LOT * POOL_LOT) for bps, q in _LADDER]
-        return [(oracle - oracle * bps // 10_000_000_000, q // oracle // POOL_LOT * POOL_LOT) for bps, q in _LADDER]
+        bids, asks = [], []
+        for bps, q in _LADDER:
+            move, size = oracle * bps // 10_000_000_000, q // oracle // POOL_LOT * POOL_LOT
+            bids.append((oracle - move, size))
+            asks.append((oracle + move, size))
+        return bids, asks
 
 
 # Per bucket: its impact in bps at 1e6 and its own size in USD at 1e6 x 1e9.
@@ -97,9 +101,8 @@ class SimPoolVenue(SimVenue):
     def _publish_snapshot(self, market: str) -> None:
         p = self.pools[market]
         p.seq += 1
-        self.bus.publish(
-            p.topic_book, BookSnapshot(self.id, p.symbol, p.seq, self.clock(), p.levels("sell"), p.levels("buy"))
-        )
+        bids, asks = p.ladder()
+        self.emit(p.topic_book, BookSnapshot(self.id, p.symbol, p.seq, self.clock(), bids, asks))
 
     def _publish_stats(self, p: PoolMarket, now: int) -> int:
         p.last_stats_ns = now
@@ -118,7 +121,7 @@ class SimPoolVenue(SimVenue):
         r = rng.random()
         if r < 0.55:  # Doves oracle update: the pool reprices
             p.oracle = self.world.price(p.spec.base, now) + rng.randint(-2, 2) * p.spec.tick_size
-            self.bus.publish(p.topic_oracle, OraclePrice(self.id, p.symbol, now, p.oracle))
+            self.emit(p.topic_oracle, OraclePrice(self.id, p.symbol, now, p.oracle))
             self._publish_snapshot(p.symbol)
             n = 2
         elif r < 0.85:  # a trader opens or closes against the pool
@@ -130,7 +133,7 @@ class SimPoolVenue(SimVenue):
             else:
                 p.oi_short_usd = max(0, p.oi_short_usd + (usd if opening else -usd))
             size = max(POOL_LOT, p.base_for_usd(usd))
-            self.bus.publish(p.topic_trade, Trade(self.id, p.symbol, now, p.impact_price(side, usd), size, side))
+            self.emit(p.topic_trade, Trade(self.id, p.symbol, now, p.impact_price(side, usd), size, side))
             n = 1
         else:  # liquidity providers come and go
             p.utilization_ppm = min(950_000, max(50_000, p.utilization_ppm + rng.randint(-4_000, 4_000)))

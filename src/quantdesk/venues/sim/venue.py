@@ -39,6 +39,8 @@ class SimVenue(ABC):
         self.rng = random.Random(f"{seed}:{self.id}")
         self.world = SimWorld(seed, clock())
         self._bus: Bus | None = bus
+        # The bus's publish, bound once: the simulation step publishes on every event.
+        self.emit: Callable[[str, object], None] = bus.publish if bus is not None else self._unbound
         self.markets: list[Market] = []
         self.events = 0
         self._last_status_ns = 0
@@ -51,6 +53,9 @@ class SimVenue(ABC):
         if self._bus is None:
             raise RuntimeError(f"the simulated venue {self.id} has no bus yet: bind it to one (bind or run) first")
         return self._bus
+
+    def _unbound(self, topic: str, message: object) -> None:
+        self.bus.publish(topic, message)  # raises: no bus yet
 
     def bound_elsewhere(self, bus: Bus) -> bool:
         """Whether the venue publishes on a bus other than ``bus`` already."""
@@ -69,6 +74,7 @@ class SimVenue(ABC):
         if not self.markets:
             self.markets = self._build()
         self._bus = bus
+        self.emit = bus.publish
         self._running = True
         self._publish_status("connected")
         self._publish_opening_state()
@@ -113,15 +119,15 @@ class SimVenue(ABC):
     def advance(self, n: int) -> int:
         """Emit at least ``n`` events now; returns how many were published."""
         published = 0
+        step, clock = self.step, self.clock
         while published < n:
             if self._resync:
                 for market in sorted(self._resync):
                     self._publish_snapshot(market)
                     published += 1
                 self._resync.clear()
-            published += self.step()
-            now = self.clock()
-            if now - self._last_status_ns >= STATUS_EVERY_NS:
+            published += step()
+            if clock() - self._last_status_ns >= STATUS_EVERY_NS:
                 self._publish_status("connected")
                 published += 1
         self.events += published
