@@ -53,11 +53,12 @@ class ClobMarket:
         self.seq = 0
         self.oracle = price
         self.premium_bps = rng.uniform(-3.0, 6.0)
+        self.fair = self._fair()  # kept current by ``reprice``: most steps read it
         self.spacing = max(spec.tick_size, round(price * LEVEL_SPACING / spec.tick_size) * spec.tick_size)
         self.maker_lots = max(1.0, MAKER_QUOTE_USD * 1e6 / price * 1e9 / spec.lot_size)
         self.taker_lots = max(1.0, TAKER_ORDER_USD * 1e6 / price * 1e9 / spec.lot_size)
         self.oracle_twap = price
-        self.mark_twap = self.fair()
+        self.mark_twap = self.fair
         self.last_twap_ns = now
         self.funding_rate = self.predicted_rate()
         self.next_funding_ns = now - now % HOUR_NS + HOUR_NS
@@ -70,8 +71,12 @@ class ClobMarket:
         self.topic_trade = f"trade.{venue}.{symbol}"
         self.topic_oracle = f"oracle.{venue}.{symbol}"
 
-    def fair(self) -> int:
+    def _fair(self) -> int:
         return self.oracle + int(self.oracle * self.premium_bps / 10_000)
+
+    def reprice(self, oracle: int, premium_bps: float) -> None:
+        self.oracle, self.premium_bps = oracle, premium_bps
+        self.fair = self._fair()
 
     def mark(self) -> int:
         bid, ask = self.engine.best_bid(), self.engine.best_ask()
@@ -187,9 +192,9 @@ class SimClobVenue(SimVenue):
 
     def _oracle_tick(self, m: ClobMarket, now: int) -> int:
         rng = self.rng
-        m.oracle = self.world.price(m.spec.base, now)
+        oracle = self.world.price(m.spec.base, now)
         # the premium mean-reverts toward a small positive basis, as perps usually trade
-        m.premium_bps += 0.05 * (1.5 - m.premium_bps) + rng.gauss(0.0, 0.4)
+        m.reprice(oracle, m.premium_bps + (0.05 * (1.5 - m.premium_bps) + rng.gauss(0.0, 0.4)))
         m.update_twaps(now)
         conf = m.oracle // 20_000
         self.emit(m.topic_oracle, OraclePrice(self.id, m.symbol, now, m.oracle, conf))
@@ -197,7 +202,7 @@ class SimClobVenue(SimVenue):
 
     def _maker_add(self, m: ClobMarket, quiet: bool = False) -> Result:
         rng = self.rng
-        fair = m.fair()
+        fair = m.fair
         # random.expovariate's own formula, without its call: the same draws, the same numbers
         k = 1 + min(int(-log(1.0 - rng.random()) / 0.12), LEVELS_KEPT)
         lots = max(1, int(-log(1.0 - rng.random()) / (1.0 / m.maker_lots)))
@@ -211,7 +216,7 @@ class SimClobVenue(SimVenue):
     def _maker_pull(self, m: ClobMarket) -> Result:
         rng = self.rng
         eng = m.engine
-        fair = m.fair()
+        fair = m.fair
         bid, ask = eng.best_bid(), eng.best_ask()
         # quotes the fair price has run through are pulled first
         if bid is not None and bid > fair:
@@ -234,7 +239,7 @@ class SimClobVenue(SimVenue):
     def _taker(self, m: ClobMarket) -> Result:
         rng = self.rng
         eng = m.engine
-        fair = m.fair()
+        fair = m.fair
         bid, ask = eng.best_bid(), eng.best_ask()
         if ask is not None and ask < fair:
             side = BUY if rng.random() < 0.8 else SELL
