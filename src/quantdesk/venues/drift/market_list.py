@@ -35,7 +35,7 @@ UNTRADABLE = frozenset({"Delisted", "Settlement"})  # listed on chain, but nothi
 class MarketSpec(BaseModel):
     """A perp market: the symbol QuantDesk shows, its on-chain index and steps."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     symbol: str
     index: int = Field(ge=0, le=65_535)  # Drift market indexes are u16
@@ -56,7 +56,7 @@ class MarketSpec(BaseModel):
 class MarketOverride(BaseModel):
     """``[venues.drift.overrides."SYMBOL"]``: what to change of one listed market."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=32)  # the symbol to show instead
     index: int | None = Field(default=None, ge=0, le=65_535)  # only needed when the listing cannot be read
@@ -67,7 +67,7 @@ class MarketOverride(BaseModel):
 class StaticMarket(BaseModel):
     """One entry of the deprecated static ``[[venues.drift.markets]]`` list."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     symbol: str
     index: int = Field(ge=0, le=65_535)

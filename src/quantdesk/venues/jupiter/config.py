@@ -22,7 +22,7 @@ _BASE58_KEY = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}")
 
 
 class JupiterMarket(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     symbol: str = Field(description="the market's symbol on the bus, e.g. SOL-PERP")
     base: str = Field(description="the traded asset, e.g. SOL")
