@@ -99,7 +99,7 @@ class TeamLink:
 
     # -- layouts -------------------------------------------------------------
     async def share_layout(self, name: str, toml_text: str) -> None:
-        """A saved layout goes to the team workspace too (queued while Redis is down)."""
+        """A saved layout goes to the team workspace too (queued while the workspace is down)."""
         if self.workspace is not None:
             await self.workspace.save_layout(name, toml_text)
 
@@ -115,7 +115,7 @@ class TeamLink:
 
     # -- status ------------------------------------------------------------
     def sync_segments(self) -> list[tuple[str, str]]:
-        """(text, state) for the status bar: the Redis workspace, then the database."""
+        """(text, state) for the status bar: the team workspace, then the database."""
         out = []
         if self.workspace is not None:
             out.append(self.workspace.status())

@@ -101,7 +101,7 @@ class WorkspacePane(Pane):
         lines: list[Text] = []
         text, state = desk.status()
         if state != "connected":
-            lines.append(Text(f"{text}: changes made here are kept and sent when Redis is back.", s("pane--warn")))
+            lines.append(Text(f"{text}: changes made here are kept and sent when the workspace is back.", s("pane--warn")))
         lines.append(WATCH.header(s("pane--header")))
         rows = self._rows(desk)
         if not rows:
